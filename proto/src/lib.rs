@@ -1,0 +1,24 @@
+//! Tradeport's wire types and gRPC service stubs, generated from proto/.
+//! Hand-written logic never lives here: this crate is the API contract only.
+
+#![allow(clippy::all, missing_docs)]
+
+pub mod tradeport {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("tradeport.common.v1");
+        }
+    }
+    pub mod catalog {
+        pub mod v1 {
+            tonic::include_proto!("tradeport.catalog.v1");
+        }
+    }
+}
+
+pub use tradeport::catalog::v1 as catalog;
+pub use tradeport::common::v1 as common;
+
+/// The encoded `FileDescriptorSet` of every Tradeport proto, for reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/tradeport_descriptor.bin"));

@@ -1,0 +1,203 @@
+//! CatalogService: browsing and searching the catalog. Reads are served from
+//! the in-memory search index, which is rebuilt from the store whenever the
+//! catalog changes; GetProduct reads the record itself from the store.
+
+use std::sync::{Arc, RwLock};
+
+use tonic::{Request, Response, Status};
+use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
+use tradeport_proto::common as common_pb;
+
+use super::status::Failure;
+use crate::domain::DomainError;
+use crate::domain::catalog::{
+    AttributeValue, CatalogIndex, Product, ProductStatus, RawFilter, SearchRequest,
+};
+use crate::domain::paging::{Page, PageLimits};
+use crate::store::catalog::CatalogRepository;
+
+const CATEGORY_PAGES: PageLimits = PageLimits {
+    default_size: 500,
+    max_size: 1000,
+};
+
+pub struct CatalogApi {
+    repo: CatalogRepository,
+    index: RwLock<Arc<CatalogIndex>>,
+}
+
+impl CatalogApi {
+    /// Loads the catalog from the store and indexes it.
+    pub fn load(repo: CatalogRepository) -> anyhow::Result<Self> {
+        let api = Self {
+            repo,
+            index: RwLock::new(Arc::default()),
+        };
+        api.reindex()?;
+        Ok(api)
+    }
+
+    /// Rebuilds the index from the store and swaps it in; searches in flight
+    /// finish on the index they started with.
+    pub fn reindex(&self) -> anyhow::Result<()> {
+        let index = CatalogIndex::build(self.repo.categories()?, self.repo.products()?)
+            .map_err(|e| anyhow::anyhow!("catalog data is inconsistent: {e}"))?;
+        *self
+            .index
+            .write()
+            .map_err(|_| anyhow::anyhow!("catalog index lock poisoned"))? = Arc::new(index);
+        Ok(())
+    }
+
+    fn index(&self) -> Arc<CatalogIndex> {
+        // A panic while swapping cannot leave a half-built index behind (the
+        // swap is one assignment), so a poisoned lock still holds a good one.
+        match self.index.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApi {
+    async fn list_categories(
+        &self,
+        request: Request<pb::ListCategoriesRequest>,
+    ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
+        let request = request.into_inner();
+        let page = Page::parse(request.page_size, &request.page_token, 0, CATEGORY_PAGES)
+            .map_err(Failure::from)?;
+        let index = self.index();
+        let tree = index.tree();
+        let categories = tree
+            .depth_first()
+            .skip(page.offset)
+            .take(page.size)
+            .map(|(c, depth)| pb::Category {
+                id: c.id.clone(),
+                parent_id: c.parent_id.clone().unwrap_or_default(),
+                name: c.name.clone(),
+                depth,
+                product_count: index.product_count(&c.id),
+            })
+            .collect();
+        Ok(Response::new(pb::ListCategoriesResponse {
+            categories,
+            next_page_token: page.next_token(tree.len()),
+        }))
+    }
+
+    async fn search_products(
+        &self,
+        request: Request<pb::SearchProductsRequest>,
+    ) -> Result<Response<pb::SearchProductsResponse>, Status> {
+        let r = request.into_inner();
+        let query = SearchRequest {
+            query: r.query,
+            category_id: r.category_id,
+            filters: r
+                .filters
+                .into_iter()
+                .map(|f| RawFilter {
+                    key: f.key,
+                    values: f.values,
+                    min: f.min,
+                    max: f.max,
+                })
+                .collect(),
+            facet_keys: r.facet_keys,
+            order_by: r.order_by,
+            page_size: r.page_size,
+            page_token: r.page_token,
+        };
+        let index = self.index();
+        let results = index.search(&query).map_err(Failure::from)?;
+        Ok(Response::new(pb::SearchProductsResponse {
+            products: results
+                .products
+                .iter()
+                .map(|p| product_to_proto(p, index.tree().path(&p.category_id)))
+                .collect(),
+            next_page_token: results.next_page_token,
+            total_size: u32::try_from(results.total).unwrap_or(u32::MAX),
+            facets: results
+                .facets
+                .into_iter()
+                .map(|f| pb::Facet {
+                    key: f.key,
+                    values: f
+                        .values
+                        .into_iter()
+                        .map(|v| pb::FacetValue {
+                            value: v.value,
+                            count: v.count,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_product(
+        &self,
+        request: Request<pb::GetProductRequest>,
+    ) -> Result<Response<pb::GetProductResponse>, Status> {
+        let id = request.into_inner().id;
+        if id.trim().is_empty() {
+            return Err(Failure::from(DomainError::invalid("MISSING_ID", "id", "is required")).into());
+        }
+        let product = self.repo.product(&id).map_err(Failure::from)?.ok_or_else(|| {
+            Failure::from(DomainError::NotFound {
+                resource: "product",
+                id: id.clone(),
+            })
+        })?;
+        let index = self.index();
+        Ok(Response::new(pb::GetProductResponse {
+            product: Some(product_to_proto(&product, index.tree().path(&product.category_id))),
+        }))
+    }
+}
+
+fn product_to_proto(p: &Product, category_path: &[String]) -> pb::Product {
+    pb::Product {
+        id: p.id.clone(),
+        sku: p.sku.clone(),
+        barcode: p.barcode.clone().unwrap_or_default(),
+        name: p.name.clone(),
+        description: p.description.clone(),
+        category_id: p.category_id.clone(),
+        category_path: category_path.to_vec(),
+        attributes: p
+            .attributes
+            .iter()
+            .map(|a| pb::AttributeValue {
+                key: a.key.clone(),
+                value: Some(match &a.value {
+                    AttributeValue::Text(s) => pb::attribute_value::Value::Text(s.clone()),
+                    AttributeValue::Option(s) => pb::attribute_value::Value::Option(s.clone()),
+                    AttributeValue::Number { value, unit } => {
+                        pb::attribute_value::Value::Number(pb::NumberValue {
+                            value: value.normalize().to_string(),
+                            unit: unit.clone(),
+                        })
+                    }
+                }),
+            })
+            .collect(),
+        sales_unit: Some(common_pb::UnitOfMeasure {
+            code: p.sales_unit.code.clone(),
+            name: p.sales_unit.name.clone(),
+            base_units: p.sales_unit.base_units.normalize().to_string(),
+        }),
+        base_price: Some(common_pb::Money {
+            currency_code: p.base_price.currency.clone(),
+            amount: p.base_price.amount.to_string(),
+        }),
+        status: match p.status {
+            ProductStatus::Active => pb::ProductStatus::Active,
+            ProductStatus::Discontinued => pb::ProductStatus::Discontinued,
+        } as i32,
+    }
+}

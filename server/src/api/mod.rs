@@ -1,0 +1,6 @@
+//! The gRPC services: decode the request, authorise the caller, call the
+//! domain, encode the answer. Nothing is decided here; every failure leaves
+//! through [`status::Failure`], the one place errors become `tonic::Status`.
+
+pub mod catalog;
+pub mod status;

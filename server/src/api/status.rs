@@ -1,0 +1,111 @@
+//! The one mapping from Tradeport's errors to gRPC statuses. Every status
+//! carries google.rpc details: an ErrorInfo with a stable `reason` (clients
+//! branch on it, never on the message), BadRequest field violations naming
+//! each bad field, ResourceInfo for a missing resource.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+/// `ErrorInfo.domain` for every Tradeport error.
+pub const ERROR_DOMAIN: &str = "tradeport";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A request message over the configured size, found by the transport
+    /// before it was decoded.
+    #[error("request message of {size} bytes exceeds the limit of {limit} bytes")]
+    MessageTooLarge { size: usize, limit: usize },
+}
+
+fn info(details: &mut ErrorDetails, reason: &str, metadata: &[(&str, String)]) {
+    let metadata: HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    details.set_error_info(reason, ERROR_DOMAIN, metadata);
+}
+
+impl From<Failure> for Status {
+    fn from(failure: Failure) -> Self {
+        let mut details = ErrorDetails::new();
+        let message = failure.to_string();
+        let code = match failure {
+            Failure::Domain(DomainError::InvalidArgument { reason, violations }) => {
+                info(&mut details, reason, &[]);
+                for v in violations {
+                    details.add_bad_request_violation(v.field, v.description);
+                }
+                Code::InvalidArgument
+            }
+            Failure::Domain(DomainError::NotFound { resource, id }) => {
+                info(
+                    &mut details,
+                    "NOT_FOUND",
+                    &[("resource_type", resource.into()), ("id", id.clone())],
+                );
+                details.set_resource_info(resource, id, "", "does not exist or is not visible to the caller");
+                Code::NotFound
+            }
+            Failure::MessageTooLarge { size, limit } => {
+                info(
+                    &mut details,
+                    "MESSAGE_TOO_LARGE",
+                    &[("size_bytes", size.to_string()), ("limit_bytes", limit.to_string())],
+                );
+                details.add_bad_request_violation(
+                    "request",
+                    format!("message of {size} bytes exceeds the limit of {limit} bytes"),
+                );
+                Code::ResourceExhausted
+            }
+            Failure::Store(StoreError::Conflict { .. }) => {
+                info(&mut details, "CONCURRENT_UPDATE", &[]);
+                Code::Aborted
+            }
+            Failure::Store(ref e) => {
+                // Engine details stay in the log; the caller learns only that
+                // the failure is ours and worth a retry later.
+                tracing::error!(error = %e, "store failure");
+                info(&mut details, "STORAGE_FAILURE", &[]);
+                return Status::with_error_details(Code::Internal, "storage failure", details);
+            }
+        };
+        Status::with_error_details(code, message, details)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_names_fields_and_reason() {
+        let status = Status::from(Failure::from(DomainError::invalid(
+            "INVALID_PAGE_SIZE",
+            "page_size",
+            "must not be negative",
+        )));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "INVALID_PAGE_SIZE");
+        assert_eq!(details.bad_request().unwrap().field_violations[0].field, "page_size");
+    }
+
+    #[test]
+    fn store_failures_hide_engine_details() {
+        let status = Status::from(Failure::from(StoreError::Engine("disk path /x".into())));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("/x"));
+        assert_eq!(status.get_error_details().error_info().unwrap().reason, "STORAGE_FAILURE");
+    }
+}

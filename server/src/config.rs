@@ -1,0 +1,223 @@
+//! One typed configuration, read from (highest first) command-line flags,
+//! `TRADEPORT_*` environment variables, an optional TOML file, and the
+//! defaults documented on each field (and in the README's table).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Every setting, each optional so the sources can be layered.
+#[derive(Debug, Default, Clone, Parser, Deserialize)]
+#[command(name = "tradeport-server", version, about = "Tradeport: the B2B customer portal's gRPC / gRPC-web server")]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Settings {
+    /// TOML file with any of these settings (flags and environment win).
+    #[arg(long, env = "TRADEPORT_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:50051].
+    #[arg(long, env = "TRADEPORT_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded store [default: ./data].
+    #[arg(long, env = "TRADEPORT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seed an empty store with the demo catalog.
+    #[arg(long, env = "TRADEPORT_DEMO", num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<bool>,
+    /// PEM certificate chain for TLS.
+    #[arg(long, env = "TRADEPORT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    #[arg(long, env = "TRADEPORT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve TLS with a self-signed certificate for localhost, written to
+    /// <data_dir>/dev-tls/ (created once, then reused).
+    #[arg(long, env = "TRADEPORT_DEV_TLS", num_args = 0..=1, default_missing_value = "true")]
+    pub dev_tls: Option<bool>,
+    /// Allow plaintext on a non-loopback address (behind a TLS-terminating proxy).
+    #[arg(long, env = "TRADEPORT_ALLOW_PLAINTEXT", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_plaintext: Option<bool>,
+    /// Origins allowed to call over gRPC-web (CORS), comma separated; "*" for any [default: none].
+    #[arg(long, env = "TRADEPORT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+    /// Largest request or response message, in bytes [default: 4194304].
+    #[arg(long, env = "TRADEPORT_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Longest a call may run, in seconds, unless the client asks for less [default: 30].
+    #[arg(long, env = "TRADEPORT_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Calls served at once across all connections; more wait [default: 1024].
+    #[arg(long, env = "TRADEPORT_CONCURRENCY_LIMIT")]
+    pub concurrency_limit: Option<usize>,
+    /// HTTP/2 keepalive ping interval, in seconds [default: 30].
+    #[arg(long, env = "TRADEPORT_HTTP2_KEEPALIVE_SECS")]
+    pub http2_keepalive_secs: Option<u64>,
+    /// How long in-flight calls may finish after SIGINT/SIGTERM, in seconds [default: 20].
+    #[arg(long, env = "TRADEPORT_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+    /// Log format: "text" or "json" [default: text]. Levels come from RUST_LOG.
+    #[arg(long, env = "TRADEPORT_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Where the server's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    None,
+    Files { cert: PathBuf, key: PathBuf },
+    DevSelfSigned,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+    pub tls: TlsSource,
+    pub allow_plaintext: bool,
+    pub cors_origins: Vec<String>,
+    pub max_message_bytes: usize,
+    pub request_timeout: Duration,
+    pub concurrency_limit: usize,
+    pub http2_keepalive: Duration,
+    pub shutdown_grace: Duration,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("./data"),
+            demo: false,
+            tls: TlsSource::None,
+            allow_plaintext: false,
+            cors_origins: Vec::new(),
+            max_message_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            concurrency_limit: 1024,
+            http2_keepalive: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(20),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Config {
+    /// Parses flags and environment, then layers the TOML file under them.
+    pub fn from_args() -> anyhow::Result<Self> {
+        let cli = Settings::parse();
+        let file = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        Self::resolve(cli, file)
+    }
+
+    /// `high` wins over `low`, and both over the defaults.
+    pub fn resolve(high: Settings, low: Settings) -> anyhow::Result<Self> {
+        let d = Config::default();
+        let tls = match (
+            high.tls_cert.or(low.tls_cert),
+            high.tls_key.or(low.tls_key),
+            high.dev_tls.or(low.dev_tls).unwrap_or(false),
+        ) {
+            (Some(cert), Some(key), false) => TlsSource::Files { cert, key },
+            (None, None, true) => TlsSource::DevSelfSigned,
+            (None, None, false) => TlsSource::None,
+            (Some(_), Some(_), true) => anyhow::bail!("give either tls_cert/tls_key or dev_tls, not both"),
+            _ => anyhow::bail!("tls_cert and tls_key must be given together"),
+        };
+        let config = Self {
+            listen: high.listen.or(low.listen).unwrap_or(d.listen),
+            data_dir: high.data_dir.or(low.data_dir).unwrap_or(d.data_dir),
+            demo: high.demo.or(low.demo).unwrap_or(d.demo),
+            tls,
+            allow_plaintext: high.allow_plaintext.or(low.allow_plaintext).unwrap_or(d.allow_plaintext),
+            cors_origins: high.cors_origins.or(low.cors_origins).unwrap_or(d.cors_origins),
+            max_message_bytes: high.max_message_bytes.or(low.max_message_bytes).unwrap_or(d.max_message_bytes),
+            request_timeout: secs(high.request_timeout_secs.or(low.request_timeout_secs), d.request_timeout),
+            concurrency_limit: high.concurrency_limit.or(low.concurrency_limit).unwrap_or(d.concurrency_limit),
+            http2_keepalive: secs(high.http2_keepalive_secs.or(low.http2_keepalive_secs), d.http2_keepalive),
+            shutdown_grace: secs(high.shutdown_grace_secs.or(low.shutdown_grace_secs), d.shutdown_grace),
+            log_format: high.log_format.or(low.log_format).unwrap_or(d.log_format),
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that would expose the portal unsafely or not work.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.tls == TlsSource::None && !self.listen.ip().is_loopback() && !self.allow_plaintext {
+            anyhow::bail!(
+                "refusing plaintext on {}: configure tls_cert/tls_key (or dev_tls), or set allow_plaintext if a TLS proxy fronts this server",
+                self.listen
+            );
+        }
+        if self.max_message_bytes < 1024 {
+            anyhow::bail!("max_message_bytes must be at least 1024");
+        }
+        if self.concurrency_limit == 0 {
+            anyhow::bail!("concurrency_limit must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+fn secs(value: Option<u64>, default: Duration) -> Duration {
+    value.map_or(default, Duration::from_secs)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() {
+        let file: Settings = toml::from_str(
+            "listen = \"127.0.0.1:6000\"\nmax_message_bytes = 2048\nlog_format = \"json\"",
+        )
+        .unwrap();
+        let flags = Settings::try_parse_from(["tradeport-server", "--listen", "127.0.0.1:7000"]).unwrap();
+        let config = Config::resolve(flags, file).unwrap();
+        assert_eq!(config.listen.port(), 7000);
+        assert_eq!(config.max_message_bytes, 2048);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn plaintext_off_loopback_needs_explicit_consent() {
+        let open = Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051"]).unwrap();
+        let err = Config::resolve(open, Settings::default()).unwrap_err();
+        assert!(err.to_string().contains("refusing plaintext"));
+        let consented =
+            Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--allow-plaintext"]).unwrap();
+        assert!(Config::resolve(consented, Settings::default()).unwrap().allow_plaintext);
+        let dev = Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--dev-tls"]).unwrap();
+        assert_eq!(Config::resolve(dev, Settings::default()).unwrap().tls, TlsSource::DevSelfSigned);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<Settings>("lisen = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! The rules of Tradeport: plain Rust, no I/O, no tonic, no storage engine.
+//! Every decision the portal makes is taken here and unit-tested here; the
+//! api layer only translates to and from the wire.
+
+pub mod catalog;
+pub mod decimal;
+pub mod paging;
+
+/// One input field that failed validation, named by its path in the request
+/// (e.g. `filters[2].min`), so a client can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// What a rule can answer besides success. `reason` strings are stable API:
+/// clients branch on them, so they are never reworded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{reason}: {}", describe(.violations))]
+    InvalidArgument {
+        reason: &'static str,
+        violations: Vec<FieldViolation>,
+    },
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+}
+
+impl DomainError {
+    pub fn invalid(
+        reason: &'static str,
+        field: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::InvalidArgument {
+            reason,
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,97 @@
+//! tradeport-server: the gRPC / gRPC-web server of the Tradeport B2B
+//! customer portal, and its domain logic.
+//!
+//! Layers, each knowing only the one below: `transport` (TLS, gRPC-web,
+//! limits, tracing) → `auth` (who is calling) → `api` (wire ⇄ domain) →
+//! `domain` (every rule, no I/O) → `store` (typed repositories over the
+//! engine-neutral [`store::Store`] trait; sled by default).
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod store;
+pub mod telemetry;
+pub mod transport;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use api::catalog::CatalogApi;
+use config::{Config, TlsSource};
+use store::Store;
+use store::catalog::CatalogRepository;
+
+/// A server ready to serve: store open, demo data seeded if asked, catalog
+/// indexed. Like mini-redis, it takes its listener and a shutdown future,
+/// so tests run it on 127.0.0.1:0 and stop it when they like.
+pub struct App {
+    config: Config,
+    store: Arc<dyn Store>,
+    catalog: Arc<CatalogApi>,
+}
+
+impl App {
+    /// Opens the sled store in `config.data_dir`.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        let store: Arc<dyn Store> = Arc::new(store::SledStore::open(&config.data_dir)?);
+        Self::with_store(config, store)
+    }
+
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let repo = CatalogRepository::new(Arc::clone(&store));
+        if config.demo {
+            if repo.is_empty()? {
+                let catalog = demo::catalog();
+                repo.put_all(&catalog.categories, &catalog.products)?;
+                tracing::info!(
+                    categories = catalog.categories.len(),
+                    products = catalog.products.len(),
+                    "seeded the demo catalog"
+                );
+            } else {
+                tracing::info!("store already holds a catalog; demo data not seeded again");
+            }
+        }
+        let catalog = Arc::new(CatalogApi::load(repo)?);
+        Ok(Self {
+            config,
+            store,
+            catalog,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Resolves the TLS configuration, creating the dev certificate if asked.
+    /// Returns the certificate path too, so callers can tell clients.
+    pub fn tls(&self) -> anyhow::Result<Option<(Arc<rustls::ServerConfig>, std::path::PathBuf)>> {
+        let (cert, key) = match &self.config.tls {
+            TlsSource::None => return Ok(None),
+            TlsSource::Files { cert, key } => (cert.clone(), key.clone()),
+            TlsSource::DevSelfSigned => transport::tls::dev_certificate(&self.config.data_dir)?,
+        };
+        Ok(Some((transport::tls::server_config(&cert, &key)?, cert)))
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains and
+    /// flushes the store.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let tls = self.tls()?.map(|(config, _)| config);
+        let services = transport::Services {
+            catalog: self.catalog,
+        };
+        let served = transport::serve(&self.config, services, listener, tls, shutdown).await;
+        self.store.flush()?;
+        served
+    }
+}

@@ -1,0 +1,74 @@
+//! The `tradeport-server` binary: configuration, logging, signals. Exits 0
+//! after a graceful shutdown, non-zero with a message on a startup failure.
+
+use tokio::net::TcpListener;
+use tradeport_server::config::{Config, TlsSource};
+use tradeport_server::{App, telemetry};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tradeport-server: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let config = Config::from_args()?;
+    telemetry::init(config.log_format);
+    let app = tokio::task::block_in_place(|| App::open(config.clone()))?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if config.tls == TlsSource::None { "http" } else { "https" };
+    if let Some((_, cert)) = app.tls()? {
+        println!("TLS certificate: {}", cert.display());
+    }
+    tracing::info!(%addr, scheme, "tradeport-server listening");
+    if config.demo {
+        print_demo_help(scheme, addr, &config);
+    }
+    app.run(listener, shutdown_signal()).await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn print_demo_help(scheme: &str, addr: std::net::SocketAddr, config: &Config) {
+    let tls_flag = match &config.tls {
+        TlsSource::None => "--http2-prior-knowledge".to_string(),
+        TlsSource::DevSelfSigned => format!(
+            "--cacert {}",
+            config.data_dir.join("dev-tls").join("cert.pem").display()
+        ),
+        TlsSource::Files { cert, .. } => format!("--cacert {}", cert.display()),
+    };
+    println!(
+        "Demo catalog ready. Try:\n  npx @bufbuild/buf curl {tls_flag} --protocol grpc \\\n    -d '{{\"query\":\"cable\",\"page_size\":3}}' \\\n    {scheme}://{addr}/tradeport.catalog.v1.CatalogService/SearchProducts"
+    );
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

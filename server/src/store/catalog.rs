@@ -1,0 +1,83 @@
+//! Typed access to catalog records. Keys: `cat/<id>` for categories,
+//! `prd/<id>` for products. Bulk writes go in chunks so one commit never
+//! grows without bound.
+
+use std::sync::Arc;
+
+use super::{Commit, Store, StoreError, decode, encode, scan_all};
+use crate::domain::catalog::{Category, Product};
+
+const CATEGORY_PREFIX: &[u8] = b"cat/";
+const PRODUCT_PREFIX: &[u8] = b"prd/";
+const SCAN_PAGE: usize = 1024;
+const WRITE_CHUNK: usize = 500;
+
+#[derive(Clone)]
+pub struct CatalogRepository {
+    store: Arc<dyn Store>,
+}
+
+fn key(prefix: &[u8], id: &str) -> Vec<u8> {
+    [prefix, id.as_bytes()].concat()
+}
+
+impl CatalogRepository {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn product(&self, id: &str) -> Result<Option<Product>, StoreError> {
+        let key = key(PRODUCT_PREFIX, id);
+        self.store
+            .get(&key)?
+            .map(|bytes| decode(&key, &bytes))
+            .transpose()
+    }
+
+    pub fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        self.all(CATEGORY_PREFIX)
+    }
+
+    pub fn products(&self) -> Result<Vec<Product>, StoreError> {
+        self.all(PRODUCT_PREFIX)
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .scan(super::KeyRange::prefix(CATEGORY_PREFIX), 1)?
+            .is_empty()
+            && self
+                .store
+                .scan(super::KeyRange::prefix(PRODUCT_PREFIX), 1)?
+                .is_empty())
+    }
+
+    /// Writes categories and products, overwriting records with the same id.
+    pub fn put_all(&self, categories: &[Category], products: &[Product]) -> Result<(), StoreError> {
+        for chunk in categories.chunks(WRITE_CHUNK) {
+            let mut commit = Commit::new();
+            for c in chunk {
+                let k = key(CATEGORY_PREFIX, &c.id);
+                commit = commit.put(k.clone(), encode(&k, c)?);
+            }
+            self.store.commit(commit)?;
+        }
+        for chunk in products.chunks(WRITE_CHUNK) {
+            let mut commit = Commit::new();
+            for p in chunk {
+                let k = key(PRODUCT_PREFIX, &p.id);
+                commit = commit.put(k.clone(), encode(&k, p)?);
+            }
+            self.store.commit(commit)?;
+        }
+        Ok(())
+    }
+
+    fn all<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
+        scan_all(self.store.as_ref(), prefix, SCAN_PAGE)?
+            .into_iter()
+            .map(|(k, v)| decode(&k, &v))
+            .collect()
+    }
+}

@@ -1,0 +1,154 @@
+//! The embedded engine: sled. Commits run as sled transactions, which are
+//! serializable; the expectations are checked inside the transaction, so two
+//! commits that read the same value cannot both write over it. Every commit
+//! is flushed before it returns: an acknowledged write survives a crash.
+
+use std::path::Path;
+
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
+
+pub struct SledStore {
+    db: sled::Db,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`, refusing one written by a
+    /// newer schema.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(engine)?;
+        let store = Self { db };
+        store.check_schema(dir)?;
+        Ok(store)
+    }
+
+    fn check_schema(&self, dir: &Path) -> Result<(), StoreError> {
+        match self.db.get(SCHEMA_KEY).map_err(engine)? {
+            Some(raw) => {
+                let found = <[u8; 4]>::try_from(raw.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt {
+                        key: "schema_version".into(),
+                        reason: format!("expected 4 bytes, found {}", raw.len()),
+                    })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew {
+                        path: dir.display().to_string(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                // Older versions would be migrated here; version 1 is the first.
+                Ok(())
+            }
+            None => self.commit(Commit::new().expect(SCHEMA_KEY, None).put(
+                SCHEMA_KEY,
+                SCHEMA_VERSION.to_be_bytes().to_vec(),
+            )),
+        }
+    }
+}
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+/// Why a transaction aborted: an unmet expectation names its key.
+struct Unmet(Vec<u8>);
+
+impl Store for SledStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(key).map_err(engine)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.db
+            .range::<Vec<u8>, _>((range.start, range.end))
+            .take(limit)
+            .map(|entry| {
+                let (k, v) = entry.map_err(engine)?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let result = self.db.transaction(|tx| {
+            for (key, expected) in &commit.expect {
+                let current = tx.get(key)?;
+                if current.as_deref() != expected.as_deref() {
+                    return Err(ConflictableTransactionError::Abort(Unmet(key.clone())));
+                }
+            }
+            for (key, value) in &commit.write {
+                match value {
+                    Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
+                    None => tx.remove(key.as_slice())?,
+                };
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort(Unmet(key))) => {
+                return Err(StoreError::Conflict {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                });
+            }
+            Err(TransactionError::Storage(e)) => return Err(engine(e)),
+        }
+        self.flush()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(engine)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectation_on_changed_value_conflicts_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store.commit(Commit::new().put("a", b"1".to_vec())).unwrap();
+        let err = store
+            .commit(
+                Commit::new()
+                    .expect("a", Some(b"0".to_vec()))
+                    .put("a", b"2".to_vec())
+                    .put("b", b"2".to_vec()),
+            )
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { ref key } if key == "a"));
+        assert_eq!(store.get(b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.get(b"b").unwrap(), None);
+    }
+
+    #[test]
+    fn scans_respect_prefix_and_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let mut commit = Commit::new();
+        for i in 0..10 {
+            commit = commit.put(format!("p/{i}"), vec![i]);
+        }
+        store
+            .commit(commit.put("q/0", vec![0]).put("o/9", vec![9]))
+            .unwrap();
+        let page = store.scan(KeyRange::prefix(b"p/"), 4).unwrap();
+        assert_eq!(page.len(), 4);
+        assert_eq!(page[0].0, b"p/0");
+        let all = super::super::scan_all(&store, b"p/", 3).unwrap();
+        assert_eq!(all.len(), 10);
+        assert!(all.iter().all(|(k, _)| k.starts_with(b"p/")));
+    }
+}

@@ -1,0 +1,152 @@
+//! The transport: one port serving gRPC (HTTP/2) and gRPC-web (HTTP/1.1 and
+//! HTTP/2) over TLS or, on loopback, plaintext; CORS for browsers; request
+//! ids and tracing; size, time and concurrency limits; health and
+//! reflection; and a graceful, bounded shutdown.
+
+pub mod limits;
+pub mod tls;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Request};
+use tokio::net::TcpListener;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_web::GrpcWebLayer;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
+
+use crate::api::catalog::CatalogApi;
+use crate::auth::PrincipalLayer;
+use crate::config::Config;
+
+/// The services one server exposes.
+pub struct Services {
+    pub catalog: Arc<CatalogApi>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Serves until `shutdown` resolves, then stops accepting, gives in-flight
+/// calls `config.shutdown_grace` to finish, and returns.
+pub async fn serve(
+    config: &Config,
+    services: Services,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let max = config.max_message_bytes;
+    let catalog = CatalogServiceServer::from_arc(services.catalog)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(TraceLayer::new_for_grpc().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("rpc", request_id = %id, path = %request.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(cors(&config.cors_origins))
+        .layer(GrpcWebLayer::new())
+        .layer(limits::MessageLimitLayer::new(max))
+        .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
+        .layer(PrincipalLayer)
+        .into_inner();
+
+    let router = Server::builder()
+        .accept_http1(true)
+        .timeout(config.request_timeout)
+        .http2_keepalive_interval(Some(config.http2_keepalive))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .tcp_nodelay(true)
+        .layer(layers)
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(catalog);
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let stopped = async {
+        let _ = stop_rx.await;
+    };
+    let serving: std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(
+                tls::incoming(listener, tls),
+                stopped,
+            )),
+            None => Box::pin(router.serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                stopped,
+            )),
+        };
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result.map_err(Into::into),
+        () = shutdown => {}
+    }
+    tracing::info!(grace = ?config.shutdown_grace, "shutting down: no new connections, finishing calls in flight");
+    health
+        .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
+        .await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(config.shutdown_grace, &mut serving).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => {
+            tracing::warn!("shutdown grace elapsed; abandoning calls still in flight");
+            Ok(())
+        }
+    }
+}
+
+/// CORS for gRPC-web callers: browsers must see grpc-status and friends.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    let header = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_headers([
+            header("content-type"),
+            header("x-grpc-web"),
+            header("x-user-agent"),
+            header("grpc-timeout"),
+            header("authorization"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            header("grpc-status"),
+            header("grpc-message"),
+            header("grpc-status-details-bin"),
+            REQUEST_ID,
+        ])
+        .max_age(Duration::from_secs(24 * 60 * 60))
+}
