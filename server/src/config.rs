@@ -11,7 +11,11 @@ use serde::Deserialize;
 
 /// Every setting, each optional so the sources can be layered.
 #[derive(Debug, Default, Clone, Parser, Deserialize)]
-#[command(name = "tradeport-server", version, about = "Tradeport: the B2B customer portal's gRPC / gRPC-web server")]
+#[command(
+    name = "tradeport-server",
+    version,
+    about = "Tradeport: the B2B customer portal's gRPC / gRPC-web server"
+)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct Settings {
     /// TOML file with any of these settings (flags and environment win).
@@ -121,8 +125,9 @@ impl Config {
         let cli = Settings::parse();
         let file = match &cli.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read config file {}: {e}", path.display())
+                })?;
                 toml::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
             }
@@ -142,7 +147,9 @@ impl Config {
             (Some(cert), Some(key), false) => TlsSource::Files { cert, key },
             (None, None, true) => TlsSource::DevSelfSigned,
             (None, None, false) => TlsSource::None,
-            (Some(_), Some(_), true) => anyhow::bail!("give either tls_cert/tls_key or dev_tls, not both"),
+            (Some(_), Some(_), true) => {
+                anyhow::bail!("give either tls_cert/tls_key or dev_tls, not both")
+            }
             _ => anyhow::bail!("tls_cert and tls_key must be given together"),
         };
         let config = Self {
@@ -150,13 +157,34 @@ impl Config {
             data_dir: high.data_dir.or(low.data_dir).unwrap_or(d.data_dir),
             demo: high.demo.or(low.demo).unwrap_or(d.demo),
             tls,
-            allow_plaintext: high.allow_plaintext.or(low.allow_plaintext).unwrap_or(d.allow_plaintext),
-            cors_origins: high.cors_origins.or(low.cors_origins).unwrap_or(d.cors_origins),
-            max_message_bytes: high.max_message_bytes.or(low.max_message_bytes).unwrap_or(d.max_message_bytes),
-            request_timeout: secs(high.request_timeout_secs.or(low.request_timeout_secs), d.request_timeout),
-            concurrency_limit: high.concurrency_limit.or(low.concurrency_limit).unwrap_or(d.concurrency_limit),
-            http2_keepalive: secs(high.http2_keepalive_secs.or(low.http2_keepalive_secs), d.http2_keepalive),
-            shutdown_grace: secs(high.shutdown_grace_secs.or(low.shutdown_grace_secs), d.shutdown_grace),
+            allow_plaintext: high
+                .allow_plaintext
+                .or(low.allow_plaintext)
+                .unwrap_or(d.allow_plaintext),
+            cors_origins: high
+                .cors_origins
+                .or(low.cors_origins)
+                .unwrap_or(d.cors_origins),
+            max_message_bytes: high
+                .max_message_bytes
+                .or(low.max_message_bytes)
+                .unwrap_or(d.max_message_bytes),
+            request_timeout: secs(
+                high.request_timeout_secs.or(low.request_timeout_secs),
+                d.request_timeout,
+            ),
+            concurrency_limit: high
+                .concurrency_limit
+                .or(low.concurrency_limit)
+                .unwrap_or(d.concurrency_limit),
+            http2_keepalive: secs(
+                high.http2_keepalive_secs.or(low.http2_keepalive_secs),
+                d.http2_keepalive,
+            ),
+            shutdown_grace: secs(
+                high.shutdown_grace_secs.or(low.shutdown_grace_secs),
+                d.shutdown_grace,
+            ),
             log_format: high.log_format.or(low.log_format).unwrap_or(d.log_format),
         };
         config.check()?;
@@ -196,7 +224,8 @@ mod tests {
             "listen = \"127.0.0.1:6000\"\nmax_message_bytes = 2048\nlog_format = \"json\"",
         )
         .unwrap();
-        let flags = Settings::try_parse_from(["tradeport-server", "--listen", "127.0.0.1:7000"]).unwrap();
+        let flags =
+            Settings::try_parse_from(["tradeport-server", "--listen", "127.0.0.1:7000"]).unwrap();
         let config = Config::resolve(flags, file).unwrap();
         assert_eq!(config.listen.port(), 7000);
         assert_eq!(config.max_message_bytes, 2048);
@@ -210,10 +239,19 @@ mod tests {
         let err = Config::resolve(open, Settings::default()).unwrap_err();
         assert!(err.to_string().contains("refusing plaintext"));
         let consented =
-            Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--allow-plaintext"]).unwrap();
-        assert!(Config::resolve(consented, Settings::default()).unwrap().allow_plaintext);
-        let dev = Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--dev-tls"]).unwrap();
-        assert_eq!(Config::resolve(dev, Settings::default()).unwrap().tls, TlsSource::DevSelfSigned);
+            Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--allow-plaintext"])
+                .unwrap();
+        assert!(
+            Config::resolve(consented, Settings::default())
+                .unwrap()
+                .allow_plaintext
+        );
+        let dev =
+            Settings::try_parse_from(["x", "--listen", "0.0.0.0:50051", "--dev-tls"]).unwrap();
+        assert_eq!(
+            Config::resolve(dev, Settings::default()).unwrap().tls,
+            TlsSource::DevSelfSigned
+        );
     }
 
     #[test]

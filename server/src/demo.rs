@@ -49,9 +49,22 @@ const ROOTS: [Root; 6] = [
             Spec::Option("colour", COLOURS),
         ],
         children: [
-            ("Cables", ["Installation cable", "Flexible cable", "Armoured cable"]),
-            ("Switches and sockets", ["Wall switch", "Socket outlet", "Dimmer"]),
-            ("Protection", ["Circuit breaker", "Residual current device", "Surge protector"]),
+            (
+                "Cables",
+                ["Installation cable", "Flexible cable", "Armoured cable"],
+            ),
+            (
+                "Switches and sockets",
+                ["Wall switch", "Socket outlet", "Dimmer"],
+            ),
+            (
+                "Protection",
+                [
+                    "Circuit breaker",
+                    "Residual current device",
+                    "Surge protector",
+                ],
+            ),
         ],
     },
     Root {
@@ -66,8 +79,14 @@ const ROOTS: [Root; 6] = [
             Spec::Number("voltage", "V", &[12, 24, 230]),
         ],
         children: [
-            ("Indoor lighting", ["LED panel", "Downlight", "Linear luminaire"]),
-            ("Outdoor lighting", ["Floodlight", "Bollard light", "Wall lantern"]),
+            (
+                "Indoor lighting",
+                ["LED panel", "Downlight", "Linear luminaire"],
+            ),
+            (
+                "Outdoor lighting",
+                ["Floodlight", "Bollard light", "Wall lantern"],
+            ),
             ("Lamps", ["LED bulb", "LED tube", "Spot lamp"]),
         ],
     },
@@ -78,7 +97,10 @@ const ROOTS: [Root; 6] = [
         price: (120, 32_000),
         attributes: &[
             Spec::Number("diameter", "mm", &[15, 18, 22, 28, 35, 42, 54]),
-            Spec::Option("material", &["copper", "brass", "PEX", "PVC", "stainless steel"]),
+            Spec::Option(
+                "material",
+                &["copper", "brass", "PEX", "PVC", "stainless steel"],
+            ),
             Spec::Number("pressure_rating", "bar", &[6, 10, 16, 25]),
         ],
         children: [
@@ -95,11 +117,24 @@ const ROOTS: [Root; 6] = [
         attributes: &[
             Spec::Option("size", &["M4", "M5", "M6", "M8", "M10", "M12"]),
             Spec::Number("length", "mm", &[16, 20, 30, 40, 50, 60, 80, 100]),
-            Spec::Option("material", &["zinc-plated steel", "stainless steel A2", "stainless steel A4"]),
+            Spec::Option(
+                "material",
+                &[
+                    "zinc-plated steel",
+                    "stainless steel A2",
+                    "stainless steel A4",
+                ],
+            ),
         ],
         children: [
-            ("Screws", ["Wood screw", "Machine screw", "Self-drilling screw"]),
-            ("Anchors", ["Nylon anchor", "Chemical anchor", "Hollow wall anchor"]),
+            (
+                "Screws",
+                ["Wood screw", "Machine screw", "Self-drilling screw"],
+            ),
+            (
+                "Anchors",
+                ["Nylon anchor", "Chemical anchor", "Hollow wall anchor"],
+            ),
             ("Bolts and nuts", ["Hex bolt", "Hex nut", "Washer"]),
         ],
     },
@@ -114,9 +149,18 @@ const ROOTS: [Root; 6] = [
             Spec::Option("battery", &["included", "not included", "corded"]),
         ],
         children: [
-            ("Power tools", ["Drill driver", "Angle grinder", "Circular saw"]),
-            ("Hand tools", ["Screwdriver set", "Combination pliers", "Spirit level"]),
-            ("Measuring", ["Multimeter", "Laser distance meter", "Voltage tester"]),
+            (
+                "Power tools",
+                ["Drill driver", "Angle grinder", "Circular saw"],
+            ),
+            (
+                "Hand tools",
+                ["Screwdriver set", "Combination pliers", "Spirit level"],
+            ),
+            (
+                "Measuring",
+                ["Multimeter", "Laser distance meter", "Voltage tester"],
+            ),
         ],
     },
     Root {
@@ -127,17 +171,37 @@ const ROOTS: [Root; 6] = [
         attributes: &[
             Spec::Option("size", &["S", "M", "L", "XL", "XXL"]),
             Spec::Option("colour", COLOURS),
-            Spec::Option("standard", &["EN 397", "EN 166", "EN 388", "EN ISO 20471", "ISO 7010"]),
+            Spec::Option(
+                "standard",
+                &["EN 397", "EN 166", "EN 388", "EN ISO 20471", "ISO 7010"],
+            ),
         ],
         children: [
-            ("Workwear", ["Work jacket", "Work trousers", "High-visibility vest"]),
-            ("Protective equipment", ["Safety helmet", "Safety glasses", "Work gloves"]),
-            ("Signage", ["Warning sign", "Floor marking tape", "Exit sign"]),
+            (
+                "Workwear",
+                ["Work jacket", "Work trousers", "High-visibility vest"],
+            ),
+            (
+                "Protective equipment",
+                ["Safety helmet", "Safety glasses", "Work gloves"],
+            ),
+            (
+                "Signage",
+                ["Warning sign", "Floor marking tape", "Exit sign"],
+            ),
         ],
     },
 ];
 
-const SERIES: &[&str] = &["Basic", "Pro", "Max", "Eco", "Industrial", "Compact", "Plus"];
+const SERIES: &[&str] = &[
+    "Basic",
+    "Pro",
+    "Max",
+    "Eco",
+    "Industrial",
+    "Compact",
+    "Plus",
+];
 
 /// The whole demo catalog, identical on every run.
 pub fn catalog() -> DemoCatalog {
@@ -230,7 +294,7 @@ fn product(
             currency: "EUR".into(),
             amount: Decimal::new(cents, 2),
         },
-        status: if n % 37 == 0 {
+        status: if n.is_multiple_of(37) {
             ProductStatus::Discontinued
         } else {
             ProductStatus::Active

@@ -22,7 +22,11 @@ async fn run() -> anyhow::Result<()> {
     let app = tokio::task::block_in_place(|| App::open(config.clone()))?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let scheme = if config.tls == TlsSource::None { "http" } else { "https" };
+    let scheme = if config.tls == TlsSource::None {
+        "http"
+    } else {
+        "https"
+    };
     if let Some((_, cert)) = app.tls()? {
         println!("TLS certificate: {}", cert.display());
     }
@@ -44,8 +48,13 @@ fn print_demo_help(scheme: &str, addr: std::net::SocketAddr, config: &Config) {
         ),
         TlsSource::Files { cert, .. } => format!("--cacert {}", cert.display()),
     };
+    // The dev certificate names localhost; so must the URL.
+    let host = match config.tls {
+        TlsSource::None => addr.to_string(),
+        _ => format!("localhost:{}", addr.port()),
+    };
     println!(
-        "Demo catalog ready. Try:\n  npx @bufbuild/buf curl {tls_flag} --protocol grpc \\\n    -d '{{\"query\":\"cable\",\"page_size\":3}}' \\\n    {scheme}://{addr}/tradeport.catalog.v1.CatalogService/SearchProducts"
+        "Demo catalog ready. Try:\n  npx @bufbuild/buf curl {tls_flag} --protocol grpc \\\n    -d '{{\"query\":\"cable\",\"page_size\":3}}' \\\n    {scheme}://{host}/tradeport.catalog.v1.CatalogService/SearchProducts"
     );
 }
 

@@ -1,1 +1,129 @@
-//! placeholder
+//! The harness for Tradeport's end-to-end tests and load benchmarks: real
+//! servers on 127.0.0.1:0 with their own temporary stores, real clients.
+//!
+//! Servers run on one background runtime that outlives every test, so a
+//! server shared by a test module keeps serving while each `#[tokio::test]`
+//! runtime comes and goes.
+
+pub mod grpc_web;
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock};
+
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+use tradeport_mobile::{Client, ClientConfig};
+use tradeport_server::App;
+use tradeport_server::config::{Config, TlsSource};
+
+/// The runtime every test server runs on.
+pub fn server_runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("test-server")
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the test server runtime: {e}"))
+    })
+}
+
+/// A running server with its own store in a temporary directory.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    /// The dev CA certificate, when the server speaks TLS.
+    pub ca_pem: Option<Vec<u8>>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    done: Mutex<Option<oneshot::Receiver<anyhow::Result<()>>>>,
+    _data: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server seeded with the demo catalog; `tweak` adjusts the
+    /// configuration (TLS, limits) first.
+    pub fn start(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data.path().to_path_buf(),
+            demo: true,
+            cors_origins: vec!["https://portal.example.com".into()],
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let app = App::open(config)?;
+        let ca_pem = match app.tls()? {
+            Some((_, cert)) => Some(std::fs::read(cert)?),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(app.config().listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (done_tx, done_rx) = oneshot::channel();
+        server_runtime().spawn(async move {
+            let result = match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    app.run(listener, async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                }
+                Err(e) => Err(e.into()),
+            };
+            let _ = done_tx.send(result);
+        });
+        Ok(Self {
+            addr,
+            ca_pem,
+            stop: Mutex::new(Some(stop_tx)),
+            done: Mutex::new(Some(done_rx)),
+            _data: data,
+        })
+    }
+
+    /// One plaintext demo server per test binary, for tests that only read.
+    pub fn shared() -> &'static TestServer {
+        static SHARED: OnceLock<TestServer> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            Self::start(|_| {})
+                .unwrap_or_else(|e| panic!("cannot start the shared test server: {e:#}"))
+        })
+    }
+
+    /// The URL a client dials: https with the name on the dev certificate.
+    pub fn url(&self) -> String {
+        match self.ca_pem {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// An SDK client trusting this server's certificate.
+    pub fn client(&self) -> Client {
+        let mut config = ClientConfig::new(self.url());
+        config.ca_certificate_pem = self.ca_pem.clone();
+        Client::connect_lazy(config).unwrap_or_else(|e| panic!("client for {}: {e}", self.url()))
+    }
+
+    /// Asks the server to shut down, as SIGTERM would.
+    pub fn begin_shutdown(&self) {
+        if let Some(stop) = self.stop.lock().ok().and_then(|mut s| s.take()) {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits for the server to have stopped and returns how it ended.
+    pub async fn stopped(&self) -> anyhow::Result<()> {
+        let done = self.done.lock().ok().and_then(|mut d| d.take());
+        match done {
+            Some(done) => done.await?,
+            None => anyhow::bail!("already awaited"),
+        }
+    }
+}
+
+/// The configuration for a server serving the dev TLS certificate.
+pub fn dev_tls(config: &mut Config) {
+    config.tls = TlsSource::DevSelfSigned;
+}

@@ -145,17 +145,26 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<pb::GetProductResponse>, Status> {
         let id = request.into_inner().id;
         if id.trim().is_empty() {
-            return Err(Failure::from(DomainError::invalid("MISSING_ID", "id", "is required")).into());
+            return Err(
+                Failure::from(DomainError::invalid("MISSING_ID", "id", "is required")).into(),
+            );
         }
-        let product = self.repo.product(&id).map_err(Failure::from)?.ok_or_else(|| {
-            Failure::from(DomainError::NotFound {
-                resource: "product",
-                id: id.clone(),
-            })
-        })?;
+        let product = self
+            .repo
+            .product(&id)
+            .map_err(Failure::from)?
+            .ok_or_else(|| {
+                Failure::from(DomainError::NotFound {
+                    resource: "product",
+                    id: id.clone(),
+                })
+            })?;
         let index = self.index();
         Ok(Response::new(pb::GetProductResponse {
-            product: Some(product_to_proto(&product, index.tree().path(&product.category_id))),
+            product: Some(product_to_proto(
+                &product,
+                index.tree().path(&product.category_id),
+            )),
         }))
     }
 }

@@ -52,14 +52,22 @@ impl From<Failure> for Status {
                     "NOT_FOUND",
                     &[("resource_type", resource.into()), ("id", id.clone())],
                 );
-                details.set_resource_info(resource, id, "", "does not exist or is not visible to the caller");
+                details.set_resource_info(
+                    resource,
+                    id,
+                    "",
+                    "does not exist or is not visible to the caller",
+                );
                 Code::NotFound
             }
             Failure::MessageTooLarge { size, limit } => {
                 info(
                     &mut details,
                     "MESSAGE_TOO_LARGE",
-                    &[("size_bytes", size.to_string()), ("limit_bytes", limit.to_string())],
+                    &[
+                        ("size_bytes", size.to_string()),
+                        ("limit_bytes", limit.to_string()),
+                    ],
                 );
                 details.add_bad_request_violation(
                     "request",
@@ -98,7 +106,10 @@ mod tests {
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         assert_eq!(details.error_info().unwrap().reason, "INVALID_PAGE_SIZE");
-        assert_eq!(details.bad_request().unwrap().field_violations[0].field, "page_size");
+        assert_eq!(
+            details.bad_request().unwrap().field_violations[0].field,
+            "page_size"
+        );
     }
 
     #[test]
@@ -106,6 +117,9 @@ mod tests {
         let status = Status::from(Failure::from(StoreError::Engine("disk path /x".into())));
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("/x"));
-        assert_eq!(status.get_error_details().error_info().unwrap().reason, "STORAGE_FAILURE");
+        assert_eq!(
+            status.get_error_details().error_info().unwrap().reason,
+            "STORAGE_FAILURE"
+        );
     }
 }

@@ -81,6 +81,9 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A key and its value, as scans return them.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// An atomic unit of writes with the preconditions it depends on.
 #[derive(Debug, Default, Clone)]
 pub struct Commit {
@@ -116,7 +119,7 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Up to `limit` entries of `range`, in key order.
-    fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<Entry>, StoreError>;
 
     /// Applies every write of `commit` atomically if every expectation holds,
     /// and returns only once the writes are durable on disk.
@@ -132,7 +135,7 @@ pub fn scan_all(
     store: &dyn Store,
     prefix: &[u8],
     page: usize,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
     let mut range = KeyRange::prefix(prefix);
     loop {

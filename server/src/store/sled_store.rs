@@ -46,10 +46,11 @@ impl SledStore {
                 // Older versions would be migrated here; version 1 is the first.
                 Ok(())
             }
-            None => self.commit(Commit::new().expect(SCHEMA_KEY, None).put(
-                SCHEMA_KEY,
-                SCHEMA_VERSION.to_be_bytes().to_vec(),
-            )),
+            None => self.commit(
+                Commit::new()
+                    .expect(SCHEMA_KEY, None)
+                    .put(SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes().to_vec()),
+            ),
         }
     }
 }
@@ -66,7 +67,7 @@ impl Store for SledStore {
         Ok(self.db.get(key).map_err(engine)?.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<super::Entry>, StoreError> {
         self.db
             .range::<Vec<u8>, _>((range.start, range.end))
             .take(limit)

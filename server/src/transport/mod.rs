@@ -58,14 +58,16 @@ pub async fn serve(
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(TraceLayer::new_for_grpc().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("rpc", request_id = %id, path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_grpc().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("rpc", request_id = %id, path = %request.uri().path())
+            }),
+        )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(cors(&config.cors_origins))
         .layer(GrpcWebLayer::new())
@@ -89,17 +91,17 @@ pub async fn serve(
     let stopped = async {
         let _ = stop_rx.await;
     };
-    let serving: std::pin::Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
-        match tls {
-            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(
-                tls::incoming(listener, tls),
-                stopped,
-            )),
-            None => Box::pin(router.serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                stopped,
-            )),
-        };
+    let serving: std::pin::Pin<
+        Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>,
+    > = match tls {
+        Some(tls) => {
+            Box::pin(router.serve_with_incoming_shutdown(tls::incoming(listener, tls), stopped))
+        }
+        None => Box::pin(router.serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stopped,
+        )),
+    };
     tokio::pin!(serving);
     tokio::select! {
         result = &mut serving => return result.map_err(Into::into),
@@ -124,11 +126,7 @@ fn cors(origins: &[String]) -> CorsLayer {
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
     let header = HeaderName::from_static;
     CorsLayer::new()

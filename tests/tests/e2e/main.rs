@@ -1,1 +1,10 @@
-fn main(){}
+//! End-to-end tests: real servers on 127.0.0.1:0, real clients (the SDK,
+//! raw gRPC-web over HTTP/1.1, raw HTTP/2), one binary for fast linking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod catalog;
+mod grpc_web;
+mod shutdown;
+mod store;
+mod transport;

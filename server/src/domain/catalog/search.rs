@@ -95,7 +95,10 @@ impl Filter {
             return false;
         };
         let by_value = self.values.is_empty()
-            || self.values.iter().any(|v| v.eq_ignore_ascii_case(&value.label()))
+            || self
+                .values
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(&value.label()))
             || matches!(value, AttributeValue::Text(s) | AttributeValue::Option(s)
                 if self.values.iter().any(|v| v.eq_ignore_ascii_case(s)))
             || matches!(value, AttributeValue::Number { value, .. } if self.numbers.contains(value));
@@ -150,7 +153,10 @@ fn parse_order(raw: &str) -> Result<Order, FieldViolation> {
         }
     };
     if key == SortKey::Relevance && descending {
-        return Err(FieldViolation::new("order_by", "relevance is always best first"));
+        return Err(FieldViolation::new(
+            "order_by",
+            "relevance is always best first",
+        ));
     }
     Ok(Order { key, descending })
 }
@@ -196,7 +202,11 @@ impl CatalogIndex {
             by_id.insert(product.id.clone(), doc);
             let mut add = |text: &str, weight: f32| {
                 for word in words(text) {
-                    let slot = postings.entry(word).or_default().entry(doc as u32).or_default();
+                    let slot = postings
+                        .entry(word)
+                        .or_default()
+                        .entry(doc as u32)
+                        .or_default();
                     *slot = slot.max(weight);
                 }
             };
@@ -207,7 +217,10 @@ impl CatalogIndex {
                 add(&attribute.value.label(), WEIGHT_ATTRIBUTE);
             }
             for id in tree.path(&product.category_id) {
-                add(names.get(id.as_str()).copied().unwrap_or(""), WEIGHT_CATEGORY);
+                add(
+                    names.get(id.as_str()).copied().unwrap_or(""),
+                    WEIGHT_CATEGORY,
+                );
                 *counts.entry(id.clone()).or_default() += 1;
             }
             add(&product.description, WEIGHT_DESCRIPTION);

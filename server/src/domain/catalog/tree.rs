@@ -61,7 +61,9 @@ impl CategoryTree {
             });
         }
         if tree.nodes.len() != known.len() {
-            return Err("the category tree has a cycle: some categories are not under any root".into());
+            return Err(
+                "the category tree has a cycle: some categories are not under any root".into(),
+            );
         }
         Ok(tree)
     }

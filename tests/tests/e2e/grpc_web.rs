@@ -1,0 +1,110 @@
+//! The same catalog over gRPC-web, as a browser sends it: HTTP/1.1,
+//! `application/grpc-web+proto`, trailers in the body, CORS.
+
+use http_body_util::{BodyExt, Empty};
+use prost::Message;
+use tradeport_proto::catalog::{GetProductRequest, SearchProductsRequest, SearchProductsResponse};
+use tradeport_tests::{TestServer, grpc_web};
+
+const SEARCH: &str = "/tradeport.catalog.v1.CatalogService/SearchProducts";
+const GET: &str = "/tradeport.catalog.v1.CatalogService/GetProduct";
+const ORIGIN: &str = "https://portal.example.com";
+
+#[tokio::test]
+async fn search_over_grpc_web_http1() {
+    let server = TestServer::shared();
+    let request = SearchProductsRequest {
+        query: "led panel".into(),
+        page_size: 5,
+        ..Default::default()
+    };
+    let reply = grpc_web::call(server.addr, SEARCH, &request, Some(ORIGIN))
+        .await
+        .unwrap();
+    assert_eq!(reply.http_status, 200);
+    assert_eq!(reply.headers["content-type"], "application/grpc-web+proto");
+    assert_eq!(reply.grpc_status(), Some(0), "{:?}", reply.trailers);
+    assert_eq!(reply.messages.len(), 1);
+    let response = SearchProductsResponse::decode(reply.messages[0].clone()).unwrap();
+    assert_eq!(response.products.len(), 5);
+    assert!(
+        response
+            .products
+            .iter()
+            .all(|p| p.name.to_lowercase().contains("led panel"))
+    );
+    assert_eq!(reply.headers["access-control-allow-origin"], ORIGIN);
+    let exposed = reply.headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    for header in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        assert!(exposed.contains(header), "{header} not exposed: {exposed}");
+    }
+}
+
+#[tokio::test]
+async fn get_over_grpc_web_and_errors_carry_details() {
+    let server = TestServer::shared();
+    let reply = grpc_web::call(
+        server.addr,
+        GET,
+        &GetProductRequest {
+            id: "prd-000007".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.grpc_status(), Some(0));
+    let product = tradeport_proto::catalog::GetProductResponse::decode(reply.messages[0].clone())
+        .unwrap()
+        .product
+        .unwrap();
+    assert_eq!(product.id, "prd-000007");
+
+    let missing = grpc_web::call(
+        server.addr,
+        GET,
+        &GetProductRequest {
+            id: "prd-nope".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing.grpc_status(), Some(tonic::Code::NotFound as i32));
+    assert!(
+        missing.trailer("grpc-status-details-bin").is_some(),
+        "details travel to browsers"
+    );
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_configured_origins_only() {
+    let server = TestServer::shared();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let preflight = |origin: &'static str| {
+        http::Request::builder()
+            .method("OPTIONS")
+            .uri(format!("http://{}{SEARCH}", server.addr))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,x-grpc-web")
+            .body(Empty::new())
+            .unwrap()
+    };
+    let allowed = client.request(preflight(ORIGIN)).await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], ORIGIN);
+    let _ = allowed.into_body().collect().await;
+    let refused = client
+        .request(preflight("https://evil.example.net"))
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

@@ -1,0 +1,84 @@
+//! Graceful shutdown: a call in flight when the signal comes still gets its
+//! answer, while new connections are no longer accepted.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use prost::Message;
+use tokio::net::TcpStream;
+use tokio_stream::wrappers::ReceiverStream;
+use tradeport_proto::catalog::{SearchProductsRequest, SearchProductsResponse};
+use tradeport_tests::TestServer;
+
+fn grpc_frame(message: &impl Message) -> Bytes {
+    let payload = message.encode_to_vec();
+    let mut out = vec![0u8];
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.into()
+}
+
+#[tokio::test]
+async fn an_in_flight_call_finishes_during_shutdown() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+
+    // Open the call and send its headers, but hold the request message back:
+    // the call is in flight on the server, waiting for its body.
+    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
+    let request = http::Request::post(format!(
+        "http://{}/tradeport.catalog.v1.CatalogService/SearchProducts",
+        server.addr
+    ))
+    .header("content-type", "application/grpc")
+    .header("te", "trailers")
+    .body(StreamBody::new(ReceiverStream::new(body_rx)))
+    .unwrap();
+    let response = tokio::spawn(sender.send_request(request));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    server.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        TcpStream::connect(server.addr).await.is_err(),
+        "a stopping server must not accept new connections"
+    );
+
+    let message = SearchProductsRequest {
+        query: "pliers".into(),
+        page_size: 3,
+        ..Default::default()
+    };
+    body_tx
+        .send(Ok(Frame::data(grpc_frame(&message))))
+        .await
+        .unwrap();
+    drop(body_tx);
+
+    let response = response.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    let collected = response.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().unwrap_or_default();
+    assert_eq!(
+        trailers.get("grpc-status").map(|v| v.to_str().unwrap()),
+        Some("0"),
+        "{trailers:?}"
+    );
+    let bytes = collected.to_bytes();
+    let reply = SearchProductsResponse::decode(&bytes[5..]).unwrap();
+    assert_eq!(reply.products.len(), 3);
+
+    tokio::time::timeout(Duration::from_secs(10), server.stopped())
+        .await
+        .expect("the server stops once its last call is done")
+        .unwrap();
+}
