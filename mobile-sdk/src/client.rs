@@ -102,52 +102,51 @@ pub struct CatalogClient {
 }
 
 impl CatalogClient {
-    fn request<T>(&self, message: T) -> Request<T> {
-        let mut request = Request::new(message);
-        request.set_timeout(self.config.deadline);
-        request
+    /// One RPC with this client's deadline on each attempt and its retry
+    /// policy around them.
+    async fn call<M, R, F, Fut>(&self, message: M, rpc: F) -> Result<R, Status>
+    where
+        M: Clone,
+        F: Fn(CatalogServiceClient<Channel>, Request<M>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, Status>>,
+    {
+        self.config
+            .retry
+            .run(|| {
+                let mut request = Request::new(message.clone());
+                request.set_timeout(self.config.deadline);
+                let response = rpc(self.inner.clone(), request);
+                async move { response.await.map(tonic::Response::into_inner) }
+            })
+            .await
     }
 
     pub async fn list_categories(
         &self,
         message: pb::ListCategoriesRequest,
     ) -> Result<pb::ListCategoriesResponse, Status> {
-        self.config
-            .retry
-            .run(|| {
-                let mut inner = self.inner.clone();
-                let request = self.request(message.clone());
-                async move { inner.list_categories(request).await.map(|r| r.into_inner()) }
-            })
-            .await
+        self.call(
+            message,
+            |mut c, r| async move { c.list_categories(r).await },
+        )
+        .await
     }
 
     pub async fn search_products(
         &self,
         message: pb::SearchProductsRequest,
     ) -> Result<pb::SearchProductsResponse, Status> {
-        self.config
-            .retry
-            .run(|| {
-                let mut inner = self.inner.clone();
-                let request = self.request(message.clone());
-                async move { inner.search_products(request).await.map(|r| r.into_inner()) }
-            })
-            .await
+        self.call(
+            message,
+            |mut c, r| async move { c.search_products(r).await },
+        )
+        .await
     }
 
     pub async fn get_product(&self, id: impl Into<String>) -> Result<pb::Product, Status> {
         let message = pb::GetProductRequest { id: id.into() };
-        let response = self
-            .config
-            .retry
-            .run(|| {
-                let mut inner = self.inner.clone();
-                let request = self.request(message.clone());
-                async move { inner.get_product(request).await.map(|r| r.into_inner()) }
-            })
-            .await?;
-        response
+        self.call(message, |mut c, r| async move { c.get_product(r).await })
+            .await?
             .product
             .ok_or_else(|| Status::internal("server answered GetProduct without a product"))
     }

@@ -55,19 +55,21 @@ impl CatalogRepository {
 
     /// Writes categories and products, overwriting records with the same id.
     pub fn put_all(&self, categories: &[Category], products: &[Product]) -> Result<(), StoreError> {
-        for chunk in categories.chunks(WRITE_CHUNK) {
+        self.put_chunked(CATEGORY_PREFIX, categories, |c| &c.id)?;
+        self.put_chunked(PRODUCT_PREFIX, products, |p| &p.id)
+    }
+
+    fn put_chunked<T: serde::Serialize>(
+        &self,
+        prefix: &[u8],
+        records: &[T],
+        id: impl Fn(&T) -> &str,
+    ) -> Result<(), StoreError> {
+        for chunk in records.chunks(WRITE_CHUNK) {
             let mut commit = Commit::new();
-            for c in chunk {
-                let k = key(CATEGORY_PREFIX, &c.id);
-                commit = commit.put(k.clone(), encode(&k, c)?);
-            }
-            self.store.commit(commit)?;
-        }
-        for chunk in products.chunks(WRITE_CHUNK) {
-            let mut commit = Commit::new();
-            for p in chunk {
-                let k = key(PRODUCT_PREFIX, &p.id);
-                commit = commit.put(k.clone(), encode(&k, p)?);
+            for record in chunk {
+                let k = key(prefix, id(record));
+                commit = commit.put(k.clone(), encode(&k, record)?);
             }
             self.store.commit(commit)?;
         }

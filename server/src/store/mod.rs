@@ -131,11 +131,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// Reads every entry under `prefix`, page by page, so no engine has to hold
 /// an iterator open across calls.
-pub fn scan_all(
-    store: &dyn Store,
-    prefix: &[u8],
-    page: usize,
-) -> Result<Vec<Entry>, StoreError> {
+pub fn scan_all(store: &dyn Store, prefix: &[u8], page: usize) -> Result<Vec<Entry>, StoreError> {
     let mut out = Vec::new();
     let mut range = KeyRange::prefix(prefix);
     loop {

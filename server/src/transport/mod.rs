@@ -17,9 +17,11 @@ use tonic::transport::server::TcpIncoming;
 use tonic_web::GrpcWebLayer;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::LatencyUnit;
+use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
 
 use crate::api::catalog::CatalogApi;
@@ -59,14 +61,20 @@ pub async fn serve(
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
-            TraceLayer::new_for_grpc().make_span_with(|request: &Request<_>| {
-                let id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("rpc", request_id = %id, path = %request.uri().path())
-            }),
+            TraceLayer::new(SharedClassifier::new(caller_errors_are_not_failures()))
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("rpc", request_id = %id, path = %request.uri().path())
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(cors(&config.cors_origins))
@@ -119,6 +127,29 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+/// A status the caller caused (bad input, missing resource, a limit) is the
+/// server working as meant: logged with the call, not as a failure. Only
+/// faults of ours (INTERNAL, UNKNOWN, UNAVAILABLE, …) log as errors.
+fn caller_errors_are_not_failures() -> GrpcErrorsAsFailures {
+    [
+        GrpcCode::Cancelled,
+        GrpcCode::InvalidArgument,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unauthenticated,
+    ]
+    .into_iter()
+    .fold(
+        GrpcErrorsAsFailures::new(),
+        GrpcErrorsAsFailures::with_success,
+    )
 }
 
 /// CORS for gRPC-web callers: browsers must see grpc-status and friends.

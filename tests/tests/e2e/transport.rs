@@ -71,34 +71,32 @@ async fn tls_with_the_dev_certificate_works_and_plaintext_to_it_fails() {
         .unwrap();
     assert!(found.total_size > 0);
 
-    let mut plain = ClientConfig::new(format!("http://{}", server.addr));
-    plain.retry = RetryPolicy {
-        max_attempts: 1,
-        ..RetryPolicy::default()
-    };
-    let status = Client::connect_lazy(plain)
-        .unwrap()
-        .catalog()
-        .search_products(SearchProductsRequest::default())
+    let status = search_once(format!("http://{}", server.addr))
         .await
         .unwrap_err();
     assert_ne!(status.code(), tonic::Code::Ok);
 
     // A client that does not trust the dev CA refuses the connection.
-    let mut untrusting = ClientConfig::new(server.url());
-    untrusting.retry = RetryPolicy {
+    let status = search_once(server.url()).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+    server.begin_shutdown();
+    server.stopped().await.unwrap();
+}
+
+/// One search, no retries, with the SDK's default trust (web PKI roots).
+async fn search_once(
+    url: String,
+) -> Result<tradeport_proto::catalog::SearchProductsResponse, tonic::Status> {
+    let mut config = ClientConfig::new(url);
+    config.retry = RetryPolicy {
         max_attempts: 1,
         ..RetryPolicy::default()
     };
-    let status = Client::connect_lazy(untrusting)
+    Client::connect_lazy(config)
         .unwrap()
         .catalog()
         .search_products(SearchProductsRequest::default())
         .await
-        .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::Unavailable);
-    server.begin_shutdown();
-    server.stopped().await.unwrap();
 }
 
 #[tokio::test]
