@@ -9,6 +9,11 @@ pub mod tradeport {
             tonic::include_proto!("tradeport.common.v1");
         }
     }
+    pub mod identity {
+        pub mod v1 {
+            tonic::include_proto!("tradeport.identity.v1");
+        }
+    }
     pub mod catalog {
         pub mod v1 {
             tonic::include_proto!("tradeport.catalog.v1");
@@ -18,6 +23,7 @@ pub mod tradeport {
 
 pub use tradeport::catalog::v1 as catalog;
 pub use tradeport::common::v1 as common;
+pub use tradeport::identity::v1 as identity;
 
 /// The encoded `FileDescriptorSet` of every Tradeport proto, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

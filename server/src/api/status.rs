@@ -60,6 +60,25 @@ impl From<Failure> for Status {
                 );
                 Code::NotFound
             }
+            Failure::Domain(DomainError::PermissionDenied { action }) => {
+                info(&mut details, "PERMISSION_DENIED", &[("action", action)]);
+                Code::PermissionDenied
+            }
+            Failure::Domain(DomainError::Unauthenticated { reason, .. }) => {
+                info(&mut details, reason, &[]);
+                Code::Unauthenticated
+            }
+            Failure::Domain(DomainError::FailedPrecondition { reason, ref description }) => {
+                info(&mut details, reason, &[]);
+                details.add_precondition_failure_violation(reason, "", description.clone());
+                Code::FailedPrecondition
+            }
+            Failure::Domain(DomainError::RateLimited { subject, retry_after }) => {
+                info(&mut details, "RATE_LIMITED", &[("subject", subject.to_string())]);
+                details.set_retry_info(Some(retry_after));
+                details.add_quota_failure_violation(subject, "too many attempts in the current window");
+                Code::ResourceExhausted
+            }
             Failure::MessageTooLarge { size, limit } => {
                 info(
                     &mut details,

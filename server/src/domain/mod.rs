@@ -3,6 +3,7 @@
 //! api layer only translates to and from the wire.
 
 pub mod catalog;
+pub mod identity;
 pub mod decimal;
 pub mod paging;
 
@@ -34,6 +35,23 @@ pub enum DomainError {
     },
     #[error("{resource} {id} not found")]
     NotFound { resource: &'static str, id: String },
+    #[error("not allowed: {action}")]
+    PermissionDenied { action: String },
+    #[error("{description}")]
+    Unauthenticated {
+        reason: &'static str,
+        description: String,
+    },
+    #[error("{description}")]
+    FailedPrecondition {
+        reason: &'static str,
+        description: String,
+    },
+    #[error("too many attempts for {subject}; retry in {} ms", .retry_after.as_millis())]
+    RateLimited {
+        subject: &'static str,
+        retry_after: std::time::Duration,
+    },
 }
 
 impl DomainError {
@@ -45,6 +63,22 @@ impl DomainError {
         Self::InvalidArgument {
             reason,
             violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+}
+
+impl DomainError {
+    pub fn unauthenticated(reason: &'static str, description: impl Into<String>) -> Self {
+        Self::Unauthenticated {
+            reason,
+            description: description.into(),
+        }
+    }
+
+    pub fn precondition(reason: &'static str, description: impl Into<String>) -> Self {
+        Self::FailedPrecondition {
+            reason,
+            description: description.into(),
         }
     }
 }

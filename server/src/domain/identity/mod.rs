@@ -1,0 +1,15 @@
+//! Identity: customer accounts and their organisation, users and roles,
+//! applications for an account, invitations, passkeys, sessions, API keys
+//! and the audit trail — the records, and the rules over them. No I/O: the
+//! identity use cases load and store these records around the rules.
+
+pub mod audit;
+pub mod permissions;
+pub mod principal;
+pub mod records;
+pub mod secrets;
+pub mod sessions;
+
+pub use permissions::{Action, Role};
+pub use principal::{Caller, CallerKind, Principal};
+pub use records::*;

@@ -1,0 +1,129 @@
+//! Roles and what each may do: one table, checked in one place
+//! ([`Caller::authorize`](super::Caller::authorize)). Customer roles act
+//! within their own account; brand roles act for the brand, sales reps only
+//! on the accounts assigned to them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    AccountAdmin,
+    Buyer,
+    Approver,
+    Finance,
+    Viewer,
+    BrandAdmin,
+    SalesRep,
+    BrandFinance,
+    CatalogManager,
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::AccountAdmin,
+        Role::Buyer,
+        Role::Approver,
+        Role::Finance,
+        Role::Viewer,
+        Role::BrandAdmin,
+        Role::SalesRep,
+        Role::BrandFinance,
+        Role::CatalogManager,
+        Role::Integration,
+    ];
+
+    /// Whether the role belongs to the brand's staff rather than a customer.
+    pub fn is_brand(self) -> bool {
+        matches!(
+            self,
+            Role::BrandAdmin
+                | Role::SalesRep
+                | Role::BrandFinance
+                | Role::CatalogManager
+                | Role::Integration
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::AccountAdmin => "account_admin",
+            Role::Buyer => "buyer",
+            Role::Approver => "approver",
+            Role::Finance => "finance",
+            Role::Viewer => "viewer",
+            Role::BrandAdmin => "brand_admin",
+            Role::SalesRep => "sales_rep",
+            Role::BrandFinance => "brand_finance",
+            Role::CatalogManager => "catalog_manager",
+            Role::Integration => "integration",
+        }
+    }
+}
+
+/// Everything a principal can be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Browse and search the catalog.
+    CatalogRead,
+    /// See who the caller is, manage the caller's own devices and passkeys.
+    SelfService,
+    /// List, approve and reject applications for an account.
+    ReviewApplications,
+    /// See an account's users.
+    ReadUsers,
+    /// Invite users, change their roles, disable them.
+    ManageUsers,
+    /// Create, list and revoke API keys.
+    ManageApiKeys,
+    /// Read an account's audit log.
+    ReadAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::CatalogRead,
+        Action::SelfService,
+        Action::ReviewApplications,
+        Action::ReadUsers,
+        Action::ManageUsers,
+        Action::ManageApiKeys,
+        Action::ReadAudit,
+    ];
+}
+
+/// The permission table.
+pub fn allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        CatalogRead => true,
+        SelfService => role != Integration,
+        ReviewApplications => matches!(role, BrandAdmin),
+        ReadUsers => matches!(role, AccountAdmin | BrandAdmin | SalesRep),
+        ManageUsers => matches!(role, AccountAdmin | BrandAdmin),
+        ManageApiKeys => matches!(role, AccountAdmin | BrandAdmin),
+        ReadAudit => matches!(role, AccountAdmin | BrandAdmin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_brand_admins_review_applications() {
+        for role in Role::ALL {
+            assert_eq!(allows(role, Action::ReviewApplications), role == Role::BrandAdmin, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn buyers_and_viewers_manage_nobody() {
+        for role in [Role::Buyer, Role::Viewer, Role::Approver, Role::Finance] {
+            assert!(!allows(role, Action::ManageUsers));
+            assert!(!allows(role, Action::ManageApiKeys));
+            assert!(allows(role, Action::CatalogRead));
+        }
+    }
+}

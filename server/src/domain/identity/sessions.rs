@@ -1,0 +1,126 @@
+//! Session rules: a short-lived access token and a single-use refresh token
+//! per device. Refreshing rotates both; presenting a refresh token that was
+//! already rotated means two parties hold it — the device's whole session
+//! family is revoked, so a thief's copy and the owner's both stop working
+//! and the owner signs in again.
+
+use super::records::{Millis, Session, TokenKind, TokenRecord};
+use crate::domain::DomainError;
+
+pub const ACCESS_TTL_MS: Millis = 15 * 60 * 1000;
+pub const REFRESH_TTL_MS: Millis = 30 * 24 * 60 * 60 * 1000;
+
+/// What presenting a refresh token leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshDecision {
+    /// Issue new tokens for this session.
+    Rotate,
+    /// The token was used before: end the session family.
+    RevokeFamily,
+}
+
+pub fn on_refresh(
+    token: Option<&TokenRecord>,
+    session: Option<&Session>,
+    presented_hash: &str,
+    now: Millis,
+) -> Result<RefreshDecision, DomainError> {
+    let invalid = || DomainError::unauthenticated("INVALID_REFRESH_TOKEN", "refresh token is not valid");
+    let (Some(token), Some(session)) = (token, session) else {
+        return Err(invalid());
+    };
+    if session.revoked {
+        return Err(DomainError::unauthenticated("SESSION_REVOKED", "this device's session was ended; sign in again"));
+    }
+    match token.kind {
+        TokenKind::RotatedRefresh => Ok(RefreshDecision::RevokeFamily),
+        TokenKind::Refresh if session.refresh_hash == presented_hash => {
+            if now >= session.refresh_expires {
+                Err(DomainError::unauthenticated("REFRESH_TOKEN_EXPIRED", "refresh token expired; sign in again"))
+            } else {
+                Ok(RefreshDecision::Rotate)
+            }
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// Checks an access token's session at call time.
+pub fn check_access(
+    token: Option<&TokenRecord>,
+    session: Option<&Session>,
+    now: Millis,
+) -> Result<(), DomainError> {
+    let invalid = || DomainError::unauthenticated("INVALID_TOKEN", "the bearer token is not valid");
+    let (Some(token), Some(session)) = (token, session) else {
+        return Err(invalid());
+    };
+    if token.kind != TokenKind::Access {
+        return Err(invalid());
+    }
+    if session.revoked {
+        return Err(DomainError::unauthenticated("SESSION_REVOKED", "this device's session was ended; sign in again"));
+    }
+    if now >= token.expires {
+        return Err(DomainError::unauthenticated("TOKEN_EXPIRED", "the access token expired; refresh it"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            id: "s".into(),
+            user_id: "u".into(),
+            device_name: "phone".into(),
+            created: 0,
+            last_used: 0,
+            revoked: false,
+            refresh_hash: "r2".into(),
+            refresh_expires: 1000,
+            access_hash: "a2".into(),
+            access_expires: 100,
+        }
+    }
+
+    fn token(kind: TokenKind) -> TokenRecord {
+        TokenRecord {
+            session_id: "s".into(),
+            kind,
+            expires: 100,
+        }
+    }
+
+    #[test]
+    fn current_refresh_rotates_and_old_one_revokes_the_family() {
+        let s = session();
+        assert_eq!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).unwrap(), RefreshDecision::Rotate);
+        assert_eq!(
+            on_refresh(Some(&token(TokenKind::RotatedRefresh)), Some(&s), "r1", 10).unwrap(),
+            RefreshDecision::RevokeFamily
+        );
+    }
+
+    #[test]
+    fn expired_revoked_and_unknown_refresh_tokens_are_refused() {
+        let mut s = session();
+        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 1000).is_err());
+        assert!(on_refresh(None, Some(&s), "r2", 10).is_err());
+        assert!(on_refresh(Some(&token(TokenKind::Access)), Some(&s), "a2", 10).is_err());
+        s.revoked = true;
+        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).is_err());
+    }
+
+    #[test]
+    fn access_tokens_expire_and_die_with_their_session() {
+        let mut s = session();
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 99).is_ok());
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 100).is_err());
+        assert!(check_access(Some(&token(TokenKind::Refresh)), Some(&s), 10).is_err());
+        s.revoked = true;
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 10).is_err());
+    }
+}
