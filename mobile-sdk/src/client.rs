@@ -1,12 +1,24 @@
-//! The connection to a Tradeport server and the typed service clients on it.
+//! The connection to a Tradeport server, who the calls on it are made as,
+//! and the typed service clients on it. Credentials are attached in one
+//! place, [`AuthInterceptor`], and never written to logs.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use tonic::metadata::{AsciiMetadataValue, MetadataMap};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_client::CatalogServiceClient};
+use tradeport_proto::identity::SessionTokens;
 
 use crate::RetryPolicy;
+use crate::identity::IdentityClient;
+use crate::passkey::AuthenticatorError;
+
+/// The metadata key a sales rep's calls name the customer account with.
+pub const ON_BEHALF_OF_METADATA: &str = "x-tradeport-on-behalf-of";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -14,6 +26,23 @@ pub enum Error {
     InvalidAddress { address: String, reason: String },
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// The server's answer, or the transport's when no answer came.
+    #[error("call failed: {0}")]
+    Status(#[from] Status),
+    #[error("passkey: {0}")]
+    Authenticator(#[from] AuthenticatorError),
+    #[error("could not convert {what} to or from JSON: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("not signed in: this client holds no session tokens")]
+    NotSignedIn,
+    #[error("the server answered {rpc} without {field}")]
+    IncompleteAnswer {
+        rpc: &'static str,
+        field: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -43,10 +72,164 @@ impl ClientConfig {
 
 /// A connection to one server, cheap to clone, shared by every service
 /// client. Connects lazily and reconnects by itself.
+///
+/// Clones share the credentials: tokens set or refreshed through one clone
+/// are used by all of them. [`Client::with_bearer`] starts a separate set,
+/// and [`Client::with_on_behalf_of`] applies to the client it returns only.
 #[derive(Debug, Clone)]
 pub struct Client {
     channel: Channel,
-    config: ClientConfig,
+    pub(crate) config: ClientConfig,
+    pub(crate) credentials: Arc<Credentials>,
+    on_behalf_of: Option<String>,
+}
+
+/// What a client presents as `authorization`, shared by its clones.
+#[derive(Default)]
+pub(crate) struct Credentials {
+    current: Mutex<Credential>,
+    /// Held across RefreshSession: the refresh token is single-use, so two
+    /// concurrent refreshes must not both send the same one.
+    pub(crate) refresh: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+enum Credential {
+    #[default]
+    None,
+    /// A signed-in session: the access token is sent, the refresh token is
+    /// kept for [`IdentityClient::refresh`].
+    Session(SessionTokens),
+    /// A static bearer such as a partner app's API key.
+    Bearer(String),
+}
+
+impl Credentials {
+    fn lock(&self) -> MutexGuard<'_, Credential> {
+        // A panic while holding the lock cannot leave a half-written
+        // credential: every write is a single assignment.
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn session(&self) -> Option<SessionTokens> {
+        match &*self.lock() {
+            Credential::Session(tokens) => Some(tokens.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_session(&self, tokens: SessionTokens) {
+        *self.lock() = Credential::Session(tokens);
+    }
+
+    pub(crate) fn clear(&self) {
+        *self.lock() = Credential::None;
+    }
+
+    fn bearer(&self) -> Option<String> {
+        match &*self.lock() {
+            Credential::None => None,
+            Credential::Session(tokens) => Some(tokens.access_token.clone()),
+            Credential::Bearer(token) => Some(token.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    // Tokens are secrets: say what kind of credential is held, never its value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.lock() {
+            Credential::None => f.write_str("None"),
+            Credential::Session(tokens) => f
+                .debug_struct("Session")
+                .field("user_id", &tokens.user_id)
+                .field("device_id", &tokens.device_id)
+                .finish_non_exhaustive(),
+            Credential::Bearer(_) => f.write_str("Bearer(..)"),
+        }
+    }
+}
+
+/// Adds the client's credentials to each call, read afresh for every
+/// attempt so a refreshed token is picked up: `authorization: Bearer <token>`
+/// when a session or a static bearer is held, and
+/// `x-tradeport-on-behalf-of: <account id>` when set. Use it with any
+/// generated client through [`Client::authorized_channel`].
+#[derive(Debug, Clone)]
+pub struct AuthInterceptor {
+    credentials: Arc<Credentials>,
+    on_behalf_of: Option<String>,
+}
+
+impl AuthInterceptor {
+    fn apply(&self, metadata: &mut MetadataMap) -> Result<(), Status> {
+        if let Some(token) = self.credentials.bearer() {
+            let mut value =
+                AsciiMetadataValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                    Status::unauthenticated("the bearer token is not valid header text")
+                })?;
+            // Keeps the token out of HTTP/2 header compression tables and
+            // out of debug output.
+            value.set_sensitive(true);
+            metadata.insert("authorization", value);
+        }
+        if let Some(account) = &self.on_behalf_of {
+            let value = AsciiMetadataValue::try_from(account.as_str()).map_err(|_| {
+                Status::invalid_argument("the on-behalf-of account id is not valid header text")
+            })?;
+            metadata.insert(ON_BEHALF_OF_METADATA, value);
+        }
+        Ok(())
+    }
+}
+
+impl Interceptor for AuthInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        self.apply(request.metadata_mut())?;
+        Ok(request)
+    }
+}
+
+/// The channel with the client's credentials on every call.
+pub type AuthorizedChannel = InterceptedService<Channel, AuthInterceptor>;
+
+/// Whether a call may be sent again when the server is UNAVAILABLE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Reads, and calls whose repetition changes nothing that matters.
+    Safe,
+    /// Calls that consume single-use server state or act: a retry after an
+    /// attempt that did reach the server would fail or act twice.
+    Never,
+}
+
+impl ClientConfig {
+    /// One RPC with the deadline on each attempt and, for [`Retry::Safe`]
+    /// calls, the retry policy around them.
+    pub(crate) async fn call<C, M, R, F, Fut>(
+        &self,
+        retry: Retry,
+        client: &C,
+        message: M,
+        rpc: F,
+    ) -> Result<R, Status>
+    where
+        C: Clone,
+        M: Clone,
+        F: Fn(C, Request<M>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, Status>>,
+    {
+        let attempt = || {
+            let mut request = Request::new(message.clone());
+            request.set_timeout(self.deadline);
+            let response = rpc(client.clone(), request);
+            async move { response.await.map(tonic::Response::into_inner) }
+        };
+        match retry {
+            Retry::Safe => self.retry.run(attempt).await,
+            Retry::Never => attempt().await,
+        }
+    }
 }
 
 impl Client {
@@ -79,45 +262,103 @@ impl Client {
         Ok(Self {
             channel: endpoint.connect_lazy(),
             config,
+            credentials: Arc::default(),
+            on_behalf_of: None,
         })
     }
 
+    /// The bare channel: no credentials are added to calls made on it.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
     }
 
+    /// The channel with this client's credentials on every call, for the
+    /// generated clients of services this SDK does not wrap yet.
+    pub fn authorized_channel(&self) -> AuthorizedChannel {
+        InterceptedService::new(self.channel.clone(), self.interceptor())
+    }
+
+    pub fn interceptor(&self) -> AuthInterceptor {
+        AuthInterceptor {
+            credentials: self.credentials.clone(),
+            on_behalf_of: self.on_behalf_of.clone(),
+        }
+    }
+
+    /// This client with a static bearer, such as a partner app's API key,
+    /// sent on every call. The returned client has its own credentials: the
+    /// clones of `self` keep theirs.
+    pub fn with_bearer(self, token: impl Into<String>) -> Self {
+        Self {
+            credentials: Arc::new(Credentials {
+                current: Mutex::new(Credential::Bearer(token.into())),
+                refresh: tokio::sync::Mutex::new(()),
+            }),
+            ..self
+        }
+    }
+
+    /// This client acting for a customer account, as a sales rep does: every
+    /// call names the account in `x-tradeport-on-behalf-of`. `None` acts for
+    /// the caller's own account. The server decides whether the caller may.
+    pub fn with_on_behalf_of(self, account_id: Option<String>) -> Self {
+        Self {
+            on_behalf_of: account_id,
+            ..self
+        }
+    }
+
+    pub fn on_behalf_of(&self) -> Option<&str> {
+        self.on_behalf_of.as_deref()
+    }
+
+    /// Signs this client (and its clones) in with a session's tokens, e.g.
+    /// ones the app kept in the platform keystore since its last run. The
+    /// identity flows call it themselves.
+    pub fn set_tokens(&self, tokens: SessionTokens) {
+        self.credentials.set_session(tokens);
+    }
+
+    /// The current session's tokens, for the app to keep in the platform
+    /// keystore; `None` when not signed in with a session.
+    pub fn tokens(&self) -> Option<SessionTokens> {
+        self.credentials.session()
+    }
+
+    /// Forgets the session or bearer locally; calls go out anonymous.
+    pub fn clear_tokens(&self) {
+        self.credentials.clear();
+    }
+
     pub fn catalog(&self) -> CatalogClient {
         CatalogClient {
-            inner: CatalogServiceClient::new(self.channel.clone()),
+            inner: CatalogServiceClient::new(self.authorized_channel()),
             config: self.config.clone(),
         }
+    }
+
+    pub fn identity(&self) -> IdentityClient {
+        IdentityClient::new(self.clone())
     }
 }
 
 /// CatalogService, with deadlines and retries.
 #[derive(Debug, Clone)]
 pub struct CatalogClient {
-    inner: CatalogServiceClient<Channel>,
+    inner: CatalogServiceClient<AuthorizedChannel>,
     config: ClientConfig,
 }
 
 impl CatalogClient {
-    /// One RPC with this client's deadline on each attempt and its retry
-    /// policy around them.
+    /// Every CatalogService RPC is a read, so each may be retried.
     async fn call<M, R, F, Fut>(&self, message: M, rpc: F) -> Result<R, Status>
     where
         M: Clone,
-        F: Fn(CatalogServiceClient<Channel>, Request<M>) -> Fut,
+        F: Fn(CatalogServiceClient<AuthorizedChannel>, Request<M>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, Status>>,
     {
         self.config
-            .retry
-            .run(|| {
-                let mut request = Request::new(message.clone());
-                request.set_timeout(self.config.deadline);
-                let response = rpc(self.inner.clone(), request);
-                async move { response.await.map(tonic::Response::into_inner) }
-            })
+            .call(Retry::Safe, &self.inner, message, rpc)
             .await
     }
 
@@ -149,5 +390,87 @@ impl CatalogClient {
             .await?
             .product
             .ok_or_else(|| Status::internal("server answered GetProduct without a product"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::connect_lazy(ClientConfig::new("http://127.0.0.1:9")).unwrap()
+    }
+
+    fn metadata_of(client: &Client) -> Result<MetadataMap, Status> {
+        client
+            .interceptor()
+            .call(Request::new(()))
+            .map(|r| r.metadata().clone())
+    }
+
+    fn tokens(access_token: &str) -> SessionTokens {
+        SessionTokens {
+            access_token: access_token.to_string(),
+            refresh_token: "tpr_secret".to_string(),
+            user_id: "usr_1".to_string(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn anonymous_calls_carry_no_credentials() {
+        let metadata = metadata_of(&client()).unwrap();
+        assert!(metadata.get("authorization").is_none());
+        assert!(metadata.get(ON_BEHALF_OF_METADATA).is_none());
+    }
+
+    #[tokio::test]
+    async fn tokens_are_shared_by_clones_and_read_on_every_call() {
+        let client = client();
+        let clone = client.clone();
+        client.set_tokens(tokens("tpa_one"));
+        assert_eq!(
+            metadata_of(&clone).unwrap().get("authorization").unwrap(),
+            "Bearer tpa_one"
+        );
+        clone.set_tokens(tokens("tpa_two"));
+        assert_eq!(
+            metadata_of(&client).unwrap().get("authorization").unwrap(),
+            "Bearer tpa_two"
+        );
+        client.clear_tokens();
+        assert!(metadata_of(&clone).unwrap().get("authorization").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_bearer_and_an_account_apply_to_the_returned_client_only() {
+        let client = client();
+        let partner = client
+            .clone()
+            .with_bearer("tpk_key")
+            .with_on_behalf_of(Some("acc_7".to_string()));
+        let metadata = metadata_of(&partner).unwrap();
+        assert_eq!(metadata.get("authorization").unwrap(), "Bearer tpk_key");
+        assert_eq!(metadata.get(ON_BEHALF_OF_METADATA).unwrap(), "acc_7");
+        assert_eq!(partner.tokens(), None);
+        assert!(metadata_of(&client).unwrap().is_empty());
+
+        let broken = client.with_bearer("line\nbreak");
+        let status = metadata_of(&broken).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(!status.message().contains("line"));
+    }
+
+    #[tokio::test]
+    async fn debug_output_never_shows_a_token() {
+        let client = client();
+        client.set_tokens(tokens("tpa_secret"));
+        let session = format!("{client:?}");
+        assert!(session.contains("usr_1"), "{session}");
+        let partner = format!("{:?}", client.with_bearer("tpk_secret"));
+        for shown in [session, partner] {
+            assert!(!shown.contains("secret"), "{shown}");
+        }
     }
 }

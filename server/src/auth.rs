@@ -1,51 +1,175 @@
-//! Who is calling. Every request passes through [`PrincipalLayer`], which
-//! attaches the caller's [`Principal`] to the request for the api layer to
-//! authorise against. Today every caller is anonymous and only the catalog
-//! is served; token and API-key resolution plug in here, in this one layer.
+//! Who is calling. One tower layer, in front of every service, resolves the
+//! `authorization: Bearer …` credential (a session's access token or an API
+//! key) to a [`Principal`] and attaches it to the request; the api layer
+//! authorises that principal against each resource. Only the open RPCs —
+//! health, reflection, applying for an account, enrolment, sign-in and
+//! refresh — are served without one.
+//!
+//! A sales rep acts for a customer by adding `x-tradeport-on-behalf-of:
+//! <account id>`; the layer checks the assignment and records the call in
+//! that account's audit trail.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::Request;
+use http::{Request, Response};
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
 
-/// The caller of an RPC, as established by the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// No credentials were presented.
-    Anonymous,
+use crate::api::status::Failure;
+use crate::domain::DomainError;
+pub use crate::domain::identity::Principal;
+use crate::identity::{Identity, IdentityError, Origin};
+
+pub const ON_BEHALF_OF: &str = "x-tradeport-on-behalf-of";
+
+/// RPCs served without credentials.
+const OPEN: &[&str] = &[
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/tradeport.identity.v1.IdentityService/ApplyForAccount",
+    "/tradeport.identity.v1.IdentityService/StartEnrolment",
+    "/tradeport.identity.v1.IdentityService/FinishEnrolment",
+    "/tradeport.identity.v1.IdentityService/StartLogin",
+    "/tradeport.identity.v1.IdentityService/FinishLogin",
+    "/tradeport.identity.v1.IdentityService/RefreshSession",
+];
+
+pub fn is_open(path: &str) -> bool {
+    OPEN.iter().any(|open| {
+        if open.ends_with('/') {
+            path.starts_with(open)
+        } else {
+            path == *open
+        }
+    })
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct PrincipalLayer;
+/// The caller's address, over TLS or plaintext.
+pub fn peer(extensions: &http::Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|t| t.get_ref().remote_addr())
+        })
+}
+
+pub fn origin_of(extensions: &http::Extensions) -> Origin {
+    Origin {
+        source: peer(extensions)
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Clone)]
+pub struct PrincipalLayer {
+    identity: Arc<Identity>,
+}
+
+impl PrincipalLayer {
+    pub fn new(identity: Arc<Identity>) -> Self {
+        Self { identity }
+    }
+}
 
 impl<S> Layer<S> for PrincipalLayer {
     type Service = ResolvePrincipal<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        ResolvePrincipal { inner }
+        ResolvePrincipal {
+            inner,
+            identity: Arc::clone(&self.identity),
+        }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResolvePrincipal<S> {
     inner: S,
+    identity: Arc<Identity>,
+}
+
+impl<S> ResolvePrincipal<S> {
+    fn principal<B>(&self, request: &Request<B>) -> Result<Principal, IdentityError> {
+        let path = request.uri().path();
+        let bearer = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(bearer) = bearer else {
+            return if is_open(path) {
+                Ok(Principal::Anonymous)
+            } else {
+                Err(DomainError::unauthenticated(
+                    "CREDENTIALS_REQUIRED",
+                    "sign in: send \"authorization: Bearer <access token or API key>\"",
+                )
+                .into())
+            };
+        };
+        let caller = match self.identity.resolve(bearer) {
+            Ok(caller) => caller,
+            // A stale token must not stand in the way of signing in again.
+            Err(IdentityError::Domain(DomainError::Unauthenticated { .. })) if is_open(path) => {
+                return Ok(Principal::Anonymous);
+            }
+            Err(e) => return Err(e),
+        };
+        match request
+            .headers()
+            .get(ON_BEHALF_OF)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+        {
+            Some(account) => Ok(Principal::Caller(self.identity.act_on_behalf(
+                caller,
+                account,
+                path,
+                &origin_of(request.extensions()),
+            )?)),
+            None => Ok(Principal::Caller(caller)),
+        }
+    }
 }
 
 impl<S, B> Service<Request<B>> for ResolvePrincipal<S>
 where
-    S: Service<Request<B>>,
+    S: Service<Request<B>, Response = Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // A client-supplied Principal extension cannot exist (extensions do
-        // not cross the wire), so this insert is the only source of truth.
-        request.extensions_mut().insert(Principal::Anonymous);
-        self.inner.call(request)
+        match self.principal(&request) {
+            Ok(principal) => {
+                // Extensions do not cross the wire, so a client cannot have
+                // put a Principal there: this insert is the only source.
+                request.extensions_mut().insert(principal);
+                Box::pin(self.inner.call(request))
+            }
+            Err(e) => {
+                let status = tonic::Status::from(Failure::from(e));
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
     }
 }

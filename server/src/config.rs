@@ -62,6 +62,22 @@ pub struct Settings {
     /// How long in-flight calls may finish after SIGINT/SIGTERM, in seconds [default: 20].
     #[arg(long, env = "TRADEPORT_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// WebAuthn relying party id: the domain passkeys are bound to [default: localhost].
+    #[arg(long, env = "TRADEPORT_WEBAUTHN_RP_ID")]
+    pub webauthn_rp_id: Option<String>,
+    /// Origins allowed in passkey ceremonies, comma separated: https origins
+    /// of web apps and `android:apk-key-hash:…` of Android apps [default: http://localhost].
+    #[arg(long, env = "TRADEPORT_WEBAUTHN_ORIGINS", value_delimiter = ',')]
+    pub webauthn_origins: Option<Vec<String>>,
+    /// Sign-in attempts allowed per source address per minute [default: 30].
+    #[arg(long, env = "TRADEPORT_LOGIN_PER_SOURCE_PER_MINUTE")]
+    pub login_per_source_per_minute: Option<u32>,
+    /// Sign-in attempts allowed per user per minute [default: 10].
+    #[arg(long, env = "TRADEPORT_LOGIN_PER_USER_PER_MINUTE")]
+    pub login_per_user_per_minute: Option<u32>,
+    /// Account applications allowed per source address per hour [default: 10].
+    #[arg(long, env = "TRADEPORT_APPLICATIONS_PER_SOURCE_PER_HOUR")]
+    pub applications_per_source_per_hour: Option<u32>,
     /// Log format: "text" or "json" [default: text]. Levels come from RUST_LOG.
     #[arg(long, env = "TRADEPORT_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -98,6 +114,48 @@ pub struct Config {
     pub http2_keepalive: Duration,
     pub shutdown_grace: Duration,
     pub log_format: LogFormat,
+    pub webauthn: WebauthnConfig,
+    pub rate_limits: RateLimitConfig,
+    pub lifetimes: Lifetimes,
+}
+
+/// Passkey settings: the relying party and the origins it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebauthnConfig {
+    pub rp_id: String,
+    pub origins: Vec<String>,
+}
+
+/// How long credentials live. Fixed in production; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token: Duration,
+    pub refresh_token: Duration,
+    /// A passkey ceremony from start to finish.
+    pub ceremony: Duration,
+    pub invitation: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: Duration::from_secs(15 * 60),
+            refresh_token: Duration::from_secs(30 * 24 * 60 * 60),
+            ceremony: Duration::from_secs(5 * 60),
+            invitation: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
+}
+
+/// Abuse limits on the open sign-in and registration RPCs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub login_per_source: u32,
+    pub login_per_user: u32,
+    /// The window the login limits count in.
+    pub login_window: Duration,
+    pub applications_per_source: u32,
+    pub applications_window: Duration,
 }
 
 impl Default for Config {
@@ -115,6 +173,18 @@ impl Default for Config {
             http2_keepalive: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
             log_format: LogFormat::Text,
+            webauthn: WebauthnConfig {
+                rp_id: "localhost".into(),
+                origins: vec!["http://localhost".into()],
+            },
+            rate_limits: RateLimitConfig {
+                login_per_source: 30,
+                login_per_user: 10,
+                login_window: Duration::from_secs(60),
+                applications_per_source: 10,
+                applications_window: Duration::from_secs(3600),
+            },
+            lifetimes: Lifetimes::default(),
         }
     }
 }
@@ -186,6 +256,32 @@ impl Config {
                 d.shutdown_grace,
             ),
             log_format: high.log_format.or(low.log_format).unwrap_or(d.log_format),
+            webauthn: WebauthnConfig {
+                rp_id: high
+                    .webauthn_rp_id
+                    .or(low.webauthn_rp_id)
+                    .unwrap_or(d.webauthn.rp_id),
+                origins: high
+                    .webauthn_origins
+                    .or(low.webauthn_origins)
+                    .unwrap_or(d.webauthn.origins),
+            },
+            rate_limits: RateLimitConfig {
+                login_per_source: high
+                    .login_per_source_per_minute
+                    .or(low.login_per_source_per_minute)
+                    .unwrap_or(d.rate_limits.login_per_source),
+                login_per_user: high
+                    .login_per_user_per_minute
+                    .or(low.login_per_user_per_minute)
+                    .unwrap_or(d.rate_limits.login_per_user),
+                applications_per_source: high
+                    .applications_per_source_per_hour
+                    .or(low.applications_per_source_per_hour)
+                    .unwrap_or(d.rate_limits.applications_per_source),
+                ..d.rate_limits
+            },
+            lifetimes: d.lifetimes,
         };
         config.check()?;
         Ok(config)
@@ -201,6 +297,16 @@ impl Config {
         }
         if self.max_message_bytes < 1024 {
             anyhow::bail!("max_message_bytes must be at least 1024");
+        }
+        if self.webauthn.origins.is_empty() {
+            anyhow::bail!("webauthn_origins must name at least one origin");
+        }
+        let limits = &self.rate_limits;
+        if limits.login_per_source == 0
+            || limits.login_per_user == 0
+            || limits.applications_per_source == 0
+        {
+            anyhow::bail!("rate limits must allow at least one attempt");
         }
         if self.concurrency_limit == 0 {
             anyhow::bail!("concurrency_limit must be at least 1");

@@ -339,3 +339,192 @@ mod tests {
         assert_eq!(ean13(400_638_133_393), "4006381333931");
     }
 }
+
+/// Credentials the demo seeding hands out: one-time enrolment codes for
+/// each demo user, and the demo partner app's API key.
+#[derive(Debug, Clone)]
+pub struct DemoCredentials {
+    /// (email, what the user is, one-time enrolment code)
+    pub invitations: Vec<(String, String, String)>,
+    pub api_key: String,
+    /// (legal name, account id)
+    pub accounts: Vec<(String, String)>,
+}
+
+/// Seeds the demo's people once: a brand admin and a sales rep, two
+/// customer accounts (approved through the ordinary application flow) with
+/// departments and users, and a partner app's API key. Returns `None` when
+/// the store already has people.
+pub fn people(
+    identity: &crate::identity::Identity,
+    store: &dyn crate::store::Store,
+) -> anyhow::Result<Option<DemoCredentials>> {
+    use crate::domain::identity::records::{Address, Contact};
+    use crate::domain::identity::{Caller, CallerKind, Role};
+    use crate::identity::{ApplicationDecision, NewApplication, Origin};
+
+    if !store
+        .scan(crate::store::KeyRange::prefix(b"member/"), 1)?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    // The seeding acts as the brand itself.
+    let system = Caller {
+        kind: CallerKind::User,
+        id: "system".into(),
+        account_id: None,
+        roles: vec![Role::BrandAdmin],
+        session_id: None,
+        on_behalf_of: None,
+        assigned_accounts: vec![],
+        territories: vec![],
+    };
+    let origin = Origin {
+        source: "demo-seed".into(),
+    };
+    let mut invitations = Vec::new();
+    let invite = |invitations: &mut Vec<(String, String, String)>,
+                  account: &str,
+                  unit: &str,
+                  email: &str,
+                  name: &str,
+                  roles: Vec<Role>,
+                  what: &str| {
+        let invitee = crate::identity::Invitee {
+            account_id: account.into(),
+            unit_id: unit.into(),
+            email: email.into(),
+            display_name: name.into(),
+            roles,
+        };
+        identity.invite(&system, invitee, &origin).map(|inv| {
+            invitations.push((email.to_string(), what.to_string(), inv.code));
+            inv.user.id
+        })
+    };
+    invite(
+        &mut invitations,
+        "",
+        "",
+        "admin@tradeport.example",
+        "Brenda Admin",
+        vec![Role::BrandAdmin],
+        "brand admin",
+    )?;
+    let rep = invite(
+        &mut invitations,
+        "",
+        "",
+        "rep@tradeport.example",
+        "Rafael Rep",
+        vec![Role::SalesRep],
+        "sales rep",
+    )?;
+
+    let mut accounts = Vec::new();
+    let customers = [
+        (
+            "Nordlicht Elektro GmbH",
+            "DE811234567",
+            "DE",
+            "Hamburg",
+            "nordlicht.example",
+            true,
+        ),
+        (
+            "Sur Instalaciones SL",
+            "ESB12345678",
+            "ES",
+            "Sevilla",
+            "sur.example",
+            false,
+        ),
+    ];
+    for (name, tax_id, country, city, domain, assigned) in customers {
+        let application = identity.apply(
+            NewApplication {
+                legal_name: name.into(),
+                tax_id: tax_id.into(),
+                contacts: vec![Contact {
+                    name: "Accounts payable".into(),
+                    email: format!("ap@{domain}"),
+                    phone: String::new(),
+                    function: "accounts payable".into(),
+                }],
+                billing_address: Address {
+                    line1: "Hauptstrasse 1".into(),
+                    city: city.into(),
+                    country_code: country.into(),
+                    ..Address::default()
+                },
+                shipping_addresses: vec![],
+                requested_payment_terms: "net 30".into(),
+                admin_email: format!("admin@{domain}"),
+                admin_name: format!("{name} admin"),
+            },
+            &origin,
+        )?;
+        let (approved, admin) = identity.approve(
+            &system,
+            &application.id,
+            ApplicationDecision {
+                tier: if assigned {
+                    "gold".into()
+                } else {
+                    "standard".into()
+                },
+                credit_limit: "50000".into(),
+                currency: "EUR".into(),
+                sales_rep_id: if assigned { rep.clone() } else { String::new() },
+                territory: String::new(),
+            },
+            &origin,
+        )?;
+        let account = approved.account_id.unwrap_or_default();
+        invitations.push((
+            admin.user.email.clone(),
+            format!("account admin, {name}"),
+            admin.code,
+        ));
+        let branch =
+            identity.create_unit(&system, &account, "", &format!("{city} branch"), &origin)?;
+        let purchasing =
+            identity.create_unit(&system, &account, &branch.id, "Purchasing", &origin)?;
+        invite(
+            &mut invitations,
+            &account,
+            &purchasing.id,
+            &format!("buyer@{domain}"),
+            "Demo Buyer",
+            vec![Role::Buyer],
+            &format!("buyer, {name}"),
+        )?;
+        invite(
+            &mut invitations,
+            &account,
+            &branch.id,
+            &format!("approver@{domain}"),
+            "Demo Approver",
+            vec![Role::Approver],
+            &format!("approver, {name}"),
+        )?;
+        accounts.push((name.to_string(), account));
+    }
+    let first_account = accounts
+        .first()
+        .map(|(_, id)| id.clone())
+        .unwrap_or_default();
+    let key = identity.create_api_key(
+        &system,
+        &first_account,
+        "Demo partner app",
+        vec![Role::Buyer],
+        &origin,
+    )?;
+    Ok(Some(DemoCredentials {
+        invitations,
+        api_key: key.secret,
+        accounts,
+    }))
+}

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod identity;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
@@ -32,6 +33,8 @@ pub struct App {
     config: Config,
     store: Arc<dyn Store>,
     catalog: Arc<CatalogApi>,
+    identity: Arc<identity::Identity>,
+    demo: Option<demo::DemoCredentials>,
 }
 
 impl App {
@@ -57,15 +60,35 @@ impl App {
             }
         }
         let catalog = Arc::new(CatalogApi::load(repo)?);
+        let identity = Arc::new(identity::Identity::new(
+            Arc::clone(&store),
+            &config.webauthn,
+            &config.rate_limits,
+            config.lifetimes,
+        )?);
+        let demo = if config.demo {
+            demo::people(&identity, store.as_ref())?
+        } else {
+            None
+        };
         Ok(Self {
             config,
             store,
             catalog,
+            identity,
+            demo,
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The demo users' one-time enrolment codes and the demo partner app's
+    /// API key, when this run seeded them (a store seeded before keeps its
+    /// people, and their codes were printed then).
+    pub fn demo_credentials(&self) -> Option<&demo::DemoCredentials> {
+        self.demo.as_ref()
     }
 
     /// Resolves the TLS configuration, creating the dev certificate if asked.
@@ -89,6 +112,7 @@ impl App {
         let tls = self.tls()?.map(|(config, _)| config);
         let services = transport::Services {
             catalog: self.catalog,
+            identity: self.identity,
         };
         let served = transport::serve(&self.config, services, listener, tls, shutdown).await;
         self.store.flush()?;

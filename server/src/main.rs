@@ -32,14 +32,19 @@ async fn run() -> anyhow::Result<()> {
     }
     tracing::info!(%addr, scheme, "tradeport-server listening");
     if config.demo {
-        print_demo_help(scheme, addr, &config);
+        print_demo_help(scheme, addr, &config, app.demo_credentials());
     }
     app.run(listener, shutdown_signal()).await?;
     tracing::info!("stopped cleanly");
     Ok(())
 }
 
-fn print_demo_help(scheme: &str, addr: std::net::SocketAddr, config: &Config) {
+fn print_demo_help(
+    scheme: &str,
+    addr: std::net::SocketAddr,
+    config: &Config,
+    credentials: Option<&tradeport_server::demo::DemoCredentials>,
+) {
     let tls_flag = match &config.tls {
         TlsSource::None => "--http2-prior-knowledge".to_string(),
         TlsSource::DevSelfSigned => format!(
@@ -53,8 +58,23 @@ fn print_demo_help(scheme: &str, addr: std::net::SocketAddr, config: &Config) {
         TlsSource::None => addr.to_string(),
         _ => format!("localhost:{}", addr.port()),
     };
+    let Some(credentials) = credentials else {
+        println!(
+            "Demo data was seeded on an earlier run; its enrolment codes and API key were printed then.\nStart from an empty data directory to get new ones."
+        );
+        return;
+    };
+    println!("Demo people (one-time passkey enrolment codes, valid 7 days):");
+    for (email, what, code) in &credentials.invitations {
+        println!("  {email:<28} {what:<40} {code}");
+    }
+    println!("Demo accounts:");
+    for (name, id) in &credentials.accounts {
+        println!("  {id}  {name}");
+    }
     println!(
-        "Demo catalog ready. Try:\n  npx @bufbuild/buf curl {tls_flag} --protocol grpc \\\n    -d '{{\"query\":\"cable\",\"page_size\":3}}' \\\n    {scheme}://{host}/tradeport.catalog.v1.CatalogService/SearchProducts"
+        "Demo partner app API key (shown once): {}\n\nTry:\n  npx @bufbuild/buf curl {tls_flag} --protocol grpc \\\n    -H 'authorization: Bearer {}' \\\n    -d '{{\"query\":\"cable\",\"page_size\":3}}' \\\n    {scheme}://{host}/tradeport.catalog.v1.CatalogService/SearchProducts",
+        credentials.api_key, credentials.api_key
     );
 }
 

@@ -40,6 +40,7 @@ pub async fn call(
     path: &str,
     message: &impl prost::Message,
     origin: Option<&str>,
+    bearer: Option<&str>,
 ) -> anyhow::Result<GrpcWebReply> {
     let payload = message.encode_to_vec();
     let mut body = Vec::with_capacity(payload.len() + 5);
@@ -55,6 +56,9 @@ pub async fn call(
         .header("accept", "application/grpc-web+proto");
     if let Some(origin) = origin {
         request = request.header("origin", origin);
+    }
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", format!("Bearer {bearer}"));
     }
     let response = client
         .request(request.body(Full::new(Bytes::from(body)))?)

@@ -14,7 +14,14 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tradeport_mobile::{Client, ClientConfig};
 use tradeport_server::App;
-use tradeport_server::config::{Config, TlsSource};
+use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
+use tradeport_server::demo::DemoCredentials;
+
+/// The web app origin test ceremonies run from, and the relying party id.
+pub const ORIGIN: &str = "https://portal.example.com";
+pub const RP_ID: &str = "portal.example.com";
+/// An Android app's origin, accepted alongside the web origin.
+pub const ANDROID_ORIGIN: &str = "android:apk-key-hash:tradeport-test-app";
 
 /// The runtime every test server runs on.
 pub fn server_runtime() -> &'static Runtime {
@@ -35,6 +42,8 @@ pub struct TestServer {
     pub ca_pem: Option<Vec<u8>>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     done: Mutex<Option<oneshot::Receiver<anyhow::Result<()>>>>,
+    /// The demo people's enrolment codes and the partner app's API key.
+    pub demo: DemoCredentials,
     _data: tempfile::TempDir,
 }
 
@@ -47,11 +56,23 @@ impl TestServer {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data.path().to_path_buf(),
             demo: true,
-            cors_origins: vec!["https://portal.example.com".into()],
+            cors_origins: vec![ORIGIN.into()],
+            webauthn: WebauthnConfig {
+                rp_id: RP_ID.into(),
+                origins: vec![ORIGIN.into(), ANDROID_ORIGIN.into()],
+            },
             ..Config::default()
         };
+        // Tests sign in often from one address; the limits get tests of their own.
+        config.rate_limits.login_per_source = 10_000;
+        config.rate_limits.login_per_user = 10_000;
+        config.rate_limits.applications_per_source = 10_000;
         tweak(&mut config);
         let app = App::open(config)?;
+        let demo = app
+            .demo_credentials()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("a fresh test store must get demo people"))?;
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -78,6 +99,7 @@ impl TestServer {
             ca_pem,
             stop: Mutex::new(Some(stop_tx)),
             done: Mutex::new(Some(done_rx)),
+            demo,
             _data: data,
         })
     }
@@ -99,11 +121,33 @@ impl TestServer {
         }
     }
 
-    /// An SDK client trusting this server's certificate.
+    /// An SDK client trusting this server's certificate, signed in as the
+    /// demo partner app (an API key acting as a buyer of the first account).
     pub fn client(&self) -> Client {
+        self.anonymous_client()
+            .with_bearer(self.demo.api_key.clone())
+    }
+
+    /// An SDK client with no credentials.
+    pub fn anonymous_client(&self) -> Client {
         let mut config = ClientConfig::new(self.url());
         config.ca_certificate_pem = self.ca_pem.clone();
         Client::connect_lazy(config).unwrap_or_else(|e| panic!("client for {}: {e}", self.url()))
+    }
+
+    /// The one-time enrolment code of a demo user.
+    pub fn invitation(&self, email: &str) -> String {
+        self.demo
+            .invitations
+            .iter()
+            .find(|(e, _, _)| e == email)
+            .map(|(_, _, code)| code.clone())
+            .unwrap_or_else(|| panic!("no demo invitation for {email}"))
+    }
+
+    /// The id of the n-th demo customer account (0 or 1).
+    pub fn account(&self, n: usize) -> String {
+        self.demo.accounts[n].1.clone()
     }
 
     /// Asks the server to shut down, as SIGTERM would.

@@ -13,6 +13,7 @@ use crate::domain::DomainError;
 use crate::domain::catalog::{
     AttributeValue, CatalogIndex, Product, ProductStatus, RawFilter, SearchRequest,
 };
+use crate::domain::identity::Action;
 use crate::domain::paging::{Page, PageLimits};
 use crate::store::catalog::CatalogRepository;
 
@@ -65,6 +66,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
+        may_read(&request)?;
         let request = request.into_inner();
         let page = Page::parse(request.page_size, &request.page_token, 0, CATEGORY_PAGES)
             .map_err(Failure::from)?;
@@ -92,6 +94,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::SearchProductsRequest>,
     ) -> Result<Response<pb::SearchProductsResponse>, Status> {
+        may_read(&request)?;
         let r = request.into_inner();
         let query = SearchRequest {
             query: r.query,
@@ -143,6 +146,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::GetProductResponse>, Status> {
+        may_read(&request)?;
         let id = request.into_inner().id;
         if id.trim().is_empty() {
             return Err(
@@ -167,6 +171,14 @@ impl CatalogService for CatalogApi {
             )),
         }))
     }
+}
+
+/// Every signed-in caller may browse; per-customer assortments narrow what
+/// they see once the catalog has them.
+fn may_read<T>(request: &Request<T>) -> Result<(), Status> {
+    super::identity::caller(request)?
+        .authorize_action(Action::CatalogRead)
+        .map_err(|e| Failure::from(e).into())
 }
 
 fn product_to_proto(p: &Product, category_path: &[String]) -> pb::Product {

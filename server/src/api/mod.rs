@@ -3,4 +3,5 @@
 //! through [`status::Failure`], the one place errors become `tonic::Status`.
 
 pub mod catalog;
+pub mod identity;
 pub mod status;

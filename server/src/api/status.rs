@@ -20,6 +20,8 @@ pub enum Failure {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] crate::domain::identity::secrets::RandomFailure),
     /// A request message over the configured size, found by the transport
     /// before it was decoded.
     #[error("request message of {size} bytes exceeds the limit of {limit} bytes")]
@@ -32,6 +34,22 @@ fn info(details: &mut ErrorDetails, reason: &str, metadata: &[(&str, String)]) {
         .map(|(k, v)| ((*k).to_string(), v.clone()))
         .collect();
     details.set_error_info(reason, ERROR_DOMAIN, metadata);
+}
+
+impl From<crate::identity::IdentityError> for Failure {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        match e {
+            crate::identity::IdentityError::Domain(d) => Failure::Domain(d),
+            crate::identity::IdentityError::Store(s) => Failure::Store(s),
+            crate::identity::IdentityError::Random(r) => Failure::Random(r),
+        }
+    }
+}
+
+impl From<crate::identity::IdentityError> for Status {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        Failure::from(e).into()
+    }
 }
 
 impl From<Failure> for Status {
@@ -68,15 +86,28 @@ impl From<Failure> for Status {
                 info(&mut details, reason, &[]);
                 Code::Unauthenticated
             }
-            Failure::Domain(DomainError::FailedPrecondition { reason, ref description }) => {
+            Failure::Domain(DomainError::FailedPrecondition {
+                reason,
+                ref description,
+            }) => {
                 info(&mut details, reason, &[]);
                 details.add_precondition_failure_violation(reason, "", description.clone());
                 Code::FailedPrecondition
             }
-            Failure::Domain(DomainError::RateLimited { subject, retry_after }) => {
-                info(&mut details, "RATE_LIMITED", &[("subject", subject.to_string())]);
+            Failure::Domain(DomainError::RateLimited {
+                subject,
+                retry_after,
+            }) => {
+                info(
+                    &mut details,
+                    "RATE_LIMITED",
+                    &[("subject", subject.to_string())],
+                );
                 details.set_retry_info(Some(retry_after));
-                details.add_quota_failure_violation(subject, "too many attempts in the current window");
+                details.add_quota_failure_violation(
+                    subject,
+                    "too many attempts in the current window",
+                );
                 Code::ResourceExhausted
             }
             Failure::MessageTooLarge { size, limit } => {
@@ -98,7 +129,8 @@ impl From<Failure> for Status {
                 info(&mut details, "CONCURRENT_UPDATE", &[]);
                 Code::Aborted
             }
-            Failure::Store(ref e) => {
+            Failure::Random(_) | Failure::Store(_) => {
+                let e = &failure;
                 // Engine details stay in the log; the caller learns only that
                 // the failure is ours and worth a retry later.
                 tracing::error!(error = %e, "store failure");

@@ -3,8 +3,8 @@
 //! api layer only translates to and from the wire.
 
 pub mod catalog;
-pub mod identity;
 pub mod decimal;
+pub mod identity;
 pub mod paging;
 
 /// One input field that failed validation, named by its path in the request

@@ -24,13 +24,18 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
 
+use tradeport_proto::identity::identity_service_server::IdentityServiceServer;
+
 use crate::api::catalog::CatalogApi;
+use crate::api::identity::IdentityApi;
 use crate::auth::PrincipalLayer;
 use crate::config::Config;
+use crate::identity::Identity;
 
 /// The services one server exposes.
 pub struct Services {
     pub catalog: Arc<CatalogApi>,
+    pub identity: Arc<Identity>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,6 +53,9 @@ pub async fn serve(
     health
         .set_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
         .await;
+    health
+        .set_serving::<IdentityServiceServer<IdentityApi>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -55,6 +63,9 @@ pub async fn serve(
 
     let max = config.max_message_bytes;
     let catalog = CatalogServiceServer::from_arc(services.catalog)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let identity = IdentityServiceServer::new(IdentityApi::new(Arc::clone(&services.identity)))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
 
@@ -81,7 +92,7 @@ pub async fn serve(
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
-        .layer(PrincipalLayer)
+        .layer(PrincipalLayer::new(services.identity))
         .into_inner();
 
     let router = Server::builder()
@@ -93,7 +104,8 @@ pub async fn serve(
         .layer(layers)
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(catalog);
+        .add_service(catalog)
+        .add_service(identity);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let stopped = async {
@@ -118,6 +130,9 @@ pub async fn serve(
     tracing::info!(grace = ?config.shutdown_grace, "shutting down: no new connections, finishing calls in flight");
     health
         .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
+        .await;
+    health
+        .set_not_serving::<IdentityServiceServer<IdentityApi>>()
         .await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut serving).await {
@@ -169,6 +184,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header("x-user-agent"),
             header("grpc-timeout"),
             header("authorization"),
+            header("x-tradeport-on-behalf-of"),
             REQUEST_ID,
         ])
         .expose_headers([

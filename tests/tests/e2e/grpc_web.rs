@@ -8,7 +8,7 @@ use tradeport_tests::{TestServer, grpc_web};
 
 const SEARCH: &str = "/tradeport.catalog.v1.CatalogService/SearchProducts";
 const GET: &str = "/tradeport.catalog.v1.CatalogService/GetProduct";
-const ORIGIN: &str = "https://portal.example.com";
+use tradeport_tests::ORIGIN;
 
 #[tokio::test]
 async fn search_over_grpc_web_http1() {
@@ -18,9 +18,15 @@ async fn search_over_grpc_web_http1() {
         page_size: 5,
         ..Default::default()
     };
-    let reply = grpc_web::call(server.addr, SEARCH, &request, Some(ORIGIN))
-        .await
-        .unwrap();
+    let reply = grpc_web::call(
+        server.addr,
+        SEARCH,
+        &request,
+        Some(ORIGIN),
+        Some(&server.demo.api_key),
+    )
+    .await
+    .unwrap();
     assert_eq!(reply.http_status, 200);
     assert_eq!(reply.headers["content-type"], "application/grpc-web+proto");
     assert_eq!(reply.grpc_status(), Some(0), "{:?}", reply.trailers);
@@ -52,6 +58,7 @@ async fn get_over_grpc_web_and_errors_carry_details() {
             id: "prd-000007".into(),
         },
         None,
+        Some(&server.demo.api_key),
     )
     .await
     .unwrap();
@@ -69,6 +76,7 @@ async fn get_over_grpc_web_and_errors_carry_details() {
             id: "prd-nope".into(),
         },
         None,
+        Some(&server.demo.api_key),
     )
     .await
     .unwrap();
@@ -106,5 +114,27 @@ async fn cors_preflight_allows_configured_origins_only() {
             .headers()
             .get("access-control-allow-origin")
             .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_browser_without_credentials_is_told_to_sign_in() {
+    let server = TestServer::shared();
+    let reply = grpc_web::call(
+        server.addr,
+        SEARCH,
+        &SearchProductsRequest::default(),
+        Some(ORIGIN),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reply.grpc_status(),
+        Some(tonic::Code::Unauthenticated as i32)
+    );
+    assert_eq!(
+        reply.headers["access-control-allow-origin"], ORIGIN,
+        "the browser can read the error"
     );
 }

@@ -2,9 +2,13 @@
 //! raw gRPC-web over HTTP/1.1, raw HTTP/2), one binary for fast linking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
+mod accounts;
 mod bad_input;
 mod catalog;
 mod grpc_web;
+mod passkeys;
+mod sessions;
 mod shutdown;
 mod store;
 mod transport;

@@ -41,6 +41,7 @@ async fn an_in_flight_call_finishes_during_shutdown() {
     ))
     .header("content-type", "application/grpc")
     .header("te", "trailers")
+    .header("authorization", format!("Bearer {}", server.demo.api_key))
     .body(StreamBody::new(ReceiverStream::new(body_rx)))
     .unwrap();
     let response = tokio::spawn(sender.send_request(request));

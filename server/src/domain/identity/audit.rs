@@ -62,9 +62,14 @@ impl AuditEvent {
     /// Adds a detail, redacting anything shaped like a Tradeport secret.
     pub fn detail(mut self, key: &str, value: impl Into<String>) -> Self {
         let value = value.into();
-        let secret = [ACCESS_PREFIX, REFRESH_PREFIX, INVITATION_PREFIX, API_KEY_PREFIX]
-            .iter()
-            .any(|p| value.contains(p));
+        let secret = [
+            ACCESS_PREFIX,
+            REFRESH_PREFIX,
+            INVITATION_PREFIX,
+            API_KEY_PREFIX,
+        ]
+        .iter()
+        .any(|p| value.contains(p));
         self.details.insert(
             key.to_string(),
             if secret { "[redacted]".into() } else { value },
@@ -124,7 +129,19 @@ mod tests {
             end: Some(51),
         };
         assert!(f.matches(&e));
-        assert!(!AuditFilter { actor_id: "u2".into(), ..Default::default() }.matches(&e));
-        assert!(!AuditFilter { end: Some(50), ..Default::default() }.matches(&e));
+        assert!(
+            !AuditFilter {
+                actor_id: "u2".into(),
+                ..Default::default()
+            }
+            .matches(&e)
+        );
+        assert!(
+            !AuditFilter {
+                end: Some(50),
+                ..Default::default()
+            }
+            .matches(&e)
+        );
     }
 }

@@ -114,7 +114,11 @@ mod tests {
     #[test]
     fn only_brand_admins_review_applications() {
         for role in Role::ALL {
-            assert_eq!(allows(role, Action::ReviewApplications), role == Role::BrandAdmin, "{role:?}");
+            assert_eq!(
+                allows(role, Action::ReviewApplications),
+                role == Role::BrandAdmin,
+                "{role:?}"
+            );
         }
     }
 

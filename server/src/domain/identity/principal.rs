@@ -128,7 +128,11 @@ impl Caller {
             ));
         }
         if roles.is_empty() {
-            return Err(DomainError::invalid("ROLE_REQUIRED", "roles", "give at least one role"));
+            return Err(DomainError::invalid(
+                "ROLE_REQUIRED",
+                "roles",
+                "give at least one role",
+            ));
         }
         Ok(())
     }

@@ -38,9 +38,17 @@ fn customers_see_only_their_own_account() {
     let buyer = caller(Some("acc-a"), &[Role::Buyer]);
     assert!(buyer.sees(&account("acc-a", "")));
     let err = buyer
-        .authorize(Action::CatalogRead, Some(&account("acc-b", "")), "account", "acc-b")
+        .authorize(
+            Action::CatalogRead,
+            Some(&account("acc-b", "")),
+            "account",
+            "acc-b",
+        )
         .unwrap_err();
-    assert!(matches!(err, DomainError::NotFound { .. }), "another account looks missing");
+    assert!(
+        matches!(err, DomainError::NotFound { .. }),
+        "another account looks missing"
+    );
 }
 
 #[test]
@@ -58,7 +66,12 @@ fn reps_see_assigned_and_territory_accounts_only() {
 fn visible_but_not_permitted_is_permission_denied() {
     let viewer = caller(Some("acc-a"), &[Role::Viewer]);
     let err = viewer
-        .authorize(Action::ManageUsers, Some(&account("acc-a", "")), "account", "acc-a")
+        .authorize(
+            Action::ManageUsers,
+            Some(&account("acc-a", "")),
+            "account",
+            "acc-a",
+        )
         .unwrap_err();
     assert!(matches!(err, DomainError::PermissionDenied { .. }));
 }
@@ -76,9 +89,16 @@ fn brand_resources_are_invisible_to_customers() {
 fn customer_admins_cannot_grant_brand_roles() {
     let admin = caller(Some("acc-a"), &[Role::AccountAdmin]);
     let a = account("acc-a", "");
-    assert!(admin.may_grant(&[Role::Buyer, Role::Approver], Some(&a)).is_ok());
+    assert!(
+        admin
+            .may_grant(&[Role::Buyer, Role::Approver], Some(&a))
+            .is_ok()
+    );
     assert!(admin.may_grant(&[Role::BrandAdmin], Some(&a)).is_err());
     assert!(admin.may_grant(&[], Some(&a)).is_err());
     let brand = caller(None, &[Role::BrandAdmin]);
-    assert!(brand.may_grant(&[Role::Buyer], None).is_err(), "customer role for a brand user");
+    assert!(
+        brand.may_grant(&[Role::Buyer], None).is_err(),
+        "customer role for a brand user"
+    );
 }

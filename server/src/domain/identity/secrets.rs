@@ -21,14 +21,18 @@ pub struct RandomFailure;
 
 pub fn new_secret(prefix: &str) -> Result<String, RandomFailure> {
     let mut bytes = [0u8; SECRET_BYTES];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| RandomFailure)?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| RandomFailure)?;
     Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// A random id for records (not a secret, but unguessable all the same).
 pub fn new_id(prefix: &str) -> Result<String, RandomFailure> {
     let mut bytes = [0u8; 12];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| RandomFailure)?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| RandomFailure)?;
     Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
@@ -54,7 +58,10 @@ mod tests {
 
     #[test]
     fn hashes_are_stable_and_hide_the_secret() {
-        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(!hash("tpa_secret").contains("secret"));
     }
 }

@@ -7,9 +7,6 @@
 use super::records::{Millis, Session, TokenKind, TokenRecord};
 use crate::domain::DomainError;
 
-pub const ACCESS_TTL_MS: Millis = 15 * 60 * 1000;
-pub const REFRESH_TTL_MS: Millis = 30 * 24 * 60 * 60 * 1000;
-
 /// What presenting a refresh token leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshDecision {
@@ -25,18 +22,25 @@ pub fn on_refresh(
     presented_hash: &str,
     now: Millis,
 ) -> Result<RefreshDecision, DomainError> {
-    let invalid = || DomainError::unauthenticated("INVALID_REFRESH_TOKEN", "refresh token is not valid");
+    let invalid =
+        || DomainError::unauthenticated("INVALID_REFRESH_TOKEN", "refresh token is not valid");
     let (Some(token), Some(session)) = (token, session) else {
         return Err(invalid());
     };
     if session.revoked {
-        return Err(DomainError::unauthenticated("SESSION_REVOKED", "this device's session was ended; sign in again"));
+        return Err(DomainError::unauthenticated(
+            "SESSION_REVOKED",
+            "this device's session was ended; sign in again",
+        ));
     }
     match token.kind {
         TokenKind::RotatedRefresh => Ok(RefreshDecision::RevokeFamily),
         TokenKind::Refresh if session.refresh_hash == presented_hash => {
             if now >= session.refresh_expires {
-                Err(DomainError::unauthenticated("REFRESH_TOKEN_EXPIRED", "refresh token expired; sign in again"))
+                Err(DomainError::unauthenticated(
+                    "REFRESH_TOKEN_EXPIRED",
+                    "refresh token expired; sign in again",
+                ))
             } else {
                 Ok(RefreshDecision::Rotate)
             }
@@ -59,10 +63,16 @@ pub fn check_access(
         return Err(invalid());
     }
     if session.revoked {
-        return Err(DomainError::unauthenticated("SESSION_REVOKED", "this device's session was ended; sign in again"));
+        return Err(DomainError::unauthenticated(
+            "SESSION_REVOKED",
+            "this device's session was ended; sign in again",
+        ));
     }
     if now >= token.expires {
-        return Err(DomainError::unauthenticated("TOKEN_EXPIRED", "the access token expired; refresh it"));
+        return Err(DomainError::unauthenticated(
+            "TOKEN_EXPIRED",
+            "the access token expired; refresh it",
+        ));
     }
     Ok(())
 }
@@ -97,7 +107,10 @@ mod tests {
     #[test]
     fn current_refresh_rotates_and_old_one_revokes_the_family() {
         let s = session();
-        assert_eq!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).unwrap(), RefreshDecision::Rotate);
+        assert_eq!(
+            on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).unwrap(),
+            RefreshDecision::Rotate
+        );
         assert_eq!(
             on_refresh(Some(&token(TokenKind::RotatedRefresh)), Some(&s), "r1", 10).unwrap(),
             RefreshDecision::RevokeFamily

@@ -1,0 +1,224 @@
+//! Identity use cases: each loads the records it needs, applies the rules of
+//! `domain::identity`, and writes everything it changed — audit record
+//! included — in one atomic commit, so nothing is ever half-written.
+//!
+//! Split by concern: `ceremonies` (passkey enrolment, sign-in, passkeys),
+//! `sessions` (tokens, devices, resolving a bearer to a caller),
+//! `accounts` (applications, units, users, roles), `api_keys`, `audit`.
+
+mod accounts;
+mod api_keys;
+mod audit;
+mod ceremonies;
+mod limits;
+mod sessions;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use url::Url;
+use webauthn_rs::{Webauthn, WebauthnBuilder};
+
+use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
+use crate::domain::DomainError;
+use crate::domain::identity::audit::{AuditEvent, newest_first_key};
+use crate::domain::identity::records::{Account, Millis, User};
+use crate::domain::identity::secrets::{RandomFailure, new_id};
+use crate::store::records::{Versioned, get};
+use crate::store::{Commit, Store, StoreError};
+
+pub use accounts::{ApplicationDecision, Invitee, NewApplication, NewInvitation};
+pub use api_keys::NewApiKey;
+pub use audit::AuditPage;
+pub use ceremonies::{CeremonyStart, PasskeyInfo};
+pub use limits::RateLimits;
+pub use sessions::{DeviceInfo, IssuedTokens};
+
+/// Failures of a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomFailure),
+}
+
+pub type Result<T> = std::result::Result<T, IdentityError>;
+
+/// Where a call came from, for rate limits and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The peer's IP address, or empty if unknown.
+    pub source: String,
+}
+
+pub struct Identity {
+    store: Arc<dyn Store>,
+    webauthn: Webauthn,
+    limits: RateLimits,
+    lifetimes: Lifetimes,
+    throttle: sessions::UseThrottle,
+}
+
+pub(crate) fn now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+fn ms(d: std::time::Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// Builds the relying party from configuration.
+pub fn relying_party(config: &WebauthnConfig) -> anyhow::Result<Webauthn> {
+    let origins: Vec<Url> = config
+        .origins
+        .iter()
+        .map(|o| Url::parse(o).map_err(|e| anyhow::anyhow!("webauthn origin {o:?}: {e}")))
+        .collect::<anyhow::Result<_>>()?;
+    let (first, rest) = origins
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("no webauthn origin configured"))?;
+    let mut builder = WebauthnBuilder::new(&config.rp_id, first)
+        .map_err(|e| anyhow::anyhow!("webauthn relying party {:?}: {e}", config.rp_id))?
+        .rp_name("Tradeport");
+    for origin in rest {
+        builder = builder.append_allowed_origin(origin);
+    }
+    builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("webauthn configuration: {e}"))
+}
+
+impl Identity {
+    pub fn new(
+        store: Arc<dyn Store>,
+        webauthn: &WebauthnConfig,
+        limits: &RateLimitConfig,
+        lifetimes: Lifetimes,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            store,
+            webauthn: relying_party(webauthn)?,
+            limits: RateLimits::new(limits),
+            lifetimes,
+            throttle: sessions::UseThrottle::default(),
+        })
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn user(&self, id: &str) -> Result<Option<Versioned<User>>> {
+        Ok(get(self.store(), &keys::user(id))?)
+    }
+
+    fn account(&self, id: &str) -> Result<Option<Versioned<Account>>> {
+        Ok(get(self.store(), &keys::account(id))?)
+    }
+
+    /// The display name of a user, for showing who is signed in.
+    pub fn display_name(&self, user_id: &str) -> Result<String> {
+        Ok(self
+            .user(user_id)?
+            .map(|u| u.value.display_name)
+            .unwrap_or_default())
+    }
+
+    /// Adds an audit record to `commit`.
+    fn audit(&self, commit: Commit, event: AuditEvent) -> Result<Commit> {
+        let mut event = event;
+        event.id = new_id("aud_")?;
+        let scope = event
+            .account_id
+            .clone()
+            .unwrap_or_else(|| keys::BRAND.into());
+        let key = keys::audit(&scope, &newest_first_key(event.time, &event.id));
+        Ok(commit.put_record(&key, &event)?)
+    }
+
+    /// Records an event on its own, for failures that change nothing else.
+    fn audit_alone(&self, event: AuditEvent) -> Result<()> {
+        let commit = self.audit(Commit::new(), event)?;
+        Ok(self.store.commit(commit)?)
+    }
+}
+
+/// Store keys of identity records, in one place.
+pub(crate) mod keys {
+    /// The audit scope of brand-level events.
+    pub const BRAND: &str = "_brand";
+
+    pub fn account(id: &str) -> String {
+        format!("acct/{id}")
+    }
+    pub fn unit(account: &str, id: &str) -> String {
+        format!("unit/{account}/{id}")
+    }
+    pub fn units(account: &str) -> String {
+        format!("unit/{account}/")
+    }
+    pub fn user(id: &str) -> String {
+        format!("user/{id}")
+    }
+    pub fn email(email: &str) -> String {
+        format!("email/{}", email.trim().to_lowercase())
+    }
+    /// Users of an account (or the brand), for listing.
+    pub fn member(scope: &str, user: &str) -> String {
+        format!("member/{scope}/{user}")
+    }
+    pub fn members(scope: &str) -> String {
+        format!("member/{scope}/")
+    }
+    pub fn passkey(user: &str, credential: &str) -> String {
+        format!("pk/{user}/{credential}")
+    }
+    pub fn passkeys(user: &str) -> String {
+        format!("pk/{user}/")
+    }
+    pub fn ceremony(id: &str) -> String {
+        format!("cer/{id}")
+    }
+    pub fn invitation(hash: &str) -> String {
+        format!("inv/{hash}")
+    }
+    pub fn session(id: &str) -> String {
+        format!("ses/{id}")
+    }
+    pub fn user_session(user: &str, session: &str) -> String {
+        format!("uses/{user}/{session}")
+    }
+    pub fn user_sessions(user: &str) -> String {
+        format!("uses/{user}/")
+    }
+    pub fn token(hash: &str) -> String {
+        format!("tok/{hash}")
+    }
+    pub fn api_key(id: &str) -> String {
+        format!("key/{id}")
+    }
+    pub fn api_key_hash(hash: &str) -> String {
+        format!("keyhash/{hash}")
+    }
+    pub fn api_key_of(scope: &str, id: &str) -> String {
+        format!("keyof/{scope}/{id}")
+    }
+    pub fn api_keys_of(scope: &str) -> String {
+        format!("keyof/{scope}/")
+    }
+    pub fn application(id: &str) -> String {
+        format!("app/{id}")
+    }
+    pub fn audit(scope: &str, suffix: &str) -> String {
+        format!("audit/{scope}/{suffix}")
+    }
+    pub fn audits(scope: &str) -> String {
+        format!("audit/{scope}/")
+    }
+}

@@ -1,0 +1,596 @@
+//! Tenant isolation and the role matrix, checked over the whole API.
+//!
+//! Every RPC of every Tradeport service must appear in `ACCESS`, saying how
+//! it is guarded: a new RPC without an entry fails
+//! `every_rpc_is_in_the_access_table`, and every entry that takes an
+//! account-scoped id is probed with another account's id.
+
+use std::collections::BTreeSet;
+
+use prost::Message;
+use tonic::Code;
+use tradeport_mobile::Client;
+use tradeport_proto::identity as pb;
+use tradeport_tests::TestServer;
+
+use crate::passkeys::enrolled;
+
+/// How an RPC is guarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// Served without credentials.
+    Open,
+    /// Needs a principal; acts on the caller's own records only.
+    Caller,
+    /// Takes an account (or an id within one): probed across accounts.
+    AccountScoped,
+    /// Brand staff only (brand-level resources).
+    Brand,
+}
+
+const ACCESS: &[(&str, Guard)] = &[
+    (
+        "tradeport.catalog.v1.CatalogService/ListCategories",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/SearchProducts",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/GetProduct",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ApplyForAccount",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListApplications",
+        Guard::Brand,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ApproveApplication",
+        Guard::Brand,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/RejectApplication",
+        Guard::Brand,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/StartEnrolment",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/FinishEnrolment",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/StartLogin",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/FinishLogin",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/RefreshSession",
+        Guard::Open,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/Logout",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListDevices",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/RevokeDevice",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/StartAddPasskey",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/FinishAddPasskey",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListPasskeys",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/RemovePasskey",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/GetCaller",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/CreateOrgUnit",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListOrgUnits",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/CreateInvitation",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListUsers",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/SetUserRoles",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/DisableUser",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/CreateApiKey",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListApiKeys",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/RevokeApiKey",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ListAuditEvents",
+        Guard::AccountScoped,
+    ),
+];
+
+#[test]
+fn every_rpc_is_in_the_access_table() {
+    let set = prost_types::FileDescriptorSet::decode(tradeport_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let mut rpcs = BTreeSet::new();
+    for file in &set.file {
+        for service in &file.service {
+            for method in &service.method {
+                rpcs.insert(format!(
+                    "{}.{}/{}",
+                    file.package(),
+                    service.name(),
+                    method.name()
+                ));
+            }
+        }
+    }
+    let listed: BTreeSet<String> = ACCESS.iter().map(|(rpc, _)| (*rpc).to_string()).collect();
+    let missing: Vec<_> = rpcs.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&rpcs).collect();
+    assert!(
+        missing.is_empty(),
+        "RPCs without an access rule (and a probe): {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "access rules for RPCs that no longer exist: {stale:?}"
+    );
+    for (rpc, guard) in ACCESS {
+        let open = tradeport_server::auth::is_open(&format!("/{rpc}"));
+        assert_eq!(
+            open,
+            *guard == Guard::Open,
+            "{rpc}: the auth layer and the table disagree"
+        );
+    }
+}
+
+/// Ids that exist in account B (the second demo account), to ask for as A.
+struct AccountB {
+    account: String,
+    user: String,
+    device: String,
+    passkey: String,
+    api_key: String,
+}
+
+async fn account_b(server: &TestServer) -> AccountB {
+    let (admin_b, _) = enrolled(server, "admin@sur.example").await;
+    let tokens = admin_b.tokens().unwrap();
+    let raw = admin_b.identity().raw();
+    let passkey = admin_b
+        .identity()
+        .list_passkeys()
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    let api_key = raw
+        .clone()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "B's ERP".into(),
+            roles: vec![pb::Role::Viewer as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .api_key
+        .unwrap()
+        .id;
+    AccountB {
+        account: server.account(1),
+        user: tokens.user_id,
+        device: tokens.device_id,
+        passkey,
+        api_key,
+    }
+}
+
+/// Calls `rpc` as `client` with account B's ids; returns the status code.
+async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
+    let mut raw = client.identity().raw();
+    let name = rpc.rsplit('/').next().unwrap_or_default();
+    let result = match name {
+        "RevokeDevice" => raw
+            .revoke_device(pb::RevokeDeviceRequest {
+                device_id: b.device.clone(),
+            })
+            .await
+            .map(|_| ()),
+        "RemovePasskey" => raw
+            .remove_passkey(pb::RemovePasskeyRequest {
+                passkey_id: b.passkey.clone(),
+            })
+            .await
+            .map(|_| ()),
+        "CreateOrgUnit" => raw
+            .create_org_unit(pb::CreateOrgUnitRequest {
+                account_id: b.account.clone(),
+                name: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ListOrgUnits" => raw
+            .list_org_units(pb::ListOrgUnitsRequest {
+                account_id: b.account.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "CreateInvitation" => raw
+            .create_invitation(pb::CreateInvitationRequest {
+                account_id: b.account.clone(),
+                email: "new@sur.example".into(),
+                display_name: "New".into(),
+                roles: vec![pb::Role::Buyer as i32],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ListUsers" => raw
+            .list_users(pb::ListUsersRequest {
+                account_id: b.account.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "SetUserRoles" => raw
+            .set_user_roles(pb::SetUserRolesRequest {
+                user_id: b.user.clone(),
+                roles: vec![pb::Role::Viewer as i32],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "DisableUser" => raw
+            .disable_user(pb::DisableUserRequest {
+                user_id: b.user.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "CreateApiKey" => raw
+            .create_api_key(pb::CreateApiKeyRequest {
+                account_id: b.account.clone(),
+                name: "x".into(),
+                roles: vec![pb::Role::Viewer as i32],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ListApiKeys" => raw
+            .list_api_keys(pb::ListApiKeysRequest {
+                account_id: b.account.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "RevokeApiKey" => raw
+            .revoke_api_key(pb::RevokeApiKeyRequest {
+                api_key_id: b.api_key.clone(),
+            })
+            .await
+            .map(|_| ()),
+        "ListAuditEvents" => raw
+            .list_audit_events(pb::ListAuditEventsRequest {
+                account_id: b.account.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        other => panic!("no cross-account probe for {other}: add one"),
+    };
+    match result {
+        Ok(()) => Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
+#[tokio::test]
+async fn another_accounts_ids_answer_not_found_for_customers_and_unassigned_reps() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let b = account_b(&server).await;
+    // Account A's admin holds every customer permission, so NOT_FOUND can
+    // only come from isolation, never from a missing role.
+    let (admin_a, _) = enrolled(&server, "admin@nordlicht.example").await;
+    // The rep is assigned account A only.
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    for (rpc, guard) in ACCESS {
+        if *guard != Guard::AccountScoped {
+            continue;
+        }
+        assert_eq!(
+            probe(&admin_a, rpc, &b).await,
+            Code::NotFound,
+            "{rpc} as account A's admin"
+        );
+        assert_eq!(
+            probe(&rep, rpc, &b).await,
+            Code::NotFound,
+            "{rpc} as a rep not assigned to B"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rep_acts_for_assigned_accounts_only_and_every_such_call_is_audited() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let assigned = server.account(0);
+    let for_a = rep.clone().with_on_behalf_of(Some(assigned.clone()));
+    let me = for_a.identity().get_caller().await.unwrap();
+    assert_eq!(me.on_behalf_of_account_id, assigned);
+    let users = for_a
+        .identity()
+        .raw()
+        .list_users(pb::ListUsersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
+    assert!(users.iter().all(|u| u.account_id == assigned) && !users.is_empty());
+
+    let for_b = rep.clone().with_on_behalf_of(Some(server.account(1)));
+    assert_eq!(
+        for_b.identity().get_caller().await.unwrap_err().code(),
+        Code::NotFound
+    );
+
+    let (admin_a, _) = enrolled(&server, "admin@nordlicht.example").await;
+    let events = admin_a
+        .identity()
+        .raw()
+        .list_audit_events(pb::ListAuditEventsRequest {
+            actions: vec!["call.on_behalf_of".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 2, "GetCaller and ListUsers on A's behalf");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.actor_id == me.user_id && e.on_behalf_of_account_id == assigned)
+    );
+    assert!(events.iter().any(|e| {
+        e.details
+            .get("rpc")
+            .is_some_and(|r| r.ends_with("/ListUsers"))
+    }));
+}
+
+/// What each role may do, written out here on purpose rather than read from
+/// the server's table, so a change to either one shows up.
+const MATRIX: &[(&str, [bool; 7])] = &[
+    //                 search listApps listUsers invite listKeys audit passkeys
+    ("account_admin", [true, false, true, true, true, true, true]),
+    ("buyer", [true, false, false, false, false, false, true]),
+    ("approver", [true, false, false, false, false, false, true]),
+    ("finance", [true, false, false, false, false, false, true]),
+    ("viewer", [true, false, false, false, false, false, true]),
+    ("brand_admin", [true, true, true, true, true, true, true]),
+    ("sales_rep", [true, false, true, false, false, false, true]),
+    (
+        "brand_finance",
+        [true, false, false, false, false, false, true],
+    ),
+    (
+        "catalog_manager",
+        [true, false, false, false, false, false, true],
+    ),
+    (
+        "integration",
+        [true, false, false, false, false, false, false],
+    ),
+];
+
+async fn try_actions(client: &Client, n: usize, invite_role: pb::Role) -> [Result<(), Code>; 7] {
+    let mut raw = client.identity().raw();
+    let code = |r: Result<(), tonic::Status>| r.map_err(|s| s.code());
+    [
+        code(
+            client
+                .catalog()
+                .search_products(tradeport_proto::catalog::SearchProductsRequest::default())
+                .await
+                .map(|_| ()),
+        ),
+        code(
+            raw.list_applications(pb::ListApplicationsRequest::default())
+                .await
+                .map(|_| ()),
+        ),
+        code(
+            raw.list_users(pb::ListUsersRequest::default())
+                .await
+                .map(|_| ()),
+        ),
+        code(
+            raw.create_invitation(pb::CreateInvitationRequest {
+                email: format!("matrix{n}@invited.example"),
+                display_name: "Invited".into(),
+                roles: vec![invite_role as i32],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        ),
+        code(
+            raw.list_api_keys(pb::ListApiKeysRequest::default())
+                .await
+                .map(|_| ()),
+        ),
+        code(
+            raw.list_audit_events(pb::ListAuditEventsRequest::default())
+                .await
+                .map(|_| ()),
+        ),
+        code(
+            raw.list_passkeys(pb::ListPasskeysRequest {})
+                .await
+                .map(|_| ()),
+        ),
+    ]
+}
+
+/// Invites `email` with `role` as `admin` and signs the new user in.
+async fn user_with_role(
+    server: &TestServer,
+    admin: &Client,
+    email: &str,
+    role: pb::Role,
+) -> Client {
+    let code = admin
+        .identity()
+        .raw()
+        .create_invitation(pb::CreateInvitationRequest {
+            email: email.into(),
+            display_name: email.into(),
+            roles: vec![role as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .invitation_code;
+    let client = server.anonymous_client();
+    client
+        .identity()
+        .enrol(
+            &mut tradeport_mobile::SoftwarePasskey::new(),
+            &crate::passkeys::origin(),
+            &code,
+            "k",
+            "d",
+        )
+        .await
+        .unwrap();
+    client
+}
+
+#[tokio::test]
+async fn each_role_against_each_protected_action() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let (account_admin, _) = enrolled(&server, "admin@nordlicht.example").await;
+    let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let integration_key = brand_admin
+        .identity()
+        .raw()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "ERP".into(),
+            roles: vec![pb::Role::Integration as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret;
+    let mut clients = vec![("account_admin", account_admin.clone())];
+    for (name, role) in [
+        ("buyer", pb::Role::Buyer),
+        ("approver", pb::Role::Approver),
+        ("finance", pb::Role::Finance),
+        ("viewer", pb::Role::Viewer),
+    ] {
+        let email = format!("{name}.matrix@nordlicht.example");
+        clients.push((
+            name,
+            user_with_role(&server, &account_admin, &email, role).await,
+        ));
+    }
+    clients.push(("brand_admin", brand_admin.clone()));
+    clients.push(("sales_rep", rep));
+    for (name, role) in [
+        ("brand_finance", pb::Role::BrandFinance),
+        ("catalog_manager", pb::Role::CatalogManager),
+    ] {
+        let email = format!("{name}@tradeport.example");
+        clients.push((
+            name,
+            user_with_role(&server, &brand_admin, &email, role).await,
+        ));
+    }
+    clients.push((
+        "integration",
+        server.anonymous_client().with_bearer(integration_key),
+    ));
+
+    for (n, (name, client)) in clients.iter().enumerate() {
+        let expected = MATRIX.iter().find(|(role, _)| role == name).unwrap().1;
+        // Brand staff invite into the brand, so with a brand role.
+        let brand = [
+            "brand_admin",
+            "sales_rep",
+            "brand_finance",
+            "catalog_manager",
+            "integration",
+        ]
+        .contains(name);
+        let invite_role = if brand {
+            pb::Role::CatalogManager
+        } else {
+            pb::Role::Viewer
+        };
+        let got = try_actions(client, n, invite_role).await;
+        for (i, (allowed, result)) in expected.iter().zip(got.iter()).enumerate() {
+            match result {
+                Ok(()) => assert!(allowed, "{name} may not do action {i}, but did"),
+                Err(code) => {
+                    assert!(!allowed, "{name} may do action {i}, but got {code:?}");
+                    assert!(
+                        matches!(code, Code::PermissionDenied | Code::NotFound),
+                        "{name} action {i}: refused with {code:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! Company registration and review, abuse limits, and the audit trail.
+
+use std::time::Duration;
+
+use tonic::Code;
+use tonic_types::StatusExt;
+use tradeport_mobile::SoftwarePasskey;
+use tradeport_proto::common::Money;
+use tradeport_proto::identity as pb;
+use tradeport_tests::TestServer;
+
+use crate::passkeys::{enrolled, origin, reason};
+
+fn application(name: &str, email: &str) -> pb::Application {
+    pb::Application {
+        legal_name: name.into(),
+        tax_id: "NL123456789B01".into(),
+        admin_email: email.into(),
+        admin_name: "Greta Groot".into(),
+        requested_payment_terms: "net 30".into(),
+        billing_address: Some(pb::Address {
+            line1: "Kade 1".into(),
+            city: "Rotterdam".into(),
+            country_code: "NL".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_company_applies_is_approved_and_its_admin_enrols() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let public = server.anonymous_client();
+    let applied = public
+        .identity()
+        .raw()
+        .apply_for_account(pb::ApplyForAccountRequest {
+            application: Some(application("Groot Techniek BV", "greta@groot.example")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    assert_eq!(applied.state, pb::ApplicationState::Pending as i32);
+
+    let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
+    let mut raw = brand_admin.identity().raw();
+    let pending = raw
+        .list_applications(pb::ListApplicationsRequest {
+            state: pb::ApplicationState::Pending as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .applications;
+    assert!(pending.iter().any(|a| a.id == applied.id));
+
+    let rep_id = {
+        let users = raw
+            .list_users(pb::ListUsersRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .users;
+        users
+            .into_iter()
+            .find(|u| u.email == "rep@tradeport.example")
+            .unwrap()
+            .id
+    };
+    let bad = raw
+        .approve_application(pb::ApproveApplicationRequest {
+            application_id: applied.id.clone(),
+            tier: "gold".into(),
+            credit_limit: Some(Money {
+                currency_code: "EUR".into(),
+                amount: "1e5".into(),
+            }),
+            sales_rep_id: "nobody".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    let fields: Vec<_> = bad
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["credit_limit.amount", "sales_rep_id"]);
+
+    let approved = raw
+        .approve_application(pb::ApproveApplicationRequest {
+            application_id: applied.id.clone(),
+            tier: "gold".into(),
+            credit_limit: Some(Money {
+                currency_code: "EUR".into(),
+                amount: "25000.00".into(),
+            }),
+            sales_rep_id: rep_id,
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!approved.account_id.is_empty());
+    let again = raw
+        .reject_application(pb::RejectApplicationRequest {
+            application_id: applied.id.clone(),
+            reason: "changed our mind".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&again), "APPLICATION_DECIDED");
+
+    let new_admin = server.anonymous_client();
+    new_admin
+        .identity()
+        .enrol(
+            &mut SoftwarePasskey::new(),
+            &origin(),
+            &approved.invitation_code,
+            "k",
+            "d",
+        )
+        .await
+        .unwrap();
+    let me = new_admin.identity().get_caller().await.unwrap();
+    assert_eq!(me.account_id, approved.account_id);
+    assert_eq!(me.roles, [pb::Role::AccountAdmin as i32]);
+
+    // The assigned rep now sees the new account.
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let users = rep
+        .identity()
+        .raw()
+        .list_users(pb::ListUsersRequest {
+            account_id: approved.account_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .users;
+    assert_eq!(users.len(), 1);
+
+    // Customers cannot see applications at all.
+    let status = new_admin
+        .identity()
+        .raw()
+        .list_applications(pb::ListApplicationsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn applications_name_their_bad_fields() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let status = server
+        .anonymous_client()
+        .identity()
+        .raw()
+        .apply_for_account(pb::ApplyForAccountRequest {
+            application: Some(pb::Application {
+                legal_name: "X".into(),
+                admin_email: "not-an-email".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<_> = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "application.tax_id",
+            "application.admin_email",
+            "application.admin_name",
+            "application.billing_address.country_code"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_and_the_limit_resets() {
+    let server = TestServer::start(|c| {
+        c.rate_limits.login_per_source = 3;
+        c.rate_limits.login_window = Duration::from_secs(1);
+    })
+    .unwrap();
+    let mut raw = server.anonymous_client().identity().raw();
+    for _ in 0..3 {
+        raw.start_login(pb::StartLoginRequest::default())
+            .await
+            .unwrap();
+    }
+    let limited = raw
+        .start_login(pb::StartLoginRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(limited.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&limited), "RATE_LIMITED");
+    let wait = limited
+        .get_error_details()
+        .retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("retry info");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(1),
+        "{wait:?}"
+    );
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    raw.start_login(pb::StartLoginRequest::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sign_ins_for_one_user_are_limited_across_addresses() {
+    let server = TestServer::start(|c| {
+        c.rate_limits.login_per_user = 2;
+    })
+    .unwrap();
+    let mut raw = server.anonymous_client().identity().raw();
+    for _ in 0..2 {
+        raw.start_login(pb::StartLoginRequest {
+            username: "buyer@sur.example".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let limited = raw
+        .start_login(pb::StartLoginRequest {
+            username: "BUYER@sur.example".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(limited.code(), Code::ResourceExhausted);
+    raw.start_login(pb::StartLoginRequest {
+        username: "buyer@nordlicht.example".into(),
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn audited_actions_leave_records_without_secrets() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let (admin, mut admin_key) = enrolled(&server, "admin@nordlicht.example").await;
+    let (buyer, _) = enrolled(&server, "buyer@nordlicht.example").await;
+    let buyer_id = buyer.tokens().unwrap().user_id;
+    let mut raw = admin.identity().raw();
+    admin
+        .identity()
+        .login(
+            &mut admin_key,
+            &origin(),
+            Some("admin@nordlicht.example"),
+            "tablet",
+        )
+        .await
+        .unwrap();
+    admin
+        .identity()
+        .add_passkey(&mut SoftwarePasskey::new(), &origin(), "spare")
+        .await
+        .unwrap();
+    raw.set_user_roles(pb::SetUserRolesRequest {
+        user_id: buyer_id.clone(),
+        roles: vec![pb::Role::Approver as i32],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let key = raw
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "shop".into(),
+            roles: vec![pb::Role::Viewer as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let partner = server.anonymous_client().with_bearer(key.secret.clone());
+    partner.identity().get_caller().await.unwrap();
+    raw.revoke_api_key(pb::RevokeApiKeyRequest {
+        api_key_id: key.api_key.unwrap().id,
+    })
+    .await
+    .unwrap();
+    raw.disable_user(pb::DisableUserRequest {
+        user_id: buyer_id,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let events = raw
+        .list_audit_events(pb::ListAuditEventsRequest {
+            page_size: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "application.approved",
+        "passkey.enrolled",
+        "login.succeeded",
+        "passkey.added",
+        "role.changed",
+        "api_key.created",
+        "api_key.used",
+        "api_key.revoked",
+        "user.disabled",
+        "user.invited",
+    ] {
+        assert!(actions.contains(&expected), "no {expected} in {actions:?}");
+    }
+    // Newest first.
+    assert!(events.windows(2).all(|w| w[0].time.as_ref().map(|t| t.seconds) >= w[1].time.as_ref().map(|t| t.seconds)));
+    let text = format!("{events:?}");
+    for secret in ["tpa_", "tpr_", "tpk_", "tpi_"] {
+        assert!(
+            !text.contains(secret),
+            "a {secret} secret leaked into the audit trail"
+        );
+    }
+    // Filters and paging.
+    let first = raw
+        .list_audit_events(pb::ListAuditEventsRequest {
+            actions: vec!["passkey.enrolled".into()],
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.events.len(), 1);
+    assert!(!first.next_page_token.is_empty());
+    let second = raw
+        .list_audit_events(pb::ListAuditEventsRequest {
+            actions: vec!["passkey.enrolled".into()],
+            page_size: 1,
+            page_token: first.next_page_token,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.events.len(), 1);
+    assert_ne!(first.events[0].id, second.events[0].id);
+}

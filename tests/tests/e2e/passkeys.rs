@@ -1,0 +1,262 @@
+//! Passkey enrolment and sign-in with real WebAuthn ceremonies (a software
+//! passkey on the client, webauthn-rs on the server), and every way a
+//! ceremony must be refused.
+
+use std::time::Duration;
+
+use tonic::Code;
+use tonic_types::StatusExt;
+use tradeport_mobile::{Authenticator, Client, Error, SoftwarePasskey};
+use tradeport_proto::catalog::SearchProductsRequest;
+use tradeport_proto::identity as pb;
+use tradeport_tests::{ORIGIN, TestServer};
+use url::Url;
+use webauthn_rs::prelude::RequestChallengeResponse;
+
+pub fn origin() -> Url {
+    Url::parse(ORIGIN).unwrap()
+}
+
+/// Enrols the demo user `email` with a fresh software passkey; the client
+/// holds the new session.
+pub async fn enrolled(server: &TestServer, email: &str) -> (Client, SoftwarePasskey) {
+    let client = server.anonymous_client();
+    let mut passkey = SoftwarePasskey::new();
+    client
+        .identity()
+        .enrol(
+            &mut passkey,
+            &origin(),
+            &server.invitation(email),
+            "laptop key",
+            "test device",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("enrolling {email}: {e}"));
+    (client, passkey)
+}
+
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
+pub fn status_of(e: Error) -> tonic::Status {
+    match e {
+        Error::Status(s) => s,
+        other => panic!("expected a status, got {other}"),
+    }
+}
+
+async fn can_search(client: &Client) -> bool {
+    client
+        .catalog()
+        .search_products(SearchProductsRequest {
+            query: "cable".into(),
+            ..Default::default()
+        })
+        .await
+        .is_ok()
+}
+
+/// Starts a sign-in by hand and signs its challenge, without finishing.
+async fn signed_login(
+    client: &Client,
+    passkey: &mut SoftwarePasskey,
+    username: &str,
+    from: &Url,
+) -> (String, String) {
+    let start = client
+        .identity()
+        .raw()
+        .start_login(pb::StartLoginRequest {
+            username: username.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let options: RequestChallengeResponse =
+        serde_json::from_str(&start.request_options_json).unwrap();
+    let credential = passkey.authenticate(from, options).unwrap();
+    (
+        start.ceremony_id,
+        serde_json::to_string(&credential).unwrap(),
+    )
+}
+
+async fn finish_login(
+    client: &Client,
+    ceremony_id: &str,
+    credential_json: &str,
+) -> Result<pb::FinishLoginResponse, tonic::Status> {
+    client
+        .identity()
+        .raw()
+        .finish_login(pb::FinishLoginRequest {
+            ceremony_id: ceremony_id.into(),
+            credential_json: credential_json.into(),
+            device_name: "test".into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn enrol_add_a_second_passkey_and_sign_in_with_each_by_name_and_usernameless() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let email = "buyer@nordlicht.example";
+    let (client, mut first) = enrolled(&server, email).await;
+    assert!(can_search(&client).await, "the enrolment session works");
+    let me = client.identity().get_caller().await.unwrap();
+    assert_eq!(me.account_id, server.account(0));
+    assert_eq!(me.roles, [pb::Role::Buyer as i32]);
+
+    let mut second = SoftwarePasskey::new();
+    client
+        .identity()
+        .add_passkey(&mut second, &origin(), "phone key")
+        .await
+        .unwrap();
+    assert_eq!(client.identity().list_passkeys().await.unwrap().len(), 2);
+
+    for (which, username) in [(0, Some(email)), (1, Some(email)), (0, None), (1, None)] {
+        let passkey = if which == 0 { &mut first } else { &mut second };
+        let device = server.anonymous_client();
+        let tokens = device
+            .identity()
+            .login(passkey, &origin(), username, "another device")
+            .await
+            .unwrap();
+        assert_eq!(tokens.user_id, me.user_id, "username {username:?}");
+        assert!(can_search(&device).await);
+    }
+    // The invitation was used up by the enrolment.
+    let again = server
+        .anonymous_client()
+        .identity()
+        .enrol(
+            &mut SoftwarePasskey::new(),
+            &origin(),
+            &server.invitation(email),
+            "x",
+            "y",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status_of(again)), "INVITATION_INVALID");
+}
+
+#[tokio::test]
+async fn the_last_passkey_cannot_be_removed_but_others_can() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let (client, _first) = enrolled(&server, "buyer@sur.example").await;
+    let only = client.identity().list_passkeys().await.unwrap();
+    let status = client
+        .identity()
+        .remove_passkey(only[0].id.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&status), "LAST_PASSKEY");
+    let mut second = SoftwarePasskey::new();
+    client
+        .identity()
+        .add_passkey(&mut second, &origin(), "phone")
+        .await
+        .unwrap();
+    client
+        .identity()
+        .remove_passkey(only[0].id.clone())
+        .await
+        .unwrap();
+    let left = client.identity().list_passkeys().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_ne!(left[0].id, only[0].id);
+}
+
+#[tokio::test]
+async fn replayed_wrong_origin_and_foreign_challenge_responses_are_refused() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let email = "approver@nordlicht.example";
+    let (client, mut passkey) = enrolled(&server, email).await;
+
+    // A replay: the same signed response sent twice.
+    let (ceremony, response) = signed_login(&client, &mut passkey, email, &origin()).await;
+    finish_login(&client, &ceremony, &response).await.unwrap();
+    let replay = finish_login(&client, &ceremony, &response)
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&replay), "CEREMONY_INVALID");
+
+    // A response signed for one challenge, sent to another ceremony.
+    let (ceremony_a, _) = signed_login(&client, &mut passkey, email, &origin()).await;
+    let (_, response_b) = signed_login(&client, &mut passkey, email, &origin()).await;
+    let foreign = finish_login(&client, &ceremony_a, &response_b)
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::Unauthenticated);
+    assert_eq!(reason(&foreign), "PASSKEY_VERIFICATION_FAILED");
+
+    // An origin the relying party does not list (a sibling subdomain the
+    // authenticator itself accepts for the rp id).
+    let evil = Url::parse("https://evil.portal.example.com").unwrap();
+    let (ceremony, response) = signed_login(&client, &mut passkey, email, &evil).await;
+    let wrong = finish_login(&client, &ceremony, &response)
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&wrong), "PASSKEY_VERIFICATION_FAILED");
+
+    // Garbage instead of a credential names the field.
+    let (ceremony, _) = signed_login(&client, &mut passkey, email, &origin()).await;
+    let garbage = finish_login(&client, &ceremony, "{not json")
+        .await
+        .unwrap_err();
+    assert_eq!(garbage.code(), Code::InvalidArgument);
+    let fields: Vec<_> = garbage
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["credential_json"]);
+
+    // Each failure is in the account's audit trail, and nothing signed in.
+    let failures = server_audit(&server, "login.failed").await;
+    assert!(failures >= 2, "{failures} login.failed events");
+}
+
+#[tokio::test]
+async fn an_expired_ceremony_is_refused() {
+    let server = TestServer::start(|c| c.lifetimes.ceremony = Duration::from_millis(300)).unwrap();
+    let email = "buyer@nordlicht.example";
+    // Enrolment itself must beat the short lifetime: it does, in-process.
+    let (client, mut passkey) = enrolled(&server, email).await;
+    let (ceremony, response) = signed_login(&client, &mut passkey, email, &origin()).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let expired = finish_login(&client, &ceremony, &response)
+        .await
+        .unwrap_err();
+    assert_eq!(expired.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&expired), "CEREMONY_INVALID");
+}
+
+/// How many `action` events the first demo account's admin can see.
+async fn server_audit(server: &TestServer, action: &str) -> usize {
+    let (admin, _) = enrolled(server, "admin@nordlicht.example").await;
+    admin
+        .identity()
+        .raw()
+        .list_audit_events(pb::ListAuditEventsRequest {
+            actions: vec![action.into()],
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events
+        .len()
+}
