@@ -80,6 +80,10 @@ impl App {
         })
     }
 
+    pub fn identity(&self) -> &Arc<identity::Identity> {
+        &self.identity
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -109,10 +113,23 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        let auth = auth::PrincipalLayer::new(Arc::clone(&self.identity));
+        self.run_with_auth(listener, auth, shutdown).await
+    }
+
+    /// [`App::run`] with another way of resolving callers: the load
+    /// benchmark uses it to measure what checking credentials costs.
+    pub async fn run_with_auth(
+        self,
+        listener: TcpListener,
+        auth: auth::PrincipalLayer,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let tls = self.tls()?.map(|(config, _)| config);
         let services = transport::Services {
             catalog: self.catalog,
             identity: self.identity,
+            auth,
         };
         let served = transport::serve(&self.config, services, listener, tls, shutdown).await;
         self.store.flush()?;

@@ -36,6 +36,8 @@ use crate::identity::Identity;
 pub struct Services {
     pub catalog: Arc<CatalogApi>,
     pub identity: Arc<Identity>,
+    /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
+    pub auth: PrincipalLayer,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,7 +94,7 @@ pub async fn serve(
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
-        .layer(PrincipalLayer::new(services.identity))
+        .layer(services.auth)
         .into_inner();
 
     let router = Server::builder()
