@@ -7,6 +7,7 @@ use prost_types::Timestamp;
 use tonic::{Request, Response, Status};
 use tradeport_proto::identity::{self as pb, identity_service_server::IdentityService};
 
+use super::profile::{address_from, address_to, contact_from, contact_to, patch_from, profile_to};
 use crate::auth::origin_of;
 use crate::domain::DomainError;
 use crate::domain::identity::audit::{AuditEvent, AuditFilter};
@@ -136,47 +137,6 @@ pub fn role_to_proto(role: Role) -> pb::Role {
 
 fn roles_to_proto(roles: &[Role]) -> Vec<i32> {
     roles.iter().map(|r| role_to_proto(*r) as i32).collect()
-}
-
-fn address_from(a: Option<pb::Address>) -> rec::Address {
-    let a = a.unwrap_or_default();
-    rec::Address {
-        line1: a.line1,
-        line2: a.line2,
-        city: a.city,
-        postal_code: a.postal_code,
-        region: a.region,
-        country_code: a.country_code,
-    }
-}
-
-fn address_to(a: &rec::Address) -> pb::Address {
-    pb::Address {
-        line1: a.line1.clone(),
-        line2: a.line2.clone(),
-        city: a.city.clone(),
-        postal_code: a.postal_code.clone(),
-        region: a.region.clone(),
-        country_code: a.country_code.clone(),
-    }
-}
-
-fn contact_from(c: pb::Contact) -> rec::Contact {
-    rec::Contact {
-        name: c.name,
-        email: c.email,
-        phone: c.phone,
-        function: c.function,
-    }
-}
-
-fn contact_to(c: &rec::Contact) -> pb::Contact {
-    pb::Contact {
-        name: c.name.clone(),
-        email: c.email.clone(),
-        phone: c.phone.clone(),
-        function: c.function.clone(),
-    }
 }
 
 fn application_to(a: &Application) -> pb::Application {
@@ -757,6 +717,65 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: page.events.into_iter().map(audit_to).collect(),
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_account_profile(
+        &self,
+        request: Request<pb::GetAccountProfileRequest>,
+    ) -> Reply<pb::GetAccountProfileResponse> {
+        let caller = caller(&request)?;
+        let account = self
+            .identity
+            .profile(&caller, &request.into_inner().account_id)?;
+        Ok(Response::new(pb::GetAccountProfileResponse {
+            profile: Some(profile_to(&account)),
+        }))
+    }
+
+    async fn update_account_profile(
+        &self,
+        request: Request<pb::UpdateAccountProfileRequest>,
+    ) -> Reply<pb::UpdateAccountProfileResponse> {
+        let caller = caller(&request)?;
+        let origin = origin(&request);
+        let r = request.into_inner();
+        let profile = r.profile.unwrap_or_default();
+        let account_id = profile.account_id.clone();
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        let account = self.identity.update_profile(
+            &caller,
+            &account_id,
+            patch_from(profile),
+            &paths,
+            &origin,
+        )?;
+        Ok(Response::new(pb::UpdateAccountProfileResponse {
+            profile: Some(profile_to(&account)),
+        }))
+    }
+
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Reply<pb::ExportMyDataResponse> {
+        let caller = caller(&request)?;
+        let origin = origin(&request);
+        let data_json = self.identity.export_my_data(&caller, &origin)?;
+        Ok(Response::new(pb::ExportMyDataResponse { data_json }))
+    }
+
+    async fn erase_user(
+        &self,
+        request: Request<pb::EraseUserRequest>,
+    ) -> Reply<pb::EraseUserResponse> {
+        let caller = caller(&request)?;
+        let origin = origin(&request);
+        let user = self
+            .identity
+            .erase_user(&caller, &request.into_inner().user_id, &origin)?;
+        Ok(Response::new(pb::EraseUserResponse {
+            user: Some(user_to(&user)),
         }))
     }
 }

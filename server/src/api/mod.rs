@@ -4,4 +4,5 @@
 
 pub mod catalog;
 pub mod identity;
+mod profile;
 pub mod status;

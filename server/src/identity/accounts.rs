@@ -9,8 +9,8 @@ use crate::domain::DomainError;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::identity::audit::AuditEvent;
 use crate::domain::identity::records::{
-    Account, Address, Application, ApplicationState, Contact, Invitation, Millis, OrgUnit, User,
-    UserState,
+    Account, Address, Application, ApplicationState, Contact, Invitation, Invoicing, Millis,
+    OrgUnit, ShipTo, User, UserState,
 };
 use crate::domain::identity::secrets::{INVITATION_PREFIX, hash, new_id, new_secret};
 use crate::domain::identity::{Action, Caller, Role};
@@ -252,7 +252,23 @@ impl Identity {
             territory: decision.territory.trim().into(),
             contacts: application.value.contacts.clone(),
             billing_address: application.value.billing_address.clone(),
-            shipping_addresses: application.value.shipping_addresses.clone(),
+            ship_to: application
+                .value
+                .shipping_addresses
+                .iter()
+                .map(|address| {
+                    Ok(ShipTo {
+                        id: new_id("shp_")?,
+                        label: address.city.clone(),
+                        address: address.clone(),
+                    })
+                })
+                .collect::<Result<_>>()?,
+            invoicing: Invoicing {
+                tax_id: application.value.tax_id.clone(),
+                invoice_title: application.value.legal_name.clone(),
+                e_invoice_address: String::new(),
+            },
             created: now,
         };
         let mut approved = application.value.clone();

@@ -11,6 +11,8 @@ mod api_keys;
 mod audit;
 mod ceremonies;
 mod limits;
+mod privacy;
+mod profile;
 mod sessions;
 
 use std::sync::Arc;

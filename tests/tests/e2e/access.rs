@@ -149,6 +149,22 @@ const ACCESS: &[(&str, Guard)] = &[
         "tradeport.identity.v1.IdentityService/ListAuditEvents",
         Guard::AccountScoped,
     ),
+    (
+        "tradeport.identity.v1.IdentityService/GetAccountProfile",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/UpdateAccountProfile",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/ExportMyData",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.identity.v1.IdentityService/EraseUser",
+        Guard::AccountScoped,
+    ),
 ];
 
 #[test]
@@ -320,6 +336,34 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
             .list_audit_events(pb::ListAuditEventsRequest {
                 account_id: b.account.clone(),
                 ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "GetAccountProfile" => raw
+            .get_account_profile(pb::GetAccountProfileRequest {
+                account_id: b.account.clone(),
+            })
+            .await
+            .map(|_| ()),
+        "UpdateAccountProfile" => raw
+            .update_account_profile(pb::UpdateAccountProfileRequest {
+                profile: Some(pb::AccountProfile {
+                    account_id: b.account.clone(),
+                    invoicing: Some(pb::InvoicingDetails {
+                        invoice_title: "Hijacked".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["invoicing.invoice_title".into()],
+                }),
+            })
+            .await
+            .map(|_| ()),
+        "EraseUser" => raw
+            .erase_user(pb::EraseUserRequest {
+                user_id: b.user.clone(),
             })
             .await
             .map(|_| ()),

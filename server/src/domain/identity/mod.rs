@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod permissions;
 pub mod principal;
+pub mod profile;
 pub mod records;
 pub mod secrets;
 pub mod sessions;

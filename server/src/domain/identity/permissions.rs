@@ -78,10 +78,16 @@ pub enum Action {
     ManageApiKeys,
     /// Read an account's audit log.
     ReadAudit,
+    /// Read the account profile.
+    ReadProfile,
+    /// Change the account profile (which parts: see `profile`).
+    EditProfile,
+    /// Erase a user's personal data.
+    EraseUsers,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 10] = [
         Action::CatalogRead,
         Action::SelfService,
         Action::ReviewApplications,
@@ -89,6 +95,9 @@ impl Action {
         Action::ManageUsers,
         Action::ManageApiKeys,
         Action::ReadAudit,
+        Action::ReadProfile,
+        Action::EditProfile,
+        Action::EraseUsers,
     ];
 }
 
@@ -104,6 +113,9 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManageUsers => matches!(role, AccountAdmin | BrandAdmin),
         ManageApiKeys => matches!(role, AccountAdmin | BrandAdmin),
         ReadAudit => matches!(role, AccountAdmin | BrandAdmin),
+        ReadProfile => true,
+        EditProfile => matches!(role, AccountAdmin | Finance | BrandAdmin),
+        EraseUsers => matches!(role, AccountAdmin | BrandAdmin),
     }
 }
 

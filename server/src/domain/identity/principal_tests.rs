@@ -15,7 +15,8 @@ fn account(id: &str, territory: &str) -> Account {
         territory: territory.into(),
         contacts: vec![],
         billing_address: Address::default(),
-        shipping_addresses: vec![],
+        ship_to: vec![],
+        invoicing: Default::default(),
         created: 0,
     }
 }

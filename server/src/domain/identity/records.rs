@@ -44,8 +44,26 @@ pub struct Account {
     pub territory: String,
     pub contacts: Vec<Contact>,
     pub billing_address: Address,
-    pub shipping_addresses: Vec<Address>,
+    #[serde(default)]
+    pub ship_to: Vec<ShipTo>,
+    #[serde(default)]
+    pub invoicing: Invoicing,
     pub created: Millis,
+}
+
+/// A delivery address of an account, with the id orders refer to it by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipTo {
+    pub id: String,
+    pub label: String,
+    pub address: Address,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoicing {
+    pub tax_id: String,
+    pub invoice_title: String,
+    pub e_invoice_address: String,
 }
 
 /// A department or location within an account; units nest.
