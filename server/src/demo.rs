@@ -464,6 +464,7 @@ pub fn people(
                 admin_name: format!("{name} admin"),
             },
             &origin,
+            "",
         )?;
         let (approved, admin) = identity.approve(
             &system,
@@ -487,10 +488,16 @@ pub fn people(
             format!("account admin, {name}"),
             admin.code,
         ));
-        let branch =
-            identity.create_unit(&system, &account, "", &format!("{city} branch"), &origin)?;
+        let branch = identity.create_unit(
+            &system,
+            &account,
+            "",
+            &format!("{city} branch"),
+            &origin,
+            "",
+        )?;
         let purchasing =
-            identity.create_unit(&system, &account, &branch.id, "Purchasing", &origin)?;
+            identity.create_unit(&system, &account, &branch.id, "Purchasing", &origin, "")?;
         invite(
             &mut invitations,
             &account,

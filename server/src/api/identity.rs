@@ -243,7 +243,9 @@ impl IdentityService for IdentityApi {
         request: Request<pb::ApplyForAccountRequest>,
     ) -> Reply<pb::ApplyForAccountResponse> {
         let origin = origin(&request);
-        let a = request.into_inner().application.unwrap_or_default();
+        let r = request.into_inner();
+        let request_id = r.request_id;
+        let a = r.application.unwrap_or_default();
         let application = self.identity.apply(
             NewApplication {
                 legal_name: a.legal_name,
@@ -260,6 +262,7 @@ impl IdentityService for IdentityApi {
                 admin_name: a.admin_name,
             },
             &origin,
+            &request_id,
         )?;
         Ok(Response::new(pb::ApplyForAccountResponse {
             application: Some(application_to(&application)),
@@ -330,9 +333,13 @@ impl IdentityService for IdentityApi {
         let caller = caller(&request)?;
         let origin = origin(&request);
         let r = request.into_inner();
-        let application = self
-            .identity
-            .reject(&caller, &r.application_id, &r.reason, &origin)?;
+        let application = self.identity.reject(
+            &caller,
+            &r.application_id,
+            &r.reason,
+            &origin,
+            &r.request_id,
+        )?;
         Ok(Response::new(pb::RejectApplicationResponse {
             application: Some(application_to(&application)),
         }))
@@ -550,9 +557,14 @@ impl IdentityService for IdentityApi {
         let caller = caller(&request)?;
         let origin = origin(&request);
         let r = request.into_inner();
-        let unit =
-            self.identity
-                .create_unit(&caller, &r.account_id, &r.parent_id, &r.name, &origin)?;
+        let unit = self.identity.create_unit(
+            &caller,
+            &r.account_id,
+            &r.parent_id,
+            &r.name,
+            &origin,
+            &r.request_id,
+        )?;
         Ok(Response::new(pb::CreateOrgUnitResponse {
             unit: Some(unit_to(unit)),
         }))
@@ -629,7 +641,7 @@ impl IdentityService for IdentityApi {
         let roles = roles_from_proto(&r.roles)?;
         let user = self
             .identity
-            .set_roles(&caller, &r.user_id, roles, &origin)?;
+            .set_roles(&caller, &r.user_id, roles, &origin, &r.request_id)?;
         Ok(Response::new(pb::SetUserRolesResponse {
             user: Some(user_to(&user)),
         }))
@@ -641,9 +653,10 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::DisableUserResponse> {
         let caller = caller(&request)?;
         let origin = origin(&request);
+        let r = request.into_inner();
         let user = self
             .identity
-            .disable_user(&caller, &request.into_inner().user_id, &origin)?;
+            .disable_user(&caller, &r.user_id, &origin, &r.request_id)?;
         Ok(Response::new(pb::DisableUserResponse {
             user: Some(user_to(&user)),
         }))

@@ -95,8 +95,24 @@ fn check(reason: &'static str, violations: Vec<crate::domain::FieldViolation>) -
 
 impl Identity {
     /// A company applies (open to anyone, rate limited per address).
-    pub fn apply(&self, new: NewApplication, origin: &Origin) -> Result<Application> {
+    pub fn apply(
+        &self,
+        new: NewApplication,
+        origin: &Origin,
+        request_id: &str,
+    ) -> Result<Application> {
         self.limits.application(&origin.source)?;
+        self.once("public", "ApplyForAccount", request_id, |base| {
+            self.apply_once(base, new, origin)
+        })
+    }
+
+    fn apply_once(
+        &self,
+        base: Commit,
+        new: NewApplication,
+        origin: &Origin,
+    ) -> Result<(Commit, Application)> {
         let mut v = Vec::new();
         required("application.legal_name", &new.legal_name, &mut v);
         required("application.tax_id", &new.tax_id, &mut v);
@@ -128,11 +144,8 @@ impl Identity {
             .target(&application.id)
             .detail("legal_name", &application.legal_name)
             .source(&origin.source);
-        let commit = Commit::new()
-            .expect_absent(&key)
-            .put_record(&key, &application)?;
-        self.store.commit(self.audit(commit, event)?)?;
-        Ok(application)
+        let commit = base.expect_absent(&key).put_record(&key, &application)?;
+        Ok((self.audit(commit, event)?, application))
     }
 
     pub fn applications(
@@ -311,7 +324,21 @@ impl Identity {
         application_id: &str,
         reason: &str,
         origin: &Origin,
+        request_id: &str,
     ) -> Result<Application> {
+        self.once(&caller.id, "RejectApplication", request_id, |base| {
+            self.reject_once(base, caller, application_id, reason, origin)
+        })
+    }
+
+    fn reject_once(
+        &self,
+        base: Commit,
+        caller: &Caller,
+        application_id: &str,
+        reason: &str,
+        origin: &Origin,
+    ) -> Result<(Commit, Application)> {
         let application = self.pending_application(caller, application_id)?;
         if reason.trim().is_empty() {
             return Err(DomainError::invalid(
@@ -329,11 +356,10 @@ impl Identity {
             .target(application_id)
             .detail("reason", reason.trim())
             .source(&origin.source);
-        let commit = Commit::new()
+        let commit = base
             .expect_version(&key, &application)
             .put_record(&key, &rejected)?;
-        self.store.commit(self.audit(commit, event)?)?;
-        Ok(rejected)
+        Ok((self.audit(commit, event)?, rejected))
     }
 
     /// Adds an invited user and their invitation to `commit`.
@@ -497,7 +523,22 @@ impl Identity {
         parent_id: &str,
         name: &str,
         origin: &Origin,
+        request_id: &str,
     ) -> Result<OrgUnit> {
+        self.once(&caller.id, "CreateOrgUnit", request_id, |base| {
+            self.create_unit_once(base, caller, account_id, parent_id, name, origin)
+        })
+    }
+
+    fn create_unit_once(
+        &self,
+        base: Commit,
+        caller: &Caller,
+        account_id: &str,
+        parent_id: &str,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<(Commit, OrgUnit)> {
         let account = self
             .scope_account(caller, Action::ManageUsers, account_id)?
             .ok_or_else(|| {
@@ -534,9 +575,8 @@ impl Identity {
             .target(&unit.id)
             .on_behalf_of(caller.on_behalf_of.as_deref())
             .source(&origin.source);
-        let commit = Commit::new().expect_absent(&key).put_record(&key, &unit)?;
-        self.store.commit(self.audit(commit, event)?)?;
-        Ok(unit)
+        let commit = base.expect_absent(&key).put_record(&key, &unit)?;
+        Ok((self.audit(commit, event)?, unit))
     }
 
     pub fn units(&self, caller: &Caller, account_id: &str) -> Result<Vec<OrgUnit>> {
@@ -607,7 +647,21 @@ impl Identity {
         user_id: &str,
         roles: Vec<Role>,
         origin: &Origin,
+        request_id: &str,
     ) -> Result<User> {
+        self.once(&caller.id, "SetUserRoles", request_id, |base| {
+            self.set_roles_once(base, caller, user_id, roles, origin)
+        })
+    }
+
+    fn set_roles_once(
+        &self,
+        base: Commit,
+        caller: &Caller,
+        user_id: &str,
+        roles: Vec<Role>,
+        origin: &Origin,
+    ) -> Result<(Commit, User)> {
         let (user, account) = self.managed_user(caller, user_id)?;
         caller.may_grant(&roles, account.as_ref())?;
         let mut updated = user.value.clone();
@@ -626,16 +680,33 @@ impl Identity {
         .detail("from", role_names(&user.value.roles))
         .detail("to", role_names(&updated.roles))
         .source(&origin.source);
-        let commit = Commit::new()
+        let commit = base
             .expect_version(&key, &user)
             .put_record(&key, &updated)?;
-        self.store.commit(self.audit(commit, event)?)?;
-        Ok(updated)
+        Ok((self.audit(commit, event)?, updated))
     }
 
     /// Disables a user: every session ends at once (the user's state is
     /// checked on every call) and is marked revoked.
-    pub fn disable_user(&self, caller: &Caller, user_id: &str, origin: &Origin) -> Result<User> {
+    pub fn disable_user(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        origin: &Origin,
+        request_id: &str,
+    ) -> Result<User> {
+        self.once(&caller.id, "DisableUser", request_id, |base| {
+            self.disable_user_once(base, caller, user_id, origin)
+        })
+    }
+
+    fn disable_user_once(
+        &self,
+        base: Commit,
+        caller: &Caller,
+        user_id: &str,
+        origin: &Origin,
+    ) -> Result<(Commit, User)> {
         let (user, account) = self.managed_user(caller, user_id)?;
         if user_id == caller.id {
             return Err(DomainError::precondition(
@@ -647,7 +718,7 @@ impl Identity {
         let mut disabled = user.value.clone();
         disabled.state = UserState::Disabled;
         let key = keys::user(user_id);
-        let commit = Commit::new()
+        let commit = base
             .expect_version(&key, &user)
             .put_record(&key, &disabled)?;
         let commit = self.revoke_all_sessions(commit, user_id)?;
@@ -660,8 +731,7 @@ impl Identity {
         .target(user_id)
         .on_behalf_of(caller.on_behalf_of.as_deref())
         .source(&origin.source);
-        self.store.commit(self.audit(commit, event)?)?;
-        Ok(disabled)
+        Ok((self.audit(commit, event)?, disabled))
     }
 }
 

@@ -10,6 +10,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod ceremonies;
+mod idempotency;
 mod limits;
 mod privacy;
 mod profile;

@@ -315,7 +315,6 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
                 account_id: b.account.clone(),
                 name: "x".into(),
                 roles: vec![pb::Role::Viewer as i32],
-                ..Default::default()
             })
             .await
             .map(|_| ()),

@@ -81,7 +81,6 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
                 amount: "1e5".into(),
             }),
             sales_rep_id: "nobody".into(),
-            request_id: String::new(),
         })
         .await
         .unwrap_err();
@@ -105,7 +104,6 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
                 amount: "25000.00".into(),
             }),
             sales_rep_id: rep_id,
-            request_id: String::new(),
         })
         .await
         .unwrap()
@@ -370,4 +368,100 @@ async fn audited_actions_leave_records_without_secrets() {
         .into_inner();
     assert_eq!(second.events.len(), 1);
     assert_ne!(first.events[0].id, second.events[0].id);
+}
+
+#[tokio::test]
+async fn a_repeated_request_id_returns_the_first_result_instead_of_acting_twice() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let mut public = server.anonymous_client().identity().raw();
+    let apply = |request_id: &str| pb::ApplyForAccountRequest {
+        application: Some(application("Twice Trading BV", "t@twice.example")),
+        request_id: request_id.into(),
+    };
+    let first = public
+        .apply_for_account(apply("3f2c-apply"))
+        .await
+        .unwrap()
+        .into_inner();
+    let replay = public
+        .apply_for_account(apply("3f2c-apply"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        first.application.as_ref().unwrap().id,
+        replay.application.as_ref().unwrap().id
+    );
+    let other = public
+        .apply_for_account(apply("another"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(first.application.unwrap().id, other.application.unwrap().id);
+
+    let (admin, _) = enrolled(&server, "admin@nordlicht.example").await;
+    let (buyer, _) = enrolled(&server, "buyer@nordlicht.example").await;
+    let buyer_id = buyer.tokens().unwrap().user_id;
+    let mut raw = admin.identity().raw();
+    let set = |roles: Vec<i32>, request_id: &str| pb::SetUserRolesRequest {
+        user_id: buyer_id.clone(),
+        roles,
+        request_id: request_id.into(),
+    };
+    let approver = vec![pb::Role::Approver as i32];
+    let finance = vec![pb::Role::Finance as i32];
+    raw.set_user_roles(set(approver.clone(), "r-1"))
+        .await
+        .unwrap();
+    raw.set_user_roles(set(finance.clone(), "r-2"))
+        .await
+        .unwrap();
+    // An outbox replays the first change late: it must not undo the second.
+    let replayed = raw
+        .set_user_roles(set(approver.clone(), "r-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        replayed.user.unwrap().roles,
+        approver,
+        "the first answer, again"
+    );
+    let me = buyer.identity().get_caller().await.unwrap();
+    assert_eq!(me.roles, finance, "and nothing acted twice");
+
+    let disable = || pb::DisableUserRequest {
+        user_id: buyer_id.clone(),
+        request_id: "d-1".into(),
+    };
+    raw.disable_user(disable()).await.unwrap();
+    raw.disable_user(disable()).await.unwrap();
+    let roles_changed = raw
+        .list_audit_events(pb::ListAuditEventsRequest {
+            actions: vec!["role.changed".into(), "user.disabled".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(
+        roles_changed.len(),
+        3,
+        "two role changes and one disable: {roles_changed:?}"
+    );
+
+    let bad = raw
+        .set_user_roles(set(approver, "has/slash"))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert_eq!(
+        bad.get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "request_id"
+    );
 }
