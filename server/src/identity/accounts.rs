@@ -467,16 +467,15 @@ impl Identity {
             display_name,
             roles,
         )?;
-        let event = AuditEvent::new(
-            "user.invited",
-            &caller.id,
-            account.as_ref().map(|a| a.id.as_str()),
-            now(),
-        )
-        .target(&invitation.user.id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .detail("roles", role_names(&invitation.user.roles))
-        .source(&origin.source);
+        let event = self
+            .caller_event(
+                "user.invited",
+                caller,
+                account.as_ref().map(|a| a.id.as_str()),
+                origin,
+            )
+            .target(&invitation.user.id)
+            .detail("roles", role_names(&invitation.user.roles));
         self.store.commit(self.audit(commit, event)?)?;
         Ok(invitation)
     }
@@ -571,10 +570,9 @@ impl Identity {
             name: name.trim().into(),
         };
         let key = keys::unit(&account.id, &unit.id);
-        let event = AuditEvent::new("unit.created", &caller.id, Some(&account.id), now())
-            .target(&unit.id)
-            .on_behalf_of(caller.on_behalf_of.as_deref())
-            .source(&origin.source);
+        let event = self
+            .caller_event("unit.created", caller, Some(&account.id), origin)
+            .target(&unit.id);
         let commit = base.expect_absent(&key).put_record(&key, &unit)?;
         Ok((self.audit(commit, event)?, unit))
     }
@@ -616,10 +614,11 @@ impl Identity {
 
     /// A user the caller may manage: NOT_FOUND when it is in an account the
     /// caller cannot see.
-    fn managed_user(
+    pub(super) fn managed_user(
         &self,
         caller: &Caller,
         user_id: &str,
+        action: Action,
     ) -> Result<(crate::store::records::Versioned<User>, Option<Account>)> {
         let not_found = || {
             IdentityError::from(DomainError::NotFound {
@@ -633,7 +632,7 @@ impl Identity {
             None => None,
         };
         caller
-            .authorize(Action::ManageUsers, account.as_ref(), "user", user_id)
+            .authorize(action, account.as_ref(), "user", user_id)
             .map_err(|e| match e {
                 DomainError::NotFound { .. } => not_found(),
                 other => other.into(),
@@ -662,24 +661,23 @@ impl Identity {
         roles: Vec<Role>,
         origin: &Origin,
     ) -> Result<(Commit, User)> {
-        let (user, account) = self.managed_user(caller, user_id)?;
+        let (user, account) = self.managed_user(caller, user_id, Action::ManageUsers)?;
         caller.may_grant(&roles, account.as_ref())?;
         let mut updated = user.value.clone();
         updated.roles = roles;
         updated.roles.sort();
         updated.roles.dedup();
         let key = keys::user(user_id);
-        let event = AuditEvent::new(
-            "role.changed",
-            &caller.id,
-            account.as_ref().map(|a| a.id.as_str()),
-            now(),
-        )
-        .target(user_id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .detail("from", role_names(&user.value.roles))
-        .detail("to", role_names(&updated.roles))
-        .source(&origin.source);
+        let event = self
+            .caller_event(
+                "role.changed",
+                caller,
+                account.as_ref().map(|a| a.id.as_str()),
+                origin,
+            )
+            .target(user_id)
+            .detail("from", role_names(&user.value.roles))
+            .detail("to", role_names(&updated.roles));
         let commit = base
             .expect_version(&key, &user)
             .put_record(&key, &updated)?;
@@ -707,7 +705,7 @@ impl Identity {
         user_id: &str,
         origin: &Origin,
     ) -> Result<(Commit, User)> {
-        let (user, account) = self.managed_user(caller, user_id)?;
+        let (user, account) = self.managed_user(caller, user_id, Action::ManageUsers)?;
         if user_id == caller.id {
             return Err(DomainError::precondition(
                 "CANNOT_DISABLE_SELF",
@@ -722,15 +720,14 @@ impl Identity {
             .expect_version(&key, &user)
             .put_record(&key, &disabled)?;
         let commit = self.revoke_all_sessions(commit, user_id)?;
-        let event = AuditEvent::new(
-            "user.disabled",
-            &caller.id,
-            account.as_ref().map(|a| a.id.as_str()),
-            now(),
-        )
-        .target(user_id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .source(&origin.source);
+        let event = self
+            .caller_event(
+                "user.disabled",
+                caller,
+                account.as_ref().map(|a| a.id.as_str()),
+                origin,
+            )
+            .target(user_id);
         Ok((self.audit(commit, event)?, disabled))
     }
 }

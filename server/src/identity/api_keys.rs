@@ -5,7 +5,6 @@
 use super::accounts::role_names;
 use super::{Identity, Origin, Result, keys, now};
 use crate::domain::DomainError;
-use crate::domain::identity::audit::AuditEvent;
 use crate::domain::identity::records::ApiKeyRecord;
 use crate::domain::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::domain::identity::{Action, Caller, Role};
@@ -51,16 +50,10 @@ impl Identity {
             revoked: false,
         };
         let scope = key.account_id.as_deref().unwrap_or(keys::BRAND);
-        let event = AuditEvent::new(
-            "api_key.created",
-            &caller.id,
-            key.account_id.as_deref(),
-            key.created,
-        )
-        .target(&key.id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .detail("roles", role_names(&key.roles))
-        .source(&origin.source);
+        let event = self
+            .caller_event("api_key.created", caller, key.account_id.as_deref(), origin)
+            .target(&key.id)
+            .detail("roles", role_names(&key.roles));
         let commit = Commit::new()
             .expect_absent(&keys::api_key(&key.id))
             .put_record(&keys::api_key(&key.id), &key)?
@@ -112,15 +105,14 @@ impl Identity {
         let mut revoked = key.value.clone();
         revoked.revoked = true;
         let record_key = keys::api_key(key_id);
-        let event = AuditEvent::new(
-            "api_key.revoked",
-            &caller.id,
-            revoked.account_id.as_deref(),
-            now(),
-        )
-        .target(key_id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .source(&origin.source);
+        let event = self
+            .caller_event(
+                "api_key.revoked",
+                caller,
+                revoked.account_id.as_deref(),
+                origin,
+            )
+            .target(key_id);
         let commit = Commit::new()
             .expect_version(&record_key, &key)
             .put_record(&record_key, &revoked)?

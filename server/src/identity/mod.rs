@@ -24,6 +24,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
 use crate::domain::DomainError;
+use crate::domain::identity::Caller;
 use crate::domain::identity::audit::{AuditEvent, newest_first_key};
 use crate::domain::identity::records::{Account, Millis, User};
 use crate::domain::identity::secrets::{RandomFailure, new_id};
@@ -131,6 +132,20 @@ impl Identity {
             .user(user_id)?
             .map(|u| u.value.display_name)
             .unwrap_or_default())
+    }
+
+    /// An audit event for an action `caller` takes in `account`, from
+    /// `origin`, noting a rep's acting-for account.
+    fn caller_event(
+        &self,
+        action: &str,
+        caller: &Caller,
+        account: Option<&str>,
+        origin: &Origin,
+    ) -> AuditEvent {
+        AuditEvent::new(action, &caller.id, account, now())
+            .on_behalf_of(caller.on_behalf_of.as_deref())
+            .source(&origin.source)
     }
 
     /// Adds an audit record to `commit`.

@@ -79,30 +79,7 @@ impl Identity {
     /// Erases a user's personal data (admins of the user's account, or the
     /// brand's). The user can never sign in again.
     pub fn erase_user(&self, caller: &Caller, user_id: &str, origin: &Origin) -> Result<User> {
-        let user = self.user(user_id)?.ok_or_else(|| DomainError::NotFound {
-            resource: "user",
-            id: user_id.to_string(),
-        })?;
-        let account = match &user.value.account_id {
-            Some(id) => Some(
-                self.account(id)?
-                    .ok_or_else(|| DomainError::NotFound {
-                        resource: "user",
-                        id: user_id.to_string(),
-                    })?
-                    .value,
-            ),
-            None => None,
-        };
-        caller
-            .authorize(Action::EraseUsers, account.as_ref(), "user", user_id)
-            .map_err(|e| match e {
-                DomainError::NotFound { .. } => DomainError::NotFound {
-                    resource: "user",
-                    id: user_id.to_string(),
-                },
-                other => other,
-            })?;
+        let (user, account) = self.managed_user(caller, user_id, Action::EraseUsers)?;
         if user_id == caller.id {
             return Err(DomainError::precondition(
                 "CANNOT_ERASE_SELF",
@@ -127,15 +104,14 @@ impl Identity {
             commit = commit.delete(passkey_key);
         }
         let commit = self.revoke_all_sessions(commit, user_id)?;
-        let event = AuditEvent::new(
-            "user.erased",
-            &caller.id,
-            account.as_ref().map(|a| a.id.as_str()),
-            now(),
-        )
-        .target(user_id)
-        .on_behalf_of(caller.on_behalf_of.as_deref())
-        .source(&origin.source);
+        let event = self
+            .caller_event(
+                "user.erased",
+                caller,
+                account.as_ref().map(|a| a.id.as_str()),
+                origin,
+            )
+            .target(user_id);
         self.store.commit(self.audit(commit, event)?)?;
         Ok(erased)
     }

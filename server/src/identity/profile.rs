@@ -1,9 +1,8 @@
 //! The profile centre: reading and updating an account's company details,
 //! contacts, addresses and invoicing details under an update mask.
 
-use super::{Identity, Origin, Result, keys, now};
+use super::{Identity, Origin, Result, keys};
 use crate::domain::DomainError;
-use crate::domain::identity::audit::AuditEvent;
 use crate::domain::identity::profile::{ProfilePatch, apply, parse_mask};
 use crate::domain::identity::records::Account;
 use crate::domain::identity::secrets::new_id;
@@ -42,11 +41,10 @@ impl Identity {
             }
         }
         let next = apply(&current.value, patch, &fields, &caller.roles)?;
-        let event = AuditEvent::new("profile.updated", &caller.id, Some(&account.id), now())
+        let event = self
+            .caller_event("profile.updated", caller, Some(&account.id), origin)
             .target(&account.id)
-            .on_behalf_of(caller.on_behalf_of.as_deref())
-            .detail("fields", paths.join(","))
-            .source(&origin.source);
+            .detail("fields", paths.join(","));
         let commit = Commit::new()
             .expect_version(&key, &current)
             .put_record(&key, &next)?;
