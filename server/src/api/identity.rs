@@ -314,7 +314,7 @@ impl IdentityService for IdentityApi {
                 credit_limit: limit.amount,
                 currency: limit.currency_code,
                 sales_rep_id: r.sales_rep_id,
-                territory: String::new(),
+                territory: r.territory,
             },
             &origin,
         )?;
@@ -789,6 +789,28 @@ impl IdentityService for IdentityApi {
             .erase_user(&caller, &request.into_inner().user_id, &origin)?;
         Ok(Response::new(pb::EraseUserResponse {
             user: Some(user_to(&user)),
+        }))
+    }
+
+    async fn set_rep_assignments(
+        &self,
+        request: Request<pb::SetRepAssignmentsRequest>,
+    ) -> Reply<pb::SetRepAssignmentsResponse> {
+        let caller = caller(&request)?;
+        let origin = origin(&request);
+        let r = request.into_inner();
+        let rep = self.identity.set_rep_assignments(
+            &caller,
+            &r.user_id,
+            r.account_ids,
+            r.territories,
+            &origin,
+            &r.request_id,
+        )?;
+        Ok(Response::new(pb::SetRepAssignmentsResponse {
+            user: Some(user_to(&rep)),
+            account_ids: rep.assigned_accounts.clone(),
+            territories: rep.territories.clone(),
         }))
     }
 }

@@ -735,3 +735,51 @@ impl Identity {
 pub(super) fn role_names(roles: &[Role]) -> String {
     roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(",")
 }
+
+impl Identity {
+    /// Sets which accounts a sales rep covers: directly, and by territory.
+    pub fn set_rep_assignments(
+        &self,
+        caller: &Caller,
+        rep_id: &str,
+        account_ids: Vec<String>,
+        territories: Vec<String>,
+        origin: &Origin,
+        request_id: &str,
+    ) -> Result<User> {
+        self.once(&caller.id, "SetRepAssignments", request_id, |base| {
+            let (rep, _) = self.managed_user(caller, rep_id, Action::ManageUsers)?;
+            if !rep.value.roles.contains(&Role::SalesRep) {
+                return Err(
+                    DomainError::invalid("NOT_A_REP", "user_id", "is not a sales rep").into(),
+                );
+            }
+            let mut v = Vec::new();
+            for (i, id) in account_ids.iter().enumerate() {
+                if self.account(id)?.is_none() {
+                    v.push(crate::domain::FieldViolation::new(
+                        format!("account_ids[{i}]"),
+                        "no such account",
+                    ));
+                }
+            }
+            for (i, t) in territories.iter().enumerate() {
+                required(&format!("territories[{i}]"), t, &mut v);
+            }
+            check("INVALID_ASSIGNMENT", v)?;
+            let mut assigned = rep.value.clone();
+            assigned.assigned_accounts = account_ids.clone();
+            assigned.territories = territories.iter().map(|t| t.trim().to_string()).collect();
+            let key = keys::user(rep_id);
+            let event = self
+                .caller_event("rep.assigned", caller, None, origin)
+                .target(rep_id)
+                .detail("accounts", account_ids.join(","))
+                .detail("territories", territories.join(","));
+            let commit = base
+                .expect_version(&key, &rep)
+                .put_record(&key, &assigned)?;
+            Ok((self.audit(commit, event)?, assigned))
+        })
+    }
+}

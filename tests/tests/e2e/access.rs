@@ -150,6 +150,10 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::AccountScoped,
     ),
     (
+        "tradeport.identity.v1.IdentityService/SetRepAssignments",
+        Guard::Brand,
+    ),
+    (
         "tradeport.identity.v1.IdentityService/GetAccountProfile",
         Guard::AccountScoped,
     ),
@@ -207,13 +211,17 @@ fn every_rpc_is_in_the_access_table() {
 /// Ids that exist in account B (the second demo account), to ask for as A.
 struct AccountB {
     account: String,
+    /// A pending application and the sales rep: brand-level resources.
+    application: String,
+    rep: String,
     user: String,
     device: String,
     passkey: String,
     api_key: String,
 }
 
-async fn account_b(server: &TestServer) -> AccountB {
+/// Account B's ids, and the signed-in rep (assigned account A only).
+async fn account_b(server: &TestServer) -> (AccountB, Client) {
     let (admin_b, _) = enrolled(server, "admin@sur.example").await;
     let tokens = admin_b.tokens().unwrap();
     let raw = admin_b.identity().raw();
@@ -237,13 +245,42 @@ async fn account_b(server: &TestServer) -> AccountB {
         .api_key
         .unwrap()
         .id;
-    AccountB {
+    let application = server
+        .anonymous_client()
+        .identity()
+        .raw()
+        .apply_for_account(pb::ApplyForAccountRequest {
+            application: Some(pb::Application {
+                legal_name: "Pending Co".into(),
+                tax_id: "X1".into(),
+                admin_email: "p@pending.example".into(),
+                admin_name: "P".into(),
+                billing_address: Some(pb::Address {
+                    country_code: "FR".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap()
+        .id;
+    let (rep_client, _) = enrolled(server, "rep@tradeport.example").await;
+    let rep = rep_client.tokens().unwrap().user_id;
+    let b = AccountB {
+        application,
+        rep,
         account: server.account(1),
         user: tokens.user_id,
         device: tokens.device_id,
         passkey,
         api_key,
-    }
+    };
+    (b, rep_client)
 }
 
 /// Calls `rpc` as `client` with account B's ids; returns the status code.
@@ -366,6 +403,34 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
             })
             .await
             .map(|_| ()),
+        "ListApplications" => raw
+            .list_applications(pb::ListApplicationsRequest::default())
+            .await
+            .map(|_| ()),
+        "ApproveApplication" => raw
+            .approve_application(pb::ApproveApplicationRequest {
+                application_id: b.application.clone(),
+                tier: "gold".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "RejectApplication" => raw
+            .reject_application(pb::RejectApplicationRequest {
+                application_id: b.application.clone(),
+                reason: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "SetRepAssignments" => raw
+            .set_rep_assignments(pb::SetRepAssignmentsRequest {
+                user_id: b.rep.clone(),
+                account_ids: vec![b.account.clone()],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
         other => panic!("no cross-account probe for {other}: add one"),
     };
     match result {
@@ -377,26 +442,33 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
 #[tokio::test]
 async fn another_accounts_ids_answer_not_found_for_customers_and_unassigned_reps() {
     let server = TestServer::start(|_| {}).unwrap();
-    let b = account_b(&server).await;
+    let (b, rep) = account_b(&server).await;
     // Account A's admin holds every customer permission, so NOT_FOUND can
     // only come from isolation, never from a missing role.
     let (admin_a, _) = enrolled(&server, "admin@nordlicht.example").await;
-    // The rep is assigned account A only.
-    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    // `rep` is assigned account A only.
     for (rpc, guard) in ACCESS {
-        if *guard != Guard::AccountScoped {
-            continue;
+        match guard {
+            Guard::AccountScoped => {
+                assert_eq!(
+                    probe(&admin_a, rpc, &b).await,
+                    Code::NotFound,
+                    "{rpc} as account A's admin"
+                );
+                assert_eq!(
+                    probe(&rep, rpc, &b).await,
+                    Code::NotFound,
+                    "{rpc} as a rep not assigned to B"
+                );
+            }
+            // Brand resources do not exist for customers.
+            Guard::Brand => assert_eq!(
+                probe(&admin_a, rpc, &b).await,
+                Code::NotFound,
+                "{rpc} as a customer"
+            ),
+            Guard::Open | Guard::Caller => {}
         }
-        assert_eq!(
-            probe(&admin_a, rpc, &b).await,
-            Code::NotFound,
-            "{rpc} as account A's admin"
-        );
-        assert_eq!(
-            probe(&rep, rpc, &b).await,
-            Code::NotFound,
-            "{rpc} as a rep not assigned to B"
-        );
     }
 }
 

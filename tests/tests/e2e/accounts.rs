@@ -81,6 +81,7 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
                 amount: "1e5".into(),
             }),
             sales_rep_id: "nobody".into(),
+            territory: String::new(),
         })
         .await
         .unwrap_err();
@@ -104,6 +105,7 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
                 amount: "25000.00".into(),
             }),
             sales_rep_id: rep_id,
+            territory: String::new(),
         })
         .await
         .unwrap()
@@ -463,5 +465,92 @@ async fn a_repeated_request_id_returns_the_first_result_instead_of_acting_twice(
             .field_violations[0]
             .field,
         "request_id"
+    );
+}
+
+#[tokio::test]
+async fn reps_cover_accounts_of_their_territories() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let applied = server
+        .anonymous_client()
+        .identity()
+        .raw()
+        .apply_for_account(pb::ApplyForAccountRequest {
+            application: Some(application("Noord Installatie BV", "n@noord.example")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let rep_id = rep.tokens().unwrap().user_id;
+    let mut raw = brand_admin.identity().raw();
+    let account = raw
+        .approve_application(pb::ApproveApplicationRequest {
+            application_id: applied.id,
+            tier: "standard".into(),
+            credit_limit: Some(Money {
+                currency_code: "EUR".into(),
+                amount: "10000".into(),
+            }),
+            territory: "north".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .account_id;
+    let sees = |rep: &tradeport_mobile::Client| {
+        let rep = rep.clone();
+        let account = account.clone();
+        async move {
+            rep.identity()
+                .raw()
+                .list_users(pb::ListUsersRequest {
+                    account_id: account,
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ())
+                .map_err(|s| s.code())
+        }
+    };
+    assert_eq!(sees(&rep).await, Err(Code::NotFound), "not assigned yet");
+    let assign = |territories: Vec<String>| pb::SetRepAssignmentsRequest {
+        user_id: rep_id.clone(),
+        account_ids: vec![server.account(0)],
+        territories,
+        request_id: String::new(),
+    };
+    raw.set_rep_assignments(assign(vec!["north".into()]))
+        .await
+        .unwrap();
+    assert_eq!(sees(&rep).await, Ok(()), "covered by territory");
+    raw.set_rep_assignments(assign(vec!["south".into()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        sees(&rep).await,
+        Err(Code::NotFound),
+        "territory taken away"
+    );
+    let bad = raw
+        .set_rep_assignments(pb::SetRepAssignmentsRequest {
+            user_id: rep_id.clone(),
+            account_ids: vec!["acc_nope".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "account_ids[0]"
     );
 }
