@@ -4,9 +4,17 @@
 //! `grpc.health.v1.Health/Check` on the same server as the transport's
 //! ceiling.
 //!
+//! SearchProducts runs against two servers: the normal one, which resolves
+//! the demo partner app's API key on every call, and one that checks no
+//! credential and gives every call that same caller, resolved once at start.
+//! Both get the same requests, token included; at each concurrency the two
+//! rows run back to back, so the difference between them is what the
+//! credential check costs. The check alone, resolving the API key without
+//! the transport around it, is also timed on one thread.
+//!
 //! Run with `cargo bench -p tradeport-tests --bench catalog_load`. Each row
 //! warms up for 0.5 s, then measures for `BENCH_SECS` seconds (default 3).
-//! The server and the load generator run in this one process and share the
+//! The servers and the load generator run in this one process and share the
 //! machine's cores.
 
 use std::collections::BTreeMap;
@@ -16,8 +24,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use hdrhistogram::Histogram;
-use tonic::Status;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -31,22 +40,63 @@ const LEVELS: [usize; 3] = [1, 16, 256];
 const CALLERS_PER_CHANNEL: usize = 32;
 const WARM_UP: Duration = Duration::from_millis(500);
 const DEFAULT_SECS: f64 = 3.0;
+/// How long the check alone is timed.
+const CHECK_TIME: Duration = Duration::from_secs(1);
 /// Distinct error messages kept per row for the report.
 const ERROR_KINDS: usize = 5;
 
+/// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rpc {
+    /// SearchProducts on the normal server: the token is checked.
     Search,
+    /// SearchProducts on the server that checks no credential.
+    SearchUnchecked,
+    /// Health/Check on the normal server (an open RPC: no token sent).
     Health,
 }
 
 impl Rpc {
+    /// The order of the table.
+    const ALL: [Rpc; 3] = [Rpc::Search, Rpc::SearchUnchecked, Rpc::Health];
+
     fn name(self) -> &'static str {
         match self {
-            Rpc::Search => "SearchProducts",
+            Rpc::Search | Rpc::SearchUnchecked => "SearchProducts",
             Rpc::Health => "Health/Check",
         }
     }
+
+    fn check(self) -> &'static str {
+        match self {
+            Rpc::Search => "yes",
+            Rpc::SearchUnchecked => "no",
+            Rpc::Health => "open RPC",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Rpc::Search => "SearchProducts, token checked",
+            Rpc::SearchUnchecked => "SearchProducts, unchecked",
+            Rpc::Health => "Health/Check",
+        }
+    }
+}
+
+/// `authorization: Bearer <key>`, parsed once.
+fn bearer(key: &str) -> Result<AsciiMetadataValue> {
+    format!("Bearer {key}")
+        .parse()
+        .context("the demo API key is not a valid header value")
+}
+
+fn authorized<T>(message: T, token: &AsciiMetadataValue) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", MetadataValue::clone(token));
+    request
 }
 
 /// The rotating SearchProducts workload: what a portal's search box, category
@@ -160,15 +210,19 @@ impl Row {
 }
 
 enum Caller {
-    Search(CatalogServiceClient<Channel>, Arc<[SearchProductsRequest]>),
+    Search(
+        CatalogServiceClient<Channel>,
+        Arc<[SearchProductsRequest]>,
+        AsciiMetadataValue,
+    ),
     Health(HealthClient<Channel>),
 }
 
 impl Caller {
     async fn call(&mut self, n: usize) -> Result<(), Status> {
         match self {
-            Caller::Search(client, requests) => {
-                let request = requests[n % requests.len()].clone();
+            Caller::Search(client, requests, token) => {
+                let request = authorized(requests[n % requests.len()].clone(), token);
                 client.search_products(request).await.map(drop)
             }
             Caller::Health(client) => {
@@ -238,6 +292,7 @@ async fn run_level(
     callers: usize,
     window: Duration,
     requests: &Arc<[SearchProductsRequest]>,
+    token: &AsciiMetadataValue,
 ) -> Result<Row> {
     let mut channels = Vec::new();
     for _ in 0..callers.div_ceil(CALLERS_PER_CHANNEL).max(1) {
@@ -250,7 +305,11 @@ async fn run_level(
     for i in 0..callers {
         let channel = channels[i / CALLERS_PER_CHANNEL].clone();
         let caller = match rpc {
-            Rpc::Search => Caller::Search(CatalogServiceClient::new(channel), Arc::clone(requests)),
+            Rpc::Search | Rpc::SearchUnchecked => Caller::Search(
+                CatalogServiceClient::new(channel),
+                Arc::clone(requests),
+                token.clone(),
+            ),
             Rpc::Health => Caller::Health(HealthClient::new(channel)),
         };
         // Callers start at different places in the rotation, so every moment
@@ -286,24 +345,79 @@ fn window_from_env() -> Result<Duration> {
     }
 }
 
-async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> {
-    let channel = connect(server.addr).await?;
+/// Makes sure the two servers differ exactly as the comparison assumes: the
+/// normal one refuses a search without a token, the other answers it.
+async fn confirm_servers(checked: &TestServer, unchecked: &TestServer) -> Result<()> {
+    let probe = || SearchProductsRequest {
+        page_size: 1,
+        ..Default::default()
+    };
+    let mut normal = CatalogServiceClient::new(connect(checked.addr).await?);
+    match normal.search_products(probe()).await {
+        Err(status) if status.code() == Code::Unauthenticated => {}
+        Err(status) => bail!(
+            "the normal server answered a search without a token with {:?}: {}, not \
+             UNAUTHENTICATED",
+            status.code(),
+            status.message()
+        ),
+        Ok(_) => bail!("the normal server answered a search without a token"),
+    }
+    let mut open = CatalogServiceClient::new(connect(unchecked.addr).await?);
+    open.search_products(probe())
+        .await
+        .context("the unchecked server refused a search without a token")?;
+    Ok(())
+}
+
+/// Time per call of what the normal server does for a token: resolving the
+/// demo partner app's API key to its caller, back to back on this thread.
+fn time_check(server: &TestServer) -> Result<Duration> {
+    let identity = server.identity();
+    let key = server.demo.api_key.as_str();
+    for _ in 0..1_000 {
+        identity.resolve(key)?;
+    }
+    let began = Instant::now();
+    let mut calls = 0u32;
+    while began.elapsed() < CHECK_TIME {
+        for _ in 0..100 {
+            identity.resolve(key)?;
+        }
+        calls += 100;
+    }
+    Ok(began.elapsed() / calls)
+}
+
+async fn run(
+    checked: &TestServer,
+    unchecked: &TestServer,
+    cores: usize,
+    window: Duration,
+    check: Duration,
+) -> Result<()> {
+    confirm_servers(checked, unchecked).await?;
+    let token = bearer(&checked.demo.api_key)?;
+    let channel = connect(checked.addr).await?;
     let mut catalog = CatalogServiceClient::new(channel.clone());
     let everything = SearchProductsRequest {
         page_size: 1,
         ..Default::default()
     };
     let products = catalog
-        .search_products(everything)
+        .search_products(authorized(everything, &token))
         .await
         .context("counting the demo catalog's products")?
         .into_inner()
         .total_size;
     let categories = catalog
-        .list_categories(ListCategoriesRequest {
-            page_size: 1000,
-            ..Default::default()
-        })
+        .list_categories(authorized(
+            ListCategoriesRequest {
+                page_size: 1000,
+                ..Default::default()
+            },
+            &token,
+        ))
         .await
         .context("listing the demo catalog's categories")?
         .into_inner()
@@ -313,7 +427,7 @@ async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> 
     let requests: Arc<[SearchProductsRequest]> = workload().into();
     let mut described = Vec::new();
     for r in requests.iter() {
-        let outcome = match catalog.search_products(r.clone()).await {
+        let outcome = match catalog.search_products(authorized(r.clone(), &token)).await {
             Ok(response) => match response.into_inner().total_size {
                 1 => "1 match".to_string(),
                 n => format!("{n} matches"),
@@ -327,7 +441,7 @@ async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> 
     println!("## Tradeport catalog load benchmark");
     println!();
     println!(
-        "- machine: {cores} cores (available parallelism); the server and the load generator \
+        "- machine: {cores} cores (available parallelism); both servers and the load generator \
          run in this one process and share them"
     );
     println!("- catalog: demo, {products} products in {categories} categories");
@@ -342,37 +456,57 @@ async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> 
         window.as_secs_f64()
     );
     println!(
-        "- SearchProducts rotates over {} requests, page_size 20:",
+        "- SearchProducts sends `authorization: Bearer <demo partner app API key>` and rotates \
+         over {} requests, page_size 20:",
         requests.len()
     );
     for line in &described {
         println!("  - {line}");
     }
+    println!(
+        "- token checked: the normal server, which resolves the API key on every call; \
+         unchecked: a server that checks no credential and gives every call the same caller, \
+         resolved once at start (confirmed: the first refuses a search without a token, the \
+         second answers it)"
+    );
+    println!(
+        "- at each concurrency the rows run in this order, back to back: Health/Check, \
+         SearchProducts token checked, SearchProducts unchecked"
+    );
     println!();
 
     let mut rows = Vec::new();
     for callers in LEVELS {
-        for rpc in [Rpc::Health, Rpc::Search] {
-            let row = run_level(server.addr, rpc, callers, window, &requests)
+        for rpc in [Rpc::Health, Rpc::Search, Rpc::SearchUnchecked] {
+            let addr = match rpc {
+                Rpc::SearchUnchecked => unchecked.addr,
+                Rpc::Search | Rpc::Health => checked.addr,
+            };
+            let row = run_level(addr, rpc, callers, window, &requests, &token)
                 .await
-                .with_context(|| format!("{} with {callers} callers", rpc.name()))?;
+                .with_context(|| format!("{} with {callers} callers", rpc.label()))?;
             eprintln!(
                 "measured {} with {callers} {}: {:.0} requests/s",
-                rpc.name(),
+                rpc.label(),
                 if callers == 1 { "caller" } else { "callers" },
                 row.rps()
             );
             rows.push(row);
         }
     }
+    let find =
+        |rpc: Rpc, callers: usize| rows.iter().find(|r| r.rpc == rpc && r.callers == callers);
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let plural = |callers: usize| if callers == 1 { "caller" } else { "callers" };
 
-    println!("| rpc | callers | requests/s | p50 ms | p99 ms | errors |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for rpc in [Rpc::Search, Rpc::Health] {
+    println!("| rpc | token checked | callers | requests/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for rpc in Rpc::ALL {
         for row in rows.iter().filter(|r| r.rpc == rpc) {
             println!(
-                "| {} | {} | {:.0} | {:.3} | {:.3} | {} |",
+                "| {} | {} | {} | {:.0} | {:.3} | {:.3} | {} |",
                 rpc.name(),
+                rpc.check(),
                 row.callers,
                 row.rps(),
                 row.percentile_ms(0.50),
@@ -382,19 +516,57 @@ async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> 
         }
     }
     println!();
-    println!("SearchProducts/Health requests/s:");
+    println!("What the credential check costs (SearchProducts, token checked vs unchecked):");
+    println!();
+    println!(
+        "| callers | checked requests/s | unchecked requests/s | checked/unchecked \
+         | checked p99 ms | unchecked p99 ms | p99 difference ms |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for callers in LEVELS {
+        if let (Some(c), Some(u)) = (
+            find(Rpc::Search, callers),
+            find(Rpc::SearchUnchecked, callers),
+        ) {
+            let (p99_c, p99_u) = (c.percentile_ms(0.99), u.percentile_ms(0.99));
+            println!(
+                "| {callers} | {:.0} | {:.0} | {:.2} | {p99_c:.3} | {p99_u:.3} | {:+.3} |",
+                c.rps(),
+                u.rps(),
+                ratio(c.rps(), u.rps()),
+                p99_c - p99_u
+            );
+        }
+    }
+    println!();
+    let micros = check.as_secs_f64() * 1e6;
+    println!(
+        "- the check alone (resolving the API key to its caller), timed on one thread before the \
+         rows: {micros:.1} µs per call"
+    );
+    for callers in LEVELS.into_iter().filter(|&c| c > 1) {
+        if let Some(row) = find(Rpc::Search, callers).filter(|r| r.rps() > 0.0) {
+            let per_call = cores as f64 * 1e6 / row.rps();
+            println!(
+                "- {callers} callers: a checked search takes {per_call:.0} µs of machine time \
+                 ({cores} cores / {:.0} requests/s, server and load generator together); the \
+                 check is {:.1}% of it",
+                row.rps(),
+                micros / per_call * 100.0
+            );
+        }
+    }
+    println!();
+    println!("SearchProducts (token checked)/Health requests/s:");
     println!();
     for callers in LEVELS {
-        let find = |rpc| rows.iter().find(|r| r.rpc == rpc && r.callers == callers);
-        if let (Some(search), Some(health)) = (find(Rpc::Search), find(Rpc::Health)) {
-            let ratio = if health.rps() > 0.0 {
-                search.rps() / health.rps()
-            } else {
-                0.0
-            };
+        if let (Some(search), Some(health)) =
+            (find(Rpc::Search, callers), find(Rpc::Health, callers))
+        {
             println!(
-                "- {callers} {}: {ratio:.2} ({:.0} / {:.0})",
-                if callers == 1 { "caller" } else { "callers" },
+                "- {callers} {}: {:.2} ({:.0} / {:.0})",
+                plural(callers),
+                ratio(search.rps(), health.rps()),
                 search.rps(),
                 health.rps()
             );
@@ -408,9 +580,10 @@ async fn run(server: &TestServer, cores: usize, window: Duration) -> Result<()> 
         for row in failed {
             for (kind, n) in &row.tally.error_kinds {
                 println!(
-                    "- {} with {} callers: {n} × {kind}",
-                    row.rpc.name(),
-                    row.callers
+                    "- {} with {} {}: {n} × {kind}",
+                    row.rpc.label(),
+                    row.callers,
+                    plural(row.callers)
                 );
             }
         }
@@ -423,21 +596,27 @@ fn main() -> Result<()> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let server = TestServer::start(|_| {}).context("starting the demo server")?;
+    let checked = TestServer::start(|_| {}).context("starting the demo server")?;
+    let unchecked =
+        TestServer::start_unchecked(|_| {}).context("starting the unchecked demo server")?;
+    let check = time_check(&checked).context("timing the credential check")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .thread_name("load")
         .enable_all()
         .build()
         .context("starting the load generator's runtime")?;
-    let result = runtime.block_on(run(&server, cores, window));
-    server.begin_shutdown();
-    let stopped = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), server.stopped()).await });
-    match stopped {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("the server ended with an error: {e:#}"),
-        Err(_) => eprintln!("the server did not stop within 5 s"),
+    let result = runtime.block_on(run(&checked, &unchecked, cores, window, check));
+    for (name, server) in [("demo", &checked), ("unchecked demo", &unchecked)] {
+        server.begin_shutdown();
+        let stopped = runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), server.stopped()).await
+        });
+        match stopped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("the {name} server ended with an error: {e:#}"),
+            Err(_) => eprintln!("the {name} server did not stop within 5 s"),
+        }
     }
     result
 }

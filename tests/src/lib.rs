@@ -8,14 +8,16 @@
 pub mod grpc_web;
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tradeport_mobile::{Client, ClientConfig};
 use tradeport_server::App;
+use tradeport_server::auth::{Principal, PrincipalLayer};
 use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
 use tradeport_server::demo::DemoCredentials;
+use tradeport_server::identity::Identity;
 
 /// The web app origin test ceremonies run from, and the relying party id.
 pub const ORIGIN: &str = "https://portal.example.com";
@@ -35,6 +37,14 @@ pub fn server_runtime() -> &'static Runtime {
     })
 }
 
+/// How a test server resolves callers.
+enum Auth {
+    /// As in production: the credential of every call is checked.
+    Checked,
+    /// Every call acts as the demo partner app, no credential checked.
+    Unchecked,
+}
+
 /// A running server with its own store in a temporary directory.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -44,6 +54,7 @@ pub struct TestServer {
     done: Mutex<Option<oneshot::Receiver<anyhow::Result<()>>>>,
     /// The demo people's enrolment codes and the partner app's API key.
     pub demo: DemoCredentials,
+    identity: Arc<Identity>,
     _data: tempfile::TempDir,
 }
 
@@ -51,6 +62,18 @@ impl TestServer {
     /// Starts a server seeded with the demo catalog; `tweak` adjusts the
     /// configuration (TLS, limits) first.
     pub fn start(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        Self::open(tweak, Auth::Checked)
+    }
+
+    /// Like [`TestServer::start`], but the server checks no credential: every
+    /// call, with or without a token, acts as the demo partner app (its API
+    /// key is resolved once, at start). Only for measuring what the
+    /// credential check costs.
+    pub fn start_unchecked(tweak: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        Self::open(tweak, Auth::Unchecked)
+    }
+
+    fn open(tweak: impl FnOnce(&mut Config), auth: Auth) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let mut config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -73,6 +96,17 @@ impl TestServer {
             .demo_credentials()
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("a fresh test store must get demo people"))?;
+        let layer = match auth {
+            Auth::Checked => None,
+            Auth::Unchecked => {
+                let caller = app.identity().resolve(&demo.api_key)?;
+                Some(PrincipalLayer::unchecked_for_benchmarks(
+                    Arc::clone(app.identity()),
+                    Principal::Caller(caller),
+                ))
+            }
+        };
+        let identity = Arc::clone(app.identity());
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -83,13 +117,14 @@ impl TestServer {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = oneshot::channel();
         server_runtime().spawn(async move {
+            let shutdown = async {
+                let _ = stop_rx.await;
+            };
             let result = match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => {
-                    app.run(listener, async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                }
+                Ok(listener) => match layer {
+                    None => app.run(listener, shutdown).await,
+                    Some(layer) => app.run_with_auth(listener, layer, shutdown).await,
+                },
                 Err(e) => Err(e.into()),
             };
             let _ = done_tx.send(result);
@@ -100,6 +135,7 @@ impl TestServer {
             stop: Mutex::new(Some(stop_tx)),
             done: Mutex::new(Some(done_rx)),
             demo,
+            identity,
             _data: data,
         })
     }
@@ -111,6 +147,12 @@ impl TestServer {
             Self::start(|_| {})
                 .unwrap_or_else(|e| panic!("cannot start the shared test server: {e:#}"))
         })
+    }
+
+    /// The server's identity service, shared with the running server: for
+    /// timing what it does per call without the transport around it.
+    pub fn identity(&self) -> &Arc<Identity> {
+        &self.identity
     }
 
     /// The URL a client dials: https with the name on the dev certificate.

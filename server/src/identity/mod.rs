@@ -240,3 +240,35 @@ pub(crate) mod keys {
         format!("audit/{scope}/")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_and_android_origins_make_a_relying_party() {
+        let config = WebauthnConfig {
+            rp_id: "portal.example.com".into(),
+            origins: vec![
+                "https://portal.example.com".into(),
+                "android:apk-key-hash:sYUC8p5I9SxqFernBPHmDxz_YVZXmVJdW8s-m3RTTqE".into(),
+            ],
+        };
+        let rp = relying_party(&config).unwrap();
+        assert_eq!(rp.get_allowed_origins().len(), 2);
+    }
+
+    #[test]
+    fn an_origin_outside_the_relying_party_or_garbage_is_refused() {
+        let outside = WebauthnConfig {
+            rp_id: "portal.example.com".into(),
+            origins: vec!["https://evil.example.net".into()],
+        };
+        assert!(relying_party(&outside).is_err());
+        let garbage = WebauthnConfig {
+            rp_id: "portal.example.com".into(),
+            origins: vec!["not a url".into()],
+        };
+        assert!(relying_party(&garbage).is_err());
+    }
+}
