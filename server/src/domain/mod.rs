@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod decimal;
 pub mod identity;
 pub mod paging;
+pub mod pricing;
 
 /// One input field that failed validation, named by its path in the request
 /// (e.g. `filters[2].min`), so a client can point at it.

@@ -42,11 +42,18 @@ pub(super) struct UseThrottle(Mutex<HashMap<String, Millis>>);
 
 const USE_RECORD_INTERVAL_MS: Millis = 60_000;
 
+/// Above this many remembered ids, stale ones are forgotten, so the map
+/// stays bounded however many sessions come and go.
+const USE_THROTTLE_PRUNE_AT: usize = 100_000;
+
 impl UseThrottle {
     fn due(&self, id: &str, now: Millis) -> bool {
         let Ok(mut seen) = self.0.lock() else {
             return false;
         };
+        if seen.len() >= USE_THROTTLE_PRUNE_AT {
+            seen.retain(|_, last| now - *last < USE_RECORD_INTERVAL_MS);
+        }
         match seen.get(id) {
             Some(last) if now - last < USE_RECORD_INTERVAL_MS => false,
             _ => {
@@ -388,5 +395,19 @@ impl Identity {
             }
         }
         Ok(commit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn use_is_recorded_once_a_minute_per_id() {
+        let throttle = UseThrottle::default();
+        assert!(throttle.due("s1", 0));
+        assert!(!throttle.due("s1", USE_RECORD_INTERVAL_MS - 1));
+        assert!(throttle.due("s2", 1));
+        assert!(throttle.due("s1", USE_RECORD_INTERVAL_MS));
     }
 }

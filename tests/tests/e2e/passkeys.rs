@@ -260,3 +260,25 @@ async fn server_audit(server: &TestServer, action: &str) -> usize {
         .events
         .len()
 }
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let server =
+        TestServer::start(|c| c.lifetimes.invitation = Duration::from_millis(300)).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let status = server
+        .anonymous_client()
+        .identity()
+        .enrol(
+            &mut SoftwarePasskey::new(),
+            &origin(),
+            &server.invitation("buyer@sur.example"),
+            "k",
+            "d",
+        )
+        .await
+        .unwrap_err();
+    let status = status_of(status);
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(reason(&status), "INVITATION_INVALID");
+}

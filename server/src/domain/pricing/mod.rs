@@ -1,0 +1,107 @@
+//! Pricing: what a customer pays for a quantity of a SKU on a date, and
+//! why. One engine prices search results, carts and (later) orders, so a
+//! price never differs between where it is shown and where it is charged.
+//!
+//! Precedence, highest first: the customer's contract price list, their
+//! customer-specific list, their tier's list, the base list — each only
+//! within its validity window (both ends inclusive) and currency. Within
+//! the chosen list the volume break for the quantity applies. Promotions
+//! then reduce the price: every eligible stackable promotion applies in
+//! priority order, or the best single exclusive one if that is cheaper.
+//! Every step is recorded, so the customer sees which rule gave the price.
+
+mod engine;
+mod rounding;
+
+pub use engine::{
+    CartLine, CartQuote, LineQuote, Pricebook, PricingContext, PricingStep, StepKind,
+};
+pub use rounding::{minor_units, round_money};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Whose prices a list holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PriceListScope {
+    Base,
+    Tier(String),
+    Customer(String),
+    Contract {
+        account_id: String,
+        contract_id: String,
+    },
+}
+
+impl PriceListScope {
+    /// Higher wins.
+    fn rank(&self) -> u8 {
+        match self {
+            PriceListScope::Base => 1,
+            PriceListScope::Tier(_) => 2,
+            PriceListScope::Customer(_) => 3,
+            PriceListScope::Contract { .. } => 4,
+        }
+    }
+}
+
+/// A unit price from a quantity on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceBreak {
+    pub min_quantity: Decimal,
+    pub unit_price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceList {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub scope: PriceListScope,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    /// SKU → breaks; a SKU's first break normally starts at quantity 0.
+    pub entries: std::collections::BTreeMap<String, Vec<PriceBreak>>,
+}
+
+impl PriceList {
+    fn valid_on(&self, date: Date) -> bool {
+        self.valid_from.is_none_or(|from| date >= from)
+            && self.valid_until.is_none_or(|until| date <= until)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PromotionTarget {
+    /// Products in these categories or below them.
+    Categories(Vec<String>),
+    Skus(Vec<String>),
+    /// Customers of these tiers.
+    AccountGroups(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Discount {
+    /// Percent off, e.g. 10 for 10 %.
+    Percent(Decimal),
+    /// Amount off each unit, in the promotion's currency.
+    AmountOff(Decimal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub target: PromotionTarget,
+    pub discount: Discount,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    /// An exclusive promotion never combines with another.
+    pub exclusive: bool,
+    /// Higher applies first.
+    pub priority: u32,
+    /// How many orders of one customer may use it.
+    pub per_customer_cap: Option<u32>,
+}
