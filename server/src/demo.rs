@@ -535,3 +535,151 @@ pub fn people(
         accounts,
     }))
 }
+
+/// The demo's price lists and promotions: a gold tier list (with volume
+/// breaks on cables), a contract for the first customer, customer prices
+/// for the second, and three promotions (a seasonal one on lighting, a
+/// partner bonus for gold customers, an exclusive clearance of
+/// discontinued items).
+pub fn prices(
+    products: &[Product],
+    people: &DemoCredentials,
+) -> (
+    Vec<crate::domain::pricing::PriceList>,
+    Vec<crate::domain::pricing::Promotion>,
+) {
+    use crate::domain::pricing::{
+        Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget, round_money,
+    };
+    use std::collections::BTreeMap;
+    use time::{Date, Month};
+
+    let pct = |amount: Decimal, percent: i64| round_money(amount * Decimal::new(percent, 2), "EUR");
+    let day = |y, m, d| Date::from_calendar_date(y, m, d).ok();
+    let list = |id: &str, name: &str, scope, from, until, entries| PriceList {
+        id: id.into(),
+        name: name.into(),
+        currency: "EUR".into(),
+        scope,
+        valid_from: from,
+        valid_until: until,
+        entries,
+    };
+    let single = |price| {
+        vec![PriceBreak {
+            min_quantity: Decimal::ZERO,
+            unit_price: price,
+        }]
+    };
+
+    let gold: BTreeMap<String, Vec<PriceBreak>> = products
+        .iter()
+        .map(|p| {
+            let base = p.base_price.amount;
+            let mut breaks = single(pct(base, 92));
+            if p.category_id.starts_with("cat-el-0") {
+                breaks.push(PriceBreak {
+                    min_quantity: Decimal::from(100),
+                    unit_price: pct(base, 88),
+                });
+                breaks.push(PriceBreak {
+                    min_quantity: Decimal::from(500),
+                    unit_price: pct(base, 85),
+                });
+            }
+            (p.sku.clone(), breaks)
+        })
+        .collect();
+    let account = |n: usize| {
+        people
+            .accounts
+            .get(n)
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default()
+    };
+    let contract: BTreeMap<String, Vec<PriceBreak>> = products
+        .iter()
+        .filter(|p| p.category_id.starts_with("cat-el") && p.id.ends_with('7'))
+        .take(50)
+        .map(|p| (p.sku.clone(), single(pct(p.base_price.amount, 80))))
+        .collect();
+    let customer: BTreeMap<String, Vec<PriceBreak>> = products
+        .iter()
+        .filter(|p| p.category_id.starts_with("cat-pl"))
+        .take(20)
+        .map(|p| (p.sku.clone(), single(pct(p.base_price.amount, 95))))
+        .collect();
+    let lists = vec![
+        list(
+            "gold-2026",
+            "Gold partner prices",
+            PriceListScope::Tier("gold".into()),
+            None,
+            None,
+            gold,
+        ),
+        list(
+            "contract-nl-2026-01",
+            "Framework agreement NL-2026-01",
+            PriceListScope::Contract {
+                account_id: account(0),
+                contract_id: "NL-2026-01".into(),
+            },
+            day(2026, Month::January, 1),
+            day(2026, Month::December, 31),
+            contract,
+        ),
+        list(
+            "customer-sur-plumbing",
+            "Negotiated plumbing prices",
+            PriceListScope::Customer(account(1)),
+            day(2026, Month::September, 1),
+            None,
+            customer,
+        ),
+    ];
+    let clearance: Vec<String> = products
+        .iter()
+        .filter(|p| p.status == ProductStatus::Discontinued)
+        .map(|p| p.sku.clone())
+        .collect();
+    let promotions = vec![
+        Promotion {
+            id: "autumn-lighting-2026".into(),
+            name: "Autumn lighting weeks".into(),
+            currency: "EUR".into(),
+            target: PromotionTarget::Categories(vec!["cat-li".into()]),
+            discount: Discount::Percent(Decimal::from(10)),
+            valid_from: day(2026, Month::November, 1),
+            valid_until: day(2026, Month::December, 31),
+            exclusive: false,
+            priority: 10,
+            per_customer_cap: Some(5),
+        },
+        Promotion {
+            id: "gold-partner-bonus".into(),
+            name: "Gold partner bonus".into(),
+            currency: "EUR".into(),
+            target: PromotionTarget::AccountGroups(vec!["gold".into()]),
+            discount: Discount::Percent(Decimal::from(2)),
+            valid_from: None,
+            valid_until: None,
+            exclusive: false,
+            priority: 5,
+            per_customer_cap: None,
+        },
+        Promotion {
+            id: "clearance-discontinued".into(),
+            name: "Clearance of discontinued items".into(),
+            currency: "EUR".into(),
+            target: PromotionTarget::Skus(clearance),
+            discount: Discount::Percent(Decimal::from(30)),
+            valid_from: None,
+            valid_until: None,
+            exclusive: true,
+            priority: 20,
+            per_customer_cap: None,
+        },
+    ];
+    (lists, promotions)
+}

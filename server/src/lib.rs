@@ -59,7 +59,6 @@ impl App {
                 tracing::info!("store already holds a catalog; demo data not seeded again");
             }
         }
-        let catalog = Arc::new(CatalogApi::load(repo)?);
         let identity = Arc::new(identity::Identity::new(
             Arc::clone(&store),
             &config.webauthn,
@@ -71,6 +70,14 @@ impl App {
         } else {
             None
         };
+        let pricing = store::pricing::PricingRepository::new(Arc::clone(&store));
+        if let Some(people) = &demo
+            && pricing.is_empty()?
+        {
+            let (lists, promotions) = demo::prices(&repo.products()?, people);
+            pricing.put_all(&lists, &promotions)?;
+        }
+        let catalog = Arc::new(CatalogApi::load(repo, pricing, Arc::clone(&identity))?);
         Ok(Self {
             config,
             store,

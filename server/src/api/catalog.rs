@@ -2,6 +2,7 @@
 //! the in-memory search index, which is rebuilt from the store whenever the
 //! catalog changes; GetProduct reads the record itself from the store.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use tonic::{Request, Response, Status};
@@ -15,7 +16,10 @@ use crate::domain::catalog::{
 };
 use crate::domain::identity::Action;
 use crate::domain::paging::{Page, PageLimits};
+use crate::domain::pricing::{self, CartLine, Pricebook, PricingContext, StepKind};
+use crate::identity::Identity;
 use crate::store::catalog::CatalogRepository;
+use crate::store::pricing::PricingRepository;
 
 const CATEGORY_PAGES: PageLimits = PageLimits {
     default_size: 500,
@@ -24,36 +28,74 @@ const CATEGORY_PAGES: PageLimits = PageLimits {
 
 pub struct CatalogApi {
     repo: CatalogRepository,
-    index: RwLock<Arc<CatalogIndex>>,
+    pricing: PricingRepository,
+    identity: Arc<Identity>,
+    view: RwLock<Arc<CatalogView>>,
+}
+
+/// The searchable catalog and its prices, built together and swapped in
+/// together, so a search never meets prices from another catalog version.
+#[derive(Default)]
+struct CatalogView {
+    index: CatalogIndex,
+    pricebook: Pricebook,
 }
 
 impl CatalogApi {
-    /// Loads the catalog from the store and indexes it.
-    pub fn load(repo: CatalogRepository) -> anyhow::Result<Self> {
+    /// Loads the catalog and its prices from the store and indexes them.
+    pub fn load(
+        repo: CatalogRepository,
+        pricing: PricingRepository,
+        identity: Arc<Identity>,
+    ) -> anyhow::Result<Self> {
         let api = Self {
             repo,
-            index: RwLock::new(Arc::default()),
+            pricing,
+            identity,
+            view: RwLock::new(Arc::default()),
         };
         api.reindex()?;
         Ok(api)
     }
 
-    /// Rebuilds the index from the store and swaps it in; searches in flight
-    /// finish on the index they started with.
+    /// Rebuilds the index and pricebook from the store and swaps them in;
+    /// searches in flight finish on the view they started with.
     pub fn reindex(&self) -> anyhow::Result<()> {
-        let index = CatalogIndex::build(self.repo.categories()?, self.repo.products()?)
+        let products = self.repo.products()?;
+        let mut lists = pricing::base_lists(products.iter().map(|p| {
+            (
+                p.sku.as_str(),
+                p.base_price.currency.as_str(),
+                p.base_price.amount,
+            )
+        }));
+        lists.extend(self.pricing.price_lists()?);
+        let sku_categories: Vec<(String, String)> = products
+            .iter()
+            .map(|p| (p.sku.clone(), p.category_id.clone()))
+            .collect();
+        let index = CatalogIndex::build(self.repo.categories()?, products)
             .map_err(|e| anyhow::anyhow!("catalog data is inconsistent: {e}"))?;
+        let paths: HashMap<String, Vec<String>> = sku_categories
+            .into_iter()
+            .map(|(sku, category)| {
+                let path = index.tree().path(&category).to_vec();
+                (sku, path)
+            })
+            .collect();
+        let pricebook = Pricebook::new(lists, self.pricing.promotions()?, paths);
         *self
-            .index
+            .view
             .write()
-            .map_err(|_| anyhow::anyhow!("catalog index lock poisoned"))? = Arc::new(index);
+            .map_err(|_| anyhow::anyhow!("catalog view lock poisoned"))? =
+            Arc::new(CatalogView { index, pricebook });
         Ok(())
     }
 
-    fn index(&self) -> Arc<CatalogIndex> {
-        // A panic while swapping cannot leave a half-built index behind (the
+    fn view(&self) -> Arc<CatalogView> {
+        // A panic while swapping cannot leave a half-built view behind (the
         // swap is one assignment), so a poisoned lock still holds a good one.
-        match self.index.read() {
+        match self.view.read() {
             Ok(guard) => Arc::clone(&guard),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
@@ -70,7 +112,8 @@ impl CatalogService for CatalogApi {
         let request = request.into_inner();
         let page = Page::parse(request.page_size, &request.page_token, 0, CATEGORY_PAGES)
             .map_err(Failure::from)?;
-        let index = self.index();
+        let view = self.view();
+        let index = &view.index;
         let tree = index.tree();
         let categories = tree
             .depth_first()
@@ -114,7 +157,8 @@ impl CatalogService for CatalogApi {
             page_size: r.page_size,
             page_token: r.page_token,
         };
-        let index = self.index();
+        let view = self.view();
+        let index = &view.index;
         let results = index.search(&query).map_err(Failure::from)?;
         Ok(Response::new(pb::SearchProductsResponse {
             products: results
@@ -163,12 +207,105 @@ impl CatalogService for CatalogApi {
                     id: id.clone(),
                 })
             })?;
-        let index = self.index();
+        let view = self.view();
+        let index = &view.index;
         Ok(Response::new(pb::GetProductResponse {
             product: Some(product_to_proto(
                 &product,
                 index.tree().path(&product.category_id),
             )),
+        }))
+    }
+
+    async fn price_cart(
+        &self,
+        request: Request<pb::PriceCartRequest>,
+    ) -> Result<Response<pb::PriceCartResponse>, Status> {
+        may_read(&request)?;
+        let caller = super::identity::caller(&request)?;
+        let account_id = caller.acting_account().ok_or_else(|| {
+            Failure::from(DomainError::invalid(
+                "ACCOUNT_REQUIRED",
+                "x-tradeport-on-behalf-of",
+                "prices are a customer's: act on behalf of a customer account",
+            ))
+        })?;
+        let account = self.identity.account_record(account_id)?.ok_or_else(|| {
+            Failure::from(DomainError::NotFound {
+                resource: "account",
+                id: account_id.to_string(),
+            })
+        })?;
+        let r = request.into_inner();
+        let currency = if r.currency_code.trim().is_empty() {
+            account.currency.clone()
+        } else {
+            r.currency_code.trim().to_uppercase()
+        };
+        let today = time::OffsetDateTime::now_utc().date();
+        let date =
+            pricing::price_date("price_date", &r.price_date, today).map_err(Failure::from)?;
+        let uses = self
+            .pricing
+            .promotion_uses(&account.id)
+            .map_err(Failure::from)?;
+        let ctx = PricingContext {
+            account_id: &account.id,
+            tier: &account.tier,
+            currency: &currency,
+            date,
+            promotion_uses: &uses,
+        };
+        let lines: Vec<CartLine> = r
+            .lines
+            .into_iter()
+            .map(|l| CartLine {
+                sku: l.sku,
+                quantity: l.quantity,
+            })
+            .collect();
+        let view = self.view();
+        let quote = view
+            .pricebook
+            .price_cart(&ctx, &lines)
+            .map_err(Failure::from)?;
+        let money = |amount: rust_decimal::Decimal| {
+            Some(common_pb::Money {
+                currency_code: quote.currency.clone(),
+                amount: amount.to_string(),
+            })
+        };
+        Ok(Response::new(pb::PriceCartResponse {
+            lines: quote
+                .lines
+                .iter()
+                .map(|l| pb::PricedLine {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity.normalize().to_string(),
+                    list_unit_price: money(l.list_unit_price),
+                    unit_price: money(l.unit_price),
+                    line_total: money(l.line_total),
+                    discount_total: money(l.discount_total),
+                    explanation: l
+                        .steps
+                        .iter()
+                        .map(|step| pb::PricingStep {
+                            rule: match step.kind {
+                                StepKind::PriceList => pb::PricingRule::PriceList,
+                                StepKind::VolumeBreak => pb::PricingRule::VolumeBreak,
+                                StepKind::Promotion => pb::PricingRule::Promotion,
+                                StepKind::Rounding => pb::PricingRule::Rounding,
+                            } as i32,
+                            source_id: step.source_id.clone(),
+                            description: step.description.clone(),
+                            unit_price: money(step.unit_price),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            subtotal: money(quote.subtotal),
+            discount_total: money(quote.discount_total),
+            price_date: date.to_string(),
         }))
     }
 }

@@ -126,6 +126,12 @@ impl Identity {
         Ok(get(self.store(), &keys::account(id))?)
     }
 
+    /// An account's record, for other parts of the portal (pricing needs
+    /// the tier and currency). Authorisation is the caller's business.
+    pub fn account_record(&self, id: &str) -> Result<Option<Account>> {
+        Ok(self.account(id)?.map(|a| a.value))
+    }
+
     /// The display name of a user, for showing who is signed in.
     pub fn display_name(&self, user_id: &str) -> Result<String> {
         Ok(self

@@ -42,6 +42,10 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::Caller,
     ),
     (
+        "tradeport.catalog.v1.CatalogService/PriceCart",
+        Guard::Caller,
+    ),
+    (
         "tradeport.identity.v1.IdentityService/ApplyForAccount",
         Guard::Open,
     ),

@@ -8,6 +8,7 @@ mod bad_input;
 mod catalog;
 mod grpc_web;
 mod passkeys;
+mod pricing;
 mod profile;
 mod sessions;
 mod shutdown;

@@ -105,3 +105,67 @@ pub struct Promotion {
     /// How many orders of one customer may use it.
     pub per_customer_cap: Option<u32>,
 }
+
+/// The day to price for: `raw` as "YYYY-MM-DD", or `today` when empty.
+pub fn price_date(field: &str, raw: &str, today: Date) -> Result<Date, crate::domain::DomainError> {
+    if raw.trim().is_empty() {
+        return Ok(today);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw.trim(), format).map_err(|e| {
+        crate::domain::DomainError::invalid(
+            "INVALID_DATE",
+            field,
+            format!("{raw:?} is not a date like \"2026-11-24\": {e}"),
+        )
+    })
+}
+
+/// The base price lists implied by products' list prices, one per currency:
+/// the catalog's list price is the base price, kept in one place.
+pub fn base_lists<'a>(
+    products: impl Iterator<Item = (&'a str, &'a str, Decimal)>,
+) -> Vec<PriceList> {
+    let mut by_currency: std::collections::BTreeMap<String, PriceList> =
+        std::collections::BTreeMap::new();
+    for (sku, currency, price) in products {
+        by_currency
+            .entry(currency.to_string())
+            .or_insert_with(|| PriceList {
+                id: format!("base-{}", currency.to_lowercase()),
+                name: "List prices".into(),
+                currency: currency.to_string(),
+                scope: PriceListScope::Base,
+                valid_from: None,
+                valid_until: None,
+                entries: Default::default(),
+            })
+            .entries
+            .insert(
+                sku.to_string(),
+                vec![PriceBreak {
+                    min_quantity: Decimal::ZERO,
+                    unit_price: price,
+                }],
+            );
+    }
+    by_currency.into_values().collect()
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_or_default_to_today() {
+        let today = Date::from_calendar_date(2026, time::Month::November, 24).unwrap();
+        assert_eq!(price_date("price_date", "", today).unwrap(), today);
+        assert_eq!(
+            price_date("price_date", "2026-06-30", today).unwrap(),
+            Date::from_calendar_date(2026, time::Month::June, 30).unwrap()
+        );
+        for bad in ["2026-13-01", "24.11.2026", "2026-02-30"] {
+            assert!(price_date("price_date", bad, today).is_err(), "{bad}");
+        }
+    }
+}

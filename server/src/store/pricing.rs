@@ -1,0 +1,76 @@
+//! Typed access to pricing records: price lists (`plist/<id>`), promotions
+//! (`promo/<id>`) and how often each customer has used a promotion
+//! (`promouse/<account>/<promotion>`, counted when orders are placed).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::records::{get_value, scan};
+use super::{Commit, Store, StoreError};
+use crate::domain::pricing::{PriceList, Promotion};
+
+#[derive(Clone)]
+pub struct PricingRepository {
+    store: Arc<dyn Store>,
+}
+
+impl PricingRepository {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn price_lists(&self) -> Result<Vec<PriceList>, StoreError> {
+        Ok(
+            scan::<PriceList>(self.store.as_ref(), "plist/", None, 1_000_000)?
+                .into_iter()
+                .map(|(_, l)| l)
+                .collect(),
+        )
+    }
+
+    pub fn promotions(&self) -> Result<Vec<Promotion>, StoreError> {
+        Ok(
+            scan::<Promotion>(self.store.as_ref(), "promo/", None, 100_000)?
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect(),
+        )
+    }
+
+    pub fn promotion_uses(&self, account_id: &str) -> Result<HashMap<String, u32>, StoreError> {
+        let prefix = format!("promouse/{account_id}/");
+        Ok(scan::<u32>(self.store.as_ref(), &prefix, None, 10_000)?
+            .into_iter()
+            .map(|(k, n)| (String::from_utf8_lossy(&k[prefix.len()..]).into_owned(), n))
+            .collect())
+    }
+
+    pub fn promotion_use(&self, account_id: &str, promotion_id: &str) -> Result<u32, StoreError> {
+        Ok(get_value::<u32>(
+            self.store.as_ref(),
+            &format!("promouse/{account_id}/{promotion_id}"),
+        )?
+        .unwrap_or(0))
+    }
+
+    /// Writes price lists and promotions, replacing records with the same id.
+    pub fn put_all(&self, lists: &[PriceList], promotions: &[Promotion]) -> Result<(), StoreError> {
+        for list in lists {
+            // One list per commit: a tier list holds every SKU.
+            self.store
+                .commit(Commit::new().put_record(&format!("plist/{}", list.id), list)?)?;
+        }
+        let mut commit = Commit::new();
+        for promotion in promotions {
+            commit = commit.put_record(&format!("promo/{}", promotion.id), promotion)?;
+        }
+        self.store.commit(commit)
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .scan(super::KeyRange::prefix(b"plist/"), 1)?
+            .is_empty())
+    }
+}

@@ -1,0 +1,208 @@
+//! Pricing carts at the caller's own prices, over the wire: the demo's
+//! contract, tier and customer price lists and promotions.
+
+use rust_decimal::Decimal;
+use tonic::Code;
+use tonic_types::StatusExt;
+use tradeport_proto::catalog::{
+    CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, SearchProductsRequest,
+};
+use tradeport_tests::TestServer;
+
+use crate::passkeys::enrolled;
+
+fn line(sku: &str, quantity: &str) -> CartLineInput {
+    CartLineInput {
+        sku: sku.into(),
+        quantity: quantity.into(),
+    }
+}
+
+fn amount(m: &Option<tradeport_proto::common::Money>) -> Decimal {
+    m.as_ref().unwrap().amount.parse().unwrap()
+}
+
+async fn price(
+    client: &tradeport_mobile::Client,
+    lines: Vec<CartLineInput>,
+    date: &str,
+) -> Result<PriceCartResponse, tonic::Status> {
+    let mut catalog = tradeport_proto::catalog::catalog_service_client::CatalogServiceClient::new(
+        client.authorized_channel(),
+    );
+    catalog
+        .price_cart(PriceCartRequest {
+            lines,
+            currency_code: String::new(),
+            price_date: date.into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn each_customer_gets_their_own_prices_with_the_rules_explained() {
+    let server = TestServer::start(|_| {}).unwrap();
+    // A cable: the gold list gives 92 % of list, 88 % from 100 units.
+    let cable = server
+        .client()
+        .catalog()
+        .search_products(SearchProductsRequest {
+            category_id: "cat-el-00".into(),
+            order_by: "sku".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .products
+        .into_iter()
+        .find(|p| {
+            !p.id.ends_with('7')
+                && p.status == tradeport_proto::catalog::ProductStatus::Active as i32
+        })
+        .unwrap();
+    let list: Decimal = cable.base_price.as_ref().unwrap().amount.parse().unwrap();
+    let round = |d: Decimal| {
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    };
+
+    // Nordlicht is gold: tier price, then the 2 % partner bonus.
+    let (gold, _) = enrolled(&server, "buyer@nordlicht.example").await;
+    let quote = price(
+        &gold,
+        vec![line(&cable.sku, "1"), line(&cable.sku, "100")],
+        "2026-03-02",
+    )
+    .await
+    .unwrap();
+    let tier = round(list * Decimal::new(92, 2));
+    let expected_one = round(tier - tier * Decimal::new(2, 2));
+    assert_eq!(amount(&quote.lines[0].unit_price), expected_one);
+    let rules: Vec<i32> = quote.lines[0].explanation.iter().map(|s| s.rule).collect();
+    assert_eq!(
+        rules[..2],
+        [PricingRule::PriceList as i32, PricingRule::Promotion as i32]
+    );
+    assert_eq!(quote.lines[0].explanation[0].source_id, "gold-2026");
+    let volume = round(list * Decimal::new(88, 2));
+    assert_eq!(
+        amount(&quote.lines[1].unit_price),
+        round(volume - volume * Decimal::new(2, 2))
+    );
+    assert!(
+        quote.lines[1]
+            .explanation
+            .iter()
+            .any(|s| s.rule == PricingRule::VolumeBreak as i32)
+    );
+    let subtotal = amount(&quote.lines[0].line_total) + amount(&quote.lines[1].line_total);
+    assert_eq!(amount(&quote.subtotal), subtotal);
+
+    // Sur is a standard customer: list prices, no bonus.
+    let (standard, _) = enrolled(&server, "buyer@sur.example").await;
+    let quote = price(&standard, vec![line(&cable.sku, "1")], "2026-03-02")
+        .await
+        .unwrap();
+    assert_eq!(amount(&quote.lines[0].unit_price), list);
+    assert_eq!(quote.lines[0].explanation.len(), 1);
+}
+
+#[tokio::test]
+async fn a_contract_price_is_its_customers_alone_and_only_while_it_runs() {
+    let server = TestServer::start(|_| {}).unwrap();
+    // The first electrical product whose id ends in 7 is on Nordlicht's contract.
+    let product = server
+        .client()
+        .catalog()
+        .get_product("prd-000007")
+        .await
+        .unwrap();
+    let list: Decimal = product.base_price.as_ref().unwrap().amount.parse().unwrap();
+    let (nordlicht, _) = enrolled(&server, "admin@nordlicht.example").await;
+    let during = price(&nordlicht, vec![line(&product.sku, "1")], "2026-12-31")
+        .await
+        .unwrap();
+    assert_eq!(
+        during.lines[0].explanation[0].source_id, "contract-nl-2026-01",
+        "last day of the contract"
+    );
+    let contract = (list * Decimal::new(80, 2)).round_dp(2);
+    let expected = (contract - contract * Decimal::new(2, 2))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    assert_eq!(amount(&during.lines[0].unit_price), expected);
+    let after = price(&nordlicht, vec![line(&product.sku, "1")], "2027-01-01")
+        .await
+        .unwrap();
+    assert_eq!(
+        after.lines[0].explanation[0].source_id, "gold-2026",
+        "the contract ended"
+    );
+
+    let (sur, _) = enrolled(&server, "admin@sur.example").await;
+    let other = price(&sur, vec![line(&product.sku, "1")], "2026-06-01")
+        .await
+        .unwrap();
+    assert_eq!(
+        amount(&other.lines[0].unit_price),
+        list,
+        "another customer's contract does not apply"
+    );
+}
+
+#[tokio::test]
+async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let client = server.client();
+    let status = price(
+        &client,
+        vec![
+            line("TP-EL-00001", "0"),
+            line("NOPE", "1"),
+            line("TP-EL-00001", "2,5"),
+        ],
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<_> = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(
+        fields,
+        ["lines[0].quantity", "lines[1].sku", "lines[2].quantity"]
+    );
+    let status = price(&client, vec![line("TP-EL-00001", "1")], "31/12/2026")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "price_date"
+    );
+
+    let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
+    let status = price(&brand_admin, vec![line("TP-EL-00001", "1")], "")
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let for_nordlicht = rep.with_on_behalf_of(Some(server.account(0)));
+    let quote = price(&for_nordlicht, vec![line("TP-EL-00001", "1")], "")
+        .await
+        .unwrap();
+    assert_eq!(
+        quote.lines.len(),
+        1,
+        "a rep prices for the customer they act for"
+    );
+}
