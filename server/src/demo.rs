@@ -683,3 +683,41 @@ pub fn prices(
     ];
     (lists, promotions)
 }
+
+/// The demo's stock: three warehouses holding every product, with a few
+/// SKUs below their safety stock and some deliveries on the way.
+pub fn stock(products: &[Product]) -> Vec<(String, u64, Vec<crate::domain::inventory::RawLevel>)> {
+    use crate::domain::inventory::RawLevel;
+    ["WH-HAM", "WH-MAD", "WH-RTM"]
+        .iter()
+        .enumerate()
+        .map(|(w, warehouse)| {
+            let levels = products
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    // Deterministic spread of quantities; every 97th SKU of a
+                    // warehouse runs low.
+                    let spread = (i * 37 + w * 101) % 400;
+                    let on_hand = if (i + w * 13) % 97 == 0 {
+                        5
+                    } else {
+                        30 + spread
+                    };
+                    RawLevel {
+                        sku: p.sku.clone(),
+                        on_hand: on_hand.to_string(),
+                        reserved: (spread % 7).to_string(),
+                        safety_stock: "20".into(),
+                        incoming: if i % 11 == 0 {
+                            vec![("100".into(), "2026-12-07".into())]
+                        } else {
+                            vec![]
+                        },
+                    }
+                })
+                .collect();
+            (warehouse.to_string(), 1, levels)
+        })
+        .collect()
+}

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod identity;
+pub mod inventory;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
@@ -77,7 +78,18 @@ impl App {
             let (lists, promotions) = demo::prices(&repo.products()?, people);
             pricing.put_all(&lists, &promotions)?;
         }
-        let catalog = Arc::new(CatalogApi::load(repo, pricing, Arc::clone(&identity))?);
+        let inventory = Arc::new(inventory::Inventory::new(Arc::clone(&store)));
+        if config.demo && inventory.is_empty()? {
+            for (warehouse, sequence, levels) in demo::stock(&repo.products()?) {
+                inventory.apply_feed(&warehouse, sequence, &levels)?;
+            }
+        }
+        let catalog = Arc::new(CatalogApi::load(
+            repo,
+            pricing,
+            Arc::clone(&identity),
+            inventory,
+        )?);
         Ok(Self {
             config,
             store,

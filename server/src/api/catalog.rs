@@ -2,24 +2,37 @@
 //! the in-memory search index, which is rebuilt from the store whenever the
 //! catalog changes; GetProduct reads the record itself from the store.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::pin::Pin;
+
 use std::sync::{Arc, RwLock};
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::{Stream, StreamExt};
 
 use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 use tradeport_proto::common as common_pb;
 
 use super::status::Failure;
+use super::stock::{level_to, raw_from};
 use crate::domain::DomainError;
 use crate::domain::catalog::{
     AttributeValue, CatalogIndex, Product, ProductStatus, RawFilter, SearchRequest,
 };
 use crate::domain::identity::Action;
+use crate::domain::inventory::FeedOutcome;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::pricing::{self, CartLine, Pricebook, PricingContext, StepKind};
 use crate::identity::Identity;
+use crate::inventory::{Inventory, check_skus};
 use crate::store::catalog::CatalogRepository;
 use crate::store::pricing::PricingRepository;
+
+const ALERT_PAGES: PageLimits = PageLimits {
+    default_size: 100,
+    max_size: 1000,
+};
 
 const CATEGORY_PAGES: PageLimits = PageLimits {
     default_size: 500,
@@ -30,6 +43,7 @@ pub struct CatalogApi {
     repo: CatalogRepository,
     pricing: PricingRepository,
     identity: Arc<Identity>,
+    inventory: Arc<Inventory>,
     view: RwLock<Arc<CatalogView>>,
 }
 
@@ -47,11 +61,13 @@ impl CatalogApi {
         repo: CatalogRepository,
         pricing: PricingRepository,
         identity: Arc<Identity>,
+        inventory: Arc<Inventory>,
     ) -> anyhow::Result<Self> {
         let api = Self {
             repo,
             pricing,
             identity,
+            inventory,
             view: RwLock::new(Arc::default()),
         };
         api.reindex()?;
@@ -306,6 +322,99 @@ impl CatalogService for CatalogApi {
             subtotal: money(quote.subtotal),
             discount_total: money(quote.discount_total),
             price_date: date.to_string(),
+        }))
+    }
+
+    async fn get_stock(
+        &self,
+        request: Request<pb::GetStockRequest>,
+    ) -> Result<Response<pb::GetStockResponse>, Status> {
+        may_read(&request)?;
+        let levels = self.inventory.levels(&request.into_inner().skus)?;
+        Ok(Response::new(pb::GetStockResponse {
+            levels: levels.iter().map(level_to).collect(),
+        }))
+    }
+
+    async fn update_stock_levels(
+        &self,
+        request: Request<pb::UpdateStockLevelsRequest>,
+    ) -> Result<Response<pb::UpdateStockLevelsResponse>, Status> {
+        super::identity::caller(&request)?
+            .authorize_action(Action::FeedStock)
+            .map_err(Failure::from)?;
+        let r = request.into_inner();
+        let raw: Vec<_> = r.levels.into_iter().map(raw_from).collect();
+        let result = self
+            .inventory
+            .apply_feed(&r.warehouse_id, r.sequence, &raw)?;
+        let (applied, last_sequence) = match result.outcome {
+            FeedOutcome::Applied => (true, r.sequence),
+            FeedOutcome::Stale { last_applied } => (false, last_applied),
+        };
+        Ok(Response::new(pb::UpdateStockLevelsResponse {
+            applied,
+            last_sequence,
+            alerts_raised: result.alerts_raised,
+            alerts_cleared: result.alerts_cleared,
+        }))
+    }
+
+    type WatchStockStream =
+        Pin<Box<dyn Stream<Item = Result<pb::WatchStockResponse, Status>> + Send + 'static>>;
+
+    async fn watch_stock(
+        &self,
+        request: Request<pb::WatchStockRequest>,
+    ) -> Result<Response<Self::WatchStockStream>, Status> {
+        may_read(&request)?;
+        let skus = request.into_inner().skus;
+        check_skus(&skus).map_err(Failure::from)?;
+        // Subscribe before reading the snapshot: a change landing between
+        // the two is then sent twice at worst, never missed.
+        let changes = self.inventory.subscribe();
+        let snapshot = self.inventory.levels(&skus)?;
+        let wanted: HashSet<String> = skus.into_iter().collect();
+        let initial = tokio_stream::iter(snapshot.into_iter().map(|level| {
+            Ok(pb::WatchStockResponse {
+                level: Some(level_to(&level)),
+                changed: false,
+            })
+        }));
+        let updates = BroadcastStream::new(changes).filter_map(move |item| match item {
+            Ok(level) if wanted.contains(&level.sku) => Some(Ok(pb::WatchStockResponse {
+                level: Some(level_to(&level)),
+                changed: true,
+            })),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => {
+                Some(Err(Failure::from(DomainError::precondition(
+                    "WATCH_LAGGED",
+                    format!(
+                        "this watch fell {missed} changes behind; watch again for a fresh snapshot"
+                    ),
+                ))
+                .into()))
+            }
+        });
+        Ok(Response::new(Box::pin(initial.chain(updates))))
+    }
+
+    async fn list_stock_alerts(
+        &self,
+        request: Request<pb::ListStockAlertsRequest>,
+    ) -> Result<Response<pb::ListStockAlertsResponse>, Status> {
+        super::identity::caller(&request)?
+            .authorize_action(Action::ReadStockAlerts)
+            .map_err(Failure::from)?;
+        let r = request.into_inner();
+        let alerts = self.inventory.alerts()?;
+        let page =
+            Page::parse(r.page_size, &r.page_token, 1, ALERT_PAGES).map_err(Failure::from)?;
+        let window = page.window(alerts.len());
+        Ok(Response::new(pb::ListStockAlertsResponse {
+            levels: alerts[window].iter().map(level_to).collect(),
+            next_page_token: page.next_token(alerts.len()),
         }))
     }
 }

@@ -6,3 +6,4 @@ pub mod catalog;
 pub mod identity;
 mod profile;
 pub mod status;
+mod stock;

@@ -46,6 +46,15 @@ impl From<crate::identity::IdentityError> for Failure {
     }
 }
 
+impl From<crate::inventory::InventoryError> for Status {
+    fn from(e: crate::inventory::InventoryError) -> Self {
+        match e {
+            crate::inventory::InventoryError::Domain(d) => Failure::Domain(d).into(),
+            crate::inventory::InventoryError::Store(s) => Failure::Store(s).into(),
+        }
+    }
+}
+
 impl From<crate::identity::IdentityError> for Status {
     fn from(e: crate::identity::IdentityError) -> Self {
         Failure::from(e).into()

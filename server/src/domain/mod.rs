@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod decimal;
 pub mod identity;
+pub mod inventory;
 pub mod paging;
 pub mod pricing;
 

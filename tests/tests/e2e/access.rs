@@ -26,6 +26,9 @@ enum Guard {
     AccountScoped,
     /// Brand staff only (brand-level resources).
     Brand,
+    /// Needs a role, names no account-scoped resource (the role matrix and
+    /// the stock tests cover it).
+    Role,
 }
 
 const ACCESS: &[(&str, Guard)] = &[
@@ -44,6 +47,22 @@ const ACCESS: &[(&str, Guard)] = &[
     (
         "tradeport.catalog.v1.CatalogService/PriceCart",
         Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/GetStock",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/WatchStock",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/UpdateStockLevels",
+        Guard::Role,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/ListStockAlerts",
+        Guard::Role,
     ),
     (
         "tradeport.identity.v1.IdentityService/ApplyForAccount",
@@ -471,7 +490,7 @@ async fn another_accounts_ids_answer_not_found_for_customers_and_unassigned_reps
                 Code::NotFound,
                 "{rpc} as a customer"
             ),
-            Guard::Open | Guard::Caller => {}
+            Guard::Open | Guard::Caller | Guard::Role => {}
         }
     }
 }

@@ -12,5 +12,6 @@ mod pricing;
 mod profile;
 mod sessions;
 mod shutdown;
+mod stock;
 mod store;
 mod transport;

@@ -84,10 +84,14 @@ pub enum Action {
     EditProfile,
     /// Erase a user's personal data.
     EraseUsers,
+    /// Send the ERP's stock levels.
+    FeedStock,
+    /// See every warehouse's low-stock alerts.
+    ReadStockAlerts,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::CatalogRead,
         Action::SelfService,
         Action::ReviewApplications,
@@ -98,6 +102,8 @@ impl Action {
         Action::ReadProfile,
         Action::EditProfile,
         Action::EraseUsers,
+        Action::FeedStock,
+        Action::ReadStockAlerts,
     ];
 }
 
@@ -116,6 +122,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         ReadProfile => true,
         EditProfile => matches!(role, AccountAdmin | Finance | BrandAdmin),
         EraseUsers => matches!(role, AccountAdmin | BrandAdmin),
+        FeedStock => matches!(role, BrandAdmin | CatalogManager | Integration),
+        ReadStockAlerts => matches!(role, BrandAdmin | CatalogManager | SalesRep | Integration),
     }
 }
 

@@ -1,0 +1,185 @@
+//! Inventory use cases: applying the ERP's stock feed atomically per
+//! warehouse, reading levels, the alert list, and the broadcast of changes
+//! that live watches subscribe to.
+//!
+//! Keys: `stock/<sku>/<warehouse>` levels, `stockseq/<warehouse>` the last
+//! applied feed sequence, `stockalert/<warehouse>/<sku>` while a level is
+//! below its safety stock.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use crate::domain::DomainError;
+use crate::domain::inventory::{
+    AlertChange, FeedOutcome, RawLevel, StockLevel, alert_change, feed_outcome, parse_levels,
+};
+use crate::store::records::{get, get_value, scan};
+use crate::store::{Commit, Store, StoreError};
+
+/// SKUs one read or watch may name.
+pub const MAX_SKUS: usize = 500;
+const CHANGES_BUFFERED: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, InventoryError>;
+
+/// What an applied feed update did.
+#[derive(Debug, Clone)]
+pub struct FeedResult {
+    pub outcome: FeedOutcome,
+    pub alerts_raised: Vec<String>,
+    pub alerts_cleared: Vec<String>,
+}
+
+pub struct Inventory {
+    store: Arc<dyn Store>,
+    changes: broadcast::Sender<StockLevel>,
+}
+
+fn level_key(sku: &str, warehouse: &str) -> String {
+    format!("stock/{sku}/{warehouse}")
+}
+
+fn alert_key(warehouse: &str, sku: &str) -> String {
+    format!("stockalert/{warehouse}/{sku}")
+}
+
+fn sequence_key(warehouse: &str) -> String {
+    format!("stockseq/{warehouse}")
+}
+
+pub fn check_skus(skus: &[String]) -> std::result::Result<(), DomainError> {
+    if skus.is_empty() || skus.len() > MAX_SKUS {
+        return Err(DomainError::invalid(
+            "INVALID_SKUS",
+            "skus",
+            format!("name between 1 and {MAX_SKUS} SKUs"),
+        ));
+    }
+    Ok(())
+}
+
+impl Inventory {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let (changes, _) = broadcast::channel(CHANGES_BUFFERED);
+        Self { store, changes }
+    }
+
+    /// Every level change from now on. A watcher that falls more than the
+    /// buffer behind is told it lagged and resubscribes.
+    pub fn subscribe(&self) -> broadcast::Receiver<StockLevel> {
+        self.changes.subscribe()
+    }
+
+    /// Applies one feed update for a warehouse, atomically: levels, alerts
+    /// and the warehouse's sequence move together or not at all.
+    pub fn apply_feed(
+        &self,
+        warehouse_id: &str,
+        sequence: u64,
+        raw: &[RawLevel],
+    ) -> Result<FeedResult> {
+        let levels = parse_levels(warehouse_id, sequence, raw)?;
+        let warehouse = warehouse_id.trim();
+        // Two feeds racing for one warehouse: the loser re-reads the
+        // sequence and, being older, is then reported stale.
+        for _ in 0..8 {
+            let seq_key = sequence_key(warehouse);
+            let last = get::<u64>(self.store.as_ref(), &seq_key)?;
+            let outcome = feed_outcome(last.as_ref().map(|l| l.value), sequence);
+            if let FeedOutcome::Stale { .. } = outcome {
+                return Ok(FeedResult {
+                    outcome,
+                    alerts_raised: vec![],
+                    alerts_cleared: vec![],
+                });
+            }
+            let mut commit = match &last {
+                Some(last) => Commit::new().expect_version(&seq_key, last),
+                None => Commit::new().expect_absent(&seq_key),
+            }
+            .put_record(&seq_key, &sequence)?;
+            let (mut raised, mut cleared) = (Vec::new(), Vec::new());
+            for level in &levels {
+                let key = level_key(&level.sku, warehouse);
+                let before = get_value::<StockLevel>(self.store.as_ref(), &key)?;
+                match alert_change(before.as_ref(), level) {
+                    AlertChange::Raised => {
+                        commit = commit.put(alert_key(warehouse, &level.sku), Vec::new());
+                        raised.push(level.sku.clone());
+                    }
+                    AlertChange::Cleared => {
+                        commit = commit.delete(alert_key(warehouse, &level.sku));
+                        cleared.push(level.sku.clone());
+                    }
+                    AlertChange::Unchanged => {}
+                }
+                commit = commit.put_record(&key, level)?;
+            }
+            match self.store.commit(commit) {
+                Err(StoreError::Conflict { .. }) => continue,
+                other => other?,
+            }
+            for level in levels {
+                // No watcher is fine: the send only fails when none listens.
+                let _ = self.changes.send(level);
+            }
+            return Ok(FeedResult {
+                outcome,
+                alerts_raised: raised,
+                alerts_cleared: cleared,
+            });
+        }
+        Err(StoreError::Conflict {
+            key: sequence_key(warehouse),
+        }
+        .into())
+    }
+
+    /// Every warehouse's level of each SKU.
+    pub fn levels(&self, skus: &[String]) -> Result<Vec<StockLevel>> {
+        check_skus(skus)?;
+        let mut out = Vec::new();
+        for sku in skus {
+            out.extend(
+                scan::<StockLevel>(self.store.as_ref(), &format!("stock/{sku}/"), None, 1000)?
+                    .into_iter()
+                    .map(|(_, l)| l),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Levels below their safety stock, by warehouse then SKU.
+    pub fn alerts(&self) -> Result<Vec<StockLevel>> {
+        let mut out = Vec::new();
+        for (key, _) in self
+            .store
+            .scan(crate::store::KeyRange::prefix(b"stockalert/"), 1_000_000)?
+        {
+            let rest = String::from_utf8_lossy(&key["stockalert/".len()..]).into_owned();
+            if let Some((warehouse, sku)) = rest.split_once('/')
+                && let Some(level) =
+                    get_value::<StockLevel>(self.store.as_ref(), &level_key(sku, warehouse))?
+            {
+                out.push(level);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .store
+            .scan(crate::store::KeyRange::prefix(b"stockseq/"), 1)?
+            .is_empty())
+    }
+}
