@@ -42,6 +42,8 @@ pub struct FeedResult {
 pub struct Inventory {
     store: Arc<dyn Store>,
     changes: broadcast::Sender<StockLevel>,
+    /// Flips to true when the server shuts down, ending every watch.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 fn level_key(sku: &str, warehouse: &str) -> String {
@@ -70,7 +72,26 @@ pub fn check_skus(skus: &[String]) -> std::result::Result<(), DomainError> {
 impl Inventory {
     pub fn new(store: Arc<dyn Store>) -> Self {
         let (changes, _) = broadcast::channel(CHANGES_BUFFERED);
-        Self { store, changes }
+        let (closing, _) = tokio::sync::watch::channel(false);
+        Self {
+            store,
+            changes,
+            closing,
+        }
+    }
+
+    /// Resolves when the server starts shutting down.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the sender is gone: the server is gone too.
+            let _ = closing.wait_for(|closed| *closed).await;
+        }
+    }
+
+    /// Ends every watch, now and from now on.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Every level change from now on. A watcher that falls more than the

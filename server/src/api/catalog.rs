@@ -108,6 +108,11 @@ impl CatalogApi {
         Ok(())
     }
 
+    /// Ends every stock watch (at shutdown).
+    pub fn end_watches(&self) {
+        self.inventory.close();
+    }
+
     fn view(&self) -> Arc<CatalogView> {
         // A panic while swapping cannot leave a half-built view behind (the
         // swap is one assignment), so a poisoned lock still holds a good one.
@@ -397,7 +402,9 @@ impl CatalogService for CatalogApi {
                 .into()))
             }
         });
-        Ok(Response::new(Box::pin(initial.chain(updates))))
+        let closed = self.inventory.closed();
+        let stream = futures::StreamExt::take_until(initial.chain(updates), closed);
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn list_stock_alerts(

@@ -64,6 +64,7 @@ pub async fn serve(
         .build_v1()?;
 
     let max = config.max_message_bytes;
+    let catalog_api = Arc::clone(&services.catalog);
     let catalog = CatalogServiceServer::from_arc(services.catalog)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
@@ -130,6 +131,8 @@ pub async fn serve(
         () = shutdown => {}
     }
     tracing::info!(grace = ?config.shutdown_grace, "shutting down: no new connections, finishing calls in flight");
+    // Watches never finish by themselves: end them so the drain can.
+    catalog_api.end_watches();
     health
         .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
         .await;

@@ -83,3 +83,35 @@ async fn an_in_flight_call_finishes_during_shutdown() {
         .expect("the server stops once its last call is done")
         .unwrap();
 }
+
+#[tokio::test]
+async fn open_stock_watches_end_at_shutdown_instead_of_holding_it_up() {
+    let server = TestServer::start(|c| c.shutdown_grace = Duration::from_secs(20)).unwrap();
+    let mut catalog = tradeport_proto::catalog::catalog_service_client::CatalogServiceClient::new(
+        server.client().authorized_channel(),
+    );
+    let mut watch = catalog
+        .watch_stock(tradeport_proto::catalog::WatchStockRequest {
+            skus: vec!["TP-EL-00001".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for _ in 0..3 {
+        watch.message().await.unwrap().unwrap();
+    }
+    let started = std::time::Instant::now();
+    server.begin_shutdown();
+    let ended = tokio::time::timeout(Duration::from_secs(5), watch.message())
+        .await
+        .expect("the watch ends with the server");
+    assert!(
+        !matches!(ended, Ok(Some(_))),
+        "no more levels after shutdown: {ended:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(5), server.stopped())
+        .await
+        .expect("the server stops without waiting out its grace period")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
