@@ -721,3 +721,18 @@ pub fn stock(products: &[Product]) -> Vec<(String, u64, Vec<crate::domain::inven
         })
         .collect()
 }
+
+/// The demo's assortments: standard-tier customers buy everything but
+/// tools; gold customers have no assortment, so they see it all.
+pub fn assortments() -> Vec<crate::domain::catalog::Assortment> {
+    use crate::domain::catalog::{Assortment, AssortmentScope};
+    vec![Assortment {
+        id: "standard-core-range".into(),
+        name: "Core range for standard customers".into(),
+        scope: AssortmentScope::Tier("standard".into()),
+        categories: ["cat-el", "cat-li", "cat-pl", "cat-fa", "cat-sa"]
+            .map(String::from)
+            .to_vec(),
+        skus: vec![],
+    }]
+}

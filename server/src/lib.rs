@@ -78,6 +78,9 @@ impl App {
             let (lists, promotions) = demo::prices(&repo.products()?, people);
             pricing.put_all(&lists, &promotions)?;
         }
+        if demo.is_some() && repo.assortments()?.is_empty() {
+            repo.put_assortments(&demo::assortments())?;
+        }
         let inventory = Arc::new(inventory::Inventory::new(Arc::clone(&store)));
         if config.demo && inventory.is_empty()? {
             for (warehouse, sequence, levels) in demo::stock(&repo.products()?) {

@@ -17,10 +17,11 @@ use tradeport_proto::common as common_pb;
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
 use crate::domain::DomainError;
+use crate::domain::catalog::{Assortment, Visible};
 use crate::domain::catalog::{
     AttributeValue, CatalogIndex, Product, ProductStatus, RawFilter, SearchRequest,
 };
-use crate::domain::identity::Action;
+use crate::domain::identity::{Action, Caller};
 use crate::domain::inventory::FeedOutcome;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::pricing::{self, CartLine, Pricebook, PricingContext, StepKind};
@@ -53,6 +54,7 @@ pub struct CatalogApi {
 struct CatalogView {
     index: CatalogIndex,
     pricebook: Pricebook,
+    assortments: Vec<Assortment>,
 }
 
 impl CatalogApi {
@@ -103,9 +105,31 @@ impl CatalogApi {
         *self
             .view
             .write()
-            .map_err(|_| anyhow::anyhow!("catalog view lock poisoned"))? =
-            Arc::new(CatalogView { index, pricebook });
+            .map_err(|_| anyhow::anyhow!("catalog view lock poisoned"))? = Arc::new(CatalogView {
+            index,
+            pricebook,
+            assortments: self.repo.assortments()?,
+        });
         Ok(())
+    }
+
+    /// What the caller may see: brand staff everything, a customer (or
+    /// someone acting for one) their assortments.
+    fn visible(&self, caller: &Caller, view: &CatalogView) -> Result<Visible, Status> {
+        let Some(account_id) = caller.acting_account() else {
+            return Ok(Visible::Everything);
+        };
+        let account = self.identity.account_record(account_id)?.ok_or_else(|| {
+            Failure::from(DomainError::NotFound {
+                resource: "account",
+                id: account_id.to_string(),
+            })
+        })?;
+        Ok(Visible::for_customer(
+            &view.assortments,
+            &account.id,
+            &account.tier,
+        ))
     }
 
     /// Ends every stock watch (at shutdown).
@@ -158,7 +182,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::SearchProductsRequest>,
     ) -> Result<Response<pb::SearchProductsResponse>, Status> {
-        may_read(&request)?;
+        let caller = may_read(&request)?;
         let r = request.into_inner();
         let query = SearchRequest {
             query: r.query,
@@ -180,7 +204,8 @@ impl CatalogService for CatalogApi {
         };
         let view = self.view();
         let index = &view.index;
-        let results = index.search(&query).map_err(Failure::from)?;
+        let visible = self.visible(&caller, &view)?;
+        let results = index.search(&query, &visible).map_err(Failure::from)?;
         Ok(Response::new(pb::SearchProductsResponse {
             products: results
                 .products
@@ -211,7 +236,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::GetProductResponse>, Status> {
-        may_read(&request)?;
+        let caller = may_read(&request)?;
         let id = request.into_inner().id;
         if id.trim().is_empty() {
             return Err(
@@ -230,6 +255,13 @@ impl CatalogService for CatalogApi {
             })?;
         let view = self.view();
         let index = &view.index;
+        if !index.product_visible(&product.id, &self.visible(&caller, &view)?) {
+            return Err(Failure::from(DomainError::NotFound {
+                resource: "product",
+                id,
+            })
+            .into());
+        }
         Ok(Response::new(pb::GetProductResponse {
             product: Some(product_to_proto(
                 &product,
@@ -242,8 +274,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::PriceCartRequest>,
     ) -> Result<Response<pb::PriceCartResponse>, Status> {
-        may_read(&request)?;
-        let caller = super::identity::caller(&request)?;
+        let caller = may_read(&request)?;
         let account_id = caller.acting_account().ok_or_else(|| {
             Failure::from(DomainError::invalid(
                 "ACCOUNT_REQUIRED",
@@ -270,12 +301,16 @@ impl CatalogService for CatalogApi {
             .pricing
             .promotion_uses(&account.id)
             .map_err(Failure::from)?;
+        let view = self.view();
+        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
+        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
         let ctx = PricingContext {
             account_id: &account.id,
             tier: &account.tier,
             currency: &currency,
             date,
             promotion_uses: &uses,
+            visible: &in_assortment,
         };
         let lines: Vec<CartLine> = r
             .lines
@@ -285,7 +320,6 @@ impl CatalogService for CatalogApi {
                 quantity: l.quantity,
             })
             .collect();
-        let view = self.view();
         let quote = view
             .pricebook
             .price_cart(&ctx, &lines)
@@ -428,10 +462,12 @@ impl CatalogService for CatalogApi {
 
 /// Every signed-in caller may browse; per-customer assortments narrow what
 /// they see once the catalog has them.
-fn may_read<T>(request: &Request<T>) -> Result<(), Status> {
-    super::identity::caller(request)?
+fn may_read<T>(request: &Request<T>) -> Result<Caller, Status> {
+    let caller = super::identity::caller(request)?;
+    caller
         .authorize_action(Action::CatalogRead)
-        .map_err(|e| Failure::from(e).into())
+        .map_err(Failure::from)?;
+    Ok(caller)
 }
 
 fn product_to_proto(p: &Product, category_path: &[String]) -> pb::Product {

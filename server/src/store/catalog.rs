@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use super::{Commit, Store, StoreError, decode, encode, scan_all};
-use crate::domain::catalog::{Category, Product};
+use crate::domain::catalog::{Assortment, Category, Product};
 
 const CATEGORY_PREFIX: &[u8] = b"cat/";
 const PRODUCT_PREFIX: &[u8] = b"prd/";
+const ASSORTMENT_PREFIX: &[u8] = b"assort/";
 const SCAN_PAGE: usize = 1024;
 const WRITE_CHUNK: usize = 500;
 
@@ -74,6 +75,14 @@ impl CatalogRepository {
             self.store.commit(commit)?;
         }
         Ok(())
+    }
+
+    pub fn assortments(&self) -> Result<Vec<Assortment>, StoreError> {
+        self.all(ASSORTMENT_PREFIX)
+    }
+
+    pub fn put_assortments(&self, assortments: &[Assortment]) -> Result<(), StoreError> {
+        self.put_chunked(ASSORTMENT_PREFIX, assortments, |a| &a.id)
     }
 
     fn all<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {

@@ -206,3 +206,94 @@ async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
         "a rep prices for the customer they act for"
     );
 }
+
+#[tokio::test]
+async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
+    let server = TestServer::start(|_| {}).unwrap();
+    // Sur is a standard customer: its assortment leaves tools out.
+    let (standard, _) = enrolled(&server, "buyer@sur.example").await;
+    let (gold, _) = enrolled(&server, "buyer@nordlicht.example").await;
+    let tool_sku = "TP-TO-03601";
+    let search = |query: &str, category: &str| SearchProductsRequest {
+        query: query.into(),
+        category_id: category.into(),
+        ..Default::default()
+    };
+
+    let gold_tools = gold
+        .catalog()
+        .search_products(search("", "cat-to"))
+        .await
+        .unwrap();
+    assert_eq!(gold_tools.total_size, 900);
+    let tool = gold
+        .catalog()
+        .search_products(search(tool_sku, ""))
+        .await
+        .unwrap()
+        .products
+        .remove(0);
+    assert_eq!(tool.sku, tool_sku);
+
+    assert_eq!(
+        standard
+            .catalog()
+            .search_products(search("", "cat-to"))
+            .await
+            .unwrap()
+            .total_size,
+        0
+    );
+    let by_sku = standard
+        .catalog()
+        .search_products(search(tool_sku, ""))
+        .await
+        .unwrap();
+    assert!(by_sku.products.iter().all(|p| p.sku != tool_sku));
+    assert_eq!(
+        standard
+            .catalog()
+            .search_products(search("grinder", ""))
+            .await
+            .unwrap()
+            .total_size,
+        0
+    );
+    let everything = standard
+        .catalog()
+        .search_products(search("", ""))
+        .await
+        .unwrap();
+    assert_eq!(everything.total_size, 4500, "5,400 products less 900 tools");
+
+    let hidden = standard
+        .catalog()
+        .get_product(tool.id.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    let missing = standard
+        .catalog()
+        .get_product("prd-999999")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        hidden.message().replace(&tool.id, "ID"),
+        missing.message().replace("prd-999999", "ID"),
+        "hidden looks like missing"
+    );
+
+    let priced = price(&standard, vec![line(tool_sku, "1")], "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        priced
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "lines[0].sku"
+    );
+    assert!(price(&gold, vec![line(tool_sku, "1")], "").await.is_ok());
+}

@@ -3,9 +3,11 @@
 //! and the values the search index answers with. No pricing rules yet: a
 //! product carries its list price only.
 
+mod assortment;
 mod search;
 mod tree;
 
+pub use assortment::{Assortment, AssortmentScope, Visible};
 pub use search::{CatalogIndex, Facet, FacetCount, RawFilter, SearchRequest, SearchResults};
 pub use tree::CategoryTree;
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{AttributeValue, Category, CategoryTree, Product};
+use super::{AttributeValue, Category, CategoryTree, Product, Visible};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::{DomainError, FieldViolation};
@@ -171,6 +171,8 @@ pub struct CatalogIndex {
     postings: BTreeMap<String, Vec<(u32, f32)>>,
     /// lower-cased SKU or barcode → product
     codes: HashMap<String, usize>,
+    /// exact SKU → product
+    by_sku: HashMap<String, usize>,
     /// product counts per category, including descendants
     counts: HashMap<String, u32>,
 }
@@ -192,6 +194,7 @@ impl CatalogIndex {
         let mut codes = HashMap::new();
         let mut counts: HashMap<String, u32> = HashMap::new();
         let mut by_id = HashMap::with_capacity(products.len());
+        let mut by_sku = HashMap::with_capacity(products.len());
         for (doc, product) in products.iter().enumerate() {
             if !tree.contains(&product.category_id) {
                 return Err(format!(
@@ -200,6 +203,7 @@ impl CatalogIndex {
                 ));
             }
             by_id.insert(product.id.clone(), doc);
+            by_sku.insert(product.sku.clone(), doc);
             let mut add = |text: &str, weight: f32| {
                 for word in words(text) {
                     let slot = postings
@@ -243,6 +247,7 @@ impl CatalogIndex {
             by_id,
             postings,
             codes,
+            by_sku,
             counts,
         })
     }
@@ -267,7 +272,33 @@ impl CatalogIndex {
         self.by_id.get(id).map(|&i| &self.products[i])
     }
 
-    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, DomainError> {
+    /// Whether the product with this exact SKU exists and `visible` lets
+    /// the caller see it.
+    pub fn sku_visible(&self, sku: &str, visible: &Visible) -> bool {
+        self.by_sku
+            .get(sku)
+            .is_some_and(|&doc| self.is_visible(doc, visible))
+    }
+
+    /// Whether product `id` exists and is visible.
+    pub fn product_visible(&self, id: &str, visible: &Visible) -> bool {
+        self.by_id
+            .get(id)
+            .is_some_and(|&doc| self.is_visible(doc, visible))
+    }
+
+    fn is_visible(&self, doc: usize, visible: &Visible) -> bool {
+        let product = &self.products[doc];
+        visible.allows(&product.sku, self.tree.path(&product.category_id))
+    }
+
+    /// Searches what `visible` lets the caller see: hits, totals and facets
+    /// all stay within it.
+    pub fn search(
+        &self,
+        request: &SearchRequest,
+        visible: &Visible,
+    ) -> Result<SearchResults, DomainError> {
         let (filters, order) = self.validate(request)?;
         let page = Page::parse(
             request.page_size,
@@ -279,6 +310,7 @@ impl CatalogIndex {
         let scores = self.score_text(&request.query);
         let in_scope = |doc: usize| {
             scores.as_ref().is_none_or(|s| s[doc].is_some())
+                && self.is_visible(doc, visible)
                 && (request.category_id.is_empty()
                     || self
                         .tree

@@ -118,11 +118,11 @@ fn ids(results: &SearchResults) -> Vec<&str> {
 }
 
 fn search(request: SearchRequest) -> SearchResults {
-    index().search(&request).unwrap()
+    index().search(&request, &Visible::Everything).unwrap()
 }
 
 fn violations(request: SearchRequest) -> Vec<String> {
-    match index().search(&request).unwrap_err() {
+    match index().search(&request, &Visible::Everything).unwrap_err() {
         DomainError::InvalidArgument { violations, .. } => {
             violations.into_iter().map(|v| v.field).collect()
         }
@@ -341,4 +341,50 @@ fn a_token_from_another_query_is_refused() {
         ..Default::default()
     });
     assert_eq!(fields, ["page_token"]);
+}
+
+#[test]
+fn an_assortment_narrows_hits_totals_and_facets() {
+    let visible = Visible::Only {
+        categories: ["light".to_string()].into_iter().collect(),
+        skus: ["TP-100".to_string()].into_iter().collect(),
+    };
+    let r = index()
+        .search(
+            &SearchRequest {
+                facet_keys: vec!["material".into()],
+                ..Default::default()
+            },
+            &visible,
+        )
+        .unwrap();
+    assert_eq!(ids(&r), ["prd-0001", "prd-0004"]);
+    assert_eq!(r.total, 2);
+    let counted: u32 = r.facets[0].values.iter().map(|v| v.count).sum();
+    assert_eq!(counted, 2, "facets count only what the customer may see");
+    let exact = index()
+        .search(
+            &SearchRequest {
+                query: "TP-200".into(),
+                ..Default::default()
+            },
+            &visible,
+        )
+        .unwrap();
+    assert_eq!(ids(&exact), ["prd-0004"]);
+    let hidden = index()
+        .search(
+            &SearchRequest {
+                query: "TP-101".into(),
+                ..Default::default()
+            },
+            &visible,
+        )
+        .unwrap();
+    assert_eq!(
+        hidden.total, 0,
+        "an exact SKU outside the assortment stays hidden"
+    );
+    assert!(!index().sku_visible("TP-101", &visible));
+    assert!(index().sku_visible("TP-100", &visible));
 }

@@ -14,7 +14,7 @@ use crate::domain::{DomainError, FieldViolation};
 pub const MAX_CART_LINES: usize = 1000;
 
 /// Who is buying, when, in which currency.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PricingContext<'a> {
     pub account_id: &'a str,
     pub tier: &'a str,
@@ -22,6 +22,9 @@ pub struct PricingContext<'a> {
     pub date: Date,
     /// How often this customer has used each promotion already.
     pub promotion_uses: &'a HashMap<String, u32>,
+    /// Whether the customer's assortment holds a SKU: outside it, a SKU
+    /// has no price, exactly as if it did not exist.
+    pub visible: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +162,9 @@ impl Pricebook {
         sku: &str,
         quantity: Decimal,
     ) -> Option<LineQuote> {
+        if !(ctx.visible)(sku) {
+            return None;
+        }
         let list = self.list_for(ctx, sku)?;
         let breaks = list.entries.get(sku)?;
         let list_unit_price = breaks

@@ -173,6 +173,7 @@ fn unit_with_uses(
         currency: "EUR",
         date,
         promotion_uses: uses,
+        visible: &|_: &str| true,
     };
     let quote = book().price(&ctx, sku, d(qty)).unwrap();
     (
@@ -300,6 +301,7 @@ fn unit_prices_round_half_away_from_zero_before_the_line_total() {
         currency: "EUR",
         date: MARCH(),
         promotion_uses: &HashMap::new(),
+        visible: &|_: &str| true,
     };
     let quote = book().price(&ctx, "D", d("3")).unwrap();
     // 1.25 − 2 % = 1.225 → 1.23; 3 × 1.23 = 3.69.
@@ -332,6 +334,7 @@ fn a_500_line_cart_is_priced_in_one_call() {
         currency: "EUR",
         date: MARCH(),
         promotion_uses: &HashMap::new(),
+        visible: &|_: &str| true,
     };
     let cart = book().price_cart(&ctx, &lines).unwrap();
     assert_eq!(cart.lines.len(), 500);
@@ -349,6 +352,7 @@ fn bad_cart_lines_are_named_one_by_one() {
         currency: "EUR",
         date: MARCH(),
         promotion_uses: &HashMap::new(),
+        visible: &|_: &str| true,
     };
     let lines = [
         ("A", "0"),
@@ -388,6 +392,22 @@ fn another_currency_uses_only_its_own_lists() {
         currency: "USD",
         date: MARCH(),
         promotion_uses: &HashMap::new(),
+        visible: &|_: &str| true,
     };
     assert!(book().price(&ctx, "A", d("1")).is_none());
+}
+
+#[test]
+fn a_sku_outside_the_assortment_has_no_price() {
+    let only_b = |sku: &str| sku == "B";
+    let ctx = PricingContext {
+        account_id: "acc-2",
+        tier: "gold",
+        currency: "EUR",
+        date: MARCH(),
+        promotion_uses: &HashMap::new(),
+        visible: &only_b,
+    };
+    assert!(book().price(&ctx, "A", d("1")).is_none());
+    assert!(book().price(&ctx, "B", d("1")).is_some());
 }
