@@ -209,6 +209,26 @@ impl TestServer {
     }
 }
 
+/// The fields a status's BadRequest details name, in order.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The stable reason of a status's ErrorInfo.
+pub fn error_reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default()
+}
+
 /// The configuration for a server serving the dev TLS certificate.
 pub fn dev_tls(config: &mut Config) {
     config.tls = TlsSource::DevSelfSigned;

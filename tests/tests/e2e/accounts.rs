@@ -8,8 +8,9 @@ use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::common::Money;
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
+use tradeport_tests::{bad_fields, error_reason};
 
-use crate::passkeys::{enrolled, origin, reason};
+use crate::passkeys::{enrolled, origin};
 
 fn application(name: &str, email: &str) -> pb::Application {
     pb::Application {
@@ -86,14 +87,7 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
-    let fields: Vec<_> = bad
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<_> = bad_fields(&bad);
     assert_eq!(fields, ["credit_limit.amount", "sales_rep_id"]);
 
     let approved = raw
@@ -119,7 +113,7 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
         })
         .await
         .unwrap_err();
-    assert_eq!(reason(&again), "APPLICATION_DECIDED");
+    assert_eq!(error_reason(&again), "APPLICATION_DECIDED");
 
     let new_admin = server.anonymous_client();
     new_admin
@@ -180,14 +174,7 @@ async fn applications_name_their_bad_fields() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<_> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<_> = bad_fields(&status);
     assert_eq!(
         fields,
         [
@@ -217,7 +204,7 @@ async fn sign_in_attempts_are_rate_limited_and_the_limit_resets() {
         .await
         .unwrap_err();
     assert_eq!(limited.code(), Code::ResourceExhausted);
-    assert_eq!(reason(&limited), "RATE_LIMITED");
+    assert_eq!(error_reason(&limited), "RATE_LIMITED");
     let wait = limited
         .get_error_details()
         .retry_info()
@@ -458,14 +445,7 @@ async fn a_repeated_request_id_returns_the_first_result_instead_of_acting_twice(
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
-    assert_eq!(
-        bad.get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations[0]
-            .field,
-        "request_id"
-    );
+    assert_eq!(bad_fields(&bad)[0], "request_id");
 }
 
 #[tokio::test]
@@ -545,12 +525,5 @@ async fn reps_cover_accounts_of_their_territories() {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        bad.get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations[0]
-            .field,
-        "account_ids[0]"
-    );
+    assert_eq!(bad_fields(&bad)[0], "account_ids[0]");
 }

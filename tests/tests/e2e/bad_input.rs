@@ -4,22 +4,7 @@ use tonic::Code;
 use tonic_types::StatusExt;
 use tradeport_proto::catalog::{AttributeFilter, SearchProductsRequest};
 use tradeport_tests::TestServer;
-
-fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
-}
+use tradeport_tests::{bad_fields, error_reason};
 
 #[tokio::test]
 async fn negative_page_size_names_page_size() {
@@ -32,8 +17,8 @@ async fn negative_page_size_names_page_size() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(fields(&status), ["page_size"]);
-    assert_eq!(reason(&status), "INVALID_PAGE_SIZE");
+    assert_eq!(bad_fields(&status), ["page_size"]);
+    assert_eq!(error_reason(&status), "INVALID_PAGE_SIZE");
 }
 
 #[tokio::test]
@@ -47,7 +32,7 @@ async fn malformed_page_token_names_page_token() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(fields(&status), ["page_token"]);
+    assert_eq!(bad_fields(&status), ["page_token"]);
 }
 
 #[tokio::test]
@@ -66,7 +51,7 @@ async fn wrong_decimals_in_filters_name_the_filter_field() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(fields(&status), ["filters[0].min", "filters[0].max"]);
+    assert_eq!(bad_fields(&status), ["filters[0].min", "filters[0].max"]);
 }
 
 #[tokio::test]
@@ -86,7 +71,7 @@ async fn unknown_product_is_not_found_with_resource_details() {
     );
     let status = catalog.get_product("").await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(fields(&status), ["id"]);
+    assert_eq!(bad_fields(&status), ["id"]);
 }
 
 #[tokio::test]
@@ -102,8 +87,8 @@ async fn oversize_message_is_resource_exhausted_and_the_server_keeps_serving() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(reason(&status), "MESSAGE_TOO_LARGE");
-    assert_eq!(fields(&status), ["request"]);
+    assert_eq!(error_reason(&status), "MESSAGE_TOO_LARGE");
+    assert_eq!(bad_fields(&status), ["request"]);
     let ok = catalog
         .search_products(SearchProductsRequest {
             query: "cable".into(),

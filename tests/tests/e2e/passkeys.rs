@@ -9,6 +9,7 @@ use tonic_types::StatusExt;
 use tradeport_mobile::{Authenticator, Client, Error, SoftwarePasskey};
 use tradeport_proto::catalog::SearchProductsRequest;
 use tradeport_proto::identity as pb;
+use tradeport_tests::error_reason;
 use tradeport_tests::{ORIGIN, TestServer};
 use url::Url;
 use webauthn_rs::prelude::RequestChallengeResponse;
@@ -34,14 +35,6 @@ pub async fn enrolled(server: &TestServer, email: &str) -> (Client, SoftwarePass
         .await
         .unwrap_or_else(|e| panic!("enrolling {email}: {e}"));
     (client, passkey)
-}
-
-pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default()
 }
 
 pub fn status_of(e: Error) -> tonic::Status {
@@ -146,7 +139,7 @@ async fn enrol_add_a_second_passkey_and_sign_in_with_each_by_name_and_usernamele
         )
         .await
         .unwrap_err();
-    assert_eq!(reason(&status_of(again)), "INVITATION_INVALID");
+    assert_eq!(error_reason(&status_of(again)), "INVITATION_INVALID");
 }
 
 #[tokio::test]
@@ -160,7 +153,7 @@ async fn the_last_passkey_cannot_be_removed_but_others_can() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
-    assert_eq!(reason(&status), "LAST_PASSKEY");
+    assert_eq!(error_reason(&status), "LAST_PASSKEY");
     let mut second = SoftwarePasskey::new();
     client
         .identity()
@@ -190,7 +183,7 @@ async fn replayed_wrong_origin_and_foreign_challenge_responses_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(replay.code(), Code::FailedPrecondition);
-    assert_eq!(reason(&replay), "CEREMONY_INVALID");
+    assert_eq!(error_reason(&replay), "CEREMONY_INVALID");
 
     // A response signed for one challenge, sent to another ceremony.
     let (ceremony_a, _) = signed_login(&client, &mut passkey, email, &origin()).await;
@@ -199,7 +192,7 @@ async fn replayed_wrong_origin_and_foreign_challenge_responses_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(foreign.code(), Code::Unauthenticated);
-    assert_eq!(reason(&foreign), "PASSKEY_VERIFICATION_FAILED");
+    assert_eq!(error_reason(&foreign), "PASSKEY_VERIFICATION_FAILED");
 
     // An origin the relying party does not list (a sibling subdomain the
     // authenticator itself accepts for the rp id).
@@ -208,7 +201,7 @@ async fn replayed_wrong_origin_and_foreign_challenge_responses_are_refused() {
     let wrong = finish_login(&client, &ceremony, &response)
         .await
         .unwrap_err();
-    assert_eq!(reason(&wrong), "PASSKEY_VERIFICATION_FAILED");
+    assert_eq!(error_reason(&wrong), "PASSKEY_VERIFICATION_FAILED");
 
     // Garbage instead of a credential names the field.
     let (ceremony, _) = signed_login(&client, &mut passkey, email, &origin()).await;
@@ -240,7 +233,7 @@ async fn an_expired_ceremony_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(expired.code(), Code::FailedPrecondition);
-    assert_eq!(reason(&expired), "CEREMONY_INVALID");
+    assert_eq!(error_reason(&expired), "CEREMONY_INVALID");
 }
 
 /// How many `action` events the first demo account's admin can see.
@@ -280,5 +273,5 @@ async fn an_expired_invitation_is_refused() {
         .unwrap_err();
     let status = status_of(status);
     assert_eq!(status.code(), Code::Unauthenticated);
-    assert_eq!(reason(&status), "INVITATION_INVALID");
+    assert_eq!(error_reason(&status), "INVITATION_INVALID");
 }

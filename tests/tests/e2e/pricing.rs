@@ -3,11 +3,11 @@
 
 use rust_decimal::Decimal;
 use tonic::Code;
-use tonic_types::StatusExt;
 use tradeport_proto::catalog::{
     CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, SearchProductsRequest,
 };
 use tradeport_tests::TestServer;
+use tradeport_tests::bad_fields;
 
 use crate::passkeys::enrolled;
 
@@ -165,14 +165,7 @@ async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
     .await
     .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<_> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<_> = bad_fields(&status);
     assert_eq!(
         fields,
         ["lines[0].quantity", "lines[1].sku", "lines[2].quantity"]
@@ -180,15 +173,7 @@ async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
     let status = price(&client, vec![line("TP-EL-00001", "1")], "31/12/2026")
         .await
         .unwrap_err();
-    assert_eq!(
-        status
-            .get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations[0]
-            .field,
-        "price_date"
-    );
+    assert_eq!(bad_fields(&status)[0], "price_date");
 
     let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
     let status = price(&brand_admin, vec![line("TP-EL-00001", "1")], "")
@@ -286,14 +271,6 @@ async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
     let priced = price(&standard, vec![line(tool_sku, "1")], "")
         .await
         .unwrap_err();
-    assert_eq!(
-        priced
-            .get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations[0]
-            .field,
-        "lines[0].sku"
-    );
+    assert_eq!(bad_fields(&priced)[0], "lines[0].sku");
     assert!(price(&gold, vec![line(tool_sku, "1")], "").await.is_ok());
 }

@@ -2,10 +2,10 @@
 //! exporting one's data, erasing a user.
 
 use tonic::Code;
-use tonic_types::StatusExt;
 use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
+use tradeport_tests::bad_fields;
 
 use crate::passkeys::{enrolled, origin, status_of};
 
@@ -13,14 +13,6 @@ fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
         paths: paths.iter().map(|p| (*p).to_string()).collect(),
     })
-}
-
-fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -92,7 +84,7 @@ async fn admins_update_masked_fields_and_others_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(read_only.code(), Code::InvalidArgument);
-    assert_eq!(fields(&read_only), ["update_mask.paths[0]"]);
+    assert_eq!(bad_fields(&read_only), ["update_mask.paths[0]"]);
     let no_mask = raw
         .update_account_profile(pb::UpdateAccountProfileRequest {
             profile: Some(proposed.clone()),
@@ -100,7 +92,7 @@ async fn admins_update_masked_fields_and_others_are_refused() {
         })
         .await
         .unwrap_err();
-    assert_eq!(fields(&no_mask), ["update_mask"]);
+    assert_eq!(bad_fields(&no_mask), ["update_mask"]);
     let bad_country = raw
         .update_account_profile(pb::UpdateAccountProfileRequest {
             profile: Some(pb::AccountProfile {
@@ -117,7 +109,7 @@ async fn admins_update_masked_fields_and_others_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(
-        fields(&bad_country),
+        bad_fields(&bad_country),
         ["profile.billing_address.country_code"]
     );
 

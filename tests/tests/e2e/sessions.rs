@@ -8,8 +8,9 @@ use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::catalog::SearchProductsRequest;
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
+use tradeport_tests::error_reason;
 
-use crate::passkeys::{enrolled, origin, reason, status_of};
+use crate::passkeys::{enrolled, origin, status_of};
 
 async fn search(client: &tradeport_mobile::Client) -> Result<(), tonic::Status> {
     client
@@ -55,10 +56,10 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_device_session() {
         })
         .await
         .unwrap_err();
-    assert_eq!(reason(&reused), "REFRESH_TOKEN_REUSED");
+    assert_eq!(error_reason(&reused), "REFRESH_TOKEN_REUSED");
     let revoked = search(&client).await.unwrap_err();
     assert_eq!(revoked.code(), Code::Unauthenticated);
-    assert_eq!(reason(&revoked), "SESSION_REVOKED");
+    assert_eq!(error_reason(&revoked), "SESSION_REVOKED");
     let status = status_of(client.identity().refresh().await.unwrap_err());
     assert_eq!(
         status.code(),
@@ -75,7 +76,7 @@ async fn expired_access_tokens_are_refused_until_refreshed() {
     search(&client).await.unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let expired = search(&client).await.unwrap_err();
-    assert_eq!(reason(&expired), "TOKEN_EXPIRED");
+    assert_eq!(error_reason(&expired), "TOKEN_EXPIRED");
     client.identity().refresh().await.unwrap();
     search(&client).await.unwrap();
 }
@@ -106,7 +107,7 @@ async fn devices_are_listed_revoked_and_logged_out() {
     );
     laptop.identity().revoke_device(phone_id).await.unwrap();
     assert_eq!(
-        reason(&search(&phone).await.unwrap_err()),
+        error_reason(&search(&phone).await.unwrap_err()),
         "SESSION_REVOKED"
     );
     search(&laptop).await.unwrap();

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use tonic::Code;
-use tonic_types::StatusExt;
 use tradeport_mobile::Client;
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
@@ -13,6 +12,7 @@ use tradeport_proto::catalog::{
 };
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
+use tradeport_tests::bad_fields;
 
 use crate::passkeys::enrolled;
 
@@ -228,14 +228,7 @@ async fn bad_feed_updates_name_their_fields_and_change_nothing() {
     });
     let status = catalog(&erp).update_stock_levels(bad).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<_> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let fields: Vec<_> = bad_fields(&status);
     assert_eq!(fields, ["levels[0].on_hand", "levels[1].sku"]);
     assert_eq!(on_hand(&erp).await, before);
     // The rejected update did not use up its sequence number.
