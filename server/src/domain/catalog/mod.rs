@@ -24,7 +24,7 @@ pub struct Category {
     pub position: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AttributeValue {
     Text(String),
     Number { value: Decimal, unit: String },

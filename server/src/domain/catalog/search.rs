@@ -94,14 +94,20 @@ impl Filter {
         let Some(value) = product.attribute(&self.key) else {
             return false;
         };
+        // Searches run this per product and filter: only a number's label
+        // ("230 V") needs building; text is compared where it lies.
         let by_value = self.values.is_empty()
-            || self
-                .values
-                .iter()
-                .any(|v| v.eq_ignore_ascii_case(&value.label()))
-            || matches!(value, AttributeValue::Text(s) | AttributeValue::Option(s)
-                if self.values.iter().any(|v| v.eq_ignore_ascii_case(s)))
-            || matches!(value, AttributeValue::Number { value, .. } if self.numbers.contains(value));
+            || match value {
+                AttributeValue::Text(s) | AttributeValue::Option(s) => {
+                    self.values.iter().any(|v| v.eq_ignore_ascii_case(s))
+                }
+                AttributeValue::Number { value: n, .. } => {
+                    self.numbers.contains(n) || {
+                        let label = value.label();
+                        self.values.iter().any(|v| v.eq_ignore_ascii_case(&label))
+                    }
+                }
+            };
         let in_range = match value {
             AttributeValue::Number { value, .. } => {
                 self.min.is_none_or(|min| *value >= min) && self.max.is_none_or(|max| *value <= max)
@@ -438,7 +444,8 @@ impl CatalogIndex {
         }
         keys.into_iter()
             .map(|key| {
-                let mut counts: HashMap<String, u32> = HashMap::new();
+                // Count by borrowed value, label once per distinct value.
+                let mut counts: HashMap<&AttributeValue, u32> = HashMap::new();
                 for &doc in scoped {
                     let product = &self.products[doc];
                     let others_hold = filters
@@ -446,10 +453,14 @@ impl CatalogIndex {
                         .filter(|f| f.key != key)
                         .all(|f| f.matches(product));
                     if let (true, Some(value)) = (others_hold, product.attribute(key)) {
-                        *counts.entry(value.label()).or_default() += 1;
+                        *counts.entry(value).or_default() += 1;
                     }
                 }
-                let mut values: Vec<FacetCount> = counts
+                let mut labelled: HashMap<String, u32> = HashMap::new();
+                for (value, count) in counts {
+                    *labelled.entry(value.label()).or_default() += count;
+                }
+                let mut values: Vec<FacetCount> = labelled
                     .into_iter()
                     .map(|(value, count)| FacetCount { value, count })
                     .collect();
