@@ -4,10 +4,14 @@
 //! is flushed before it returns: an acknowledged write survives a crash.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
+
+/// How long opening waits for a previous holder's file lock.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 pub struct SledStore {
     db: sled::Db,
@@ -17,11 +21,26 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`, refusing one written by a
     /// newer schema.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(engine)?;
+        let started = Instant::now();
+        let db = loop {
+            match sled::Config::new()
+                .path(dir)
+                .mode(sled::Mode::HighThroughput)
+                .open()
+            {
+                Ok(db) => break db,
+                // A store closed a moment ago (a restart, a test reopening
+                // it) keeps its file lock until sled's flusher thread has
+                // exited; wait for it rather than fail the start.
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && started.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(e) => return Err(engine(e)),
+            }
+        };
         let store = Self { db };
         store.check_schema(dir)?;
         Ok(store)
@@ -132,6 +151,21 @@ mod tests {
         assert!(matches!(err, StoreError::Conflict { ref key } if key == "a"));
         assert_eq!(store.get(b"a").unwrap(), Some(b"1".to_vec()));
         assert_eq!(store.get(b"b").unwrap(), None);
+    }
+
+    #[test]
+    fn opening_waits_for_a_closing_holder_to_release_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SledStore::open(dir.path()).unwrap();
+        first.commit(Commit::new().put("k", vec![7])).unwrap();
+        // The first holder lets go a little later, as a stopping process does.
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(first);
+        });
+        let second = SledStore::open(dir.path()).unwrap();
+        assert_eq!(second.get(b"k").unwrap(), Some(vec![7]));
+        closer.join().unwrap();
     }
 
     #[test]
