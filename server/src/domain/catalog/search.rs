@@ -294,6 +294,10 @@ impl CatalogIndex {
     }
 
     fn is_visible(&self, doc: usize, visible: &Visible) -> bool {
+        // Most callers see everything: skip the per-product path lookup.
+        if *visible == Visible::Everything {
+            return true;
+        }
         let product = &self.products[doc];
         visible.allows(&product.sku, self.tree.path(&product.category_id))
     }
