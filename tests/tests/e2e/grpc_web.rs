@@ -138,3 +138,66 @@ async fn a_browser_without_credentials_is_told_to_sign_in() {
         "the browser can read the error"
     );
 }
+
+#[tokio::test]
+async fn a_browser_watches_stock_over_grpc_web() {
+    use http_body_util::{BodyExt, Full};
+    use prost::Message;
+
+    let server = TestServer::shared();
+    let request = tradeport_proto::catalog::WatchStockRequest {
+        skus: vec!["TP-EL-00003".into()],
+    };
+    let payload = request.encode_to_vec();
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    body.extend_from_slice(&payload);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let response = client
+        .request(
+            http::Request::post(format!(
+                "http://{}/tradeport.catalog.v1.CatalogService/WatchStock",
+                server.addr
+            ))
+            .version(http::Version::HTTP_11)
+            .header("content-type", "application/grpc-web+proto")
+            .header("x-grpc-web", "1")
+            .header("authorization", format!("Bearer {}", server.demo.api_key))
+            .body(Full::new(bytes::Bytes::from(body)))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The stream stays open: read frames as they come, stop after the
+    // snapshot of the three warehouses.
+    let mut body = response.into_body();
+    let mut buffer = Vec::new();
+    let mut levels = Vec::new();
+    while levels.len() < 3 {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+            .await
+            .expect("the snapshot arrives")
+            .unwrap()
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            buffer.extend_from_slice(data);
+        }
+        while buffer.len() >= 5 {
+            let len = u32::from_be_bytes([buffer[1], buffer[2], buffer[3], buffer[4]]) as usize;
+            if buffer.len() < 5 + len {
+                break;
+            }
+            assert_eq!(
+                buffer[0], 0,
+                "a message frame, not trailers: the stream is still open"
+            );
+            let message =
+                tradeport_proto::catalog::WatchStockResponse::decode(&buffer[5..5 + len]).unwrap();
+            levels.push(message.level.unwrap().warehouse_id);
+            buffer.drain(..5 + len);
+        }
+    }
+    assert_eq!(levels, ["WH-HAM", "WH-MAD", "WH-RTM"]);
+}
