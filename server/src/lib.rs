@@ -148,13 +148,36 @@ impl App {
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let tls = self.tls()?.map(|(config, _)| config);
+        let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&self.identity)));
         let services = transport::Services {
             catalog: self.catalog,
             identity: self.identity,
             auth,
         };
         let served = transport::serve(&self.config, services, listener, tls, shutdown).await;
+        sweeper.abort();
         self.store.flush()?;
         served
+    }
+}
+
+/// How often expired credentials and ceremonies are cleared out.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Clears expired identity records now and every [`SWEEP_EVERY`], off the
+/// async threads (it reads and writes the store).
+async fn sweep_periodically(identity: Arc<identity::Identity>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        let identity = Arc::clone(&identity);
+        match tokio::task::spawn_blocking(move || identity.sweep_expired()).await {
+            Ok(Ok(report)) if report != identity::SweepReport::default() => {
+                tracing::info!(?report, "swept expired identity records");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "sweeping expired identity records failed"),
+            Err(error) => tracing::warn!(%error, "the sweep task failed"),
+        }
     }
 }

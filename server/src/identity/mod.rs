@@ -15,6 +15,7 @@ mod limits;
 mod privacy;
 mod profile;
 mod sessions;
+mod sweep;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +38,7 @@ pub use audit::AuditPage;
 pub use ceremonies::{CeremonyStart, PasskeyInfo};
 pub use limits::RateLimits;
 pub use sessions::{DeviceInfo, IssuedTokens};
+pub use sweep::SweepReport;
 
 /// Failures of a use case.
 #[derive(Debug, thiserror::Error)]
