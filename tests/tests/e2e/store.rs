@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use tradeport_server::store::{Commit, SCHEMA_KEY, SCHEMA_VERSION, SledStore, Store, StoreError};
 
-const DURABILITY_DIR: &str = "TRADEPORT_TEST_DURABILITY_DIR";
-
 /// Adds one to a counter with optimistic concurrency, retrying on conflict.
 fn increment(store: &dyn Store, key: &[u8]) -> u32 {
     let mut conflicts = 0;
@@ -56,35 +54,12 @@ fn concurrent_conflicting_commits_never_lose_an_update() {
     );
 }
 
-/// Runs only as the child of `acknowledged_writes_survive_sigkill`: writes
-/// until killed, printing each key once its commit has returned.
-#[test]
-#[ignore = "child process of acknowledged_writes_survive_sigkill"]
-fn durability_child() {
-    let Ok(dir) = std::env::var(DURABILITY_DIR) else {
-        return;
-    };
-    let store = SledStore::open(std::path::Path::new(&dir)).unwrap();
-    for i in 0u32.. {
-        store
-            .commit(Commit::new().put(format!("ack/{i:08}"), i.to_be_bytes().to_vec()))
-            .unwrap();
-        println!("acked {i}");
-    }
-}
-
 #[test]
 fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "store::durability_child",
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DURABILITY_DIR, dir.path())
+    // A separate process, so that SIGKILL takes its whole memory with it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ack-writer"))
+        .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
