@@ -289,11 +289,7 @@ impl CatalogService for CatalogApi {
             })
         })?;
         let r = request.into_inner();
-        let currency = if r.currency_code.trim().is_empty() {
-            account.currency.clone()
-        } else {
-            r.currency_code.trim().to_uppercase()
-        };
+        let currency = pricing::cart_currency(&r.currency_code, &account.currency);
         let today = time::OffsetDateTime::now_utc().date();
         let date =
             pricing::price_date("price_date", &r.price_date, today).map_err(Failure::from)?;

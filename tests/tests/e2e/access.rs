@@ -13,7 +13,7 @@ use tradeport_mobile::Client;
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
 
-use crate::passkeys::enrolled;
+use crate::passkeys::{enrolled, new_api_key};
 
 /// How an RPC is guarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -659,17 +659,8 @@ async fn each_role_against_each_protected_action() {
     let (account_admin, _) = enrolled(&server, "admin@nordlicht.example").await;
     let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
     let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
-    let integration_key = brand_admin
-        .identity()
-        .raw()
-        .create_api_key(pb::CreateApiKeyRequest {
-            name: "ERP".into(),
-            roles: vec![pb::Role::Integration as i32],
-            ..Default::default()
-        })
+    let integration_key = new_api_key(&brand_admin, "ERP", pb::Role::Integration)
         .await
-        .unwrap()
-        .into_inner()
         .secret;
     let mut clients = vec![("account_admin", account_admin.clone())];
     for (name, role) in [

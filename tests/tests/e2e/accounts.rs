@@ -29,22 +29,27 @@ fn application(name: &str, email: &str) -> pb::Application {
     }
 }
 
-#[tokio::test]
-async fn a_company_applies_is_approved_and_its_admin_enrols() {
-    let server = TestServer::start(|_| {}).unwrap();
-    let public = server.anonymous_client();
-    let applied = public
+/// A company's application, submitted without credentials.
+async fn applied(server: &TestServer, name: &str, email: &str) -> pb::Application {
+    server
+        .anonymous_client()
         .identity()
         .raw()
         .apply_for_account(pb::ApplyForAccountRequest {
-            application: Some(application("Groot Techniek BV", "greta@groot.example")),
+            application: Some(application(name, email)),
             request_id: String::new(),
         })
         .await
         .unwrap()
         .into_inner()
         .application
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_company_applies_is_approved_and_its_admin_enrols() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let applied = applied(&server, "Groot Techniek BV", "greta@groot.example").await;
     assert_eq!(applied.state, pb::ApplicationState::Pending as i32);
 
     let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
@@ -451,19 +456,7 @@ async fn a_repeated_request_id_returns_the_first_result_instead_of_acting_twice(
 #[tokio::test]
 async fn reps_cover_accounts_of_their_territories() {
     let server = TestServer::start(|_| {}).unwrap();
-    let applied = server
-        .anonymous_client()
-        .identity()
-        .raw()
-        .apply_for_account(pb::ApplyForAccountRequest {
-            application: Some(application("Noord Installatie BV", "n@noord.example")),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .application
-        .unwrap();
+    let applied = applied(&server, "Noord Installatie BV", "n@noord.example").await;
     let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
     let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
     let rep_id = rep.tokens().unwrap().user_id;

@@ -37,6 +37,21 @@ pub async fn enrolled(server: &TestServer, email: &str) -> (Client, SoftwarePass
     (client, passkey)
 }
 
+/// An API key with one role, created by `admin` in their own scope.
+pub async fn new_api_key(admin: &Client, name: &str, role: pb::Role) -> pb::CreateApiKeyResponse {
+    admin
+        .identity()
+        .raw()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: name.into(),
+            roles: vec![role as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 pub fn status_of(e: Error) -> tonic::Status {
     match e {
         Error::Status(s) => s,

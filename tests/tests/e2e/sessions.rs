@@ -10,7 +10,7 @@ use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
 use tradeport_tests::error_reason;
 
-use crate::passkeys::{enrolled, origin, status_of};
+use crate::passkeys::{enrolled, new_api_key, origin, status_of};
 
 async fn search(client: &tradeport_mobile::Client) -> Result<(), tonic::Status> {
     client
@@ -159,17 +159,7 @@ async fn disabling_a_user_ends_all_their_sessions_at_once() {
 async fn api_keys_are_shown_once_hashed_and_revocable() {
     let server = TestServer::start(|_| {}).unwrap();
     let (admin, _) = enrolled(&server, "admin@sur.example").await;
-    let created = admin
-        .identity()
-        .raw()
-        .create_api_key(pb::CreateApiKeyRequest {
-            name: "ERP connector".into(),
-            roles: vec![pb::Role::Viewer as i32],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = new_api_key(&admin, "ERP connector", pb::Role::Viewer).await;
     assert!(created.secret.starts_with("tpk_"));
     let partner = server
         .anonymous_client()

@@ -14,7 +14,7 @@ use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
 use tradeport_tests::bad_fields;
 
-use crate::passkeys::enrolled;
+use crate::passkeys::{enrolled, new_api_key};
 
 const SKU: &str = "TP-EL-00042";
 
@@ -25,17 +25,8 @@ fn catalog(client: &Client) -> CatalogServiceClient<tradeport_mobile::Authorized
 /// The ERP: an integration API key made by the brand admin.
 async fn erp(server: &TestServer) -> Client {
     let (admin, _) = enrolled(server, "admin@tradeport.example").await;
-    let key = admin
-        .identity()
-        .raw()
-        .create_api_key(pb::CreateApiKeyRequest {
-            name: "ERP stock feed".into(),
-            roles: vec![pb::Role::Integration as i32],
-            ..Default::default()
-        })
+    let key = new_api_key(&admin, "ERP stock feed", pb::Role::Integration)
         .await
-        .unwrap()
-        .into_inner()
         .secret;
     server.anonymous_client().with_bearer(key)
 }

@@ -106,6 +106,14 @@ pub struct Promotion {
     pub per_customer_cap: Option<u32>,
 }
 
+/// The currency to price in: the one asked for, or the account's own.
+pub fn cart_currency(requested: &str, account_currency: &str) -> String {
+    match requested.trim() {
+        "" => account_currency.to_string(),
+        code => code.to_uppercase(),
+    }
+}
+
 /// The day to price for: `raw` as "YYYY-MM-DD", or `today` when empty.
 pub fn price_date(field: &str, raw: &str, today: Date) -> Result<Date, crate::domain::DomainError> {
     if raw.trim().is_empty() {
@@ -155,6 +163,12 @@ pub fn base_lists<'a>(
 #[cfg(test)]
 mod date_tests {
     use super::*;
+
+    #[test]
+    fn carts_price_in_the_account_currency_unless_asked() {
+        assert_eq!(cart_currency("", "EUR"), "EUR");
+        assert_eq!(cart_currency(" usd ", "EUR"), "USD");
+    }
 
     #[test]
     fn dates_parse_or_default_to_today() {
