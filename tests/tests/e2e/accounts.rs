@@ -520,3 +520,23 @@ async fn reps_cover_accounts_of_their_territories() {
         .unwrap_err();
     assert_eq!(bad_fields(&bad)[0], "account_ids[0]");
 }
+
+#[tokio::test]
+async fn account_applications_are_rate_limited_per_address() {
+    let server = TestServer::start(|c| c.rate_limits.applications_per_source = 2).unwrap();
+    applied(&server, "One BV", "one@one.example").await;
+    applied(&server, "Two BV", "two@two.example").await;
+    let limited = server
+        .anonymous_client()
+        .identity()
+        .raw()
+        .apply_for_account(pb::ApplyForAccountRequest {
+            application: Some(application("Three BV", "three@three.example")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(limited.code(), Code::ResourceExhausted);
+    assert_eq!(error_reason(&limited), "RATE_LIMITED");
+    assert!(limited.get_error_details().retry_info().is_some());
+}
