@@ -8,7 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
 use crate::domain::catalog::{
-    Attribute, AttributeValue, Category, Money, Product, ProductStatus, UnitOfMeasure,
+    Attribute, AttributeValue, Category, Money, Product, ProductStatus, QuantityRule, TaxClass,
+    UnitOfMeasure,
 };
 
 const SEED: u64 = 0x7472_6164_6570_6f72; // "tradepor"
@@ -299,6 +300,38 @@ fn product(
         } else {
             ProductStatus::Active
         },
+        // The product before a discontinued one replaces it.
+        successor_id: (n.is_multiple_of(37) && n > 0).then(|| format!("prd-{:06}", n - 1)),
+        // Every fifth product comes by the box of 10 and is ordered in
+        // whole boxes' worth, from two boxes.
+        order_units: if n.is_multiple_of(5) {
+            vec![UnitOfMeasure {
+                code: "BOX10".into(),
+                name: format!("Box of 10 × {unit_name}"),
+                base_units: Decimal::from(base_units * 10),
+            }]
+        } else {
+            Vec::new()
+        },
+        quantity_rule: if n.is_multiple_of(5) {
+            QuantityRule {
+                minimum: Decimal::from(20),
+                multiple: Some(Decimal::from(10)),
+                maximum: Some(Decimal::from(5000)),
+            }
+        } else {
+            QuantityRule::default()
+        },
+        tax_class: if n.is_multiple_of(11) {
+            TaxClass::Reduced
+        } else {
+            TaxClass::Standard
+        },
+        image_urls: vec![format!(
+            "https://images.tradeport.example/products/{n:06}.jpg"
+        )],
+        family_id: None,
+        variant_keys: Vec::new(),
     }
 }
 

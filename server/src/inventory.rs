@@ -165,9 +165,27 @@ impl Inventory {
         .into())
     }
 
-    /// Every warehouse's level of each SKU.
+    /// Whether `warehouse` can sell some of `sku` now. A store failure
+    /// reads as "no": a search filter must not fail a whole search.
+    pub fn has_available(&self, sku: &str, warehouse: &str) -> bool {
+        match get::<StockLevel>(self.store.as_ref(), &level_key(sku, warehouse)) {
+            Ok(level) => level.is_some_and(|l| l.value.available() > rust_decimal::Decimal::ZERO),
+            Err(error) => {
+                tracing::warn!(%error, sku, warehouse, "stock level unreadable");
+                false
+            }
+        }
+    }
+
+    /// Every warehouse's level of each SKU, for a caller's request.
     pub fn levels(&self, skus: &[String]) -> Result<Vec<StockLevel>> {
         check_skus(skus)?;
+        self.levels_of(skus)
+    }
+
+    /// Every warehouse's level of each SKU, for a bounded list the server
+    /// made itself (a quick order's lines).
+    pub fn levels_of(&self, skus: &[String]) -> Result<Vec<StockLevel>> {
         let mut out = Vec::new();
         for sku in skus {
             out.extend(

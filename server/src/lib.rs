@@ -8,11 +8,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod identity;
 pub mod inventory;
+pub mod search;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
@@ -87,12 +89,8 @@ impl App {
                 inventory.apply_feed(&warehouse, sequence, &levels)?;
             }
         }
-        let catalog = Arc::new(CatalogApi::load(
-            repo,
-            pricing,
-            Arc::clone(&identity),
-            inventory,
-        )?);
+        let catalog = Arc::new(catalog::Catalog::load(repo, pricing)?);
+        let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {
             config,
             store,

@@ -1,34 +1,34 @@
-//! CatalogService: browsing and searching the catalog. Reads are served from
-//! the in-memory search index, which is rebuilt from the store whenever the
-//! catalog changes; GetProduct reads the record itself from the store.
+//! CatalogService on the wire: browsing, search and prices at the caller's
+//! own terms, the catalog manager's writes, and stock. The catalog use cases
+//! (`crate::catalog`) hold the loaded catalog; this only translates.
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
+use std::sync::Arc;
 
-use std::sync::{Arc, RwLock};
+use rust_decimal::Decimal;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
-
 use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
-use tradeport_proto::common as common_pb;
 
+use super::product::{
+    money_to, priced_line_to, product_from, product_to, quick_order_line_to, variant_to,
+};
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
+use crate::catalog::{Catalog, CatalogView};
 use crate::domain::DomainError;
-use crate::domain::catalog::{Assortment, Visible};
-use crate::domain::catalog::{
-    AttributeValue, CatalogIndex, Product, ProductStatus, RawFilter, SearchRequest,
-};
+use crate::domain::catalog::quick_order;
+use crate::domain::catalog::{Product, RawFilter, SearchRequest, Visible};
+use crate::domain::identity::records::Account;
 use crate::domain::identity::{Action, Caller};
 use crate::domain::inventory::FeedOutcome;
 use crate::domain::paging::{Page, PageLimits};
-use crate::domain::pricing::{self, CartLine, Pricebook, PricingContext, StepKind};
+use crate::domain::pricing::{self, CartLine, PricingContext};
 use crate::identity::Identity;
 use crate::inventory::{Inventory, check_skus};
-use crate::store::catalog::CatalogRepository;
-use crate::store::pricing::PricingRepository;
 
 const ALERT_PAGES: PageLimits = PageLimits {
     default_size: 100,
@@ -41,83 +41,32 @@ const CATEGORY_PAGES: PageLimits = PageLimits {
 };
 
 pub struct CatalogApi {
-    repo: CatalogRepository,
-    pricing: PricingRepository,
+    catalog: Arc<Catalog>,
     identity: Arc<Identity>,
     inventory: Arc<Inventory>,
-    view: RwLock<Arc<CatalogView>>,
 }
 
-/// The searchable catalog and its prices, built together and swapped in
-/// together, so a search never meets prices from another catalog version.
-#[derive(Default)]
-struct CatalogView {
-    index: CatalogIndex,
-    pricebook: Pricebook,
-    assortments: Vec<Assortment>,
+/// A customer account the caller buys for, with what pricing needs of it.
+struct Buyer {
+    account: Account,
+    currency: String,
+    promotion_uses: HashMap<String, u32>,
 }
 
 impl CatalogApi {
-    /// Loads the catalog and its prices from the store and indexes them.
-    pub fn load(
-        repo: CatalogRepository,
-        pricing: PricingRepository,
-        identity: Arc<Identity>,
-        inventory: Arc<Inventory>,
-    ) -> anyhow::Result<Self> {
-        let api = Self {
-            repo,
-            pricing,
+    pub fn new(catalog: Arc<Catalog>, identity: Arc<Identity>, inventory: Arc<Inventory>) -> Self {
+        Self {
+            catalog,
             identity,
             inventory,
-            view: RwLock::new(Arc::default()),
-        };
-        api.reindex()?;
-        Ok(api)
+        }
     }
 
-    /// Rebuilds the index and pricebook from the store and swaps them in;
-    /// searches in flight finish on the view they started with.
-    pub fn reindex(&self) -> anyhow::Result<()> {
-        let products = self.repo.products()?;
-        let mut lists = pricing::base_lists(products.iter().map(|p| {
-            (
-                p.sku.as_str(),
-                p.base_price.currency.as_str(),
-                p.base_price.amount,
-            )
-        }));
-        lists.extend(self.pricing.price_lists()?);
-        let sku_categories: Vec<(String, String)> = products
-            .iter()
-            .map(|p| (p.sku.clone(), p.category_id.clone()))
-            .collect();
-        let index = CatalogIndex::build(self.repo.categories()?, products)
-            .map_err(|e| anyhow::anyhow!("catalog data is inconsistent: {e}"))?;
-        let paths: HashMap<String, Vec<String>> = sku_categories
-            .into_iter()
-            .map(|(sku, category)| {
-                let path = index.tree().path(&category).to_vec();
-                (sku, path)
-            })
-            .collect();
-        let pricebook = Pricebook::new(lists, self.pricing.promotions()?, paths);
-        *self
-            .view
-            .write()
-            .map_err(|_| anyhow::anyhow!("catalog view lock poisoned"))? = Arc::new(CatalogView {
-            index,
-            pricebook,
-            assortments: self.repo.assortments()?,
-        });
-        Ok(())
-    }
-
-    /// What the caller may see: brand staff everything, a customer (or
-    /// someone acting for one) their assortments.
-    fn visible(&self, caller: &Caller, view: &CatalogView) -> Result<Visible, Status> {
+    /// The account the caller acts for, if any (brand staff browse as
+    /// themselves and see list prices).
+    fn buyer(&self, caller: &Caller) -> Result<Option<Buyer>, Status> {
         let Some(account_id) = caller.acting_account() else {
-            return Ok(Visible::Everything);
+            return Ok(None);
         };
         let account = self.identity.account_record(account_id)?.ok_or_else(|| {
             Failure::from(DomainError::NotFound {
@@ -125,26 +74,63 @@ impl CatalogApi {
                 id: account_id.to_string(),
             })
         })?;
-        Ok(Visible::for_customer(
-            &view.assortments,
-            &account.id,
-            &account.tier,
-        ))
+        let promotion_uses = self
+            .catalog
+            .pricing()
+            .promotion_uses(&account.id)
+            .map_err(Failure::from)?;
+        Ok(Some(Buyer {
+            currency: account.currency.clone(),
+            account,
+            promotion_uses,
+        }))
+    }
+
+    /// What the buyer may see: brand staff everything, a customer (or
+    /// someone acting for one) their assortments.
+    fn visible(buyer: Option<&Buyer>, view: &CatalogView) -> Visible {
+        match buyer {
+            None => Visible::Everything,
+            Some(b) => Visible::for_customer(&view.assortments, &b.account.id, &b.account.tier),
+        }
     }
 
     /// Ends every stock watch (at shutdown).
     pub fn end_watches(&self) {
         self.inventory.close();
     }
+}
 
-    fn view(&self) -> Arc<CatalogView> {
-        // A panic while swapping cannot leave a half-built view behind (the
-        // swap is one assignment), so a poisoned lock still holds a good one.
-        match self.view.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
+/// The buyer's net unit price of one unit today; brand staff see the list
+/// price.
+fn unit_price(view: &CatalogView, buyer: Option<&Buyer>, product: &Product) -> Option<Decimal> {
+    let Some(buyer) = buyer else {
+        return Some(product.base_price.amount);
+    };
+    let everything = |_: &str| true;
+    let ctx = PricingContext {
+        account_id: &buyer.account.id,
+        tier: &buyer.account.tier,
+        currency: &buyer.currency,
+        date: time::OffsetDateTime::now_utc().date(),
+        promotion_uses: &buyer.promotion_uses,
+        visible: &everything,
+    };
+    view.pricebook
+        .price(&ctx, &product.sku, Decimal::ONE)
+        .map(|q| q.unit_price)
+}
+
+fn with_price(
+    view: &CatalogView,
+    buyer: Option<&Buyer>,
+    product: &Product,
+    mut wire: pb::Product,
+) -> pb::Product {
+    wire.your_price = buyer.and_then(|b| {
+        unit_price(view, Some(b), product).map(|amount| money_to(&b.currency, amount))
+    });
+    wire
 }
 
 #[tonic::async_trait]
@@ -157,7 +143,7 @@ impl CatalogService for CatalogApi {
         let request = request.into_inner();
         let page = Page::parse(request.page_size, &request.page_token, 0, CATEGORY_PAGES)
             .map_err(Failure::from)?;
-        let view = self.view();
+        let view = self.catalog.view();
         let index = &view.index;
         let tree = index.tree();
         let categories = tree
@@ -201,16 +187,24 @@ impl CatalogService for CatalogApi {
             order_by: r.order_by,
             page_size: r.page_size,
             page_token: r.page_token,
+            price_min: r.price_min,
+            price_max: r.price_max,
+            in_stock_at: r.in_stock_warehouse_id,
         };
-        let view = self.view();
+        let view = self.catalog.view();
+        let buyer = self.buyer(&caller)?;
+        let visible = Self::visible(buyer.as_ref(), &view);
+        let price = |p: &Product| unit_price(&view, buyer.as_ref(), p);
+        let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
+        let results = self
+            .catalog
+            .search(&view, &query, &visible, &price, &in_stock)?;
         let index = &view.index;
-        let visible = self.visible(&caller, &view)?;
-        let results = index.search(&query, &visible).map_err(Failure::from)?;
         Ok(Response::new(pb::SearchProductsResponse {
             products: results
                 .products
                 .iter()
-                .map(|p| product_to_proto(p, index.tree().path(&p.category_id)))
+                .map(|p| with_price(&view, buyer.as_ref(), p, product_to(p, index.path(p))))
                 .collect(),
             next_page_token: results.next_page_token,
             total_size: u32::try_from(results.total).unwrap_or(u32::MAX),
@@ -243,30 +237,65 @@ impl CatalogService for CatalogApi {
                 Failure::from(DomainError::invalid("MISSING_ID", "id", "is required")).into(),
             );
         }
-        let product = self
-            .repo
-            .product(&id)
-            .map_err(Failure::from)?
+        let view = self.catalog.view();
+        let buyer = self.buyer(&caller)?;
+        let visible = Self::visible(buyer.as_ref(), &view);
+        let index = &view.index;
+        let product = index
+            .get(&id)
+            .filter(|p| index.may_see(p, &visible))
             .ok_or_else(|| {
                 Failure::from(DomainError::NotFound {
                     resource: "product",
                     id: id.clone(),
                 })
             })?;
-        let view = self.view();
-        let index = &view.index;
-        if !index.product_visible(&product.id, &self.visible(&caller, &view)?) {
-            return Err(Failure::from(DomainError::NotFound {
-                resource: "product",
-                id,
-            })
-            .into());
-        }
+        let mut wire = with_price(
+            &view,
+            buyer.as_ref(),
+            product,
+            product_to(product, index.path(product)),
+        );
+        wire.variants = index
+            .variants(product, &visible)
+            .into_iter()
+            .map(|v| variant_to(v))
+            .collect();
         Ok(Response::new(pb::GetProductResponse {
-            product: Some(product_to_proto(
-                &product,
-                index.tree().path(&product.category_id),
-            )),
+            product: Some(wire),
+        }))
+    }
+
+    async fn create_product(
+        &self,
+        request: Request<pb::CreateProductRequest>,
+    ) -> Result<Response<pb::CreateProductResponse>, Status> {
+        let caller = may_manage(&request)?;
+        let r = request.into_inner();
+        let product = product_from(r.product).map_err(Failure::from)?;
+        let created = self
+            .catalog
+            .create_product(&caller.id, &r.request_id, product)?;
+        let path = self.catalog.view().index.path(&created).to_vec();
+        Ok(Response::new(pb::CreateProductResponse {
+            product: Some(product_to(&created, &path)),
+        }))
+    }
+
+    async fn update_product(
+        &self,
+        request: Request<pb::UpdateProductRequest>,
+    ) -> Result<Response<pb::UpdateProductResponse>, Status> {
+        let caller = may_manage(&request)?;
+        let r = request.into_inner();
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        let patch = product_from(r.product).map_err(Failure::from)?;
+        let updated = self
+            .catalog
+            .update_product(&caller.id, &r.request_id, patch, &paths)?;
+        let path = self.catalog.view().index.path(&updated).to_vec();
+        Ok(Response::new(pb::UpdateProductResponse {
+            product: Some(product_to(&updated, &path)),
         }))
     }
 
@@ -275,29 +304,20 @@ impl CatalogService for CatalogApi {
         request: Request<pb::PriceCartRequest>,
     ) -> Result<Response<pb::PriceCartResponse>, Status> {
         let caller = may_read(&request)?;
-        let account_id = caller.acting_account().ok_or_else(|| {
+        let buyer = self.buyer(&caller)?.ok_or_else(|| {
             Failure::from(DomainError::invalid(
                 "ACCOUNT_REQUIRED",
                 "x-tradeport-on-behalf-of",
                 "prices are a customer's: act on behalf of a customer account",
             ))
         })?;
-        let account = self.identity.account_record(account_id)?.ok_or_else(|| {
-            Failure::from(DomainError::NotFound {
-                resource: "account",
-                id: account_id.to_string(),
-            })
-        })?;
+        let account = &buyer.account;
         let r = request.into_inner();
         let currency = pricing::cart_currency(&r.currency_code, &account.currency);
         let today = time::OffsetDateTime::now_utc().date();
         let date =
             pricing::price_date("price_date", &r.price_date, today).map_err(Failure::from)?;
-        let uses = self
-            .pricing
-            .promotion_uses(&account.id)
-            .map_err(Failure::from)?;
-        let view = self.view();
+        let view = self.catalog.view();
         let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
         let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
         let ctx = PricingContext {
@@ -305,7 +325,7 @@ impl CatalogService for CatalogApi {
             tier: &account.tier,
             currency: &currency,
             date,
-            promotion_uses: &uses,
+            promotion_uses: &buyer.promotion_uses,
             visible: &in_assortment,
         };
         let lines: Vec<CartLine> = r
@@ -320,43 +340,89 @@ impl CatalogService for CatalogApi {
             .pricebook
             .price_cart(&ctx, &lines)
             .map_err(Failure::from)?;
-        let money = |amount: rust_decimal::Decimal| {
-            Some(common_pb::Money {
-                currency_code: quote.currency.clone(),
-                amount: amount.to_string(),
-            })
-        };
+        let money = |amount: Decimal| Some(money_to(&quote.currency, amount));
         Ok(Response::new(pb::PriceCartResponse {
             lines: quote
                 .lines
                 .iter()
-                .map(|l| pb::PricedLine {
-                    sku: l.sku.clone(),
-                    quantity: l.quantity.normalize().to_string(),
-                    list_unit_price: money(l.list_unit_price),
-                    unit_price: money(l.unit_price),
-                    line_total: money(l.line_total),
-                    discount_total: money(l.discount_total),
-                    explanation: l
-                        .steps
-                        .iter()
-                        .map(|step| pb::PricingStep {
-                            rule: match step.kind {
-                                StepKind::PriceList => pb::PricingRule::PriceList,
-                                StepKind::VolumeBreak => pb::PricingRule::VolumeBreak,
-                                StepKind::Promotion => pb::PricingRule::Promotion,
-                                StepKind::Rounding => pb::PricingRule::Rounding,
-                            } as i32,
-                            source_id: step.source_id.clone(),
-                            description: step.description.clone(),
-                            unit_price: money(step.unit_price),
-                        })
-                        .collect(),
-                })
+                .map(|l| priced_line_to(l, &quote.currency))
                 .collect(),
             subtotal: money(quote.subtotal),
             discount_total: money(quote.discount_total),
             price_date: date.to_string(),
+        }))
+    }
+
+    async fn quick_order(
+        &self,
+        request: Request<pb::QuickOrderRequest>,
+    ) -> Result<Response<pb::QuickOrderResponse>, Status> {
+        let caller = may_read(&request)?;
+        let buyer = self.buyer(&caller)?.ok_or_else(|| {
+            Failure::from(DomainError::invalid(
+                "ACCOUNT_REQUIRED",
+                "x-tradeport-on-behalf-of",
+                "a quick order is a customer's: act on behalf of a customer account",
+            ))
+        })?;
+        let r = request.into_inner();
+        let inputs = if r.lines.is_empty() {
+            quick_order::parse_pasted(&r.text).map_err(Failure::from)?
+        } else {
+            quick_order::numbered(
+                r.lines
+                    .into_iter()
+                    .map(|l| (l.code, l.quantity, l.unit_code))
+                    .collect(),
+            )
+            .map_err(Failure::from)?
+        };
+        let account = &buyer.account;
+        let currency = pricing::cart_currency(&r.currency_code, &account.currency);
+        let view = self.catalog.view();
+        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
+        let skus: Vec<String> = inputs
+            .iter()
+            .filter_map(|i| view.index.by_code(&i.code).map(|p| p.sku.clone()))
+            .collect();
+        let mut available: HashMap<String, Decimal> = HashMap::new();
+        for level in self.inventory.levels_of(&skus)? {
+            *available.entry(level.sku.clone()).or_default() += level.available();
+        }
+        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
+        let ctx = PricingContext {
+            account_id: &account.id,
+            tier: &account.tier,
+            currency: &currency,
+            date: time::OffsetDateTime::now_utc().date(),
+            promotion_uses: &buyer.promotion_uses,
+            visible: &in_assortment,
+        };
+        let stock = |sku: &str| available.get(sku).copied().unwrap_or_default();
+        let lines = quick_order::check_lines(
+            &quick_order::QuickOrderContext {
+                index: &view.index,
+                pricebook: &view.pricebook,
+                pricing: &ctx,
+                visible: &visible,
+                available: &stock,
+            },
+            inputs,
+        );
+        let orderable = lines.iter().filter(|l| l.orderable()).count();
+        let subtotal: Decimal = lines
+            .iter()
+            .filter(|l| l.orderable())
+            .filter_map(|l| l.quote.as_ref().map(|q| q.line_total))
+            .sum();
+        Ok(Response::new(pb::QuickOrderResponse {
+            orderable_lines: u32::try_from(orderable).unwrap_or(u32::MAX),
+            blocked_lines: u32::try_from(lines.len() - orderable).unwrap_or(u32::MAX),
+            subtotal: Some(money_to(&currency, subtotal)),
+            lines: lines
+                .iter()
+                .map(|l| quick_order_line_to(l, &currency))
+                .collect(),
         }))
     }
 
@@ -466,44 +532,11 @@ fn may_read<T>(request: &Request<T>) -> Result<Caller, Status> {
     Ok(caller)
 }
 
-fn product_to_proto(p: &Product, category_path: &[String]) -> pb::Product {
-    pb::Product {
-        id: p.id.clone(),
-        sku: p.sku.clone(),
-        barcode: p.barcode.clone().unwrap_or_default(),
-        name: p.name.clone(),
-        description: p.description.clone(),
-        category_id: p.category_id.clone(),
-        category_path: category_path.to_vec(),
-        attributes: p
-            .attributes
-            .iter()
-            .map(|a| pb::AttributeValue {
-                key: a.key.clone(),
-                value: Some(match &a.value {
-                    AttributeValue::Text(s) => pb::attribute_value::Value::Text(s.clone()),
-                    AttributeValue::Option(s) => pb::attribute_value::Value::Option(s.clone()),
-                    AttributeValue::Number { value, unit } => {
-                        pb::attribute_value::Value::Number(pb::NumberValue {
-                            value: value.normalize().to_string(),
-                            unit: unit.clone(),
-                        })
-                    }
-                }),
-            })
-            .collect(),
-        sales_unit: Some(common_pb::UnitOfMeasure {
-            code: p.sales_unit.code.clone(),
-            name: p.sales_unit.name.clone(),
-            base_units: p.sales_unit.base_units.normalize().to_string(),
-        }),
-        base_price: Some(common_pb::Money {
-            currency_code: p.base_price.currency.clone(),
-            amount: p.base_price.amount.to_string(),
-        }),
-        status: match p.status {
-            ProductStatus::Active => pb::ProductStatus::Active,
-            ProductStatus::Discontinued => pb::ProductStatus::Discontinued,
-        } as i32,
-    }
+/// Catalog managers (and the ERP) change products.
+fn may_manage<T>(request: &Request<T>) -> Result<Caller, Status> {
+    let caller = super::identity::caller(request)?;
+    caller
+        .authorize_action(Action::ManageCatalog)
+        .map_err(Failure::from)?;
+    Ok(caller)
 }

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod identity;
+mod product;
 mod profile;
 pub mod status;
 mod stock;

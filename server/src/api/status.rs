@@ -26,6 +26,10 @@ pub enum Failure {
     /// before it was decoded.
     #[error("request message of {size} bytes exceeds the limit of {limit} bytes")]
     MessageTooLarge { size: usize, limit: usize },
+    /// Our own fault, not the caller's (an index that failed to update);
+    /// the detail is logged, not sent.
+    #[error("internal failure: {0}")]
+    Internal(String),
 }
 
 fn info(details: &mut ErrorDetails, reason: &str, metadata: &[(&str, String)]) {
@@ -51,6 +55,17 @@ impl From<crate::inventory::InventoryError> for Status {
         match e {
             crate::inventory::InventoryError::Domain(d) => Failure::Domain(d).into(),
             crate::inventory::InventoryError::Store(s) => Failure::Store(s).into(),
+        }
+    }
+}
+
+impl From<crate::catalog::CatalogError> for Status {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError;
+        match e {
+            CatalogError::Domain(d) => Failure::Domain(d).into(),
+            CatalogError::Store(s) => Failure::Store(s).into(),
+            other => Failure::Internal(other.to_string()).into(),
         }
     }
 }
@@ -86,6 +101,15 @@ impl From<Failure> for Status {
                     "does not exist or is not visible to the caller",
                 );
                 Code::NotFound
+            }
+            Failure::Domain(DomainError::AlreadyExists { resource, id }) => {
+                info(
+                    &mut details,
+                    "ALREADY_EXISTS",
+                    &[("resource_type", resource.into()), ("id", id.clone())],
+                );
+                details.set_resource_info(resource, id, "", "already exists");
+                Code::AlreadyExists
             }
             Failure::Domain(DomainError::PermissionDenied { action }) => {
                 info(&mut details, "PERMISSION_DENIED", &[("action", action)]);
@@ -145,6 +169,11 @@ impl From<Failure> for Status {
                 tracing::error!(error = %e, "store failure");
                 info(&mut details, "STORAGE_FAILURE", &[]);
                 return Status::with_error_details(Code::Internal, "storage failure", details);
+            }
+            Failure::Internal(ref detail) => {
+                tracing::error!(%detail, "internal failure");
+                info(&mut details, "INTERNAL", &[]);
+                return Status::with_error_details(Code::Internal, "internal failure", details);
             }
         };
         Status::with_error_details(code, message, details)

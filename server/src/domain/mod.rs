@@ -37,6 +37,8 @@ pub enum DomainError {
     },
     #[error("{resource} {id} not found")]
     NotFound { resource: &'static str, id: String },
+    #[error("{resource} {id} already exists")]
+    AlreadyExists { resource: &'static str, id: String },
     #[error("not allowed: {action}")]
     PermissionDenied { action: String },
     #[error("{description}")]

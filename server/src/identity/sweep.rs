@@ -7,11 +7,11 @@
 use super::{Identity, Result, now};
 use crate::domain::identity::records::{Ceremony, Invitation, Millis, TokenRecord};
 use crate::store::Commit;
+use crate::store::idempotency;
 use crate::store::records::scan;
 
 /// Records examined per batch: sweeping never holds a long transaction.
 const BATCH: usize = 1000;
-const IDEMPOTENCY_KEEP_MS: Millis = 7 * 24 * 60 * 60 * 1000;
 
 /// How many records one sweep removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,8 +35,9 @@ impl Identity {
             tokens: self.sweep::<TokenRecord>("tok/", |t| t.expires <= now)?,
             ceremonies: self.sweep::<Ceremony>("cer/", |c| c.expires <= now)?,
             invitations: self.sweep::<Invitation>("inv/", |i| i.expires <= now)?,
-            remembered_results: self
-                .sweep::<RememberedAt>("idem/", |r| now - r.created >= IDEMPOTENCY_KEEP_MS)?,
+            remembered_results: self.sweep::<RememberedAt>(idempotency::PREFIX, |r| {
+                now - r.created >= idempotency::KEEP_MS
+            })?,
         })
     }
 

@@ -35,6 +35,23 @@ impl CatalogRepository {
             .transpose()
     }
 
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Adds `products` to `commit`.
+    pub fn put_products_in(
+        &self,
+        commit: Commit,
+        products: &[Product],
+    ) -> Result<Commit, StoreError> {
+        products.iter().try_fold(commit, |commit, product| {
+            let k = key(PRODUCT_PREFIX, &product.id);
+            let bytes = encode(&k, product)?;
+            Ok(commit.put(k, bytes))
+        })
+    }
+
     pub fn categories(&self) -> Result<Vec<Category>, StoreError> {
         self.all(CATEGORY_PREFIX)
     }

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 mod codec;
+pub mod idempotency;
 pub mod pricing;
 pub mod records;
 mod sled_store;

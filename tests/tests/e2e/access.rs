@@ -49,6 +49,18 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::Caller,
     ),
     (
+        "tradeport.catalog.v1.CatalogService/QuickOrder",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/CreateProduct",
+        Guard::Role,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogService/UpdateProduct",
+        Guard::Role,
+    ),
+    (
         "tradeport.catalog.v1.CatalogService/GetStock",
         Guard::Caller,
     ),

@@ -9,6 +9,7 @@ mod catalog;
 mod grpc_web;
 mod passkeys;
 mod pricing;
+mod products;
 mod profile;
 mod sessions;
 mod shutdown;

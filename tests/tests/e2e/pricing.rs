@@ -3,8 +3,10 @@
 
 use rust_decimal::Decimal;
 use tonic::Code;
+use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
-    CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, SearchProductsRequest,
+    CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, QuickOrderProblemKind,
+    QuickOrderRequest, SearchProductsRequest,
 };
 use tradeport_tests::TestServer;
 use tradeport_tests::bad_fields;
@@ -273,4 +275,74 @@ async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
         .unwrap_err();
     assert_eq!(bad_fields(&priced)[0], "lines[0].sku");
     assert!(price(&gold, vec![line(tool_sku, "1")], "").await.is_ok());
+
+    let quick = |client: &tradeport_mobile::Client| {
+        let mut catalog = CatalogServiceClient::new(client.authorized_channel());
+        async move {
+            catalog
+                .quick_order(QuickOrderRequest {
+                    text: format!("{tool_sku} 1"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .lines
+                .remove(0)
+        }
+    };
+    let refused = quick(&standard).await;
+    assert!(!refused.orderable && refused.priced.is_none() && refused.name.is_empty());
+    assert_eq!(
+        refused.problems[0].kind,
+        QuickOrderProblemKind::NotInAssortment as i32
+    );
+    let accepted = quick(&gold).await;
+    assert!(accepted.priced.is_some(), "{accepted:?}");
+}
+
+#[tokio::test]
+async fn a_quick_order_prices_good_lines_and_names_each_problem() {
+    let server = TestServer::shared();
+    let client = server.client();
+    let mut catalog = CatalogServiceClient::new(client.authorized_channel());
+    // Every fifth demo product sells from 20 in tens, also by the box of 10.
+    let pasted = "SKU\tQty\nTP-EL-00005\t2\tBOX10\nTP-EL-00005\t25\nTP-EL-00005\t10\nNOPE-1\t1\nTP-EL-00006\tlots\n4000000000068 3";
+    let r = catalog
+        .quick_order(QuickOrderRequest {
+            text: pasted.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let kinds: Vec<(u32, Vec<i32>)> = r
+        .lines
+        .iter()
+        .map(|l| (l.line_number, l.problems.iter().map(|p| p.kind).collect()))
+        .collect();
+    use QuickOrderProblemKind as K;
+    assert_eq!(
+        kinds,
+        [
+            (2, vec![]),
+            (3, vec![K::NotAMultiple as i32]),
+            (4, vec![K::BelowMinimum as i32]),
+            (5, vec![K::UnknownCode as i32]),
+            (6, vec![K::BadQuantity as i32]),
+            (7, vec![]),
+        ]
+    );
+    assert_eq!(r.lines[0].quantity, "20", "two boxes of ten");
+    assert_eq!(
+        r.lines[1].problems[0].quantity, "30",
+        "the nearest multiple"
+    );
+    assert_eq!(r.lines[5].sku, "TP-EL-00006", "found by barcode");
+    assert_eq!((r.orderable_lines, r.blocked_lines), (2, 4));
+    let total: Decimal = [&r.lines[0], &r.lines[5]]
+        .iter()
+        .map(|l| amount(&l.priced.as_ref().unwrap().line_total))
+        .sum();
+    assert_eq!(amount(&r.subtotal), total);
 }

@@ -28,7 +28,12 @@ pub struct Assortment {
 /// What one caller may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visible {
+    /// Brand staff: every product, hidden ones too.
     Everything,
+    /// A customer without an assortment: every listed product.
+    AllListed,
+    /// A customer's assortments: listed products in these categories (and
+    /// below) or with these SKUs.
     Only {
         categories: HashSet<String>,
         skus: HashSet<String>,
@@ -46,7 +51,7 @@ impl Visible {
             })
             .collect();
         if mine.is_empty() {
-            return Visible::Everything;
+            return Visible::AllListed;
         }
         Visible::Only {
             categories: mine
@@ -57,10 +62,13 @@ impl Visible {
         }
     }
 
-    /// Whether a product with `sku` in the category path `path` is visible.
-    pub fn allows(&self, sku: &str, path: &[String]) -> bool {
+    /// Whether a product with `sku` in the category path `path`, listed
+    /// or hidden, is visible.
+    pub fn allows(&self, sku: &str, path: &[String], listed: bool) -> bool {
         match self {
             Visible::Everything => true,
+            _ if !listed => false,
+            Visible::AllListed => true,
             Visible::Only { categories, skus } => {
                 skus.contains(sku) || path.iter().any(|c| categories.contains(c))
             }
@@ -90,7 +98,7 @@ mod tests {
     fn no_assortment_means_the_whole_catalog() {
         assert_eq!(
             Visible::for_customer(&[], "acc", "gold"),
-            Visible::Everything
+            Visible::AllListed
         );
         let other = [assortment(
             AssortmentScope::Account("other".into()),
@@ -99,7 +107,7 @@ mod tests {
         )];
         assert_eq!(
             Visible::for_customer(&other, "acc", "gold"),
-            Visible::Everything
+            Visible::AllListed
         );
     }
 
@@ -111,15 +119,24 @@ mod tests {
         ];
         let v = Visible::for_customer(&all, "acc", "standard");
         assert!(
-            v.allows("TP-EL-1", &path(&["cat-el", "cat-el-0", "cat-el-00"])),
+            v.allows("TP-EL-1", &path(&["cat-el", "cat-el-0", "cat-el-00"]), true),
             "subtree"
         );
         assert!(
-            v.allows("TP-TO-1", &path(&["cat-to", "cat-to-0"])),
+            v.allows("TP-TO-1", &path(&["cat-to", "cat-to-0"]), true),
             "single SKU"
         );
-        assert!(!v.allows("TP-TO-2", &path(&["cat-to", "cat-to-0"])));
+        assert!(!v.allows("TP-TO-2", &path(&["cat-to", "cat-to-0"]), true));
         let other_account = Visible::for_customer(&all, "acc-2", "standard");
-        assert!(!other_account.allows("TP-TO-1", &path(&["cat-to"])));
+        assert!(!other_account.allows("TP-TO-1", &path(&["cat-to"]), true));
+    }
+
+    #[test]
+    fn hidden_products_are_for_brand_staff_only() {
+        let staff = Visible::Everything;
+        let customer = Visible::for_customer(&[], "acc", "gold");
+        assert!(staff.allows("TP-1", &path(&["cat-to"]), false));
+        assert!(!customer.allows("TP-1", &path(&["cat-to"]), false));
+        assert!(customer.allows("TP-1", &path(&["cat-to"]), true));
     }
 }

@@ -1,21 +1,20 @@
-//! Product search over an in-memory inverted index of the catalog.
+//! Product search: the text part comes from the full-text index as a list
+//! of hits (see `crate::search::text`); this module decides everything
+//! else — what the caller may see, category, attribute, price and stock
+//! filters, facets, sort and paging.
 //!
-//! Relevance: every query word must match (AND) a word of the product, whole
-//! or as a prefix ("cab" finds "cable"); fields weigh differently (SKU and
-//! barcode over name over attributes over category and description), and a
-//! query that is exactly a SKU or barcode puts that product first. Facets
-//! are disjunctive: a facet's counts ignore the filter on its own key, so a
-//! buyer sees how many products each other value would give.
-//!
-//! The index is immutable; a catalog change builds a new one and swaps it in.
+//! Facets are disjunctive: a facet's counts ignore the filter on its own
+//! key, so a buyer sees how many products each other value would give.
+//! Price filters and sorting use the caller's own price, which the caller
+//! of [`CatalogIndex::search`] supplies as a function.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{AttributeValue, Category, CategoryTree, Product, Visible};
+use super::{AttributeValue, CatalogIndex, Product, Visible};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::{DomainError, FieldViolation};
@@ -31,14 +30,6 @@ const MAX_FACET_KEYS: usize = 20;
 /// Ranks an exact SKU or barcode hit above any sum of word weights.
 const EXACT_CODE_SCORE: f32 = 1.0e6;
 
-const WEIGHT_CODE: f32 = 8.0;
-const WEIGHT_NAME: f32 = 4.0;
-const WEIGHT_ATTRIBUTE: f32 = 2.0;
-const WEIGHT_CATEGORY: f32 = 1.5;
-const WEIGHT_DESCRIPTION: f32 = 1.0;
-/// A prefix match counts for less than the whole word.
-const PREFIX_FACTOR: f32 = 0.5;
-
 /// A search as the caller asked for it, before validation.
 #[derive(Debug, Clone, Default, Hash)]
 pub struct SearchRequest {
@@ -49,6 +40,32 @@ pub struct SearchRequest {
     pub order_by: String,
     pub page_size: i32,
     pub page_token: String,
+    /// Bounds on the caller's unit price, decimal strings, either may be empty.
+    pub price_min: String,
+    pub price_max: String,
+    /// Only products with stock available in this warehouse.
+    pub in_stock_at: String,
+}
+
+/// A product the text index matched, by its slot in the [`CatalogIndex`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextHit {
+    pub slot: u64,
+    pub score: f32,
+    /// The query was exactly this product's SKU or barcode.
+    pub exact_code: bool,
+}
+
+/// What a search needs besides the request: who is asking and what the
+/// text index said.
+pub struct SearchContext<'a> {
+    pub visible: &'a Visible,
+    /// `None` when the query has no words: everything matches.
+    pub text: Option<&'a [TextHit]>,
+    /// The caller's unit price of a product, if it has one.
+    pub price: &'a (dyn Fn(&Product) -> Option<Decimal> + Sync),
+    /// Whether a SKU has stock available in a warehouse.
+    pub in_stock: &'a (dyn Fn(&str, &str) -> bool + Sync),
 }
 
 #[derive(Debug, Clone, Default, Hash)]
@@ -167,149 +184,23 @@ fn parse_order(raw: &str) -> Result<Order, FieldViolation> {
     Ok(Order { key, descending })
 }
 
-/// The searchable catalog.
-#[derive(Debug, Default)]
-pub struct CatalogIndex {
-    tree: CategoryTree,
-    products: Vec<Arc<Product>>,
-    by_id: HashMap<String, usize>,
-    /// word → (product, weight of its best field holding that word)
-    postings: BTreeMap<String, Vec<(u32, f32)>>,
-    /// lower-cased SKU or barcode → product
-    codes: HashMap<String, usize>,
-    /// exact SKU → product
-    by_sku: HashMap<String, usize>,
-    /// product counts per category, including descendants
-    counts: HashMap<String, u32>,
-}
-
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+/// A search, validated.
+struct Plan {
+    filters: Vec<Filter>,
+    order: Order,
+    price_min: Option<Decimal>,
+    price_max: Option<Decimal>,
 }
 
 impl CatalogIndex {
-    pub fn build(categories: Vec<Category>, products: Vec<Product>) -> Result<Self, String> {
-        let tree = CategoryTree::build(categories)?;
-        let names: HashMap<&str, &str> = tree
-            .depth_first()
-            .map(|(c, _)| (c.id.as_str(), c.name.as_str()))
-            .collect();
-        let mut postings: HashMap<String, HashMap<u32, f32>> = HashMap::new();
-        let mut codes = HashMap::new();
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        let mut by_id = HashMap::with_capacity(products.len());
-        let mut by_sku = HashMap::with_capacity(products.len());
-        for (doc, product) in products.iter().enumerate() {
-            if !tree.contains(&product.category_id) {
-                return Err(format!(
-                    "product {} is in unknown category {}",
-                    product.id, product.category_id
-                ));
-            }
-            by_id.insert(product.id.clone(), doc);
-            by_sku.insert(product.sku.clone(), doc);
-            let mut add = |text: &str, weight: f32| {
-                for word in words(text) {
-                    let slot = postings
-                        .entry(word)
-                        .or_default()
-                        .entry(doc as u32)
-                        .or_default();
-                    *slot = slot.max(weight);
-                }
-            };
-            add(&product.sku, WEIGHT_CODE);
-            add(product.barcode.as_deref().unwrap_or(""), WEIGHT_CODE);
-            add(&product.name, WEIGHT_NAME);
-            for attribute in &product.attributes {
-                add(&attribute.value.label(), WEIGHT_ATTRIBUTE);
-            }
-            for id in tree.path(&product.category_id) {
-                add(
-                    names.get(id.as_str()).copied().unwrap_or(""),
-                    WEIGHT_CATEGORY,
-                );
-                *counts.entry(id.clone()).or_default() += 1;
-            }
-            add(&product.description, WEIGHT_DESCRIPTION);
-            codes.insert(product.sku.to_lowercase(), doc);
-            if let Some(barcode) = &product.barcode {
-                codes.insert(barcode.to_lowercase(), doc);
-            }
-        }
-        let postings = postings
-            .into_iter()
-            .map(|(word, docs)| {
-                let mut list: Vec<(u32, f32)> = docs.into_iter().collect();
-                list.sort_by_key(|(doc, _)| *doc);
-                (word, list)
-            })
-            .collect();
-        Ok(Self {
-            tree,
-            products: products.into_iter().map(Arc::new).collect(),
-            by_id,
-            postings,
-            codes,
-            by_sku,
-            counts,
-        })
-    }
-
-    pub fn tree(&self) -> &CategoryTree {
-        &self.tree
-    }
-
-    pub fn product_count(&self, category_id: &str) -> u32 {
-        self.counts.get(category_id).copied().unwrap_or(0)
-    }
-
-    pub fn len(&self) -> usize {
-        self.products.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.products.is_empty()
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Arc<Product>> {
-        self.by_id.get(id).map(|&i| &self.products[i])
-    }
-
-    /// Whether the product with this exact SKU exists and `visible` lets
-    /// the caller see it.
-    pub fn sku_visible(&self, sku: &str, visible: &Visible) -> bool {
-        self.by_sku
-            .get(sku)
-            .is_some_and(|&doc| self.is_visible(doc, visible))
-    }
-
-    /// Whether product `id` exists and is visible.
-    pub fn product_visible(&self, id: &str, visible: &Visible) -> bool {
-        self.by_id
-            .get(id)
-            .is_some_and(|&doc| self.is_visible(doc, visible))
-    }
-
-    fn is_visible(&self, doc: usize, visible: &Visible) -> bool {
-        // Most callers see everything: skip the per-product path lookup.
-        if *visible == Visible::Everything {
-            return true;
-        }
-        let product = &self.products[doc];
-        visible.allows(&product.sku, self.tree.path(&product.category_id))
-    }
-
-    /// Searches what `visible` lets the caller see: hits, totals and facets
-    /// all stay within it.
+    /// Searches what `ctx.visible` lets the caller see: hits, totals and
+    /// facets all stay within it.
     pub fn search(
         &self,
         request: &SearchRequest,
-        visible: &Visible,
+        ctx: &SearchContext<'_>,
     ) -> Result<SearchResults, DomainError> {
-        let (filters, order) = self.validate(request)?;
+        let plan = self.validate(request)?;
         let page = Page::parse(
             request.page_size,
             &request.page_token,
@@ -317,24 +208,56 @@ impl CatalogIndex {
             LIMITS,
         )?;
 
-        let scores = self.score_text(&request.query);
-        let in_scope = |doc: usize| {
-            scores.as_ref().is_none_or(|s| s[doc].is_some())
-                && self.is_visible(doc, visible)
+        let scores = ctx.text.map(|hits| self.scores(hits));
+        let needs_price = plan.price_min.is_some()
+            || plan.price_max.is_some()
+            || plan.order.key == SortKey::Price;
+        let mut prices: HashMap<usize, Option<Decimal>> = HashMap::new();
+        let candidates: Box<dyn Iterator<Item = usize>> = match &scores {
+            // Only the text hits can match: no need to look at the rest.
+            Some(scores) => Box::new(scores.keys().copied()),
+            None => Box::new(0..self.products.len()),
+        };
+        let mut scoped = Vec::new();
+        for doc in candidates {
+            let product = &self.products[doc];
+            let in_scope = self.may_see(product, ctx.visible)
                 && (request.category_id.is_empty()
                     || self
                         .tree
-                        .is_within(&self.products[doc].category_id, &request.category_id))
-        };
-        let scoped: Vec<usize> = (0..self.products.len()).filter(|&d| in_scope(d)).collect();
+                        .is_within(&product.category_id, &request.category_id));
+            if !in_scope {
+                continue;
+            }
+            if needs_price {
+                let price = (ctx.price)(product);
+                let in_range = price.is_some_and(|p| {
+                    plan.price_min.is_none_or(|min| p >= min)
+                        && plan.price_max.is_none_or(|max| p <= max)
+                });
+                let filtered = plan.price_min.is_some() || plan.price_max.is_some();
+                if filtered && !in_range {
+                    continue;
+                }
+                prices.insert(doc, price);
+            }
+            // Last: the stock check is the dearest filter.
+            if !request.in_stock_at.is_empty()
+                && !(ctx.in_stock)(&product.sku, &request.in_stock_at)
+            {
+                continue;
+            }
+            scoped.push(doc);
+        }
+        scoped.sort_unstable();
 
         let mut hits: Vec<usize> = scoped
             .iter()
             .copied()
-            .filter(|&d| filters.iter().all(|f| f.matches(&self.products[d])))
+            .filter(|&d| plan.filters.iter().all(|f| f.matches(&self.products[d])))
             .collect();
-        let facets = self.facets(request, &filters, &scoped);
-        self.sort(&mut hits, order, scores.as_deref());
+        let facets = self.facets(request, &plan.filters, &scoped);
+        self.sort(&mut hits, plan.order, scores.as_ref(), &prices);
 
         let window = page.window(hits.len());
         Ok(SearchResults {
@@ -348,7 +271,25 @@ impl CatalogIndex {
         })
     }
 
-    fn validate(&self, request: &SearchRequest) -> Result<(Vec<Filter>, Order), DomainError> {
+    /// Text scores by slot; an exact SKU or barcode outranks everything.
+    fn scores(&self, hits: &[TextHit]) -> HashMap<usize, f32> {
+        hits.iter()
+            .filter_map(|hit| {
+                let slot = usize::try_from(hit.slot).ok()?;
+                // A slot from a newer index than this one: not ours yet.
+                (slot < self.products.len()).then_some((
+                    slot,
+                    if hit.exact_code {
+                        EXACT_CODE_SCORE
+                    } else {
+                        hit.score
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    fn validate(&self, request: &SearchRequest) -> Result<Plan, DomainError> {
         let mut violations = Vec::new();
         if request.query.chars().count() > MAX_QUERY_CHARS {
             violations.push(FieldViolation::new(
@@ -381,58 +322,29 @@ impl CatalogIndex {
                 Err(mut v) => violations.append(&mut v),
             }
         }
+        let (price_min, price_max) = parse_range(
+            "price_min",
+            &request.price_min,
+            "price_max",
+            &request.price_max,
+        )
+        .unwrap_or_else(|mut v| {
+            violations.append(&mut v);
+            (None, None)
+        });
         let order = parse_order(&request.order_by).map_err(|v| violations.push(v));
         match (violations.is_empty(), order) {
-            (true, Ok(order)) => Ok((filters, order)),
+            (true, Ok(order)) => Ok(Plan {
+                filters,
+                order,
+                price_min,
+                price_max,
+            }),
             _ => Err(DomainError::InvalidArgument {
                 reason: "INVALID_SEARCH",
                 violations,
             }),
         }
-    }
-
-    /// Per product: `None` if the text does not match, else its score. The
-    /// whole vector is `None` for an empty query, which matches everything.
-    fn score_text(&self, query: &str) -> Option<Vec<Option<f32>>> {
-        let terms: Vec<String> = words(query).collect();
-        if terms.is_empty() {
-            return None;
-        }
-        let n = self.products.len();
-        let mut total = vec![0f32; n];
-        let mut matched = vec![0usize; n];
-        for term in &terms {
-            let mut best: HashMap<u32, f32> = HashMap::new();
-            for (word, docs) in self
-                .postings
-                .range(term.clone()..)
-                .take_while(|(w, _)| w.starts_with(term.as_str()))
-            {
-                // A one-letter prefix would match half the catalog.
-                let factor = if word == term {
-                    1.0
-                } else if term.chars().count() >= 2 {
-                    PREFIX_FACTOR
-                } else {
-                    continue;
-                };
-                for &(doc, weight) in docs {
-                    let slot = best.entry(doc).or_default();
-                    *slot = slot.max(weight * factor);
-                }
-            }
-            for (doc, score) in best {
-                total[doc as usize] += score;
-                matched[doc as usize] += 1;
-            }
-        }
-        let mut scores: Vec<Option<f32>> = (0..n)
-            .map(|d| (matched[d] == terms.len()).then_some(total[d]))
-            .collect();
-        if let Some(&doc) = self.codes.get(&query.trim().to_lowercase()) {
-            scores[doc] = Some(EXACT_CODE_SCORE);
-        }
-        Some(scores)
     }
 
     fn facets(&self, request: &SearchRequest, filters: &[Filter], scoped: &[usize]) -> Vec<Facet> {
@@ -477,18 +389,30 @@ impl CatalogIndex {
             .collect()
     }
 
-    fn sort(&self, hits: &mut [usize], order: Order, scores: Option<&[Option<f32>]>) {
+    fn sort(
+        &self,
+        hits: &mut [usize],
+        order: Order,
+        scores: Option<&HashMap<usize, f32>>,
+        prices: &HashMap<usize, Option<Decimal>>,
+    ) {
         let p = &self.products;
         hits.sort_by(|&a, &b| {
             let primary = match order.key {
                 SortKey::Relevance => {
-                    let score = |d: usize| scores.and_then(|s| s[d]).unwrap_or(0.0);
+                    let score = |d: usize| scores.and_then(|s| s.get(&d)).copied().unwrap_or(0.0);
                     score(b).total_cmp(&score(a))
                 }
                 SortKey::Name => p[a].name.cmp(&p[b].name),
                 SortKey::Sku => p[a].sku.cmp(&p[b].sku),
-                SortKey::Price => (&p[a].base_price.currency, p[a].base_price.amount)
-                    .cmp(&(&p[b].base_price.currency, p[b].base_price.amount)),
+                // Products without a price for the caller sort last.
+                SortKey::Price => {
+                    let price = |d: usize| prices.get(&d).copied().flatten();
+                    match (price(a), price(b)) {
+                        (Some(x), Some(y)) => x.cmp(&y),
+                        (x, y) => y.is_some().cmp(&x.is_some()),
+                    }
+                }
             };
             let primary = if order.descending {
                 primary.reverse()
@@ -500,6 +424,42 @@ impl CatalogIndex {
                 .then_with(|| p[a].name.cmp(&p[b].name))
                 .then_with(|| p[a].id.cmp(&p[b].id))
         });
+    }
+}
+
+/// Parses an optional inclusive decimal range.
+fn parse_range(
+    min_field: &str,
+    min: &str,
+    max_field: &str,
+    max: &str,
+) -> Result<(Option<Decimal>, Option<Decimal>), Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let mut bound = |field: &str, raw: &str| -> Option<Decimal> {
+        if raw.is_empty() {
+            return None;
+        }
+        parse_decimal(field, raw)
+            .map_err(|e| match e {
+                DomainError::InvalidArgument { violations: v, .. } => violations.extend(v),
+                other => violations.push(FieldViolation::new(field, other.to_string())),
+            })
+            .ok()
+    };
+    let lo = bound(min_field, min);
+    let hi = bound(max_field, max);
+    if let (Some(lo), Some(hi)) = (lo, hi)
+        && lo > hi
+    {
+        violations.push(FieldViolation::new(
+            min_field,
+            format!("{lo} is above {max_field} {hi}"),
+        ));
+    }
+    if violations.is_empty() {
+        Ok((lo, hi))
+    } else {
+        Err(violations)
     }
 }
 
@@ -515,27 +475,11 @@ fn parse_filter(i: usize, raw: &RawFilter) -> Result<Filter, Vec<FieldViolation>
             format!("at most {MAX_FILTER_VALUES} values"),
         ));
     }
-    let mut bound = |name: &str, raw: &str| -> Option<Decimal> {
-        if raw.is_empty() {
-            return None;
-        }
-        parse_decimal(&field(name), raw)
-            .map_err(|e| match e {
-                DomainError::InvalidArgument { violations: v, .. } => violations.extend(v),
-                other => violations.push(FieldViolation::new(field(name), other.to_string())),
-            })
-            .ok()
-    };
-    let min = bound("min", &raw.min);
-    let max = bound("max", &raw.max);
-    if let (Some(lo), Some(hi)) = (min, max)
-        && lo > hi
-    {
-        violations.push(FieldViolation::new(
-            field("min"),
-            format!("{lo} is above max {hi}"),
-        ));
-    }
+    let (min, max) =
+        parse_range(&field("min"), &raw.min, &field("max"), &raw.max).unwrap_or_else(|mut v| {
+            violations.append(&mut v);
+            (None, None)
+        });
     if raw.values.is_empty() && raw.min.is_empty() && raw.max.is_empty() {
         violations.push(FieldViolation::new(
             field("values"),
@@ -567,6 +511,9 @@ fn fingerprint(request: &SearchRequest) -> u64 {
     request.filters.hash(&mut hasher);
     request.facet_keys.hash(&mut hasher);
     request.order_by.hash(&mut hasher);
+    request.price_min.hash(&mut hasher);
+    request.price_max.hash(&mut hasher);
+    request.in_stock_at.hash(&mut hasher);
     hasher.finish()
 }
 

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::catalog::{Attribute, Money, ProductStatus, UnitOfMeasure};
+use crate::domain::catalog::{Attribute, Category, Money, ProductStatus, UnitOfMeasure};
 
 fn category(id: &str, parent: Option<&str>, name: &str) -> Category {
     Category {
@@ -39,7 +39,14 @@ fn product(
             currency: "EUR".into(),
             amount: price.parse().unwrap(),
         },
+        order_units: Vec::new(),
         status: ProductStatus::Active,
+        successor_id: None,
+        quantity_rule: Default::default(),
+        tax_class: Default::default(),
+        image_urls: Vec::new(),
+        family_id: None,
+        variant_keys: Vec::new(),
     }
 }
 
@@ -117,12 +124,52 @@ fn ids(results: &SearchResults) -> Vec<&str> {
     results.products.iter().map(|p| p.id.as_str()).collect()
 }
 
+/// The caller's price in these tests: half the list price, except that
+/// TP-102 has none.
+fn half_price(p: &Product) -> Option<Decimal> {
+    (p.sku != "TP-102").then(|| p.base_price.amount / Decimal::TWO)
+}
+
+/// Stock in these tests: only TP-101 and TP-200, only in "wh-1".
+fn stocked(sku: &str, warehouse: &str) -> bool {
+    warehouse == "wh-1" && matches!(sku, "TP-101" | "TP-200")
+}
+
+fn search_in(
+    index: &CatalogIndex,
+    request: &SearchRequest,
+    visible: &Visible,
+    text: Option<&[TextHit]>,
+) -> Result<SearchResults, DomainError> {
+    index.search(
+        request,
+        &SearchContext {
+            visible,
+            text,
+            price: &half_price,
+            in_stock: &stocked,
+        },
+    )
+}
+
 fn search(request: SearchRequest) -> SearchResults {
-    index().search(&request, &Visible::Everything).unwrap()
+    search_in(&index(), &request, &Visible::Everything, None).unwrap()
+}
+
+fn search_text(request: SearchRequest, hits: &[TextHit]) -> SearchResults {
+    search_in(&index(), &request, &Visible::Everything, Some(hits)).unwrap()
+}
+
+fn hit(slot: u64, score: f32) -> TextHit {
+    TextHit {
+        slot,
+        score,
+        exact_code: false,
+    }
 }
 
 fn violations(request: SearchRequest) -> Vec<String> {
-    match index().search(&request, &Visible::Everything).unwrap_err() {
+    match search_in(&index(), &request, &Visible::Everything, None).unwrap_err() {
         DomainError::InvalidArgument { violations, .. } => {
             violations.into_iter().map(|v| v.field).collect()
         }
@@ -131,41 +178,129 @@ fn violations(request: SearchRequest) -> Vec<String> {
 }
 
 #[test]
-fn every_word_must_match_and_prefixes_count() {
-    let r = search(SearchRequest {
-        query: "cab copp".into(),
-        ..Default::default()
-    });
-    // Equal scores: ties break by name.
-    assert_eq!(ids(&r), ["prd-0002", "prd-0001"]);
-    assert_eq!(r.total, 2);
+fn only_text_hits_match_best_score_first() {
+    let r = search_text(
+        SearchRequest {
+            query: "cable".into(),
+            ..Default::default()
+        },
+        &[hit(1, 2.0), hit(0, 5.0), hit(3, 2.0), hit(99, 9.0)],
+    );
+    // Equal scores break by name; a slot the index does not hold is skipped.
+    assert_eq!(ids(&r), ["prd-0001", "prd-0002", "prd-0004"]);
+    assert_eq!(r.total, 3);
 }
 
 #[test]
-fn exact_sku_ranks_first_even_against_name_matches() {
-    let r = search(SearchRequest {
-        query: "tp-100".into(),
-        ..Default::default()
-    });
-    assert_eq!(ids(&r)[0], "prd-0001");
-    let r = search(SearchRequest {
-        query: "4000005".into(),
-        ..Default::default()
-    });
-    assert_eq!(ids(&r), ["prd-0005"], "barcode match");
+fn an_exact_code_outranks_any_score() {
+    let exact = TextHit {
+        exact_code: true,
+        ..hit(4, 0.1)
+    };
+    let r = search_text(
+        SearchRequest {
+            query: "tp-100x".into(),
+            ..Default::default()
+        },
+        &[hit(0, 50.0), exact],
+    );
+    assert_eq!(ids(&r), ["prd-0005", "prd-0001"]);
 }
 
 #[test]
-fn name_hits_outrank_category_hits() {
-    // "cable" is in the name of 4 products and the category of 3; the LED
-    // panel's name holds "cable" too, but the junction box only its category
-    // path "Electrical", so it does not match at all.
+fn price_filters_and_sorting_use_the_callers_price() {
+    // Caller prices: 20.00, 27.55, none, 6.00, 1.75.
     let r = search(SearchRequest {
-        query: "cable".into(),
+        price_min: "5".into(),
+        price_max: "25".into(),
+        order_by: "price desc".into(),
         ..Default::default()
     });
-    assert_eq!(r.total, 4);
-    assert!(!ids(&r).contains(&"prd-0005"));
+    assert_eq!(ids(&r), ["prd-0001", "prd-0004"]);
+    let r = search(SearchRequest {
+        order_by: "price".into(),
+        ..Default::default()
+    });
+    assert_eq!(
+        ids(&r),
+        ["prd-0005", "prd-0004", "prd-0001", "prd-0002", "prd-0003"],
+        "a product without a price for the caller sorts last"
+    );
+    assert_eq!(
+        violations(SearchRequest {
+            price_min: "30".into(),
+            price_max: "2,5".into(),
+            ..Default::default()
+        }),
+        ["price_max"]
+    );
+    assert_eq!(
+        violations(SearchRequest {
+            price_min: "30".into(),
+            price_max: "2".into(),
+            ..Default::default()
+        }),
+        ["price_min"]
+    );
+}
+
+#[test]
+fn the_stock_filter_keeps_what_a_warehouse_has() {
+    let r = search(SearchRequest {
+        in_stock_at: "wh-1".into(),
+        facet_keys: vec!["material".into()],
+        ..Default::default()
+    });
+    assert_eq!(ids(&r), ["prd-0002", "prd-0004"]);
+    let counted: u32 = r.facets[0].values.iter().map(|v| v.count).sum();
+    assert_eq!(counted, 2, "facets count within the stock filter");
+    let r = search(SearchRequest {
+        in_stock_at: "wh-2".into(),
+        ..Default::default()
+    });
+    assert_eq!(r.total, 0);
+}
+
+#[test]
+fn hidden_products_are_found_by_staff_only() {
+    let mut hidden = index().get("prd-0004").unwrap().as_ref().clone();
+    hidden.status = ProductStatus::Hidden;
+    let (index, touched) = index().with_products(vec![hidden]).unwrap();
+    assert_eq!(touched, [3], "a replaced product keeps its slot");
+    let everything = SearchRequest::default();
+    let customer = search_in(&index, &everything, &Visible::AllListed, None).unwrap();
+    assert_eq!(customer.total, 4);
+    assert!(!index.product_visible("prd-0004", &Visible::AllListed));
+    let staff = search_in(&index, &everything, &Visible::Everything, None).unwrap();
+    assert_eq!(staff.total, 5);
+    assert_eq!(
+        index.product_count("light"),
+        0,
+        "counts are of listed products"
+    );
+}
+
+#[test]
+fn added_products_take_new_slots_and_families_list_variants() {
+    let mut red = product("prd-0006", "TP-300-R", "Lamp red", "light", "9", vec![]);
+    let mut blue = product("prd-0007", "TP-300-B", "Lamp blue", "light", "9", vec![]);
+    red.family_id = Some("fam-300".into());
+    blue.family_id = Some("fam-300".into());
+    let (index, touched) = index().with_products(vec![red, blue]).unwrap();
+    assert_eq!(touched, [5, 6]);
+    assert_eq!(index.len(), 7);
+    let red = index.get("prd-0006").unwrap();
+    let variants: Vec<&str> = index
+        .variants(red, &Visible::Everything)
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(variants, ["prd-0007"]);
+    assert_eq!(index.by_code("tp-300-b").unwrap().id, "prd-0007");
+    assert_eq!(index.by_code("4000006").unwrap().id, "prd-0006", "barcode");
+    let mut lost = product("prd-0008", "TP-1", "Lost", "nowhere", "1", vec![]);
+    lost.family_id = None;
+    assert!(index.with_products(vec![lost]).is_err());
 }
 
 #[test]
@@ -335,7 +470,7 @@ fn a_token_from_another_query_is_refused() {
         ..Default::default()
     });
     let fields = violations(SearchRequest {
-        query: "cable".into(),
+        order_by: "name".into(),
         page_size: 1,
         page_token: first.next_page_token,
         ..Default::default()
@@ -349,42 +484,39 @@ fn an_assortment_narrows_hits_totals_and_facets() {
         categories: ["light".to_string()].into_iter().collect(),
         skus: ["TP-100".to_string()].into_iter().collect(),
     };
-    let r = index()
-        .search(
-            &SearchRequest {
-                facet_keys: vec!["material".into()],
-                ..Default::default()
-            },
-            &visible,
-        )
-        .unwrap();
+    let index = index();
+    let r = search_in(
+        &index,
+        &SearchRequest {
+            facet_keys: vec!["material".into()],
+            ..Default::default()
+        },
+        &visible,
+        None,
+    )
+    .unwrap();
     assert_eq!(ids(&r), ["prd-0001", "prd-0004"]);
     assert_eq!(r.total, 2);
     let counted: u32 = r.facets[0].values.iter().map(|v| v.count).sum();
     assert_eq!(counted, 2, "facets count only what the customer may see");
-    let exact = index()
-        .search(
-            &SearchRequest {
-                query: "TP-200".into(),
-                ..Default::default()
-            },
-            &visible,
-        )
-        .unwrap();
-    assert_eq!(ids(&exact), ["prd-0004"]);
-    let hidden = index()
-        .search(
-            &SearchRequest {
-                query: "TP-101".into(),
-                ..Default::default()
-            },
-            &visible,
-        )
-        .unwrap();
+    let exact = TextHit {
+        exact_code: true,
+        ..hit(1, 1.0)
+    };
+    let hidden = search_in(
+        &index,
+        &SearchRequest {
+            query: "TP-101".into(),
+            ..Default::default()
+        },
+        &visible,
+        Some(&[exact]),
+    )
+    .unwrap();
     assert_eq!(
         hidden.total, 0,
         "an exact SKU outside the assortment stays hidden"
     );
-    assert!(!index().sku_visible("TP-101", &visible));
-    assert!(index().sku_visible("TP-100", &visible));
+    assert!(!index.sku_visible("TP-101", &visible));
+    assert!(index.sku_visible("TP-100", &visible));
 }

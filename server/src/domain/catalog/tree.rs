@@ -72,6 +72,10 @@ impl CategoryTree {
         self.index.contains_key(id)
     }
 
+    pub fn get(&self, id: &str) -> Option<&Category> {
+        self.index.get(id).map(|&i| &self.nodes[i].category)
+    }
+
     /// Ids from the root down to `id`, or empty if `id` is unknown.
     pub fn path(&self, id: &str) -> &[String] {
         self.index

@@ -88,10 +88,12 @@ pub enum Action {
     FeedStock,
     /// See every warehouse's low-stock alerts.
     ReadStockAlerts,
+    /// Create and change products, import and export catalog data.
+    ManageCatalog,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::CatalogRead,
         Action::SelfService,
         Action::ReviewApplications,
@@ -104,6 +106,7 @@ impl Action {
         Action::EraseUsers,
         Action::FeedStock,
         Action::ReadStockAlerts,
+        Action::ManageCatalog,
     ];
 }
 
@@ -124,6 +127,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         EraseUsers => matches!(role, AccountAdmin | BrandAdmin),
         FeedStock => matches!(role, BrandAdmin | CatalogManager | Integration),
         ReadStockAlerts => matches!(role, BrandAdmin | CatalogManager | SalesRep | Integration),
+        ManageCatalog => matches!(role, BrandAdmin | CatalogManager | Integration),
     }
 }
 

@@ -1,0 +1,97 @@
+//! AIP-155 request ids: a mutating call repeated with the same `request_id`
+//! by the same caller returns the first call's result instead of acting
+//! again — what a device replaying its outbox after a lost answer relies on.
+//! The remembered result is written in the same commit as the action, so a
+//! crash can never leave an action done but not remembered (or the reverse).
+//! Results are kept for seven days. Keys: `idem/<actor>/<rpc>/<request_id>`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::records::get;
+use super::{Commit, Store, StoreError};
+use crate::domain::DomainError;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// How long a result is remembered.
+pub const KEEP_MS: Millis = 7 * 24 * 60 * 60 * 1000;
+const MAX_REQUEST_ID: usize = 128;
+/// Where remembered results live.
+pub const PREFIX: &str = "idem/";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Remembered<T> {
+    created: Millis,
+    result: T,
+}
+
+fn now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+/// Runs `act` — which adds its writes to the commit it is given and returns
+/// the result — at most once per (`actor`, `rpc`, `request_id`). An empty
+/// `request_id` opts out.
+pub fn once<T, E, F>(
+    store: &dyn Store,
+    actor: &str,
+    rpc: &str,
+    request_id: &str,
+    act: F,
+) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned,
+    E: From<DomainError> + From<StoreError>,
+    F: FnOnce(Commit) -> Result<(Commit, T), E>,
+{
+    if request_id.is_empty() {
+        let (commit, result) = act(Commit::new())?;
+        store.commit(commit)?;
+        return Ok(result);
+    }
+    if request_id.len() > MAX_REQUEST_ID || request_id.chars().any(|c| c.is_control() || c == '/') {
+        return Err(DomainError::invalid(
+            "INVALID_REQUEST_ID",
+            "request_id",
+            format!(
+                "must be at most {MAX_REQUEST_ID} printable characters without '/', e.g. a UUID"
+            ),
+        )
+        .into());
+    }
+    let key = format!("{PREFIX}{actor}/{rpc}/{request_id}");
+    let seen = get::<Remembered<T>>(store, &key)?;
+    let now = now();
+    let expect = match seen {
+        Some(seen) if now - seen.value.created < KEEP_MS => return Ok(seen.value.result),
+        Some(expired) => Some(expired.raw),
+        None => None,
+    };
+    let (commit, result) = act(Commit::new())?;
+    let remembered = Remembered {
+        created: now,
+        result,
+    };
+    let commit = commit
+        .expect(key.clone(), expect)
+        .put_record(&key, &remembered)?;
+    match store.commit(commit) {
+        // A twin of this request committed first: answer as it did.
+        Err(StoreError::Conflict { key: conflicted }) if conflicted == key => {
+            get::<Remembered<T>>(store, &key)?
+                .map(|r| r.value.result)
+                .ok_or_else(|| StoreError::Conflict { key }.into())
+        }
+        other => {
+            other?;
+            Ok(remembered.result)
+        }
+    }
+}
