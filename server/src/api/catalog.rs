@@ -101,34 +101,43 @@ impl CatalogApi {
     }
 }
 
-/// The buyer's net unit price of one unit today; brand staff see the list
-/// price.
-fn unit_price(view: &CatalogView, buyer: Option<&Buyer>, product: &Product) -> Option<Decimal> {
-    let Some(buyer) = buyer else {
-        return Some(product.base_price.amount);
-    };
-    let everything = |_: &str| true;
-    let ctx = PricingContext {
+const EVERYTHING: &(dyn Fn(&str) -> bool + Sync) = &|_: &str| true;
+
+/// How a search prices: the buyer's terms today (search shows what one unit
+/// costs; the assortment is checked by the search itself), or, for brand
+/// staff, the list price.
+fn search_pricing(buyer: Option<&Buyer>) -> Option<PricingContext<'_>> {
+    buyer.map(|buyer| PricingContext {
         account_id: &buyer.account.id,
         tier: &buyer.account.tier,
         currency: &buyer.currency,
         date: time::OffsetDateTime::now_utc().date(),
         promotion_uses: &buyer.promotion_uses,
-        visible: &everything,
+        visible: EVERYTHING,
+    })
+}
+
+/// The net unit price of one unit at `pricing`'s terms; brand staff see the
+/// list price.
+fn unit_price(
+    view: &CatalogView,
+    pricing: Option<&PricingContext<'_>>,
+    product: &Product,
+) -> Option<Decimal> {
+    let Some(ctx) = pricing else {
+        return Some(product.base_price.amount);
     };
-    view.pricebook
-        .price(&ctx, &product.sku, Decimal::ONE)
-        .map(|q| q.unit_price)
+    view.pricebook.unit_price(ctx, &product.sku, Decimal::ONE)
 }
 
 fn with_price(
     view: &CatalogView,
-    buyer: Option<&Buyer>,
+    pricing: Option<&PricingContext<'_>>,
     product: &Product,
     mut wire: pb::Product,
 ) -> pb::Product {
-    wire.your_price = buyer.and_then(|b| {
-        unit_price(view, Some(b), product).map(|amount| money_to(&b.currency, amount))
+    wire.your_price = pricing.and_then(|ctx| {
+        unit_price(view, Some(ctx), product).map(|amount| money_to(ctx.currency, amount))
     });
     wire
 }
@@ -194,7 +203,8 @@ impl CatalogService for CatalogApi {
         let view = self.catalog.view();
         let buyer = self.buyer(&caller)?;
         let visible = Self::visible(buyer.as_ref(), &view);
-        let price = |p: &Product| unit_price(&view, buyer.as_ref(), p);
+        let pricing = search_pricing(buyer.as_ref());
+        let price = |p: &Product| unit_price(&view, pricing.as_ref(), p);
         let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
         let results = self
             .catalog
@@ -204,7 +214,7 @@ impl CatalogService for CatalogApi {
             products: results
                 .products
                 .iter()
-                .map(|p| with_price(&view, buyer.as_ref(), p, product_to(p, index.path(p))))
+                .map(|p| with_price(&view, pricing.as_ref(), p, product_to(p, index.path(p))))
                 .collect(),
             next_page_token: results.next_page_token,
             total_size: u32::try_from(results.total).unwrap_or(u32::MAX),
@@ -250,9 +260,10 @@ impl CatalogService for CatalogApi {
                     id: id.clone(),
                 })
             })?;
+        let pricing = search_pricing(buyer.as_ref());
         let mut wire = with_price(
             &view,
-            buyer.as_ref(),
+            pricing.as_ref(),
             product,
             product_to(product, index.path(product)),
         );

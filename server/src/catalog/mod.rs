@@ -57,7 +57,9 @@ pub struct CatalogView {
 /// products themselves.
 #[derive(Default, Clone)]
 struct StoredPrices {
-    lists: Vec<PriceList>,
+    /// Shared with every pricebook built from them: a rebuild after a
+    /// product write copies no customer's prices.
+    lists: Vec<Arc<PriceList>>,
     promotions: Vec<Promotion>,
 }
 
@@ -78,7 +80,7 @@ impl Catalog {
         let text = TextIndex::new()?;
         text.upsert(index.products().map(|(slot, p)| text_doc(&index, slot, p)))?;
         let prices = StoredPrices {
-            lists: pricing.price_lists()?,
+            lists: shared(pricing.price_lists()?),
             promotions: pricing.promotions()?,
         };
         let view = CatalogView {
@@ -180,7 +182,7 @@ impl Catalog {
     pub fn reload_prices(&self) -> Result<()> {
         let mut prices = self.lock_writes();
         *prices = StoredPrices {
-            lists: self.pricing.price_lists()?,
+            lists: shared(self.pricing.price_lists()?),
             promotions: self.pricing.promotions()?,
         };
         let current = self.view();
@@ -214,17 +216,21 @@ fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> T
 /// lists, the stored lists and promotions, and each SKU's category path for
 /// category promotions.
 fn pricebook(index: &CatalogIndex, prices: &StoredPrices) -> Pricebook {
-    let mut lists = pricing::base_lists(index.products().map(|(_, p)| {
+    let mut lists = shared(pricing::base_lists(index.products().map(|(_, p)| {
         (
             p.sku.as_str(),
             p.base_price.currency.as_str(),
             p.base_price.amount,
         )
-    }));
-    lists.extend(prices.lists.iter().cloned());
+    })));
+    lists.extend(prices.lists.iter().map(Arc::clone));
     let paths: HashMap<String, Vec<String>> = index
         .products()
         .map(|(_, p)| (p.sku.clone(), index.path(p).to_vec()))
         .collect();
-    Pricebook::new(lists, prices.promotions.clone(), paths)
+    Pricebook::from_shared(lists, prices.promotions.clone(), paths)
+}
+
+fn shared(lists: Vec<PriceList>) -> Vec<Arc<PriceList>> {
+    lists.into_iter().map(Arc::new).collect()
 }

@@ -1,12 +1,13 @@
 //! The pricing engine over a loaded pricebook.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use time::Date;
 
 use super::rounding::round_money;
-use super::{Discount, PriceList, PriceListScope, Promotion, PromotionTarget};
+use super::{Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::{DomainError, FieldViolation};
 
@@ -78,23 +79,87 @@ pub struct CartLine {
 
 /// Price lists and promotions, and where each SKU sits in the category tree
 /// (for category promotions).
+///
+/// Lists are indexed by whom they can apply to, so pricing a SKU looks only
+/// at the caller's own account lists, their tier's lists and the base lists
+/// of their currency, not at every customer's. The lists themselves are
+/// shared (`Arc`), so rebuilding a pricebook after a product write does not
+/// copy them.
 #[derive(Debug, Default, Clone)]
 pub struct Pricebook {
-    lists: Vec<PriceList>,
+    lists: Vec<Arc<PriceList>>,
+    /// Base lists by currency.
+    base: HashMap<String, Vec<usize>>,
+    /// Tier lists by tier.
+    tiers: HashMap<String, Vec<usize>>,
+    /// Customer and contract lists by account.
+    accounts: HashMap<String, Vec<usize>>,
     promotions: Vec<Promotion>,
+    /// For each promotion (same order) that targets SKUs, those SKUs as a
+    /// set: a clearance of thousands of SKUs is one lookup, not a scan.
+    promotion_skus: Vec<Option<HashSet<String>>>,
     category_paths: HashMap<String, Vec<String>>,
+}
+
+/// What the shared pricing function records when asked to explain.
+#[derive(Default)]
+struct Explanation {
+    steps: Vec<PricingStep>,
+    promotions: Vec<String>,
+}
+
+/// A price before it becomes a quote.
+struct Priced {
+    list_unit_price: Decimal,
+    unit_price: Decimal,
 }
 
 impl Pricebook {
     pub fn new(
         lists: Vec<PriceList>,
+        promotions: Vec<Promotion>,
+        category_paths: HashMap<String, Vec<String>>,
+    ) -> Self {
+        Self::from_shared(
+            lists.into_iter().map(Arc::new).collect(),
+            promotions,
+            category_paths,
+        )
+    }
+
+    /// Like [`Pricebook::new`], over lists shared with whoever else holds them.
+    pub fn from_shared(
+        lists: Vec<Arc<PriceList>>,
         mut promotions: Vec<Promotion>,
         category_paths: HashMap<String, Vec<String>>,
     ) -> Self {
         promotions.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+        let mut base: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut tiers: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut accounts: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, list) in lists.iter().enumerate() {
+            let (bucket, key) = match &list.scope {
+                PriceListScope::Base => (&mut base, &list.currency),
+                PriceListScope::Tier(tier) => (&mut tiers, tier),
+                PriceListScope::Customer(account) => (&mut accounts, account),
+                PriceListScope::Contract { account_id, .. } => (&mut accounts, account_id),
+            };
+            bucket.entry(key.clone()).or_default().push(i);
+        }
+        let promotion_skus = promotions
+            .iter()
+            .map(|p| match &p.target {
+                PromotionTarget::Skus(skus) => Some(skus.iter().cloned().collect()),
+                _ => None,
+            })
+            .collect();
         Self {
             lists,
+            base,
+            tiers,
+            accounts,
             promotions,
+            promotion_skus,
             category_paths,
         }
     }
@@ -113,20 +178,39 @@ impl Pricebook {
     /// The list that prices `sku` for this customer: the highest-ranked
     /// applicable one holding the SKU; among equals, the most recently
     /// started, then the lowest id, so the choice never depends on order.
-    fn list_for(&self, ctx: &PricingContext<'_>, sku: &str) -> Option<&PriceList> {
-        self.lists
-            .iter()
-            .filter(|l| l.entries.contains_key(sku) && self.applies_to(l, ctx))
-            .max_by(|a, b| {
-                a.scope
-                    .rank()
-                    .cmp(&b.scope.rank())
-                    .then_with(|| a.valid_from.cmp(&b.valid_from))
-                    .then_with(|| b.id.cmp(&a.id))
-            })
+    ///
+    /// The customer's account lists outrank their tier's, which outrank the
+    /// base lists, so the buckets are tried in that order and the first
+    /// that holds an applicable list decides.
+    fn list_for(&self, ctx: &PricingContext<'_>, sku: &str) -> Option<(&PriceList, &[PriceBreak])> {
+        let buckets = [
+            self.accounts.get(ctx.account_id),
+            self.tiers.get(ctx.tier),
+            self.base.get(ctx.currency),
+        ];
+        buckets.into_iter().flatten().find_map(|bucket| {
+            bucket
+                .iter()
+                .filter_map(|&i| {
+                    let list = self.lists.get(i)?;
+                    let breaks = list.entries.get(sku)?;
+                    self.applies_to(list, ctx)
+                        .then_some((list.as_ref(), breaks.as_slice()))
+                })
+                .max_by(|(a, _), (b, _)| {
+                    a.scope
+                        .rank()
+                        .cmp(&b.scope.rank())
+                        .then_with(|| a.valid_from.cmp(&b.valid_from))
+                        .then_with(|| b.id.cmp(&a.id))
+                })
+        })
     }
 
-    fn eligible(&self, promotion: &Promotion, ctx: &PricingContext<'_>, sku: &str) -> bool {
+    fn eligible(&self, i: usize, ctx: &PricingContext<'_>, sku: &str) -> bool {
+        let Some(promotion) = self.promotions.get(i) else {
+            return false;
+        };
         let in_window = promotion.valid_from.is_none_or(|f| ctx.date >= f)
             && promotion.valid_until.is_none_or(|u| ctx.date <= u);
         let under_cap = promotion
@@ -136,15 +220,18 @@ impl Pricebook {
             Discount::Percent(_) => true,
             Discount::AmountOff(_) => promotion.currency == ctx.currency,
         };
-        let targeted = match &promotion.target {
-            PromotionTarget::Skus(skus) => skus.iter().any(|s| s == sku),
+        let targeted = || match &promotion.target {
+            PromotionTarget::Skus(skus) => match self.promotion_skus.get(i) {
+                Some(Some(set)) => set.contains(sku),
+                _ => skus.iter().any(|s| s == sku),
+            },
             PromotionTarget::AccountGroups(groups) => groups.iter().any(|g| g == ctx.tier),
             PromotionTarget::Categories(categories) => self
                 .category_paths
                 .get(sku)
                 .is_some_and(|path| path.iter().any(|c| categories.contains(c))),
         };
-        in_window && under_cap && currency_fits && targeted
+        in_window && under_cap && currency_fits && targeted()
     }
 
     fn discounted(price: Decimal, discount: &Discount) -> Decimal {
@@ -155,30 +242,70 @@ impl Pricebook {
         next.max(Decimal::ZERO)
     }
 
-    /// Prices `quantity` of `sku`.
+    /// Prices `quantity` of `sku`, explaining every rule that applied.
     pub fn price(
         &self,
         ctx: &PricingContext<'_>,
         sku: &str,
         quantity: Decimal,
     ) -> Option<LineQuote> {
+        let mut explanation = Explanation::default();
+        let priced = self.apply_rules(ctx, sku, quantity, Some(&mut explanation))?;
+        let line_total = round_money(priced.unit_price * quantity, ctx.currency);
+        let discount_total =
+            round_money(priced.list_unit_price * quantity, ctx.currency) - line_total;
+        Some(LineQuote {
+            sku: sku.to_string(),
+            quantity,
+            list_unit_price: priced.list_unit_price,
+            unit_price: priced.unit_price,
+            line_total,
+            discount_total,
+            steps: explanation.steps,
+            promotions: explanation.promotions,
+        })
+    }
+
+    /// The net unit price of `quantity` of `sku`: exactly
+    /// [`Pricebook::price`]'s `unit_price`, from the same rules, without
+    /// building the explanation (search prices thousands of products).
+    pub fn unit_price(
+        &self,
+        ctx: &PricingContext<'_>,
+        sku: &str,
+        quantity: Decimal,
+    ) -> Option<Decimal> {
+        self.apply_rules(ctx, sku, quantity, None)
+            .map(|p| p.unit_price)
+    }
+
+    /// The pricing rules, once: list, volume break, promotions, rounding.
+    /// Records each step in `explain` when given.
+    fn apply_rules(
+        &self,
+        ctx: &PricingContext<'_>,
+        sku: &str,
+        quantity: Decimal,
+        mut explain: Option<&mut Explanation>,
+    ) -> Option<Priced> {
         if !(ctx.visible)(sku) {
             return None;
         }
-        let list = self.list_for(ctx, sku)?;
-        let breaks = list.entries.get(sku)?;
+        let (list, breaks) = self.list_for(ctx, sku)?;
         let list_unit_price = breaks
             .iter()
             .filter(|b| b.min_quantity.is_zero())
             .map(|b| b.unit_price)
             .next()
             .or_else(|| breaks.first().map(|b| b.unit_price))?;
-        let mut steps = vec![PricingStep {
-            kind: StepKind::PriceList,
-            source_id: list.id.clone(),
-            description: format!("{} ({})", list.name, scope_name(&list.scope)),
-            unit_price: list_unit_price,
-        }];
+        if let Some(e) = explain.as_deref_mut() {
+            e.steps.push(PricingStep {
+                kind: StepKind::PriceList,
+                source_id: list.id.clone(),
+                description: format!("{} ({})", list.name, scope_name(&list.scope)),
+                unit_price: list_unit_price,
+            });
+        }
         let mut price = list_unit_price;
         if let Some(volume) = breaks
             .iter()
@@ -186,70 +313,74 @@ impl Pricebook {
             .max_by(|a, b| a.min_quantity.cmp(&b.min_quantity))
         {
             price = volume.unit_price;
-            steps.push(PricingStep {
-                kind: StepKind::VolumeBreak,
-                source_id: list.id.clone(),
-                description: format!(
-                    "volume break from {} units",
-                    volume.min_quantity.normalize()
-                ),
-                unit_price: price,
-            });
+            if let Some(e) = explain.as_deref_mut() {
+                e.steps.push(PricingStep {
+                    kind: StepKind::VolumeBreak,
+                    source_id: list.id.clone(),
+                    description: format!(
+                        "volume break from {} units",
+                        volume.min_quantity.normalize()
+                    ),
+                    unit_price: price,
+                });
+            }
         }
 
-        let eligible: Vec<&Promotion> = self
-            .promotions
-            .iter()
-            .filter(|p| self.eligible(p, ctx, sku))
-            .collect();
+        // Every eligible stackable promotion in priority order, or the best
+        // single exclusive one if that is cheaper.
         let mut stacked = price;
         let mut stacked_steps = Vec::new();
-        for promotion in eligible.iter().filter(|p| !p.exclusive) {
-            stacked = Self::discounted(stacked, &promotion.discount);
-            stacked_steps.push(promotion_step(promotion, stacked));
+        let mut stacked_ids = Vec::new();
+        let mut best_exclusive: Option<(Decimal, &Promotion)> = None;
+        for (i, promotion) in self.promotions.iter().enumerate() {
+            if !self.eligible(i, ctx, sku) {
+                continue;
+            }
+            if promotion.exclusive {
+                let candidate = Self::discounted(price, &promotion.discount);
+                // The first of equally cheap ones wins.
+                if best_exclusive.is_none_or(|(best, _)| candidate < best) {
+                    best_exclusive = Some((candidate, promotion));
+                }
+            } else {
+                stacked = Self::discounted(stacked, &promotion.discount);
+                if explain.is_some() {
+                    stacked_steps.push(promotion_step(promotion, stacked));
+                    stacked_ids.push(promotion.id.clone());
+                }
+            }
         }
-        let best_exclusive = eligible
-            .iter()
-            .filter(|p| p.exclusive)
-            .map(|p| (Self::discounted(price, &p.discount), *p))
-            .min_by(|a, b| a.0.cmp(&b.0));
-        let promotions = match best_exclusive {
+        match best_exclusive {
             Some((exclusive_price, promotion)) if exclusive_price < stacked => {
                 price = exclusive_price;
-                steps.push(promotion_step(promotion, price));
-                vec![promotion.id.clone()]
+                if let Some(e) = explain.as_deref_mut() {
+                    e.steps.push(promotion_step(promotion, price));
+                    e.promotions.push(promotion.id.clone());
+                }
             }
             _ => {
                 price = stacked;
-                steps.extend(stacked_steps);
-                eligible
-                    .iter()
-                    .filter(|p| !p.exclusive)
-                    .map(|p| p.id.clone())
-                    .collect()
+                if let Some(e) = explain.as_deref_mut() {
+                    e.steps.extend(stacked_steps);
+                    e.promotions.extend(stacked_ids);
+                }
             }
-        };
+        }
 
         let unit_price = round_money(price, ctx.currency);
-        if unit_price != price {
-            steps.push(PricingStep {
+        if unit_price != price
+            && let Some(e) = explain
+        {
+            e.steps.push(PricingStep {
                 kind: StepKind::Rounding,
                 source_id: ctx.currency.to_string(),
                 description: "rounded to the currency's minor unit, half away from zero".into(),
                 unit_price,
             });
         }
-        let line_total = round_money(unit_price * quantity, ctx.currency);
-        let discount_total = round_money(list_unit_price * quantity, ctx.currency) - line_total;
-        Some(LineQuote {
-            sku: sku.to_string(),
-            quantity,
+        Some(Priced {
             list_unit_price,
             unit_price,
-            line_total,
-            discount_total,
-            steps,
-            promotions,
         })
     }
 
@@ -352,3 +483,7 @@ fn promotion_step(promotion: &Promotion, unit_price: Decimal) -> PricingStep {
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "engine_index_tests.rs"]
+mod index_tests;
