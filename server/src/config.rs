@@ -31,6 +31,11 @@ pub struct Settings {
     /// Seed an empty store with the demo catalog.
     #[arg(long, env = "TRADEPORT_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
+    /// With --demo: seed about this many products instead of the 5,400 of
+    /// the standard demo, and 1,000 more customer accounts, each with its own
+    /// price list (for load tests) [default: the standard demo].
+    #[arg(long, env = "TRADEPORT_DEMO_SCALE", value_name = "PRODUCTS")]
+    pub demo_scale: Option<usize>,
     /// PEM certificate chain for TLS.
     #[arg(long, env = "TRADEPORT_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -105,6 +110,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub demo: bool,
+    /// Products of a large demo (with its 1,000 extra customer accounts);
+    /// `None` seeds the standard demo.
+    pub demo_scale: Option<usize>,
     pub tls: TlsSource,
     pub allow_plaintext: bool,
     pub cors_origins: Vec<String>,
@@ -164,6 +172,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("./data"),
             demo: false,
+            demo_scale: None,
             tls: TlsSource::None,
             allow_plaintext: false,
             cors_origins: Vec::new(),
@@ -226,6 +235,7 @@ impl Config {
             listen: high.listen.or(low.listen).unwrap_or(d.listen),
             data_dir: high.data_dir.or(low.data_dir).unwrap_or(d.data_dir),
             demo: high.demo.or(low.demo).unwrap_or(d.demo),
+            demo_scale: high.demo_scale.or(low.demo_scale),
             tls,
             allow_plaintext: high
                 .allow_plaintext
@@ -308,12 +318,25 @@ impl Config {
         {
             anyhow::bail!("rate limits must allow at least one attempt");
         }
+        if self
+            .demo_scale
+            .is_some_and(|n| !(MIN_DEMO_SCALE..=MAX_DEMO_SCALE).contains(&n))
+        {
+            anyhow::bail!(
+                "demo_scale must be between {MIN_DEMO_SCALE} and {MAX_DEMO_SCALE} products"
+            );
+        }
         if self.concurrency_limit == 0 {
             anyhow::bail!("concurrency_limit must be at least 1");
         }
         Ok(())
     }
 }
+
+/// A large demo has at least one product per category, and at most what
+/// its product numbering (`prd-NNNNNN`) holds.
+pub const MIN_DEMO_SCALE: usize = 54;
+pub const MAX_DEMO_SCALE: usize = 999_999;
 
 fn secs(value: Option<u64>, default: Duration) -> Duration {
     value.map_or(default, Duration::from_secs)
@@ -358,6 +381,35 @@ mod tests {
             Config::resolve(dev, Settings::default()).unwrap().tls,
             TlsSource::DevSelfSigned
         );
+    }
+
+    #[test]
+    fn demo_scale_comes_from_flag_or_file_and_is_bounded() {
+        let file: Settings = toml::from_str("demo = true\ndemo_scale = 20000").unwrap();
+        assert_eq!(
+            Config::resolve(Settings::default(), file.clone())
+                .unwrap()
+                .demo_scale,
+            Some(20_000)
+        );
+        let flags = Settings::try_parse_from(["x", "--demo-scale", "100000"]).unwrap();
+        assert_eq!(
+            Config::resolve(flags, file).unwrap().demo_scale,
+            Some(100_000)
+        );
+        assert_eq!(
+            Config::resolve(Settings::default(), Settings::default())
+                .unwrap()
+                .demo_scale,
+            None
+        );
+        for bad in ["10", "1000000"] {
+            let flags = Settings::try_parse_from(["x", "--demo-scale", bad]).unwrap();
+            assert!(
+                Config::resolve(flags, Settings::default()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! deterministically from a fixed seed (no downloads), so every machine gets
 //! the same 5,400 products in 78 categories over three levels, with typed
 //! attributes, units of measure and list prices.
+//!
+//! A large demo (`--demo-scale <products>`, for load tests) generates more
+//! products per category with the same generator, and 1,000 more customer
+//! accounts, each with a customer price list of its own.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,6 +18,12 @@ use crate::domain::catalog::{
 
 const SEED: u64 = 0x7472_6164_6570_6f72; // "tradepor"
 const PRODUCTS_PER_LEAF: usize = 100;
+/// Customer accounts a large demo adds, each with its own price list.
+pub const SCALE_ACCOUNTS: usize = 1_000;
+/// SKUs on each of those accounts' price lists.
+const SCALE_LIST_SKUS: usize = 2_000;
+/// Records per store commit when seeding a large demo.
+const SEED_CHUNK: usize = 100;
 
 pub struct DemoCatalog {
     pub categories: Vec<Category>,
@@ -206,9 +216,22 @@ const SERIES: &[&str] = &[
 
 /// The whole demo catalog, identical on every run.
 pub fn catalog() -> DemoCatalog {
+    catalog_of(None)
+}
+
+/// The demo catalog with `scale` products (spread evenly over the leaf
+/// categories), or the standard 5,400 when `None`; identical on every run.
+/// The first products of a larger catalog are not those of the standard
+/// one: each category simply holds more.
+pub fn catalog_of(scale: Option<usize>) -> DemoCatalog {
+    let leaf_count = ROOTS.len() * 9;
+    let total = scale
+        .unwrap_or(leaf_count * PRODUCTS_PER_LEAF)
+        .max(leaf_count);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     let mut categories = Vec::new();
-    let mut products = Vec::new();
+    let mut products = Vec::with_capacity(total);
+    let mut leaf_number = 0;
     for (r, root) in ROOTS.iter().enumerate() {
         let root_id = format!("cat-{}", root.code.to_lowercase());
         categories.push(category(&root_id, None, root.name, r));
@@ -218,7 +241,9 @@ pub fn catalog() -> DemoCatalog {
             for (l, leaf_name) in leaves.iter().enumerate() {
                 let leaf_id = format!("{mid_id}{l}");
                 categories.push(category(&leaf_id, Some(&mid_id), leaf_name, l));
-                for _ in 0..PRODUCTS_PER_LEAF {
+                let in_leaf = total / leaf_count + usize::from(leaf_number < total % leaf_count);
+                leaf_number += 1;
+                for _ in 0..in_leaf {
                     let n = products.len() + 1;
                     products.push(product(&mut rng, n, root, (mid_name, leaf_name), &leaf_id));
                 }
@@ -368,6 +393,21 @@ mod tests {
     }
 
     #[test]
+    fn a_scaled_catalog_has_the_products_asked_for_in_every_category() {
+        let standard = catalog();
+        assert_eq!(standard.products.len(), 5_400);
+        assert_eq!(catalog_of(Some(5_400)).products, standard.products);
+        let large = catalog_of(Some(20_011));
+        assert_eq!(large.products.len(), 20_011);
+        assert_eq!(large.categories, standard.categories);
+        let skus: std::collections::HashSet<&str> =
+            large.products.iter().map(|p| p.sku.as_str()).collect();
+        assert_eq!(skus.len(), 20_011);
+        let index = CatalogIndex::build(large.categories, large.products).unwrap();
+        assert_eq!(index.product_count("cat-el-00"), 371);
+    }
+
+    #[test]
     fn barcodes_carry_valid_check_digits() {
         assert_eq!(ean13(400_638_133_393), "4006381333931");
     }
@@ -382,15 +422,22 @@ pub struct DemoCredentials {
     pub api_key: String,
     /// (legal name, account id)
     pub accounts: Vec<(String, String)>,
+    /// A large demo's extra customer accounts (each with its own price
+    /// list), by id; empty in the standard demo.
+    pub scale_accounts: Vec<String>,
 }
 
 /// Seeds the demo's people once: a brand admin and a sales rep, two
 /// customer accounts (approved through the ordinary application flow) with
 /// departments and users, and a partner app's API key. Returns `None` when
 /// the store already has people.
+///
+/// A large demo (`scale` given) also writes [`SCALE_ACCOUNTS`] plain
+/// customer accounts straight to the store: records only, without users.
 pub fn people(
     identity: &crate::identity::Identity,
     store: &dyn crate::store::Store,
+    scale: Option<usize>,
 ) -> anyhow::Result<Option<DemoCredentials>> {
     use crate::domain::identity::records::{Address, Contact};
     use crate::domain::identity::{Caller, CallerKind, Role};
@@ -562,11 +609,82 @@ pub fn people(
         vec![Role::Buyer],
         &origin,
     )?;
+    let scale_accounts = match scale {
+        Some(_) => scale_accounts(store)?,
+        None => Vec::new(),
+    };
     Ok(Some(DemoCredentials {
         invitations,
         api_key: key.secret,
         accounts,
+        scale_accounts,
     }))
+}
+
+/// Where in a catalog of `products` the SKUs of a large demo's `n`th extra
+/// account's price list sit: 2,000 of them, evenly spread, from a start of
+/// the account's own.
+pub fn scale_list_positions(products: usize, n: usize) -> impl Iterator<Item = usize> {
+    let stride = (products / SCALE_LIST_SKUS).max(1);
+    let start = (n * 7_919) % products.max(1);
+    (0..SCALE_LIST_SKUS.min(products)).map(move |k| (start + k * stride) % products.max(1))
+}
+
+/// The id of a large demo's `n`th extra account.
+pub fn scale_account_id(n: usize) -> String {
+    format!("acc_demo{n:04}")
+}
+
+/// Writes a large demo's extra customer accounts, in chunks: every fourth
+/// is a gold customer (who sees everything), the rest standard customers
+/// (whose assortment leaves out tools).
+fn scale_accounts(store: &dyn crate::store::Store) -> anyhow::Result<Vec<String>> {
+    use crate::domain::identity::records::{Account, Address, Invoicing};
+    use crate::identity::keys;
+    use crate::store::Commit;
+
+    let ids: Vec<String> = (0..SCALE_ACCOUNTS).map(scale_account_id).collect();
+    let created = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    for (c, chunk) in ids.chunks(SEED_CHUNK).enumerate() {
+        let mut commit = Commit::new();
+        for (i, id) in chunk.iter().enumerate() {
+            let n = c * SEED_CHUNK + i;
+            let legal_name = format!("Demo Customer {n:04} GmbH");
+            let account = Account {
+                id: id.clone(),
+                legal_name: legal_name.clone(),
+                tax_id: format!("DE9{n:08}"),
+                tier: if n.is_multiple_of(4) {
+                    "gold".into()
+                } else {
+                    "standard".into()
+                },
+                credit_limit: Decimal::from(25_000),
+                currency: "EUR".into(),
+                payment_terms: "net 30".into(),
+                territory: String::new(),
+                contacts: vec![],
+                billing_address: Address {
+                    line1: format!("Demostrasse {n}"),
+                    city: "Hamburg".into(),
+                    country_code: "DE".into(),
+                    ..Address::default()
+                },
+                ship_to: vec![],
+                invoicing: Invoicing {
+                    tax_id: format!("DE9{n:08}"),
+                    invoice_title: legal_name,
+                    e_invoice_address: String::new(),
+                },
+                created,
+            };
+            commit = commit
+                .expect_absent(&keys::account(id))
+                .put_record(&keys::account(id), &account)?;
+        }
+        store.commit(commit)?;
+    }
+    Ok(ids)
 }
 
 /// The demo's price lists and promotions: a gold tier list (with volume
@@ -642,7 +760,7 @@ pub fn prices(
         .take(20)
         .map(|p| (p.sku.clone(), single(pct(p.base_price.amount, 95))))
         .collect();
-    let lists = vec![
+    let mut lists = vec![
         list(
             "gold-2026",
             "Gold partner prices",
@@ -671,6 +789,41 @@ pub fn prices(
             customer,
         ),
     ];
+    // A large demo's extra accounts: each its own 2,000 SKUs, spread over
+    // the catalog from a different start, at 85-95 % of the list price,
+    // with breaks from 50 and 200 units.
+    for (n, account_id) in people.scale_accounts.iter().enumerate() {
+        let percent = 85 + (n % 11) as i64;
+        let entries: BTreeMap<String, Vec<PriceBreak>> = scale_list_positions(products.len(), n)
+            .filter_map(|i| products.get(i))
+            .map(|p| {
+                let base = p.base_price.amount;
+                let breaks = vec![
+                    PriceBreak {
+                        min_quantity: Decimal::ZERO,
+                        unit_price: pct(base, percent),
+                    },
+                    PriceBreak {
+                        min_quantity: Decimal::from(50),
+                        unit_price: pct(base, percent - 4),
+                    },
+                    PriceBreak {
+                        min_quantity: Decimal::from(200),
+                        unit_price: pct(base, percent - 8),
+                    },
+                ];
+                (p.sku.clone(), breaks)
+            })
+            .collect();
+        lists.push(list(
+            &format!("customer-{account_id}"),
+            "Negotiated customer prices",
+            PriceListScope::Customer(account_id.clone()),
+            None,
+            None,
+            entries,
+        ));
+    }
     let clearance: Vec<String> = products
         .iter()
         .filter(|p| p.status == ProductStatus::Discontinued)

@@ -51,7 +51,7 @@ impl App {
         let repo = CatalogRepository::new(Arc::clone(&store));
         if config.demo {
             if repo.is_empty()? {
-                let catalog = demo::catalog();
+                let catalog = demo::catalog_of(config.demo_scale);
                 repo.put_all(&catalog.categories, &catalog.products)?;
                 tracing::info!(
                     categories = catalog.categories.len(),
@@ -69,7 +69,7 @@ impl App {
             config.lifetimes,
         )?);
         let demo = if config.demo {
-            demo::people(&identity, store.as_ref())?
+            demo::people(&identity, store.as_ref(), config.demo_scale)?
         } else {
             None
         };
