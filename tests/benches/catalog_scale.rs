@@ -41,7 +41,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
-    AttributeFilter, CartLineInput, PriceCartRequest, Product, SearchProductsRequest,
+    AttributeFilter, CartLineInput, GetProductRequest, PriceCartRequest, SearchProductsRequest,
     UpdateProductRequest,
 };
 use tradeport_proto::common::Money;
@@ -519,14 +519,18 @@ async fn time_writes(addr: SocketAddr, server: &TestServer) -> Result<Vec<Durati
     let mut client = CatalogServiceClient::new(connect(addr).await?);
     let mut times = Vec::new();
     for n in 0..5 {
-        let product = Product {
-            id: format!("prd-{:06}", 1000 + n),
-            base_price: Some(Money {
-                currency_code: "EUR".into(),
-                amount: format!("{}.99", 10 + n),
-            }),
-            ..Default::default()
-        };
+        let id = format!("prd-{:06}", 1000 + n);
+        let mut product = client
+            .get_product(authorized(GetProductRequest { id: id.clone() }, &token))
+            .await
+            .with_context(|| format!("reading {id}"))?
+            .into_inner()
+            .product
+            .with_context(|| format!("no product {id}"))?;
+        product.base_price = Some(Money {
+            currency_code: "EUR".into(),
+            amount: format!("{}.99", 10 + n),
+        });
         let request = UpdateProductRequest {
             product: Some(product),
             update_mask: Some(prost_types::FieldMask {
