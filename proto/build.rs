@@ -9,8 +9,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files = Vec::new();
     collect_protos(&root.join("tradeport"), &mut files)?;
     files.sort();
-    // The directory too, so that a new .proto file triggers a rebuild.
-    println!("cargo:rerun-if-changed=tradeport");
+    // Every directory too, so that a new .proto file triggers a rebuild
+    // (a directory's mtime changes only with its own entries).
+    let mut dirs = vec![root.join("tradeport")];
+    while let Some(dir) = dirs.pop() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+    }
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

@@ -14,7 +14,7 @@ use crate::domain::DomainError;
 use crate::domain::inventory::{
     AlertChange, FeedOutcome, RawLevel, StockLevel, alert_change, feed_outcome, parse_levels,
 };
-use crate::store::records::{get, get_value, scan};
+use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
 
 /// SKUs one read or watch may name.
@@ -56,6 +56,14 @@ fn alert_key(warehouse: &str, sku: &str) -> String {
 
 fn sequence_key(warehouse: &str) -> String {
     format!("stockseq/{warehouse}")
+}
+
+/// Expects the sequence read (or its absence) to be unchanged at commit.
+fn expect_sequence(commit: Commit, key: &str, last: Option<&Versioned<u64>>) -> Commit {
+    match last {
+        Some(last) => commit.expect_version(key, last),
+        None => commit.expect_absent(key),
+    }
 }
 
 pub fn check_skus(skus: &[String]) -> std::result::Result<(), DomainError> {
@@ -123,36 +131,14 @@ impl Inventory {
                     alerts_cleared: vec![],
                 });
             }
-            let mut commit = match &last {
-                Some(last) => Commit::new().expect_version(&seq_key, last),
-                None => Commit::new().expect_absent(&seq_key),
-            }
-            .put_record(&seq_key, &sequence)?;
-            let (mut raised, mut cleared) = (Vec::new(), Vec::new());
-            for level in &levels {
-                let key = level_key(&level.sku, warehouse);
-                let before = get_value::<StockLevel>(self.store.as_ref(), &key)?;
-                match alert_change(before.as_ref(), level) {
-                    AlertChange::Raised => {
-                        commit = commit.put(alert_key(warehouse, &level.sku), Vec::new());
-                        raised.push(level.sku.clone());
-                    }
-                    AlertChange::Cleared => {
-                        commit = commit.delete(alert_key(warehouse, &level.sku));
-                        cleared.push(level.sku.clone());
-                    }
-                    AlertChange::Unchanged => {}
-                }
-                commit = commit.put_record(&key, level)?;
-            }
+            let commit = expect_sequence(Commit::new(), &seq_key, last.as_ref())
+                .put_record(&seq_key, &sequence)?;
+            let (commit, raised, cleared) = self.stage(commit, warehouse, &levels)?;
             match self.store.commit(commit) {
                 Err(StoreError::Conflict { .. }) => continue,
                 other => other?,
             }
-            for level in levels {
-                // No watcher is fine: the send only fails when none listens.
-                let _ = self.changes.send(level);
-            }
+            self.announce(levels);
             return Ok(FeedResult {
                 outcome,
                 alerts_raised: raised,
@@ -163,6 +149,86 @@ impl Inventory {
             key: sequence_key(warehouse),
         }
         .into())
+    }
+
+    /// Sets levels in several warehouses in one atomic step, each
+    /// warehouse taking its next feed sequence (a bulk import: the ERP's
+    /// next update then follows on). Levels must have been checked.
+    pub fn import_levels(&self, by_warehouse: &[(String, Vec<RawLevel>)]) -> Result<()> {
+        for _ in 0..8 {
+            let mut commit = Commit::new();
+            let mut all = Vec::new();
+            for (warehouse, raw) in by_warehouse {
+                let seq_key = sequence_key(warehouse);
+                let last = get::<u64>(self.store.as_ref(), &seq_key)?;
+                let sequence = last.as_ref().map_or(0, |l| l.value) + 1;
+                let levels = parse_levels(warehouse, sequence, raw)?;
+                commit = expect_sequence(commit, &seq_key, last.as_ref())
+                    .put_record(&seq_key, &sequence)?;
+                commit = self.stage(commit, warehouse, &levels)?.0;
+                all.extend(levels);
+            }
+            match self.store.commit(commit) {
+                Err(StoreError::Conflict { .. }) => continue,
+                other => other?,
+            }
+            self.announce(all);
+            return Ok(());
+        }
+        Err(StoreError::Conflict {
+            key: "stockseq/".into(),
+        }
+        .into())
+    }
+
+    /// Adds `levels` of one warehouse, with the alerts they raise or
+    /// clear, to `commit`.
+    fn stage(
+        &self,
+        mut commit: Commit,
+        warehouse: &str,
+        levels: &[StockLevel],
+    ) -> Result<(Commit, Vec<String>, Vec<String>)> {
+        let (mut raised, mut cleared) = (Vec::new(), Vec::new());
+        for level in levels {
+            let key = level_key(&level.sku, warehouse);
+            let before = get_value::<StockLevel>(self.store.as_ref(), &key)?;
+            match alert_change(before.as_ref(), level) {
+                AlertChange::Raised => {
+                    commit = commit.put(alert_key(warehouse, &level.sku), Vec::new());
+                    raised.push(level.sku.clone());
+                }
+                AlertChange::Cleared => {
+                    commit = commit.delete(alert_key(warehouse, &level.sku));
+                    cleared.push(level.sku.clone());
+                }
+                AlertChange::Unchanged => {}
+            }
+            commit = commit.put_record(&key, level)?;
+        }
+        Ok((commit, raised, cleared))
+    }
+
+    fn announce(&self, levels: Vec<StockLevel>) {
+        for level in levels {
+            // No watcher is fine: the send only fails when none listens.
+            let _ = self.changes.send(level);
+        }
+    }
+
+    /// Every level, by SKU then warehouse, a page at a time: up to `limit`
+    /// after the level key `after`.
+    pub fn all_levels(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, StockLevel)>> {
+        Ok(scan::<StockLevel>(
+            self.store.as_ref(),
+            "stock/",
+            after,
+            limit,
+        )?)
     }
 
     /// Whether `warehouse` can sell some of `sku` now. A store failure

@@ -36,6 +36,7 @@ pub struct App {
     config: Config,
     store: Arc<dyn Store>,
     catalog: Arc<CatalogApi>,
+    bulk: Arc<api::bulk::CatalogBulkApi>,
     identity: Arc<identity::Identity>,
     demo: Option<demo::DemoCredentials>,
 }
@@ -90,11 +91,17 @@ impl App {
             }
         }
         let catalog = Arc::new(catalog::Catalog::load(repo, pricing)?);
+        let bulk = Arc::new(api::bulk::CatalogBulkApi::new(
+            Arc::clone(&catalog),
+            Arc::clone(&identity),
+            Arc::clone(&inventory),
+        ));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {
             config,
             store,
             catalog,
+            bulk,
             identity,
             demo,
         })
@@ -149,6 +156,7 @@ impl App {
         let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&self.identity)));
         let services = transport::Services {
             catalog: self.catalog,
+            bulk: self.bulk,
             identity: self.identity,
             auth,
         };

@@ -2,6 +2,7 @@
 //! domain, encode the answer. Nothing is decided here; every failure leaves
 //! through [`status::Failure`], the one place errors become `tonic::Status`.
 
+pub mod bulk;
 pub mod catalog;
 pub mod identity;
 mod product;

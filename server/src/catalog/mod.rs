@@ -10,6 +10,7 @@
 //! text index, then in the view — before the call returns, so a product is
 //! searchable as soon as its write is acknowledged.
 
+mod bulk;
 mod writes;
 
 use std::collections::HashMap;

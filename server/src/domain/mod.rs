@@ -2,6 +2,7 @@
 //! Every decision the portal makes is taken here and unit-tested here; the
 //! api layer only translates to and from the wire.
 
+pub mod bulk;
 pub mod catalog;
 pub mod decimal;
 pub mod identity;

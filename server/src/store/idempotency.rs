@@ -36,6 +36,42 @@ fn now() -> Millis {
         .unwrap_or_default()
 }
 
+fn check_request_id(request_id: &str) -> Result<(), DomainError> {
+    if request_id.len() > MAX_REQUEST_ID || request_id.chars().any(|c| c.is_control() || c == '/') {
+        return Err(DomainError::invalid(
+            "INVALID_REQUEST_ID",
+            "request_id",
+            format!(
+                "must be at most {MAX_REQUEST_ID} printable characters without '/', e.g. a UUID"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The remembered result of (`actor`, `rpc`, `request_id`), if the call
+/// was made within the keeping time: lets a long call (an import reading
+/// a whole upload) answer a replay before doing any work.
+pub fn recall<T, E>(
+    store: &dyn Store,
+    actor: &str,
+    rpc: &str,
+    request_id: &str,
+) -> Result<Option<T>, E>
+where
+    T: DeserializeOwned,
+    E: From<DomainError> + From<StoreError>,
+{
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    check_request_id(request_id)?;
+    let key = format!("{PREFIX}{actor}/{rpc}/{request_id}");
+    Ok(get::<Remembered<T>>(store, &key)?
+        .filter(|seen| now() - seen.value.created < KEEP_MS)
+        .map(|seen| seen.value.result))
+}
+
 /// Runs `act` — which adds its writes to the commit it is given and returns
 /// the result — at most once per (`actor`, `rpc`, `request_id`). An empty
 /// `request_id` opts out.
@@ -56,16 +92,7 @@ where
         store.commit(commit)?;
         return Ok(result);
     }
-    if request_id.len() > MAX_REQUEST_ID || request_id.chars().any(|c| c.is_control() || c == '/') {
-        return Err(DomainError::invalid(
-            "INVALID_REQUEST_ID",
-            "request_id",
-            format!(
-                "must be at most {MAX_REQUEST_ID} printable characters without '/', e.g. a UUID"
-            ),
-        )
-        .into());
-    }
+    check_request_id(request_id)?;
     let key = format!("{PREFIX}{actor}/{rpc}/{request_id}");
     let seen = get::<Remembered<T>>(store, &key)?;
     let now = now();

@@ -67,6 +67,17 @@ impl PricingRepository {
         self.store.commit(commit)
     }
 
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Adds whole price lists to `commit`.
+    pub fn put_lists_in(&self, commit: Commit, lists: &[PriceList]) -> Result<Commit, StoreError> {
+        lists.iter().try_fold(commit, |commit, list| {
+            commit.put_record(&format!("plist/{}", list.id), list)
+        })
+    }
+
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self
             .store

@@ -22,10 +22,12 @@ use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkServiceServer;
 use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
 
 use tradeport_proto::identity::identity_service_server::IdentityServiceServer;
 
+use crate::api::bulk::CatalogBulkApi;
 use crate::api::catalog::CatalogApi;
 use crate::api::identity::IdentityApi;
 use crate::auth::PrincipalLayer;
@@ -35,6 +37,7 @@ use crate::identity::Identity;
 /// The services one server exposes.
 pub struct Services {
     pub catalog: Arc<CatalogApi>,
+    pub bulk: Arc<CatalogBulkApi>,
     pub identity: Arc<Identity>,
     /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
     pub auth: PrincipalLayer,
@@ -58,6 +61,9 @@ pub async fn serve(
     health
         .set_serving::<IdentityServiceServer<IdentityApi>>()
         .await;
+    health
+        .set_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -66,6 +72,9 @@ pub async fn serve(
     let max = config.max_message_bytes;
     let catalog_api = Arc::clone(&services.catalog);
     let catalog = CatalogServiceServer::from_arc(services.catalog)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let bulk = CatalogBulkServiceServer::from_arc(services.bulk)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     let identity = IdentityServiceServer::new(IdentityApi::new(Arc::clone(&services.identity)))
@@ -108,6 +117,7 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(catalog)
+        .add_service(bulk)
         .add_service(identity);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

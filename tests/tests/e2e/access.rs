@@ -53,6 +53,18 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::Caller,
     ),
     (
+        "tradeport.catalog.v1.CatalogBulkService/ImportData",
+        Guard::Role,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogBulkService/ExportData",
+        Guard::Role,
+    ),
+    (
+        "tradeport.catalog.v1.CatalogBulkService/GetImportTemplate",
+        Guard::Role,
+    ),
+    (
         "tradeport.catalog.v1.CatalogService/CreateProduct",
         Guard::Role,
     ),

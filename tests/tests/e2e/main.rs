@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod bad_input;
+mod bulk;
 mod catalog;
 mod grpc_web;
 mod passkeys;

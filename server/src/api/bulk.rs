@@ -1,0 +1,298 @@
+//! CatalogBulkService on the wire: CSV imports arrive as a client stream
+//! and are read as they arrive (the file is never buffered whole); exports
+//! leave as a server stream of chunks. The reading and writing run on
+//! blocking threads, fed through bounded channels, so a slow client slows
+//! its own import and nobody else's.
+
+use std::io::Read;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkService;
+use tradeport_proto::catalog::{self as pb, import_data_request::Part};
+
+use super::status::Failure;
+use crate::catalog::Catalog;
+use crate::domain::DomainError;
+use crate::domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
+use crate::domain::identity::{Action, Caller};
+use crate::identity::Identity;
+use crate::inventory::Inventory;
+
+/// Chunks of an upload waiting to be read.
+const UPLOAD_BUFFERED: usize = 16;
+/// Size of an export chunk.
+const EXPORT_CHUNK: usize = 64 * 1024;
+const EXPORT_BUFFERED: usize = 8;
+const STOCK_PAGE: usize = 1000;
+
+pub struct CatalogBulkApi {
+    catalog: Arc<Catalog>,
+    identity: Arc<Identity>,
+    inventory: Arc<Inventory>,
+}
+
+impl CatalogBulkApi {
+    pub fn new(catalog: Arc<Catalog>, identity: Arc<Identity>, inventory: Arc<Inventory>) -> Self {
+        Self {
+            catalog,
+            identity,
+            inventory,
+        }
+    }
+}
+
+/// Reads the bytes of an upload as the async side receives them.
+struct Upload {
+    chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    current: Bytes,
+}
+
+impl Read for Upload {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+fn kind(raw: i32, field: &str) -> Result<pb::DataKind, Status> {
+    match pb::DataKind::try_from(raw) {
+        Ok(pb::DataKind::Unspecified) | Err(_) => Err(Failure::from(DomainError::invalid(
+            "INVALID_DATA_KIND",
+            field,
+            "give CATALOG, PRICES or STOCK",
+        ))
+        .into()),
+        Ok(kind) => Ok(kind),
+    }
+}
+
+fn columns(kind: pb::DataKind) -> &'static [Column] {
+    match kind {
+        pb::DataKind::Prices => bulk::prices::COLUMNS,
+        pb::DataKind::Stock => bulk::stock::COLUMNS,
+        _ => bulk::products::COLUMNS,
+    }
+}
+
+fn may_manage<T>(request: &Request<T>) -> Result<Caller, Status> {
+    let caller = super::identity::caller(request)?;
+    caller
+        .authorize_action(Action::ManageCatalog)
+        .map_err(Failure::from)?;
+    Ok(caller)
+}
+
+fn report_to(report: ImportReport) -> pb::ImportDataResponse {
+    pb::ImportDataResponse {
+        rows_read: report.rows_read,
+        rows_accepted: report.rows_accepted,
+        rows_rejected: report.rows_rejected,
+        applied: report.applied,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| pb::RowError {
+                line: e.line,
+                column: e.column,
+                reason: e.reason,
+            })
+            .collect(),
+    }
+}
+
+type ExportStream = Pin<Box<dyn Stream<Item = Result<pb::ExportDataResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl CatalogBulkService for CatalogBulkApi {
+    async fn import_data(
+        &self,
+        request: Request<Streaming<pb::ImportDataRequest>>,
+    ) -> Result<Response<pb::ImportDataResponse>, Status> {
+        let caller = may_manage(&request)?;
+        let mut parts = request.into_inner();
+        let header = match parts.message().await?.and_then(|m| m.part) {
+            Some(Part::Header(header)) => header,
+            _ => {
+                return Err(Failure::from(DomainError::invalid(
+                    "IMPORT_HEADER_REQUIRED",
+                    "header",
+                    "the first message must carry the header",
+                ))
+                .into());
+            }
+        };
+        let kind = kind(header.kind, "header.kind")?;
+        let mode = match pb::ImportMode::try_from(header.mode) {
+            Ok(pb::ImportMode::DryRun) => ImportMode::DryRun,
+            Ok(pb::ImportMode::AllOrNothing) => ImportMode::AllOrNothing,
+            Ok(pb::ImportMode::ValidRows) => ImportMode::ValidRows,
+            _ => {
+                return Err(Failure::from(DomainError::invalid(
+                    "INVALID_IMPORT_MODE",
+                    "header.mode",
+                    "give DRY_RUN, ALL_OR_NOTHING or VALID_ROWS",
+                ))
+                .into());
+            }
+        };
+        let (tx, rx) = mpsc::channel(UPLOAD_BUFFERED);
+        let feeding = tokio::spawn(async move {
+            loop {
+                let next = match parts.message().await {
+                    Ok(Some(pb::ImportDataRequest {
+                        part: Some(Part::Chunk(chunk)),
+                    })) => Ok(Bytes::from(chunk)),
+                    Ok(Some(_)) => Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a second header after the first",
+                    )),
+                    Ok(None) => break,
+                    Err(status) => Err(std::io::Error::other(status.message().to_string())),
+                };
+                let failed = next.is_err();
+                // The reader gone means the import ended early: stop.
+                if tx.send(next).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let upload = Upload {
+            chunks: rx,
+            current: Bytes::new(),
+        };
+        let (catalog, identity, inventory) = (
+            Arc::clone(&self.catalog),
+            Arc::clone(&self.identity),
+            Arc::clone(&self.inventory),
+        );
+        let actor = caller.id.clone();
+        let request_id = header.request_id;
+        let report = tokio::task::spawn_blocking(move || match kind {
+            pb::DataKind::Prices => {
+                let account_exists = |id: &str| matches!(identity.account_record(id), Ok(Some(_)));
+                catalog.import_prices(&actor, &request_id, mode, upload, &account_exists)
+            }
+            pb::DataKind::Stock => {
+                catalog.import_stock(&actor, &request_id, mode, upload, &inventory)
+            }
+            _ => catalog.import_products(&actor, &request_id, mode, upload),
+        })
+        .await
+        .map_err(|e| Failure::Internal(format!("import task: {e}")))??;
+        feeding.abort();
+        Ok(Response::new(report_to(report)))
+    }
+
+    type ExportDataStream = ExportStream;
+
+    async fn export_data(
+        &self,
+        request: Request<pb::ExportDataRequest>,
+    ) -> Result<Response<Self::ExportDataStream>, Status> {
+        may_manage(&request)?;
+        let kind = kind(request.into_inner().kind, "kind")?;
+        let (tx, rx) = mpsc::channel::<Result<pb::ExportDataResponse, Status>>(EXPORT_BUFFERED);
+        let (catalog, inventory) = (Arc::clone(&self.catalog), Arc::clone(&self.inventory));
+        tokio::task::spawn_blocking(move || {
+            let send = |chunk: Vec<u8>| {
+                // The caller gone: stop writing.
+                tx.blocking_send(Ok(pb::ExportDataResponse {
+                    chunk,
+                }))
+                .is_ok()
+            };
+            if let Err(status) = export(kind, &catalog, &inventory, send) {
+                let _ = tx.blocking_send(Err(status));
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_import_template(
+        &self,
+        request: Request<pb::GetImportTemplateRequest>,
+    ) -> Result<Response<pb::GetImportTemplateResponse>, Status> {
+        may_manage(&request)?;
+        let kind = kind(request.into_inner().kind, "kind")?;
+        let (csv, columns) = bulk::template(columns(kind));
+        Ok(Response::new(pb::GetImportTemplateResponse {
+            csv,
+            columns: columns
+                .into_iter()
+                .map(|c| pb::TemplateColumn {
+                    name: c.name.into(),
+                    required: c.required,
+                    description: c.description.into(),
+                })
+                .collect(),
+        }))
+    }
+}
+
+/// Writes every record of `kind` as CSV, handing chunks to `send` until it
+/// says the caller has gone.
+fn export(
+    kind: pb::DataKind,
+    catalog: &Catalog,
+    inventory: &Inventory,
+    mut send: impl FnMut(Vec<u8>) -> bool,
+) -> Result<(), Status> {
+    let failed = |e: csv::Error| Status::from(Failure::Internal(format!("export: {e}")));
+    let mut out = ChunkWriter::new(columns(kind), EXPORT_CHUNK).map_err(failed)?;
+    let mut put = |row: Vec<String>, out: &mut ChunkWriter| -> Result<bool, Status> {
+        match out.row(row).map_err(failed)? {
+            Some(chunk) => Ok(send(chunk)),
+            None => Ok(true),
+        }
+    };
+    match kind {
+        pb::DataKind::Prices => {
+            let lists = catalog.pricing().price_lists().map_err(Failure::from)?;
+            for list in &lists {
+                for row in bulk::prices::write_rows(list) {
+                    if !put(row, &mut out)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        pb::DataKind::Stock => {
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let page = inventory.all_levels(after.as_deref(), STOCK_PAGE)?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(last.clone());
+                for (_, level) in &page {
+                    if !put(bulk::stock::write_row(level), &mut out)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        _ => {
+            for product in catalog.all_products() {
+                if !put(bulk::products::write_row(&product), &mut out)? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    let rest = out.finish().map_err(failed)?;
+    if !rest.is_empty() {
+        send(rest);
+    }
+    Ok(())
+}
