@@ -127,6 +127,20 @@ impl From<Failure> for Status {
                 details.add_precondition_failure_violation(reason, "", description.clone());
                 Code::FailedPrecondition
             }
+            Failure::Domain(DomainError::PreconditionFailed {
+                reason,
+                ref violations,
+            }) => {
+                info(&mut details, reason, &[]);
+                for v in violations {
+                    details.add_precondition_failure_violation(
+                        reason,
+                        v.field.clone(),
+                        v.description.clone(),
+                    );
+                }
+                Code::FailedPrecondition
+            }
             Failure::Domain(DomainError::RateLimited {
                 subject,
                 retry_after,

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod decimal;
 pub mod identity;
 pub mod inventory;
+pub mod orders;
 pub mod paging;
 pub mod pricing;
 
@@ -51,6 +52,13 @@ pub enum DomainError {
     FailedPrecondition {
         reason: &'static str,
         description: String,
+    },
+    /// Several things are not as the caller expected (prices that moved):
+    /// each named like a field violation.
+    #[error("{reason}: {}", describe(.violations))]
+    PreconditionFailed {
+        reason: &'static str,
+        violations: Vec<FieldViolation>,
     },
     #[error("too many attempts for {subject}; retry in {} ms", .retry_after.as_millis())]
     RateLimited {

@@ -1,0 +1,117 @@
+#![allow(clippy::unwrap_used)]
+
+use rust_decimal_macros::dec;
+
+use super::*;
+
+fn line(n: u32, sku: &str, unit_price: Decimal) -> OrderLine {
+    OrderLine {
+        line_no: n,
+        sku: sku.into(),
+        product_id: format!("prd-{n}"),
+        name: sku.into(),
+        quantity: dec!(2),
+        list_unit_price: unit_price,
+        unit_price,
+        line_total: unit_price * dec!(2),
+        discount_total: dec!(0),
+        promotions: vec![],
+        tax_class: TaxClass::Standard,
+        tax: dec!(0),
+        duty: dec!(0),
+        shipped: dec!(0),
+    }
+}
+
+fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
+    Order {
+        id: "ord-1".into(),
+        number: order_number(2026, 123),
+        account_id: "acc-1".into(),
+        unit_id: None,
+        placed_by: "u-1".into(),
+        placed_at: 0,
+        po_number: String::new(),
+        ship_to_id: "st-1".into(),
+        ship_to_country: "DE".into(),
+        currency: "EUR".into(),
+        lines: vec![line(1, "A", dec!(10))],
+        subtotal: dec!(20),
+        discount_total: dec!(0),
+        tax_total: dec!(0),
+        duty_total: dec!(0),
+        total: dec!(20),
+        tax_breakdown: vec![],
+        contract_id: None,
+        status,
+        approval: ApprovalDecision {
+            steps,
+            rule: String::new(),
+            over_budget: false,
+        },
+        approvals: vec![],
+        credit_warning: None,
+        history: vec![],
+    }
+}
+
+#[test]
+fn numbers_are_per_year_and_zero_padded() {
+    assert_eq!(order_number(2026, 123), "SO-2026-000123");
+    assert_eq!(order_number(2027, 1_234_567), "SO-2027-1234567");
+}
+
+#[test]
+fn a_price_that_moved_names_its_line_and_the_total() {
+    let lines = vec![line(1, "A", dec!(10)), line(2, "B", dec!(5.50))];
+    let ok = Expectation {
+        total: Some(dec!(31)),
+        unit_prices: vec![Some(dec!(10)), None],
+    };
+    assert!(check_expectation(&ok, &lines, dec!(31)).is_ok());
+    let stale = Expectation {
+        total: Some(dec!(30)),
+        unit_prices: vec![Some(dec!(10)), Some(dec!(5))],
+    };
+    let DomainError::PreconditionFailed { reason, violations } =
+        check_expectation(&stale, &lines, dec!(31)).unwrap_err()
+    else {
+        panic!("a precondition failure")
+    };
+    assert_eq!(reason, "PRICE_CHANGED");
+    let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, ["lines[1]", "expected_total"]);
+    assert!(violations[0].description.contains("5.5"));
+    assert!(check_expectation(&Expectation::default(), &lines, dec!(31)).is_ok());
+}
+
+#[test]
+fn each_status_change_is_recorded_and_approvals_go_step_by_step() {
+    let mut o = order(
+        OrderStatus::Submitted,
+        vec![Role::Approver, Role::AccountAdmin],
+    );
+    o.apply(OrderEvent::RequireApproval, "system", 1, "over the limit")
+        .unwrap();
+    assert_eq!(o.pending_step(), Some(Role::Approver));
+    o.approvals.push(Approval {
+        role: Role::Approver,
+        by: "u-2".into(),
+        at: 2,
+        approved: true,
+        comment: "ok".into(),
+    });
+    assert_eq!(o.pending_step(), Some(Role::AccountAdmin));
+    let err = o.apply(OrderEvent::Deliver, "u-2", 3, "").unwrap_err();
+    assert!(err.to_string().contains("pending approval"), "{err}");
+    o.apply(OrderEvent::Confirm, "u-3", 4, "approved").unwrap();
+    assert_eq!(o.pending_step(), None);
+    let trail: Vec<(OrderStatus, &str)> = o.history.iter().map(|h| (h.to, h.by.as_str())).collect();
+    assert_eq!(
+        trail,
+        [
+            (OrderStatus::PendingApproval, "system"),
+            (OrderStatus::Confirmed, "u-3")
+        ]
+    );
+}
