@@ -55,6 +55,8 @@ const WARM_UP: Duration = Duration::from_millis(500);
 const DEFAULT_SECS: f64 = 3.0;
 const DEFAULT_SCALE: usize = 100_000;
 const CART_LINES: usize = 100;
+/// Calls per request kind when each is timed alone.
+const ALONE_CALLS: usize = 16;
 /// Distinct error messages kept per row for the report.
 const ERROR_KINDS: usize = 5;
 
@@ -593,6 +595,26 @@ async fn run(
         };
         described.push(format!("{kind}: {} → {outcome}", describe(r)));
     }
+    // Each request alone: one caller, back to back, the median of a few.
+    let mut alone = Vec::new();
+    for (kind, r) in &workload {
+        let mut times = Vec::new();
+        for c in customers.iter().take(ALONE_CALLS) {
+            let began = Instant::now();
+            client
+                .search_products(authorized(r.clone(), &c.token))
+                .await
+                .with_context(|| format!("searching: {}", describe(r)))?;
+            times.push(began.elapsed());
+        }
+        times.sort();
+        let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        alone.push(format!(
+            "| {kind} | {:.2} | {:.2} |",
+            ms(times.get(times.len() / 2)),
+            ms(times.last())
+        ));
+    }
     for c in &customers {
         client
             .price_cart(authorized(PriceCartRequest::clone(&c.cart), &c.token))
@@ -645,6 +667,18 @@ async fn run(
             .map_or(0.0, |d| d.as_secs_f64() * 1e3),
         writes.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
     );
+    println!();
+
+    println!(
+        "Each SearchProducts request alone (one caller, {ALONE_CALLS} calls as different \
+         customers):"
+    );
+    println!();
+    println!("| request | median ms | slowest ms |");
+    println!("|---|---:|---:|");
+    for line in &alone {
+        println!("{line}");
+    }
     println!();
 
     let mut rows = Vec::new();

@@ -23,6 +23,22 @@ pub struct CatalogIndex {
     counts: HashMap<String, u32>,
     attribute_kinds: HashMap<String, AttributeKind>,
     families: HashMap<String, Vec<usize>>,
+    /// Per slot: the product's category's position in the tree, and
+    /// whether it is listed — what a search's scope needs, without reading
+    /// each product.
+    category_of: Vec<u32>,
+    listed: Vec<bool>,
+}
+
+/// Which products a search may look at: what the caller may see, within
+/// the category asked for, decided once per category rather than per
+/// product.
+pub(super) struct Scope<'a> {
+    visible: &'a Visible,
+    /// Per category position: within the category asked for.
+    within: Vec<bool>,
+    /// Per category position: the caller's assortment holds it.
+    allowed: Vec<bool>,
 }
 
 impl CatalogIndex {
@@ -70,6 +86,8 @@ impl CatalogIndex {
             attribute_kinds: HashMap::new(),
             families: HashMap::new(),
             products: Vec::new(),
+            category_of: Vec::with_capacity(n),
+            listed: Vec::with_capacity(n),
         };
         for (slot, product) in products.iter().enumerate() {
             if !index.tree.contains(&product.category_id) {
@@ -78,6 +96,11 @@ impl CatalogIndex {
                     product.id, product.category_id
                 ));
             }
+            let position = index.tree.position(&product.category_id).unwrap_or(0);
+            index
+                .category_of
+                .push(u32::try_from(position).unwrap_or(u32::MAX));
+            index.listed.push(product.listed());
             index.by_id.insert(product.id.clone(), slot);
             index.by_sku.insert(product.sku.clone(), slot);
             index.codes.insert(product.sku.to_lowercase(), slot);
@@ -188,6 +211,54 @@ impl CatalogIndex {
         self.get(id).is_some_and(|p| self.may_see(p, visible))
     }
 
+    /// The scope of a search by a caller who sees `visible`, within
+    /// `category_id` (empty: the whole tree).
+    pub(super) fn scope<'a>(&self, visible: &'a Visible, category_id: &str) -> Scope<'a> {
+        let positions = 0..self.tree.len();
+        Scope {
+            visible,
+            within: positions
+                .clone()
+                .map(|i| {
+                    category_id.is_empty() || self.tree.path_at(i).iter().any(|c| c == category_id)
+                })
+                .collect(),
+            allowed: positions
+                .map(|i| match visible {
+                    Visible::Only { categories, .. } => {
+                        self.tree.path_at(i).iter().any(|c| categories.contains(c))
+                    }
+                    Visible::Everything | Visible::AllListed => true,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the product at `slot` is in `scope`: exactly
+    /// `may_see(product) && (no category || is_within(category))`.
+    pub(super) fn in_scope(&self, scope: &Scope<'_>, slot: usize) -> bool {
+        let (Some(&position), Some(&listed)) = (self.category_of.get(slot), self.listed.get(slot))
+        else {
+            return false;
+        };
+        let position = position as usize;
+        if !scope.within.get(position).copied().unwrap_or(false) {
+            return false;
+        }
+        match scope.visible {
+            Visible::Everything => true,
+            Visible::AllListed => listed,
+            Visible::Only { skus, .. } => {
+                listed
+                    && (scope.allowed.get(position).copied().unwrap_or(false)
+                        || self
+                            .products
+                            .get(slot)
+                            .is_some_and(|p| skus.contains(&p.sku)))
+            }
+        }
+    }
+
     pub fn may_see(&self, product: &Product, visible: &Visible) -> bool {
         // Most callers see every listed product: skip the path lookup.
         match visible {
@@ -219,5 +290,46 @@ impl CatalogFacts for CatalogIndex {
 
     fn attribute_kind(&self, key: &str) -> Option<AttributeKind> {
         self.attribute_kinds.get(key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn a_search_scope_holds_exactly_what_the_caller_may_see_in_the_category() {
+        let demo = crate::demo::catalog();
+        let tool = demo
+            .products
+            .iter()
+            .find(|p| p.category_id.starts_with("cat-to") && p.listed())
+            .map(|p| p.sku.clone())
+            .unwrap();
+        let index = CatalogIndex::build(demo.categories, demo.products).unwrap();
+        let visibles = [
+            Visible::Everything,
+            Visible::AllListed,
+            Visible::Only {
+                categories: HashSet::from(["cat-el-0".to_string(), "cat-pl".to_string()]),
+                skus: HashSet::from([tool]),
+            },
+        ];
+        for visible in &visibles {
+            for category in ["", "cat-el", "cat-el-00", "cat-to", "cat-pl-1"] {
+                let scope = index.scope(visible, category);
+                let mut held = 0;
+                for (slot, product) in index.products() {
+                    let expected = index.may_see(product, visible)
+                        && (category.is_empty()
+                            || index.tree.is_within(&product.category_id, category));
+                    assert_eq!(index.in_scope(&scope, slot), expected, "{category} {slot}");
+                    held += usize::from(expected);
+                }
+                assert!(held > 0 || category == "cat-el", "{category}");
+            }
+        }
     }
 }

@@ -219,16 +219,12 @@ impl CatalogIndex {
             None => Box::new(0..self.products.len()),
         };
         let mut scoped = Vec::new();
+        let scope = self.scope(ctx.visible, &request.category_id);
         for doc in candidates {
-            let product = &self.products[doc];
-            let in_scope = self.may_see(product, ctx.visible)
-                && (request.category_id.is_empty()
-                    || self
-                        .tree
-                        .is_within(&product.category_id, &request.category_id));
-            if !in_scope {
+            if !self.in_scope(&scope, doc) {
                 continue;
             }
+            let product = &self.products[doc];
             if needs_price {
                 let price = (ctx.price)(product);
                 let in_range = price.is_some_and(|p| {

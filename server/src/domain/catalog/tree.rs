@@ -84,6 +84,19 @@ impl CategoryTree {
             .unwrap_or(&[])
     }
 
+    /// Where `id` sits in [`CategoryTree::depth_first`] order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The path of the category at `position`, root first.
+    pub fn path_at(&self, position: usize) -> &[String] {
+        self.nodes
+            .get(position)
+            .map(|n| n.path.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// Whether `id` is `ancestor` or below it.
     pub fn is_within(&self, id: &str, ancestor: &str) -> bool {
         self.path(id).iter().any(|p| p == ancestor)
