@@ -19,11 +19,17 @@ pub mod tradeport {
             tonic::include_proto!("tradeport.catalog.v1");
         }
     }
+    pub mod orders {
+        pub mod v1 {
+            tonic::include_proto!("tradeport.orders.v1");
+        }
+    }
 }
 
 pub use tradeport::catalog::v1 as catalog;
 pub use tradeport::common::v1 as common;
 pub use tradeport::identity::v1 as identity;
+pub use tradeport::orders::v1 as orders;
 
 /// The encoded `FileDescriptorSet` of every Tradeport proto, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

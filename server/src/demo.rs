@@ -538,7 +538,12 @@ pub fn people(
                     country_code: country.into(),
                     ..Address::default()
                 },
-                shipping_addresses: vec![],
+                shipping_addresses: vec![Address {
+                    line1: "Lagerweg 5".into(),
+                    city: city.into(),
+                    country_code: country.into(),
+                    ..Address::default()
+                }],
                 requested_payment_terms: "net 30".into(),
                 admin_email: format!("admin@{domain}"),
                 admin_name: format!("{name} admin"),
@@ -595,6 +600,30 @@ pub fn people(
             "Demo Approver",
             vec![Role::Approver],
             &format!("approver, {name}"),
+        )?;
+        // Buyers order up to 10,000 alone, approvers up to 50,000; above
+        // 10,000 an approver signs, above 40,000 the account admin too;
+        // purchasing spends at most 25,000 a month without approval.
+        let policy = crate::domain::orders::ApprovalPolicy {
+            limits: vec![
+                (Role::Buyer, Decimal::from(10_000)),
+                (Role::Approver, Decimal::from(50_000)),
+            ],
+            steps: vec![
+                crate::domain::orders::ApprovalStep {
+                    above: Decimal::from(10_000),
+                    role: Role::Approver,
+                },
+                crate::domain::orders::ApprovalStep {
+                    above: Decimal::from(40_000),
+                    role: Role::AccountAdmin,
+                },
+            ],
+            budgets: vec![(purchasing.id.clone(), Decimal::from(25_000))],
+        };
+        store.commit(
+            crate::store::Commit::new()
+                .put_record(&crate::orders::keys::approval_policy(&account), &policy)?,
         )?;
         accounts.push((name.to_string(), account));
     }

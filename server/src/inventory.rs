@@ -10,9 +10,13 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use rust_decimal::Decimal;
+
 use crate::domain::DomainError;
+
 use crate::domain::inventory::{
-    AlertChange, FeedOutcome, RawLevel, StockLevel, alert_change, feed_outcome, parse_levels,
+    AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
+    feed_outcome, parse_levels,
 };
 use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
@@ -209,7 +213,79 @@ impl Inventory {
         Ok((commit, raised, cleared))
     }
 
-    fn announce(&self, levels: Vec<StockLevel>) {
+    /// Adds reserving `wanted` (SKU, quantity) to `commit`, each SKU from
+    /// the warehouses with the most available; returns the reservations and
+    /// the levels to [`Inventory::announce`] once the commit holds. Each
+    /// level read is expected unchanged, so a feed racing it conflicts.
+    pub fn stage_reservations(
+        &self,
+        mut commit: Commit,
+        wanted: &[(String, Decimal)],
+    ) -> Result<(Commit, Vec<Reservation>, Vec<StockLevel>)> {
+        let mut reserved = Vec::new();
+        let mut changed = Vec::new();
+        for (sku, quantity) in wanted {
+            // Raw reads: the commit expects exactly the bytes allocated from.
+            let raw = self.store.scan(
+                crate::store::KeyRange::prefix(format!("stock/{sku}/").as_bytes()),
+                1000,
+            )?;
+            let mut levels = Vec::with_capacity(raw.len());
+            for (key, bytes) in raw {
+                let level: StockLevel = crate::store::decode(&key, &bytes)?;
+                levels.push((key, bytes, level));
+            }
+            let current: Vec<StockLevel> = levels.iter().map(|(_, _, l)| l.clone()).collect();
+            for (warehouse, take) in allocate(&current, *quantity) {
+                let Some((key, bytes, level)) =
+                    levels.iter().find(|(_, _, l)| l.warehouse_id == warehouse)
+                else {
+                    continue;
+                };
+                let mut next = level.clone();
+                next.reserved += take;
+                commit = commit.expect(key.clone(), Some(bytes.clone()));
+                commit = self
+                    .stage(commit, &warehouse, std::slice::from_ref(&next))?
+                    .0;
+                reserved.push((sku.clone(), warehouse, take));
+                changed.push(next);
+            }
+        }
+        Ok((commit, reserved, changed))
+    }
+
+    /// Adds giving back `reservations` (SKU, warehouse, quantity) to
+    /// `commit` — an order cancelled — or taking them out of stock for
+    /// good when `shipped`.
+    pub fn stage_release(
+        &self,
+        mut commit: Commit,
+        reservations: &[Reservation],
+        shipped: bool,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
+        let mut changed = Vec::new();
+        for (sku, warehouse, quantity) in reservations {
+            let key = level_key(sku, warehouse);
+            let Some(level) = get::<StockLevel>(self.store.as_ref(), &key)? else {
+                continue;
+            };
+            let mut next = level.value.clone();
+            next.reserved = (next.reserved - quantity).max(Decimal::ZERO);
+            if shipped {
+                next.on_hand = (next.on_hand - quantity).max(Decimal::ZERO);
+            }
+            commit = commit.expect_version(&key, &level);
+            commit = self
+                .stage(commit, warehouse, std::slice::from_ref(&next))?
+                .0;
+            changed.push(next);
+        }
+        Ok((commit, changed))
+    }
+
+    /// Tells every watch about levels a commit changed.
+    pub fn announce(&self, levels: Vec<StockLevel>) {
         for level in levels {
             // No watcher is fine: the send only fails when none listens.
             let _ = self.changes.send(level);

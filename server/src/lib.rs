@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod identity;
 pub mod inventory;
+pub mod orders;
 pub mod search;
 pub mod store;
 pub mod telemetry;
@@ -37,6 +38,7 @@ pub struct App {
     store: Arc<dyn Store>,
     catalog: Arc<CatalogApi>,
     bulk: Arc<api::bulk::CatalogBulkApi>,
+    orders: Arc<api::orders::OrderApi>,
     identity: Arc<identity::Identity>,
     demo: Option<demo::DemoCredentials>,
 }
@@ -96,12 +98,20 @@ impl App {
             Arc::clone(&identity),
             Arc::clone(&inventory),
         ));
+        let orders = Arc::new(api::orders::OrderApi::new(Arc::new(orders::Orders::new(
+            Arc::clone(&store),
+            Arc::clone(&catalog),
+            Arc::clone(&identity),
+            Arc::clone(&inventory),
+            domain::tax::TaxRules::demo(),
+        ))));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {
             config,
             store,
             catalog,
             bulk,
+            orders,
             identity,
             demo,
         })
@@ -157,6 +167,7 @@ impl App {
         let services = transport::Services {
             catalog: self.catalog,
             bulk: self.bulk,
+            orders: self.orders,
             identity: self.identity,
             auth,
         };

@@ -209,10 +209,8 @@ impl CatalogBulkService for CatalogBulkApi {
         tokio::task::spawn_blocking(move || {
             let send = |chunk: Vec<u8>| {
                 // The caller gone: stop writing.
-                tx.blocking_send(Ok(pb::ExportDataResponse {
-                    chunk,
-                }))
-                .is_ok()
+                tx.blocking_send(Ok(pb::ExportDataResponse { chunk }))
+                    .is_ok()
             };
             if let Err(status) = export(kind, &catalog, &inventory, send) {
                 let _ = tx.blocking_send(Err(status));

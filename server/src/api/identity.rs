@@ -59,14 +59,14 @@ fn origin<T>(request: &Request<T>) -> Origin {
     origin_of(request.extensions())
 }
 
-fn ts(ms: Millis) -> Option<Timestamp> {
+pub(super) fn ts(ms: Millis) -> Option<Timestamp> {
     Some(Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
     })
 }
 
-fn millis(t: &Timestamp) -> Millis {
+pub(super) fn millis(t: &Timestamp) -> Millis {
     t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
 }
 

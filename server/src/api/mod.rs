@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod catalog;
 pub mod identity;
+pub mod orders;
 mod product;
 mod profile;
 pub mod status;

@@ -193,6 +193,34 @@ pub fn parse_levels(
     }
 }
 
+/// Stock held for an order: (SKU, warehouse, quantity).
+pub type Reservation = (String, String, Decimal);
+
+/// Where `quantity` of one SKU is reserved from: the warehouses with the
+/// most available first (fewest parcels), ties by warehouse id. What no
+/// warehouse has is left out: that part is backordered.
+pub fn allocate(levels: &[StockLevel], quantity: Decimal) -> Vec<(String, Decimal)> {
+    let mut by_available: Vec<&StockLevel> = levels.iter().collect();
+    by_available.sort_by(|a, b| {
+        b.available()
+            .cmp(&a.available())
+            .then_with(|| a.warehouse_id.cmp(&b.warehouse_id))
+    });
+    let mut left = quantity;
+    let mut taken = Vec::new();
+    for level in by_available {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        let take = level.available().min(left);
+        if take > Decimal::ZERO {
+            taken.push((level.warehouse_id.clone(), take));
+            left -= take;
+        }
+    }
+    taken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +312,27 @@ mod tests {
                 "levels[1].incoming[0].expected_date"
             ]
         );
+    }
+
+    #[test]
+    fn reservations_come_from_the_fullest_warehouses_and_never_exceed_stock() {
+        let level = |wh: &str, on_hand: i64, reserved: i64| StockLevel {
+            warehouse_id: wh.into(),
+            sku: "S".into(),
+            on_hand: Decimal::from(on_hand),
+            reserved: Decimal::from(reserved),
+            incoming: vec![],
+            safety_stock: Decimal::ZERO,
+            sequence: 1,
+        };
+        let levels = [level("A", 10, 0), level("B", 30, 5), level("C", 25, 0)];
+        let d = |n: i64| Decimal::from(n);
+        assert_eq!(allocate(&levels, d(20)), [("B".to_string(), d(20))]);
+        assert_eq!(
+            allocate(&levels, d(40)),
+            [("B".to_string(), d(25)), ("C".to_string(), d(15))]
+        );
+        let all: Decimal = allocate(&levels, d(1000)).iter().map(|(_, q)| *q).sum();
+        assert_eq!(all, d(60), "the rest is backordered");
     }
 }

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod orders;
 pub mod paging;
 pub mod pricing;
+pub mod tax;
 
 /// One input field that failed validation, named by its path in the request
 /// (e.g. `filters[2].min`), so a client can point at it.

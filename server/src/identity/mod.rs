@@ -134,6 +134,11 @@ impl Identity {
         Ok(self.account(id)?.map(|a| a.value))
     }
 
+    /// A user's record (orders need the submitter's department).
+    pub fn user_record(&self, id: &str) -> Result<Option<crate::domain::identity::records::User>> {
+        Ok(self.user(id)?.map(|u| u.value))
+    }
+
     /// The display name of a user, for showing who is signed in.
     pub fn display_name(&self, user_id: &str) -> Result<String> {
         Ok(self

@@ -26,10 +26,12 @@ use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkServiceSer
 use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
 
 use tradeport_proto::identity::identity_service_server::IdentityServiceServer;
+use tradeport_proto::orders::order_service_server::OrderServiceServer;
 
 use crate::api::bulk::CatalogBulkApi;
 use crate::api::catalog::CatalogApi;
 use crate::api::identity::IdentityApi;
+use crate::api::orders::OrderApi;
 use crate::auth::PrincipalLayer;
 use crate::config::Config;
 use crate::identity::Identity;
@@ -38,6 +40,7 @@ use crate::identity::Identity;
 pub struct Services {
     pub catalog: Arc<CatalogApi>,
     pub bulk: Arc<CatalogBulkApi>,
+    pub orders: Arc<OrderApi>,
     pub identity: Arc<Identity>,
     /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
     pub auth: PrincipalLayer,
@@ -64,6 +67,9 @@ pub async fn serve(
     health
         .set_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()
         .await;
+    health
+        .set_serving::<OrderServiceServer<Arc<OrderApi>>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -72,6 +78,9 @@ pub async fn serve(
     let max = config.max_message_bytes;
     let catalog_api = Arc::clone(&services.catalog);
     let catalog = CatalogServiceServer::from_arc(services.catalog)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let orders = OrderServiceServer::from_arc(services.orders)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     let bulk = CatalogBulkServiceServer::from_arc(services.bulk)
@@ -118,6 +127,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(catalog)
         .add_service(bulk)
+        .add_service(orders)
         .add_service(identity);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

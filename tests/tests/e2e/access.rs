@@ -11,6 +11,7 @@ use prost::Message;
 use tonic::Code;
 use tradeport_mobile::Client;
 use tradeport_proto::identity as pb;
+use tradeport_proto::orders::{self, order_service_client::OrderServiceClient};
 use tradeport_tests::TestServer;
 
 use crate::passkeys::{enrolled, new_api_key};
@@ -51,6 +52,34 @@ const ACCESS: &[(&str, Guard)] = &[
     (
         "tradeport.catalog.v1.CatalogService/QuickOrder",
         Guard::Caller,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/SubmitOrder",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/GetOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/ListOrders",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/ApproveOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/RejectOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/CancelOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/ReleaseCreditHold",
+        Guard::AccountScoped,
     ),
     (
         "tradeport.catalog.v1.CatalogBulkService/ImportData",
@@ -265,6 +294,8 @@ struct AccountB {
     device: String,
     passkey: String,
     api_key: String,
+    /// An order account B's admin placed.
+    order: String,
 }
 
 /// Account B's ids, and the signed-in rep (assigned account A only).
@@ -316,6 +347,21 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         .application
         .unwrap()
         .id;
+    let order = OrderServiceClient::new(admin_b.authorized_channel())
+        .submit_order(orders::SubmitOrderRequest {
+            lines: vec![orders::OrderLineInput {
+                sku: "TP-EL-00007".into(),
+                quantity: "1".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap()
+        .id;
     let (rep_client, _) = enrolled(server, "rep@tradeport.example").await;
     let rep = rep_client.tokens().unwrap().user_id;
     let b = AccountB {
@@ -326,8 +372,13 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         device: tokens.device_id,
         passkey,
         api_key,
+        order,
     };
     (b, rep_client)
+}
+
+fn orders_of(client: &Client) -> OrderServiceClient<tradeport_mobile::AuthorizedChannel> {
+    OrderServiceClient::new(client.authorized_channel())
 }
 
 /// Calls `rpc` as `client` with account B's ids; returns the status code.
@@ -474,6 +525,48 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
             .set_rep_assignments(pb::SetRepAssignmentsRequest {
                 user_id: b.rep.clone(),
                 account_ids: vec![b.account.clone()],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "GetOrder" => orders_of(client)
+            .get_order(orders::GetOrderRequest {
+                id: b.order.clone(),
+            })
+            .await
+            .map(|_| ()),
+        "ListOrders" => orders_of(client)
+            .list_orders(orders::ListOrdersRequest {
+                account_id: b.account.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ApproveOrder" => orders_of(client)
+            .approve_order(orders::ApproveOrderRequest {
+                id: b.order.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "RejectOrder" => orders_of(client)
+            .reject_order(orders::RejectOrderRequest {
+                id: b.order.clone(),
+                comment: "no".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "CancelOrder" => orders_of(client)
+            .cancel_order(orders::CancelOrderRequest {
+                id: b.order.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ReleaseCreditHold" => orders_of(client)
+            .release_credit_hold(orders::ReleaseCreditHoldRequest {
+                id: b.order.clone(),
                 ..Default::default()
             })
             .await

@@ -8,6 +8,7 @@ mod bad_input;
 mod bulk;
 mod catalog;
 mod grpc_web;
+mod orders;
 mod passkeys;
 mod pricing;
 mod products;

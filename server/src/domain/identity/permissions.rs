@@ -90,10 +90,20 @@ pub enum Action {
     ReadStockAlerts,
     /// Create and change products, import and export catalog data.
     ManageCatalog,
+    /// Submit orders for the account.
+    PlaceOrders,
+    /// See the account's orders.
+    ReadOrders,
+    /// Approve or reject orders waiting for approval.
+    ApproveOrders,
+    /// Cancel an order not yet shipped.
+    CancelOrders,
+    /// Release or cancel orders held for credit.
+    ManageCredit,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 18] = [
         Action::CatalogRead,
         Action::SelfService,
         Action::ReviewApplications,
@@ -107,6 +117,11 @@ impl Action {
         Action::FeedStock,
         Action::ReadStockAlerts,
         Action::ManageCatalog,
+        Action::PlaceOrders,
+        Action::ReadOrders,
+        Action::ApproveOrders,
+        Action::CancelOrders,
+        Action::ManageCredit,
     ];
 }
 
@@ -128,6 +143,17 @@ pub fn allows(role: Role, action: Action) -> bool {
         FeedStock => matches!(role, BrandAdmin | CatalogManager | Integration),
         ReadStockAlerts => matches!(role, BrandAdmin | CatalogManager | SalesRep | Integration),
         ManageCatalog => matches!(role, BrandAdmin | CatalogManager | Integration),
+        PlaceOrders => matches!(
+            role,
+            AccountAdmin | Buyer | Approver | SalesRep | Integration
+        ),
+        ReadOrders => true,
+        ApproveOrders => matches!(role, AccountAdmin | Approver),
+        CancelOrders => matches!(
+            role,
+            AccountAdmin | Buyer | Approver | SalesRep | BrandAdmin | BrandFinance | Integration
+        ),
+        ManageCredit => matches!(role, BrandAdmin | BrandFinance),
     }
 }
 

@@ -103,6 +103,13 @@ pub struct Order {
     pub approvals: Vec<Approval>,
     pub credit_warning: Option<CreditWarning>,
     pub history: Vec<StatusChange>,
+    /// Stock held for the order: (SKU, warehouse, quantity).
+    #[serde(default)]
+    pub reservations: Vec<crate::domain::inventory::Reservation>,
+    /// The month ("2026-11") whose department budget the order drew on,
+    /// once it passed approval.
+    #[serde(default)]
+    pub budget_month: Option<String>,
 }
 
 impl Order {

@@ -52,6 +52,8 @@ fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
         approvals: vec![],
         credit_warning: None,
         history: vec![],
+        reservations: vec![],
+        budget_month: None,
     }
 }
 

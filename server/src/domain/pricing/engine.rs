@@ -384,6 +384,22 @@ impl Pricebook {
         })
     }
 
+    /// The contract under which `account_id` buys on `date`: the contract
+    /// price list valid then (the most recently started, if several).
+    pub fn active_contract(&self, account_id: &str, date: Date) -> Option<&str> {
+        self.accounts
+            .get(account_id)?
+            .iter()
+            .map(|&i| self.lists[i].as_ref())
+            .filter(|l| l.valid_on(date))
+            .filter_map(|l| match &l.scope {
+                PriceListScope::Contract { contract_id, .. } => Some((l.valid_from, contract_id)),
+                _ => None,
+            })
+            .max()
+            .map(|(_, id)| id.as_str())
+    }
+
     /// Prices a cart in one call; every bad line is reported by its index.
     pub fn price_cart(
         &self,

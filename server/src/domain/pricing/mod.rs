@@ -14,7 +14,8 @@ mod engine;
 mod rounding;
 
 pub use engine::{
-    CartLine, CartQuote, LineQuote, Pricebook, PricingContext, PricingStep, StepKind,
+    CartLine, CartQuote, LineQuote, MAX_CART_LINES, Pricebook, PricingContext, PricingStep,
+    StepKind,
 };
 pub use rounding::{minor_units, round_money};
 

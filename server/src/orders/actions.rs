@@ -1,0 +1,344 @@
+//! What happens to an order after submission: approval steps, rejection,
+//! cancellation, release from a credit hold — and the step they share,
+//! passing approval into the credit check, confirmation and reservation.
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use super::{OrderError, Orders, Result, keys, now};
+use crate::domain::DomainError;
+use crate::domain::identity::{Action, Caller};
+use crate::domain::inventory::StockLevel;
+use crate::domain::orders::approval::ApprovalPolicy;
+use crate::domain::orders::credit::{self, Exposure};
+use crate::domain::orders::{Approval, Order, OrderEvent, OrderStatus};
+use crate::store::records::{Versioned, get, get_value};
+use crate::store::{Commit, idempotency};
+
+/// A department's budget for the month, as read.
+pub(super) struct Budget {
+    key: String,
+    month: String,
+    pub limit: Decimal,
+    pub spent: Decimal,
+    read: Option<Versioned<Decimal>>,
+}
+
+fn month_of(millis: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(millis / 1000)
+        .map(|t| format!("{}-{:02}", t.year(), u8::from(t.month())))
+        .unwrap_or_default()
+}
+
+fn expect<T>(commit: Commit, key: &str, read: Option<&Versioned<T>>) -> Commit {
+    match read {
+        Some(read) => commit.expect_version(key, read),
+        None => commit.expect_absent(key),
+    }
+}
+
+impl Orders {
+    /// The budget of the order's department this month, if it has one.
+    pub(super) fn budget(&self, policy: &ApprovalPolicy, order: &Order) -> Result<Option<Budget>> {
+        let Some(unit) = &order.unit_id else {
+            return Ok(None);
+        };
+        let Some((_, limit)) = policy.budgets.iter().find(|(u, _)| u == unit) else {
+            return Ok(None);
+        };
+        let month = month_of(order.placed_at);
+        let key = keys::budget(&order.account_id, unit, &month);
+        let read = get::<Decimal>(self.store(), &key)?;
+        Ok(Some(Budget {
+            spent: read.as_ref().map_or(Decimal::ZERO, |r| r.value),
+            limit: *limit,
+            key,
+            month,
+            read,
+        }))
+    }
+
+    /// The order has every approval it needs: it draws on its department's
+    /// budget, then is confirmed (stock reserved, exposure raised,
+    /// promotions counted) if credit covers it, or held.
+    pub(super) fn pass_approval(
+        &self,
+        commit: Commit,
+        order: &mut Order,
+        by: &str,
+        note: &str,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
+        let policy: ApprovalPolicy =
+            get_value(self.store(), &keys::approval_policy(&order.account_id))?.unwrap_or_default();
+        let mut commit = commit;
+        if let Some(budget) = self.budget(&policy, order)? {
+            commit = expect(commit, &budget.key, budget.read.as_ref())
+                .put_record(&budget.key, &(budget.spent + order.total))?;
+            order.budget_month = Some(budget.month);
+        }
+        let account = self.account(&order.account_id)?;
+        let exposure_key = keys::exposure(&order.account_id);
+        let exposure = get::<Exposure>(self.store(), &exposure_key)?;
+        let current = exposure
+            .as_ref()
+            .map(|e| e.value.clone())
+            .unwrap_or_default();
+        let check = credit::check(account.credit_limit, &current, order.total);
+        if !check.fits {
+            order.apply(
+                OrderEvent::HoldForCredit,
+                "system",
+                now(),
+                format!(
+                    "exposure {} plus this order exceeds the credit limit {}",
+                    current.total().normalize(),
+                    account.credit_limit.normalize()
+                ),
+            )?;
+            return Ok((commit, Vec::new()));
+        }
+        order.credit_warning = check.warning;
+        let raised = Exposure {
+            uninvoiced_orders: current.uninvoiced_orders + order.total,
+            ..current
+        };
+        let commit =
+            expect(commit, &exposure_key, exposure.as_ref()).put_record(&exposure_key, &raised)?;
+        self.confirm(commit, order, OrderEvent::Confirm, by, note)
+    }
+
+    /// Confirms by `event`: reserves stock and counts the promotions used
+    /// (each promotion once per order, against its per-customer cap).
+    fn confirm(
+        &self,
+        commit: Commit,
+        order: &mut Order,
+        event: OrderEvent,
+        by: &str,
+        note: &str,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
+        let (mut commit, levels) = self.reserve(commit, order)?;
+        let mut promotions: Vec<&String> = order.lines.iter().flat_map(|l| &l.promotions).collect();
+        promotions.sort();
+        promotions.dedup();
+        for promotion in promotions {
+            let key = keys::promotion_use(&order.account_id, promotion);
+            let used = get::<u32>(self.store(), &key)?;
+            let count = used.as_ref().map_or(0, |u| u.value) + 1;
+            commit = expect(commit, &key, used.as_ref()).put_record(&key, &count)?;
+        }
+        order.apply(event, by, now(), note)?;
+        Ok((commit, levels))
+    }
+
+    /// Runs one change of an existing order under the write lock, with its
+    /// request id, committing the order and whatever `change` adds.
+    fn change(
+        &self,
+        caller: &Caller,
+        action: Action,
+        rpc: &str,
+        id: &str,
+        request_id: &str,
+        change: impl FnOnce(&Self, Commit, &mut Order) -> Result<(Commit, Vec<StockLevel>)>,
+    ) -> Result<Order> {
+        let _writing = self.lock();
+        let mut announce = Vec::new();
+        let order = idempotency::once(self.store(), &caller.id, rpc, request_id, |commit| {
+            let read = self.order_for(caller, action, id)?;
+            let mut order = read.value.clone();
+            let commit = commit.expect_version(&keys::order(id), &read);
+            let (commit, levels) = change(self, commit, &mut order)?;
+            announce = levels;
+            Ok::<_, OrderError>((self.put_order(commit, &order, false)?, order))
+        })?;
+        self.inventory.announce(announce);
+        Ok(order)
+    }
+
+    pub fn approve(
+        &self,
+        caller: &Caller,
+        id: &str,
+        comment: &str,
+        request_id: &str,
+    ) -> Result<Order> {
+        self.change(
+            caller,
+            Action::ApproveOrders,
+            "ApproveOrder",
+            id,
+            request_id,
+            |this, commit, order| {
+                let step = order.pending_step().ok_or_else(|| {
+                    DomainError::precondition(
+                        "NOT_PENDING_APPROVAL",
+                        format!(
+                            "order {} is {}, not waiting for approval",
+                            order.number,
+                            order.status.name()
+                        ),
+                    )
+                })?;
+                if !caller.roles.contains(&step) {
+                    return Err(DomainError::PermissionDenied {
+                        action: format!("approve as {}", step.name()),
+                    }
+                    .into());
+                }
+                if order.approvals.iter().any(|a| a.by == caller.id) {
+                    return Err(DomainError::precondition(
+                        "ALREADY_APPROVED",
+                        "each step needs another approver",
+                    )
+                    .into());
+                }
+                order.approvals.push(Approval {
+                    role: step,
+                    by: caller.id.clone(),
+                    at: now(),
+                    approved: true,
+                    comment: comment.to_string(),
+                });
+                if order.pending_step().is_some() {
+                    return Ok((commit, Vec::new()));
+                }
+                let note = format!("approved by {}: {comment}", caller.id);
+                this.pass_approval(commit, order, &caller.id, &note)
+            },
+        )
+    }
+
+    pub fn reject(
+        &self,
+        caller: &Caller,
+        id: &str,
+        comment: &str,
+        request_id: &str,
+    ) -> Result<Order> {
+        if comment.trim().is_empty() {
+            return Err(DomainError::invalid("COMMENT_REQUIRED", "comment", "say why").into());
+        }
+        self.change(
+            caller,
+            Action::ApproveOrders,
+            "RejectOrder",
+            id,
+            request_id,
+            |_, commit, order| {
+                let step = order.pending_step();
+                if step.is_some_and(|s| !caller.roles.contains(&s)) {
+                    return Err(DomainError::PermissionDenied {
+                        action: "reject at this step".into(),
+                    }
+                    .into());
+                }
+                order.approvals.push(Approval {
+                    role: step.unwrap_or(crate::domain::identity::Role::Approver),
+                    by: caller.id.clone(),
+                    at: now(),
+                    approved: false,
+                    comment: comment.to_string(),
+                });
+                order.apply(OrderEvent::Reject, &caller.id, now(), comment)?;
+                Ok((commit, Vec::new()))
+            },
+        )
+    }
+
+    pub fn cancel(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reason: &str,
+        request_id: &str,
+    ) -> Result<Order> {
+        self.change(
+            caller,
+            Action::CancelOrders,
+            "CancelOrder",
+            id,
+            request_id,
+            |this, commit, order| {
+                let before = order.status;
+                order.apply(OrderEvent::Cancel, &caller.id, now(), reason)?;
+                let mut commit = commit;
+                if let Some(month) = order.budget_month.take() {
+                    let policy: ApprovalPolicy =
+                        get_value(this.store(), &keys::approval_policy(&order.account_id))?
+                            .unwrap_or_default();
+                    if let (Some(unit), true) = (&order.unit_id, !policy.budgets.is_empty()) {
+                        let key = keys::budget(&order.account_id, unit, &month);
+                        let read = get::<Decimal>(this.store(), &key)?;
+                        let spent = read.as_ref().map_or(Decimal::ZERO, |r| r.value);
+                        commit = expect(commit, &key, read.as_ref())
+                            .put_record(&key, &(spent - order.total).max(Decimal::ZERO))?;
+                    }
+                }
+                if before.uninvoiced_exposure() {
+                    let key = keys::exposure(&order.account_id);
+                    let read = get::<Exposure>(this.store(), &key)?;
+                    let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
+                    exposure.uninvoiced_orders =
+                        (exposure.uninvoiced_orders - order.total).max(Decimal::ZERO);
+                    commit = expect(commit, &key, read.as_ref()).put_record(&key, &exposure)?;
+                }
+                let reservations = std::mem::take(&mut order.reservations);
+                let (commit, levels) =
+                    this.inventory.stage_release(commit, &reservations, false)?;
+                Ok((commit, levels))
+            },
+        )
+    }
+
+    pub fn release_credit_hold(
+        &self,
+        caller: &Caller,
+        id: &str,
+        comment: &str,
+        request_id: &str,
+    ) -> Result<Order> {
+        self.change(
+            caller,
+            Action::ManageCredit,
+            "ReleaseCreditHold",
+            id,
+            request_id,
+            |this, commit, order| {
+                if order.status != OrderStatus::OnCreditHold {
+                    return Err(DomainError::precondition(
+                        "NOT_ON_CREDIT_HOLD",
+                        format!(
+                            "order {} is {}, not on credit hold",
+                            order.number,
+                            order.status.name()
+                        ),
+                    )
+                    .into());
+                }
+                // Released by finance: the exposure rises past the limit on
+                // their word.
+                let key = keys::exposure(&order.account_id);
+                let read = get::<Exposure>(this.store(), &key)?;
+                let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
+                exposure.uninvoiced_orders += order.total;
+                let commit = expect(commit, &key, read.as_ref()).put_record(&key, &exposure)?;
+                this.confirm(
+                    commit,
+                    order,
+                    OrderEvent::ReleaseCredit,
+                    &caller.id,
+                    comment,
+                )
+            },
+        )
+    }
+
+    /// Sets an account's approval rules (brand or account admins).
+    pub fn set_approval_policy(&self, account_id: &str, policy: &ApprovalPolicy) -> Result<()> {
+        let _writing = self.lock();
+        self.store
+            .commit(Commit::new().put_record(&keys::approval_policy(account_id), policy)?)?;
+        Ok(())
+    }
+}

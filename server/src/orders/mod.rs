@@ -1,0 +1,186 @@
+//! Order use cases: submit, approve, reject, cancel, release a credit hold,
+//! read and list. Each mutation reads what it needs, lets the domain
+//! decide, and writes the order with everything it moves — stock
+//! reservations, the account's credit exposure, the department's budget,
+//! promotion-use counters, the year's order number, the remembered result
+//! of its request id — in ONE commit that expects every record it read to
+//! be unchanged. Nothing is ever half-written.
+//!
+//! Mutations are also serialised by one lock in this process: orders race
+//! for the same few records (an account's exposure, a year's number), and
+//! queueing them is cheaper than retrying conflicts. The commit's
+//! expectations still guard against any other writer (the stock feed).
+//!
+//! Keys: `ord/<id>` orders; `ordacc/<account>/<newest-first time>/<id>` and
+//! `ordall/<newest-first time>/<id>` list indexes; `ordseq/<year>` number
+//! sequences; `exposure/<account>`; `budget/<account>/<unit>/<yyyy-mm>`;
+//! `approvalpolicy/<account>`; `taxexempt/<account>`;
+//! `promouse/<account>/<promotion>`.
+
+mod actions;
+mod list;
+mod submit;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::catalog::Catalog;
+use crate::domain::DomainError;
+use crate::domain::identity::records::Account;
+use crate::domain::identity::{Action, Caller};
+use crate::domain::orders::{Millis, Order};
+use crate::domain::tax::TaxRules;
+use crate::identity::Identity;
+use crate::inventory::Inventory;
+use crate::store::records::{Versioned, get};
+use crate::store::{Store, StoreError};
+
+pub use list::OrderFilter;
+pub use submit::{LineInput, Submission};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<crate::identity::IdentityError> for OrderError {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        match e {
+            crate::identity::IdentityError::Domain(d) => Self::Domain(d),
+            crate::identity::IdentityError::Store(s) => Self::Store(s),
+            crate::identity::IdentityError::Random(r) => {
+                Self::Store(StoreError::Engine(r.to_string()))
+            }
+        }
+    }
+}
+
+impl From<crate::inventory::InventoryError> for OrderError {
+    fn from(e: crate::inventory::InventoryError) -> Self {
+        match e {
+            crate::inventory::InventoryError::Domain(d) => Self::Domain(d),
+            crate::inventory::InventoryError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, OrderError>;
+
+pub struct Orders {
+    store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
+    identity: Arc<Identity>,
+    inventory: Arc<Inventory>,
+    tax: TaxRules,
+    writing: Mutex<()>,
+}
+
+pub(crate) mod keys {
+    pub fn order(id: &str) -> String {
+        format!("ord/{id}")
+    }
+    /// Newest first: the time is stored as its distance to the end of time.
+    fn newest_first(placed_at: i64) -> String {
+        format!("{:016x}", u64::MAX - placed_at.max(0) as u64)
+    }
+    pub fn by_account(account: &str, placed_at: i64, id: &str) -> String {
+        format!("ordacc/{account}/{}/{id}", newest_first(placed_at))
+    }
+    pub fn account_orders(account: &str) -> String {
+        format!("ordacc/{account}/")
+    }
+    pub fn all(placed_at: i64, id: &str) -> String {
+        format!("ordall/{}/{id}", newest_first(placed_at))
+    }
+    pub const ALL: &str = "ordall/";
+    pub fn sequence(year: i32) -> String {
+        format!("ordseq/{year}")
+    }
+    pub fn exposure(account: &str) -> String {
+        format!("exposure/{account}")
+    }
+    pub fn budget(account: &str, unit: &str, month: &str) -> String {
+        format!("budget/{account}/{unit}/{month}")
+    }
+    pub fn approval_policy(account: &str) -> String {
+        format!("approvalpolicy/{account}")
+    }
+    pub fn tax_exemption(account: &str) -> String {
+        format!("taxexempt/{account}")
+    }
+    pub fn promotion_use(account: &str, promotion: &str) -> String {
+        format!("promouse/{account}/{promotion}")
+    }
+}
+
+pub(crate) fn now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+impl Orders {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<Catalog>,
+        identity: Arc<Identity>,
+        inventory: Arc<Inventory>,
+        tax: TaxRules,
+    ) -> Self {
+        Self {
+            store,
+            catalog,
+            identity,
+            inventory,
+            tax,
+            writing: Mutex::new(()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        match self.writing.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn account(&self, id: &str) -> Result<Account> {
+        self.identity
+            .account_record(id)?
+            .ok_or_else(|| OrderError::from(not_found("account", id)))
+    }
+
+    /// The order, if the caller may see its account and do `action`;
+    /// another account's order is NOT_FOUND, exactly as a missing one.
+    fn order_for(&self, caller: &Caller, action: Action, id: &str) -> Result<Versioned<Order>> {
+        let order =
+            get::<Order>(self.store(), &keys::order(id))?.ok_or_else(|| not_found("order", id))?;
+        let account = self.identity.account_record(&order.value.account_id)?;
+        caller.authorize(action, account.as_ref(), "order", id)?;
+        if let Some(acting) = caller.on_behalf_of.as_deref()
+            && acting != order.value.account_id
+        {
+            return Err(not_found("order", id).into());
+        }
+        Ok(order)
+    }
+
+    pub fn get(&self, caller: &Caller, id: &str) -> Result<Order> {
+        Ok(self.order_for(caller, Action::ReadOrders, id)?.value)
+    }
+}
+
+fn not_found(resource: &'static str, id: &str) -> DomainError {
+    DomainError::NotFound {
+        resource,
+        id: id.to_string(),
+    }
+}

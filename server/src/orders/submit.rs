@@ -1,0 +1,378 @@
+//! Submitting an order from lines. A draft (from offline sync) will feed
+//! this same function: one way in, one set of checks.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use super::{Orders, Result, keys, not_found, now};
+use crate::domain::catalog::Visible;
+use crate::domain::decimal::parse_decimal;
+use crate::domain::identity::records::Account;
+use crate::domain::identity::{Action, Caller};
+use crate::domain::inventory::StockLevel;
+use crate::domain::orders::approval::{self, ApprovalPolicy};
+use crate::domain::orders::{
+    ApprovalDecision, Expectation, Order, OrderEvent, OrderLine, OrderStatus, TaxRow,
+    check_expectation, order_number,
+};
+use crate::domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
+use crate::domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
+use crate::domain::{DomainError, FieldViolation};
+use crate::store::records::{get, get_value};
+use crate::store::{Commit, idempotency};
+
+/// A line as the caller sent it.
+#[derive(Debug, Clone, Default)]
+pub struct LineInput {
+    pub sku: String,
+    pub quantity: String,
+    /// Empty: no expectation.
+    pub expected_unit_price: String,
+}
+
+/// An order as the caller sent it.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    pub request_id: String,
+    pub lines: Vec<LineInput>,
+    pub ship_to_id: String,
+    pub po_number: String,
+    /// (currency, amount), amount empty for none.
+    pub expected_total: Option<(String, String)>,
+}
+
+const MAX_PO_CHARS: usize = 64;
+
+impl Orders {
+    /// Submits an order for the account the caller acts in; see the
+    /// module comment of `orders` for what is written, and when.
+    pub fn submit(&self, caller: &Caller, submission: Submission) -> Result<Order> {
+        caller.authorize_action(Action::PlaceOrders)?;
+        let account_id = caller.acting_account().ok_or_else(|| {
+            DomainError::invalid(
+                "ACCOUNT_REQUIRED",
+                "x-tradeport-on-behalf-of",
+                "orders are a customer's: act on behalf of a customer account",
+            )
+        })?;
+        let account = self.account(account_id)?;
+        caller.authorize(Action::PlaceOrders, Some(&account), "account", account_id)?;
+        let _writing = self.lock();
+        let mut announce = Vec::new();
+        let order = idempotency::once::<_, super::OrderError, _>(
+            self.store(),
+            &caller.id,
+            "SubmitOrder",
+            &submission.request_id,
+            |commit| {
+                let (commit, order, levels) = self.place(commit, caller, &account, &submission)?;
+                announce = levels;
+                Ok((commit, order))
+            },
+        )?;
+        self.inventory.announce(announce);
+        Ok(order)
+    }
+
+    fn place(
+        &self,
+        commit: Commit,
+        caller: &Caller,
+        account: &Account,
+        s: &Submission,
+    ) -> Result<(Commit, Order, Vec<StockLevel>)> {
+        let mut v = Vec::new();
+        let ship_to = match (s.ship_to_id.trim(), account.ship_to.as_slice()) {
+            ("", [only]) => Some(only),
+            ("", _) => {
+                v.push(FieldViolation::new(
+                    "ship_to_id",
+                    "name one of the account's ship-to addresses",
+                ));
+                None
+            }
+            (id, all) => {
+                let found = all.iter().find(|t| t.id == id);
+                if found.is_none() {
+                    v.push(FieldViolation::new(
+                        "ship_to_id",
+                        format!("the account has no ship-to address {id:?}"),
+                    ));
+                }
+                found
+            }
+        };
+        if s.po_number.chars().count() > MAX_PO_CHARS {
+            v.push(FieldViolation::new(
+                "po_number",
+                format!("must be at most {MAX_PO_CHARS} characters"),
+            ));
+        }
+        if s.lines.is_empty() || s.lines.len() > MAX_CART_LINES {
+            v.push(FieldViolation::new(
+                "lines",
+                format!("give 1 to {MAX_CART_LINES} lines"),
+            ));
+        }
+        let mut expected = Expectation::default();
+        for (i, line) in s.lines.iter().enumerate() {
+            expected.unit_prices.push(optional_decimal(
+                &format!("lines[{i}].expected_unit_price"),
+                &line.expected_unit_price,
+                &mut v,
+            ));
+        }
+        let currency = account.currency.clone();
+        if let Some((want_currency, amount)) = &s.expected_total {
+            expected.total = optional_decimal("expected_total.amount", amount, &mut v);
+            if expected.total.is_some() && !want_currency.eq_ignore_ascii_case(&currency) {
+                v.push(FieldViolation::new(
+                    "expected_total.currency_code",
+                    format!("the account buys in {currency}"),
+                ));
+            }
+        }
+
+        // Price with the one pricing engine, exactly as PriceCart does.
+        let view = self.catalog.view();
+        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
+        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
+        let today = OffsetDateTime::now_utc().date();
+        let uses = self.catalog.pricing().promotion_uses(&account.id)?;
+        let ctx = PricingContext {
+            account_id: &account.id,
+            tier: &account.tier,
+            currency: &currency,
+            date: today,
+            promotion_uses: &uses,
+            visible: &in_assortment,
+        };
+        let cart: Vec<CartLine> = s
+            .lines
+            .iter()
+            .map(|l| CartLine {
+                sku: l.sku.trim().to_string(),
+                quantity: l.quantity.clone(),
+            })
+            .collect();
+        let quote = match view.pricebook.price_cart(&ctx, &cart) {
+            Ok(quote) => Some(quote),
+            Err(DomainError::InvalidArgument { violations, .. }) => {
+                v.extend(violations);
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let (Some(quote), Some(ship_to), true) = (quote, ship_to, v.is_empty()) else {
+            return Err(invalid(v).into());
+        };
+
+        let mut lines = Vec::with_capacity(quote.lines.len());
+        for (i, q) in quote.lines.iter().enumerate() {
+            let Some(product) = view.index.get_sku(&q.sku) else {
+                return Err(not_found("product", &q.sku).into());
+            };
+            if !product.orderable() {
+                v.push(FieldViolation::new(
+                    format!("lines[{i}].sku"),
+                    format!("{} is discontinued", q.sku),
+                ));
+            }
+            for problem in product.quantity_rule.problems(q.quantity) {
+                v.push(FieldViolation::new(
+                    format!("lines[{i}].quantity"),
+                    problem.describe(),
+                ));
+            }
+            lines.push(OrderLine {
+                line_no: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                sku: q.sku.clone(),
+                product_id: product.id.clone(),
+                name: product.name.clone(),
+                quantity: q.quantity,
+                list_unit_price: q.list_unit_price,
+                unit_price: q.unit_price,
+                line_total: q.line_total,
+                discount_total: q.discount_total,
+                promotions: q.promotions.clone(),
+                tax_class: product.tax_class,
+                tax: Decimal::ZERO,
+                duty: Decimal::ZERO,
+                shipped: Decimal::ZERO,
+            });
+        }
+        if !v.is_empty() {
+            return Err(invalid(v).into());
+        }
+
+        let exemption: Option<TaxExemption> =
+            get_value(self.store(), &keys::tax_exemption(&account.id))?;
+        let region = ship_to.address.region.trim();
+        let tax = self.tax.compute(&TaxRequest {
+            ship_to_country_code: ship_to.address.country_code.clone(),
+            ship_to_region_code: (!region.is_empty()).then(|| region.to_string()),
+            date: today,
+            currency: currency.clone(),
+            exemption: exemption.as_ref(),
+            lines: lines
+                .iter()
+                .map(|l| TaxLine {
+                    line_id: l.line_no.to_string(),
+                    tax_class: l.tax_class,
+                    net_amount: l.line_total,
+                })
+                .collect(),
+        })?;
+        for (line, taxed) in lines.iter_mut().zip(&tax.lines) {
+            line.tax = taxed.tax;
+            line.duty = taxed.duty;
+        }
+        check_expectation(&expected, &lines, tax.total_gross)?;
+
+        let placed_at = now();
+        let year = OffsetDateTime::now_utc().year();
+        let seq_key = keys::sequence(year);
+        let last = get::<u64>(self.store(), &seq_key)?;
+        let number = last.as_ref().map_or(0, |l| l.value) + 1;
+        let commit = match &last {
+            Some(last) => commit.expect_version(&seq_key, last),
+            None => commit.expect_absent(&seq_key),
+        }
+        .put_record(&seq_key, &number)?;
+
+        let mut order = Order {
+            id: format!("ord-{}", uuid::Uuid::now_v7().simple()),
+            number: order_number(year, number),
+            account_id: account.id.clone(),
+            unit_id: None,
+            placed_by: caller.id.clone(),
+            placed_at,
+            po_number: s.po_number.trim().to_string(),
+            ship_to_id: ship_to.id.clone(),
+            ship_to_country: ship_to.address.country_code.clone(),
+            currency,
+            subtotal: quote.subtotal,
+            discount_total: quote.discount_total,
+            tax_total: tax.total_vat + tax.total_local_tax,
+            duty_total: tax.total_duty,
+            total: tax.total_gross,
+            tax_breakdown: tax
+                .breakdown
+                .iter()
+                .map(|b| TaxRow {
+                    name: match b.kind {
+                        TaxKind::Duty => b.name.clone(),
+                        _ => format!("{} {} %", b.name, b.rate.normalize()),
+                    },
+                    rate: b.rate,
+                    base: b.taxable_base,
+                    amount: b.amount,
+                })
+                .collect(),
+            contract_id: view
+                .pricebook
+                .active_contract(&account.id, today)
+                .map(str::to_string),
+            lines,
+            status: OrderStatus::Submitted,
+            approval: ApprovalDecision {
+                steps: Vec::new(),
+                rule: String::new(),
+                over_budget: false,
+            },
+            approvals: Vec::new(),
+            credit_warning: None,
+            history: Vec::new(),
+            reservations: Vec::new(),
+            budget_month: None,
+        };
+        order.history.push(crate::domain::orders::StatusChange {
+            at: placed_at,
+            to: OrderStatus::Submitted,
+            by: caller.id.clone(),
+            note: String::new(),
+        });
+
+        let policy: ApprovalPolicy =
+            get_value(self.store(), &keys::approval_policy(&account.id))?.unwrap_or_default();
+        if caller.kind == crate::domain::identity::CallerKind::User {
+            order.unit_id = self
+                .identity
+                .user_record(&caller.id)?
+                .and_then(|u| u.unit_id);
+        }
+        let budget = self.budget(&policy, &order)?;
+        order.approval = approval::decide(
+            &policy,
+            &caller.roles,
+            order.total,
+            budget.as_ref().map(|b| (b.spent, b.limit)),
+        );
+        let (commit, levels) = if order.approval.steps.is_empty() {
+            let note = order.approval.rule.clone();
+            self.pass_approval(commit, &mut order, "system", &note)?
+        } else {
+            let note = order.approval.rule.clone();
+            order.apply(OrderEvent::RequireApproval, "system", placed_at, note)?;
+            (commit, Vec::new())
+        };
+        let commit = self.put_order(commit, &order, true)?;
+        Ok((commit, order, levels))
+    }
+
+    /// Adds the order and (when new) its list entries to `commit`.
+    pub(super) fn put_order(&self, commit: Commit, order: &Order, new: bool) -> Result<Commit> {
+        let mut commit = commit.put_record(&keys::order(&order.id), order)?;
+        if new {
+            commit = commit
+                .put(
+                    keys::by_account(&order.account_id, order.placed_at, &order.id),
+                    Vec::new(),
+                )
+                .put(keys::all(order.placed_at, &order.id), Vec::new());
+        }
+        Ok(commit)
+    }
+
+    /// Adds reserving the order's stock to `commit`, SKU by SKU.
+    pub(super) fn reserve(
+        &self,
+        commit: Commit,
+        order: &mut Order,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
+        let mut wanted: BTreeMap<String, Decimal> = BTreeMap::new();
+        for line in &order.lines {
+            *wanted.entry(line.sku.clone()).or_default() += line.quantity;
+        }
+        let wanted: Vec<(String, Decimal)> = wanted.into_iter().collect();
+        let (commit, reserved, levels) = self.inventory.stage_reservations(commit, &wanted)?;
+        order.reservations = reserved;
+        Ok((commit, levels))
+    }
+}
+
+fn optional_decimal(field: &str, raw: &str, v: &mut Vec<FieldViolation>) -> Option<Decimal> {
+    if raw.trim().is_empty() {
+        return None;
+    }
+    match parse_decimal(field, raw) {
+        Ok(d) => Some(d),
+        Err(DomainError::InvalidArgument { violations, .. }) => {
+            v.extend(violations);
+            None
+        }
+        Err(other) => {
+            v.push(FieldViolation::new(field, other.to_string()));
+            None
+        }
+    }
+}
+
+fn invalid(violations: Vec<FieldViolation>) -> DomainError {
+    DomainError::InvalidArgument {
+        reason: "INVALID_ORDER",
+        violations,
+    }
+}
