@@ -15,6 +15,7 @@ pub mod domain;
 pub mod identity;
 pub mod inventory;
 pub mod orders;
+pub mod payments;
 pub mod search;
 pub mod store;
 pub mod telemetry;
@@ -163,7 +164,10 @@ impl App {
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let tls = self.tls()?.map(|(config, _)| config);
-        let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&self.identity)));
+        let sweeper = tokio::spawn(sweep_periodically(
+            Arc::clone(&self.identity),
+            Arc::clone(self.orders.orders()),
+        ));
         let services = transport::Services {
             catalog: self.catalog,
             bulk: self.bulk,
@@ -181,9 +185,10 @@ impl App {
 /// How often expired credentials and ceremonies are cleared out.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
-/// Clears expired identity records now and every [`SWEEP_EVERY`], off the
-/// async threads (it reads and writes the store).
-async fn sweep_periodically(identity: Arc<identity::Identity>) {
+/// Clears expired identity records and raises late-shipment alerts, now and
+/// every [`SWEEP_EVERY`], off the async threads (both read and write the
+/// store).
+async fn sweep_periodically(identity: Arc<identity::Identity>, orders: Arc<orders::Orders>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     loop {
         every.tick().await;
@@ -195,6 +200,14 @@ async fn sweep_periodically(identity: Arc<identity::Identity>) {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => tracing::warn!(%error, "sweeping expired identity records failed"),
             Err(error) => tracing::warn!(%error, "the sweep task failed"),
+        }
+        let orders = Arc::clone(&orders);
+        match tokio::task::spawn_blocking(move || orders.sweep_late(&orders::system_caller())).await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(late)) => tracing::info!(late, "raised late-shipment alerts"),
+            Ok(Err(error)) => tracing::warn!(%error, "the late-shipment sweep failed"),
+            Err(error) => tracing::warn!(%error, "the late-shipment sweep task failed"),
         }
     }
 }

@@ -74,7 +74,32 @@ impl TestServer {
     }
 
     fn open(tweak: impl FnOnce(&mut Config), auth: Auth) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir()?;
+        Self::open_in(tempfile::tempdir()?, None, tweak, auth)
+    }
+
+    /// Stops this server and starts another on the same data directory, as
+    /// a restart after a crash or a deploy would: what was committed must
+    /// be there. The demo credentials carry over.
+    pub async fn restarted(self) -> anyhow::Result<Self> {
+        self.begin_shutdown();
+        self.stopped().await?;
+        let Self {
+            demo,
+            _data,
+            identity,
+            ..
+        } = self;
+        // The old server's last hold on its store: let go before reopening.
+        drop(identity);
+        Self::open_in(_data, Some(demo), |_| {}, Auth::Checked)
+    }
+
+    fn open_in(
+        data: tempfile::TempDir,
+        known: Option<DemoCredentials>,
+        tweak: impl FnOnce(&mut Config),
+        auth: Auth,
+    ) -> anyhow::Result<Self> {
         let mut config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data.path().to_path_buf(),
@@ -92,10 +117,13 @@ impl TestServer {
         config.rate_limits.applications_per_source = 10_000;
         tweak(&mut config);
         let app = App::open(config)?;
-        let demo = app
-            .demo_credentials()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("a fresh test store must get demo people"))?;
+        let demo = match known {
+            Some(demo) => demo,
+            None => app
+                .demo_credentials()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("a fresh test store must get demo people"))?,
+        };
         let layer = match auth {
             Auth::Checked => None,
             Auth::Unchecked => {

@@ -1,6 +1,11 @@
 //! OrderService on the wire: decode, hand to the order use cases, encode.
 
+use std::pin::Pin;
 use std::sync::Arc;
+
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::{Stream, StreamExt};
 
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
@@ -9,8 +14,12 @@ use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 use super::identity::{caller, millis, ts};
 use super::product::money_to;
 use super::status::Failure;
+use crate::domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
+use crate::domain::orders::notifications::NotificationKind;
 use crate::domain::orders::{CreditWarning, Order, OrderStatus};
-use crate::orders::{LineInput, OrderError, OrderFilter, Orders, Submission};
+use crate::orders::{
+    LineInput, NewShipment, NewTrackingEvent, OrderError, OrderFilter, Orders, Submission,
+};
 
 pub struct OrderApi {
     orders: Arc<Orders>,
@@ -19,6 +28,15 @@ pub struct OrderApi {
 impl OrderApi {
     pub fn new(orders: Arc<Orders>) -> Self {
         Self { orders }
+    }
+
+    /// Ends every order watch (at shutdown).
+    pub fn end_watches(&self) {
+        self.orders.close_watches();
+    }
+
+    pub fn orders(&self) -> &Arc<Orders> {
+        &self.orders
     }
 }
 
@@ -116,7 +134,78 @@ fn order_to(o: &Order) -> pb::Order {
                 note: h.note.clone(),
             })
             .collect(),
+        shipments: o
+            .shipments
+            .iter()
+            .map(|sh| pb::Shipment {
+                id: sh.id.clone(),
+                lines: sh
+                    .lines
+                    .iter()
+                    .map(|(n, q)| pb::LineQuantity {
+                        line_number: *n,
+                        quantity: q.normalize().to_string(),
+                    })
+                    .collect(),
+                carrier: sh.carrier.clone(),
+                tracking_number: sh.tracking_number.clone(),
+                shipped_time: ts(sh.shipped_at),
+                promised_date: sh.promised_date.map(|d| d.to_string()).unwrap_or_default(),
+                events: sh
+                    .events
+                    .iter()
+                    .map(|e| pb::TrackingEvent {
+                        time: ts(e.at),
+                        status: tracking_to(e.status) as i32,
+                        location: e.location.clone(),
+                        description: e.description.clone(),
+                    })
+                    .collect(),
+                late: sh.late_alerted && !sh.delivered(),
+            })
+            .collect(),
+        returns: o
+            .returns
+            .iter()
+            .map(|r| pb::Return {
+                id: r.id.clone(),
+                line_number: r.line_no,
+                quantity: r.quantity.normalize().to_string(),
+                reason: r.reason.clone(),
+                resolution: resolution_to(r.resolution) as i32,
+                create_time: ts(r.created),
+            })
+            .collect(),
+        invoice_number: o.invoice_number.clone().unwrap_or_default(),
     }
+}
+
+fn tracking_to(s: TrackingStatus) -> pb::TrackingStatus {
+    match s {
+        TrackingStatus::InTransit => pb::TrackingStatus::InTransit,
+        TrackingStatus::OutForDelivery => pb::TrackingStatus::OutForDelivery,
+        TrackingStatus::Delivered => pb::TrackingStatus::Delivered,
+        TrackingStatus::Exception => pb::TrackingStatus::Exception,
+    }
+}
+
+fn resolution_to(r: ReturnResolution) -> pb::ReturnResolution {
+    match r {
+        ReturnResolution::Pending => pb::ReturnResolution::Pending,
+        ReturnResolution::Refund => pb::ReturnResolution::Refund,
+        ReturnResolution::Replacement => pb::ReturnResolution::Replacement,
+        ReturnResolution::CreditNote => pb::ReturnResolution::CreditNote,
+        ReturnResolution::Refused => pb::ReturnResolution::Refused,
+    }
+}
+
+fn invalid(reason: &'static str, field: &str, description: &str) -> Status {
+    Failure::from(crate::domain::DomainError::invalid(
+        reason,
+        field,
+        description,
+    ))
+    .into()
 }
 
 fn status_from(i: usize, raw: i32) -> Result<OrderStatus, Status> {
@@ -262,6 +351,207 @@ impl OrderService for OrderApi {
             .release_credit_hold(&caller, &r.id, &r.comment, &r.request_id)?;
         Ok(Response::new(pb::ReleaseCreditHoldResponse {
             order: Some(order_to(&order)),
+        }))
+    }
+
+    async fn record_shipment(
+        &self,
+        request: Request<pb::RecordShipmentRequest>,
+    ) -> Result<Response<pb::RecordShipmentResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let new = NewShipment {
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| (l.line_number, l.quantity))
+                .collect(),
+            carrier: r.carrier,
+            tracking_number: r.tracking_number,
+            promised_date: r.promised_date,
+        };
+        let order = self
+            .orders
+            .record_shipment(&caller, &r.order_id, new, &r.request_id)?;
+        let wire = order_to(&order);
+        Ok(Response::new(pb::RecordShipmentResponse {
+            shipment: wire.shipments.last().cloned(),
+            order: Some(wire),
+        }))
+    }
+
+    async fn add_tracking_event(
+        &self,
+        request: Request<pb::AddTrackingEventRequest>,
+    ) -> Result<Response<pb::AddTrackingEventResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let status = match pb::TrackingStatus::try_from(r.status) {
+            Ok(pb::TrackingStatus::InTransit) => TrackingStatus::InTransit,
+            Ok(pb::TrackingStatus::OutForDelivery) => TrackingStatus::OutForDelivery,
+            Ok(pb::TrackingStatus::Delivered) => TrackingStatus::Delivered,
+            Ok(pb::TrackingStatus::Exception) => TrackingStatus::Exception,
+            _ => {
+                return Err(invalid(
+                    "INVALID_TRACKING_STATUS",
+                    "status",
+                    "give IN_TRANSIT, OUT_FOR_DELIVERY, DELIVERED or EXCEPTION",
+                ));
+            }
+        };
+        let event = NewTrackingEvent {
+            status,
+            location: r.location,
+            description: r.description,
+        };
+        let order = self.orders.add_tracking_event(
+            &caller,
+            &r.order_id,
+            &r.shipment_id,
+            event,
+            &r.request_id,
+        )?;
+        Ok(Response::new(pb::AddTrackingEventResponse {
+            order: Some(order_to(&order)),
+        }))
+    }
+
+    async fn invoice_order(
+        &self,
+        request: Request<pb::InvoiceOrderRequest>,
+    ) -> Result<Response<pb::InvoiceOrderResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let order = self
+            .orders
+            .invoice(&caller, &r.order_id, &r.invoice_number, &r.request_id)?;
+        Ok(Response::new(pb::InvoiceOrderResponse {
+            order: Some(order_to(&order)),
+        }))
+    }
+
+    async fn close_order(
+        &self,
+        request: Request<pb::CloseOrderRequest>,
+    ) -> Result<Response<pb::CloseOrderResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let order = self.orders.close(&caller, &r.order_id, &r.request_id)?;
+        Ok(Response::new(pb::CloseOrderResponse {
+            order: Some(order_to(&order)),
+        }))
+    }
+
+    async fn create_return(
+        &self,
+        request: Request<pb::CreateReturnRequest>,
+    ) -> Result<Response<pb::CreateReturnResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let order = self.orders.create_return(
+            &caller,
+            &r.order_id,
+            r.line_number,
+            &r.quantity,
+            &r.reason,
+            &r.request_id,
+        )?;
+        let wire = order_to(&order);
+        Ok(Response::new(pb::CreateReturnResponse {
+            rma: wire.returns.last().cloned(),
+            order: Some(wire),
+        }))
+    }
+
+    async fn resolve_return(
+        &self,
+        request: Request<pb::ResolveReturnRequest>,
+    ) -> Result<Response<pb::ResolveReturnResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let resolution = match pb::ReturnResolution::try_from(r.resolution) {
+            Ok(pb::ReturnResolution::Refund) => ReturnResolution::Refund,
+            Ok(pb::ReturnResolution::Replacement) => ReturnResolution::Replacement,
+            Ok(pb::ReturnResolution::CreditNote) => ReturnResolution::CreditNote,
+            Ok(pb::ReturnResolution::Refused) => ReturnResolution::Refused,
+            _ => {
+                return Err(invalid(
+                    "INVALID_RESOLUTION",
+                    "resolution",
+                    "give REFUND, REPLACEMENT, CREDIT_NOTE or REFUSED",
+                ));
+            }
+        };
+        let order = self.orders.resolve_return(
+            &caller,
+            &r.order_id,
+            &r.return_id,
+            resolution,
+            &r.request_id,
+        )?;
+        Ok(Response::new(pb::ResolveReturnResponse {
+            order: Some(order_to(&order)),
+        }))
+    }
+
+    type WatchOrdersStream =
+        Pin<Box<dyn Stream<Item = Result<pb::WatchOrdersResponse, Status>> + Send + 'static>>;
+
+    async fn watch_orders(
+        &self,
+        request: Request<pb::WatchOrdersRequest>,
+    ) -> Result<Response<Self::WatchOrdersStream>, Status> {
+        let caller = caller(&request)?;
+        caller
+            .authorize_action(crate::domain::identity::Action::ReadOrders)
+            .map_err(Failure::from)?;
+        let (changes, sees) = self.orders.watch(&caller);
+        let updates = BroadcastStream::new(changes).filter_map(move |item| match item {
+            Ok(order) if sees(&order) => Some(Ok(pb::WatchOrdersResponse {
+                order: Some(order_to(&order)),
+            })),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(Failure::from(
+                crate::domain::DomainError::precondition(
+                    "WATCH_LAGGED",
+                    format!(
+                        "this watch fell {missed} changes behind; list the orders and watch again"
+                    ),
+                ),
+            )
+            .into())),
+        });
+        let stream = futures::StreamExt::take_until(updates, self.orders.closed());
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn list_notifications(
+        &self,
+        request: Request<pb::ListNotificationsRequest>,
+    ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let (notes, next_page_token) =
+            self.orders
+                .notifications(&caller, r.page_size, &r.page_token)?;
+        Ok(Response::new(pb::ListNotificationsResponse {
+            notifications: notes
+                .into_iter()
+                .map(|n| pb::Notification {
+                    id: n.id,
+                    create_time: ts(n.at),
+                    kind: match n.kind {
+                        NotificationKind::ApprovalNeeded => pb::NotificationKind::ApprovalNeeded,
+                        NotificationKind::CreditHold => pb::NotificationKind::CreditHold,
+                        NotificationKind::Shipped => pb::NotificationKind::Shipped,
+                        NotificationKind::Delayed => pb::NotificationKind::Delayed,
+                    } as i32,
+                    order_id: n.order_id,
+                    order_number: n.order_number,
+                    text: n.text,
+                })
+                .collect(),
+            next_page_token,
         }))
     }
 }

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod inventory;
 pub mod orders;
 pub mod paging;
+pub mod payments;
 pub mod pricing;
 pub mod tax;
 

@@ -133,7 +133,7 @@ impl Orders {
 
     /// Runs one change of an existing order under the write lock, with its
     /// request id, committing the order and whatever `change` adds.
-    fn change(
+    pub(super) fn change(
         &self,
         caller: &Caller,
         action: Action,
@@ -143,16 +143,19 @@ impl Orders {
         change: impl FnOnce(&Self, Commit, &mut Order) -> Result<(Commit, Vec<StockLevel>)>,
     ) -> Result<Order> {
         let _writing = self.lock();
-        let mut announce = Vec::new();
+        let mut announce = None;
         let order = idempotency::once(self.store(), &caller.id, rpc, request_id, |commit| {
             let read = self.order_for(caller, action, id)?;
             let mut order = read.value.clone();
             let commit = commit.expect_version(&keys::order(id), &read);
             let (commit, levels) = change(self, commit, &mut order)?;
-            announce = levels;
-            Ok::<_, OrderError>((self.put_order(commit, &order, false)?, order))
+            announce = Some(levels);
+            Ok::<_, OrderError>((self.put_order(commit, Some(&read.value), &order)?, order))
         })?;
-        self.inventory.announce(announce);
+        if let Some(levels) = announce {
+            self.inventory.announce(levels);
+            self.publish(&order);
+        }
         Ok(order)
     }
 

@@ -18,7 +18,10 @@
 //! `promouse/<account>/<promotion>`.
 
 mod actions;
+mod fulfilment;
+pub use fulfilment::{NewShipment, NewTrackingEvent};
 mod list;
+mod notify;
 mod submit;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -76,6 +79,10 @@ pub struct Orders {
     inventory: Arc<Inventory>,
     tax: TaxRules,
     writing: Mutex<()>,
+    /// Every committed order, for live watches.
+    changes: tokio::sync::broadcast::Sender<Arc<Order>>,
+    /// Flips to true at shutdown, ending every watch.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 pub(crate) mod keys {
@@ -83,7 +90,7 @@ pub(crate) mod keys {
         format!("ord/{id}")
     }
     /// Newest first: the time is stored as its distance to the end of time.
-    fn newest_first(placed_at: i64) -> String {
+    pub fn newest_first(placed_at: i64) -> String {
         format!("{:016x}", u64::MAX - placed_at.max(0) as u64)
     }
     pub fn by_account(account: &str, placed_at: i64, id: &str) -> String {
@@ -138,6 +145,8 @@ impl Orders {
             inventory,
             tax,
             writing: Mutex::new(()),
+            changes: tokio::sync::broadcast::channel(4096).0,
+            closing: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -175,6 +184,20 @@ impl Orders {
 
     pub fn get(&self, caller: &Caller, id: &str) -> Result<Order> {
         Ok(self.order_for(caller, Action::ReadOrders, id)?.value)
+    }
+}
+
+/// The server itself, for the changes it makes on its own (late alerts).
+pub fn system_caller() -> Caller {
+    Caller {
+        kind: crate::domain::identity::CallerKind::User,
+        id: "system".into(),
+        account_id: None,
+        roles: vec![crate::domain::identity::Role::BrandAdmin],
+        session_id: None,
+        on_behalf_of: None,
+        assigned_accounts: vec![],
+        territories: vec![],
     }
 }
 

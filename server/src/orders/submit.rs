@@ -60,7 +60,7 @@ impl Orders {
         let account = self.account(account_id)?;
         caller.authorize(Action::PlaceOrders, Some(&account), "account", account_id)?;
         let _writing = self.lock();
-        let mut announce = Vec::new();
+        let mut announce = None;
         let order = idempotency::once::<_, super::OrderError, _>(
             self.store(),
             &caller.id,
@@ -68,11 +68,15 @@ impl Orders {
             &submission.request_id,
             |commit| {
                 let (commit, order, levels) = self.place(commit, caller, &account, &submission)?;
-                announce = levels;
+                announce = Some(levels);
                 Ok((commit, order))
             },
         )?;
-        self.inventory.announce(announce);
+        // A replay changed nothing: nothing to tell.
+        if let Some(levels) = announce {
+            self.inventory.announce(levels);
+            self.publish(&order);
+        }
         Ok(order)
     }
 
@@ -287,6 +291,9 @@ impl Orders {
             history: Vec::new(),
             reservations: Vec::new(),
             budget_month: None,
+            shipments: Vec::new(),
+            returns: Vec::new(),
+            invoice_number: None,
         };
         order.history.push(crate::domain::orders::StatusChange {
             at: placed_at,
@@ -318,14 +325,22 @@ impl Orders {
             order.apply(OrderEvent::RequireApproval, "system", placed_at, note)?;
             (commit, Vec::new())
         };
-        let commit = self.put_order(commit, &order, true)?;
+        let commit = self.put_order(commit, None, &order)?;
         Ok((commit, order, levels))
     }
 
     /// Adds the order and (when new) its list entries to `commit`.
-    pub(super) fn put_order(&self, commit: Commit, order: &Order, new: bool) -> Result<Commit> {
+    /// Adds the order, its list entries (when new) and the notifications
+    /// its change from `before` is worth to `commit`.
+    pub(super) fn put_order(
+        &self,
+        commit: Commit,
+        before: Option<&Order>,
+        order: &Order,
+    ) -> Result<Commit> {
+        let commit = self.notify(commit, before, order)?;
         let mut commit = commit.put_record(&keys::order(&order.id), order)?;
-        if new {
+        if before.is_none() {
             commit = commit
                 .put(
                     keys::by_account(&order.account_id, order.placed_at, &order.id),

@@ -77,6 +77,7 @@ pub async fn serve(
 
     let max = config.max_message_bytes;
     let catalog_api = Arc::clone(&services.catalog);
+    let orders_api = Arc::clone(&services.orders);
     let catalog = CatalogServiceServer::from_arc(services.catalog)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
@@ -153,11 +154,18 @@ pub async fn serve(
     tracing::info!(grace = ?config.shutdown_grace, "shutting down: no new connections, finishing calls in flight");
     // Watches never finish by themselves: end them so the drain can.
     catalog_api.end_watches();
+    orders_api.end_watches();
     health
         .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
         .await;
     health
         .set_not_serving::<IdentityServiceServer<IdentityApi>>()
+        .await;
+    health
+        .set_not_serving::<OrderServiceServer<Arc<OrderApi>>>()
+        .await;
+    health
+        .set_not_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()
         .await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut serving).await {

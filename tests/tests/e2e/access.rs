@@ -82,6 +82,38 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::AccountScoped,
     ),
     (
+        "tradeport.orders.v1.OrderService/RecordShipment",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/AddTrackingEvent",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/InvoiceOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/CloseOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/CreateReturn",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/ResolveReturn",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/WatchOrders",
+        Guard::Caller,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/ListNotifications",
+        Guard::Caller,
+    ),
+    (
         "tradeport.catalog.v1.CatalogBulkService/ImportData",
         Guard::Role,
     ),
@@ -567,6 +599,61 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
         "ReleaseCreditHold" => orders_of(client)
             .release_credit_hold(orders::ReleaseCreditHoldRequest {
                 id: b.order.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "RecordShipment" => orders_of(client)
+            .record_shipment(orders::RecordShipmentRequest {
+                order_id: b.order.clone(),
+                lines: vec![orders::LineQuantity {
+                    line_number: 1,
+                    quantity: "1".into(),
+                }],
+                carrier: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "AddTrackingEvent" => orders_of(client)
+            .add_tracking_event(orders::AddTrackingEventRequest {
+                order_id: b.order.clone(),
+                shipment_id: "shp-x".into(),
+                status: orders::TrackingStatus::InTransit as i32,
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "InvoiceOrder" => orders_of(client)
+            .invoice_order(orders::InvoiceOrderRequest {
+                order_id: b.order.clone(),
+                invoice_number: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "CloseOrder" => orders_of(client)
+            .close_order(orders::CloseOrderRequest {
+                order_id: b.order.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "CreateReturn" => orders_of(client)
+            .create_return(orders::CreateReturnRequest {
+                order_id: b.order.clone(),
+                line_number: 1,
+                quantity: "1".into(),
+                reason: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ResolveReturn" => orders_of(client)
+            .resolve_return(orders::ResolveReturnRequest {
+                order_id: b.order.clone(),
+                return_id: "rma-x".into(),
+                resolution: orders::ReturnResolution::Refund as i32,
                 ..Default::default()
             })
             .await

@@ -1,8 +1,11 @@
 //! Orders over the wire: submission re-priced and taxed by the server,
-//! price drift, idempotent replays, approvals and budgets, credit holds,
-//! cancellation giving stock back, and illegal transitions.
+//! price drift, idempotent replays (also across a restart), approvals and
+//! budgets, credit holds, cancellation giving stock back, illegal
+//! transitions, shipments consuming stock, tracking, invoicing, returns,
+//! the live watch and notifications.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tonic::Code;
@@ -12,8 +15,11 @@ use tradeport_proto::catalog::{GetStockRequest, catalog_service_client::CatalogS
 use tradeport_proto::common::Money;
 use tradeport_proto::orders::order_service_client::OrderServiceClient;
 use tradeport_proto::orders::{
-    ApproveOrderRequest, CancelOrderRequest, ListOrdersRequest, Order, OrderLineInput, OrderStatus,
-    ReleaseCreditHoldRequest, SubmitOrderRequest,
+    AddTrackingEventRequest, ApproveOrderRequest, CancelOrderRequest, CloseOrderRequest,
+    CreateReturnRequest, InvoiceOrderRequest, LineQuantity, ListNotificationsRequest,
+    ListOrdersRequest, NotificationKind, Order, OrderLineInput, OrderStatus, RecordShipmentRequest,
+    ReleaseCreditHoldRequest, ResolveReturnRequest, ReturnResolution, SubmitOrderRequest,
+    TrackingStatus, WatchOrdersRequest,
 };
 use tradeport_tests::{TestServer, error_reason};
 
@@ -329,5 +335,308 @@ async fn two_buyers_racing_for_the_last_of_a_budget_cannot_both_pass() {
             OrderStatus::Confirmed as i32
         ],
         "exactly one takes the last of the budget"
+    );
+}
+
+async fn stock_of(client: &Client, sku: &str) -> (Decimal, Decimal) {
+    let levels = CatalogServiceClient::new(client.authorized_channel())
+        .get_stock(GetStockRequest {
+            skus: vec![sku.into()],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .levels;
+    let sum = |f: fn(&tradeport_proto::catalog::StockLevel) -> &String| {
+        levels
+            .iter()
+            .map(|l| Decimal::from_str(f(l)).unwrap())
+            .sum::<Decimal>()
+    };
+    (sum(|l| &l.on_hand), sum(|l| &l.reserved))
+}
+
+#[tokio::test]
+async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let buyer = server.client();
+    let (brand, _) = enrolled(&server, "admin@tradeport.example").await;
+    let sku = "TP-EL-00011";
+    let (on_hand_before, reserved_before) = stock_of(&buyer, sku).await;
+    let order = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines: vec![line(sku, "5")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(order.status, OrderStatus::Confirmed as i32);
+    let mut watch = orders(&buyer)
+        .watch_orders(WatchOrdersRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+
+    let ship = |quantity: &str, promised: &str| RecordShipmentRequest {
+        order_id: order.id.clone(),
+        lines: vec![LineQuantity {
+            line_number: 1,
+            quantity: quantity.into(),
+        }],
+        carrier: "DHL".into(),
+        tracking_number: "JD014600006281".into(),
+        promised_date: promised.into(),
+        ..Default::default()
+    };
+    let too_much = orders(&brand)
+        .record_shipment(ship("6", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        tradeport_tests::bad_fields(&too_much),
+        ["lines[0].quantity"]
+    );
+    let customer_cannot = orders(&buyer)
+        .record_shipment(ship("1", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(customer_cannot.code(), Code::PermissionDenied);
+
+    let first = orders(&brand)
+        .record_shipment(ship("2", "2020-01-01"))
+        .await
+        .unwrap()
+        .into_inner();
+    let part = first.order.unwrap();
+    assert_eq!(part.status, OrderStatus::PartiallyShipped as i32);
+    assert!(
+        first.shipment.unwrap().late,
+        "promised long ago and undelivered"
+    );
+    // The watcher sees the change within a second.
+    let seen = tokio::time::timeout(Duration::from_secs(1), watch.message())
+        .await
+        .expect("a change within a second")
+        .unwrap()
+        .unwrap()
+        .order
+        .unwrap();
+    assert_eq!(seen.status, OrderStatus::PartiallyShipped as i32);
+    // Shipped stock leaves the warehouse; the rest stays reserved.
+    let (on_hand, reserved) = stock_of(&buyer, sku).await;
+    assert_eq!(on_hand_before - on_hand, Decimal::from(2));
+    assert_eq!(reserved - reserved_before, Decimal::from(3));
+
+    let rest = orders(&brand)
+        .record_shipment(ship("3", ""))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(rest.status, OrderStatus::Shipped as i32);
+    let (on_hand, reserved) = stock_of(&buyer, sku).await;
+    assert_eq!(
+        (on_hand_before - on_hand, reserved),
+        (Decimal::from(5), reserved_before),
+        "every reserved unit consumed, exactly"
+    );
+    let early = orders(&brand)
+        .invoice_order(InvoiceOrderRequest {
+            order_id: order.id.clone(),
+            invoice_number: "INV-1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(early.message().contains("shipped"), "{}", early.message());
+
+    let mut current = rest;
+    for shipment in current.shipments.clone() {
+        current = orders(&brand)
+            .add_tracking_event(AddTrackingEventRequest {
+                order_id: order.id.clone(),
+                shipment_id: shipment.id.clone(),
+                status: TrackingStatus::Delivered as i32,
+                location: "Hamburg".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .order
+            .unwrap();
+    }
+    assert_eq!(current.status, OrderStatus::Delivered as i32);
+    let invoiced = orders(&brand)
+        .invoice_order(InvoiceOrderRequest {
+            order_id: order.id.clone(),
+            invoice_number: "INV-2026-0001".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(invoiced.invoice_number, "INV-2026-0001");
+    let rma = orders(&buyer)
+        .create_return(CreateReturnRequest {
+            order_id: order.id.clone(),
+            line_number: 1,
+            quantity: "1".into(),
+            reason: "arrived damaged".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rma
+        .unwrap();
+    let resolved = orders(&brand)
+        .resolve_return(ResolveReturnRequest {
+            order_id: order.id.clone(),
+            return_id: rma.id,
+            resolution: ReturnResolution::CreditNote as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(
+        resolved.returns[0].resolution,
+        ReturnResolution::CreditNote as i32
+    );
+    let closed = orders(&brand)
+        .close_order(CloseOrderRequest {
+            order_id: order.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(closed.status, OrderStatus::Closed as i32);
+}
+
+#[tokio::test]
+async fn approvers_hear_of_waiting_orders_and_buyers_of_late_ones() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let (buyer, _) = enrolled(&server, "buyer@nordlicht.example").await;
+    let (approver, _) = enrolled(&server, "approver@nordlicht.example").await;
+    let (brand, _) = enrolled(&server, "admin@tradeport.example").await;
+    let big = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines: vec![line("TP-EL-00007", "600")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(big.status, OrderStatus::PendingApproval as i32);
+    let notes = orders(&approver)
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].kind, NotificationKind::ApprovalNeeded as i32);
+    assert_eq!(notes[0].order_id, big.id);
+    // The other account's approver hears nothing of it.
+    let (other, _) = enrolled(&server, "approver@sur.example").await;
+    assert!(
+        orders(&other)
+            .list_notifications(ListNotificationsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .notifications
+            .is_empty()
+    );
+
+    let small = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines: vec![line("TP-EL-00007", "3")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    orders(&brand)
+        .record_shipment(RecordShipmentRequest {
+            order_id: small.id.clone(),
+            lines: vec![LineQuantity {
+                line_number: 1,
+                quantity: "3".into(),
+            }],
+            carrier: "UPS".into(),
+            promised_date: "2020-01-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<i32> = orders(&buyer)
+        .list_notifications(ListNotificationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications
+        .iter()
+        .map(|n| n.kind)
+        .collect();
+    assert!(
+        kinds.contains(&(NotificationKind::Shipped as i32)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(NotificationKind::Delayed as i32)),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_replay_after_a_restart_returns_the_first_order() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let request = SubmitOrderRequest {
+        request_id: "outbox-restart-1".into(),
+        lines: vec![line("TP-EL-00007", "1")],
+        ..Default::default()
+    };
+    let first = submit(&server.client(), request.clone()).await.unwrap();
+    let server = server.restarted().await.unwrap();
+    let buyer = server.client();
+    let again = submit(&buyer, request).await.unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.number, first.number);
+    let listed = orders(&buyer)
+        .list_orders(ListOrdersRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert_eq!(listed.iter().filter(|o| o.id == first.id).count(), 1);
+    // Numbers go on after the restart, never reused.
+    let next = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines: vec![line("TP-EL-00007", "1")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        next.number > first.number,
+        "{} after {}",
+        next.number,
+        first.number
     );
 }

@@ -100,10 +100,14 @@ pub enum Action {
     CancelOrders,
     /// Release or cancel orders held for credit.
     ManageCredit,
+    /// Record shipments and tracking, decide returns.
+    FulfilOrders,
+    /// Mark orders invoiced and close them.
+    InvoiceOrders,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::CatalogRead,
         Action::SelfService,
         Action::ReviewApplications,
@@ -122,6 +126,8 @@ impl Action {
         Action::ApproveOrders,
         Action::CancelOrders,
         Action::ManageCredit,
+        Action::FulfilOrders,
+        Action::InvoiceOrders,
     ];
 }
 
@@ -154,6 +160,8 @@ pub fn allows(role: Role, action: Action) -> bool {
             AccountAdmin | Buyer | Approver | SalesRep | BrandAdmin | BrandFinance | Integration
         ),
         ManageCredit => matches!(role, BrandAdmin | BrandFinance),
+        FulfilOrders => matches!(role, BrandAdmin | Integration),
+        InvoiceOrders => matches!(role, BrandAdmin | BrandFinance | Integration),
     }
 }
 

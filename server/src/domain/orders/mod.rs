@@ -4,6 +4,8 @@
 
 pub mod approval;
 pub mod credit;
+pub mod fulfilment;
+pub mod notifications;
 pub mod status;
 
 use rust_decimal::Decimal;
@@ -110,6 +112,13 @@ pub struct Order {
     /// once it passed approval.
     #[serde(default)]
     pub budget_month: Option<String>,
+    #[serde(default)]
+    pub shipments: Vec<fulfilment::Shipment>,
+    #[serde(default)]
+    pub returns: Vec<fulfilment::Return>,
+    /// The invoice that billed the order, once invoiced.
+    #[serde(default)]
+    pub invoice_number: Option<String>,
 }
 
 impl Order {

@@ -4,7 +4,7 @@ use rust_decimal_macros::dec;
 
 use super::*;
 
-fn line(n: u32, sku: &str, unit_price: Decimal) -> OrderLine {
+pub(super) fn line(n: u32, sku: &str, unit_price: Decimal) -> OrderLine {
     OrderLine {
         line_no: n,
         sku: sku.into(),
@@ -23,7 +23,7 @@ fn line(n: u32, sku: &str, unit_price: Decimal) -> OrderLine {
     }
 }
 
-fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
+pub(super) fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
     Order {
         id: "ord-1".into(),
         number: order_number(2026, 123),
@@ -54,6 +54,9 @@ fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
         history: vec![],
         reservations: vec![],
         budget_month: None,
+        shipments: vec![],
+        returns: vec![],
+        invoice_number: None,
     }
 }
 
