@@ -621,9 +621,15 @@ pub fn people(
             ],
             budgets: vec![(purchasing.id.clone(), Decimal::from(25_000))],
         };
+        // Every way to pay is open to the demo's customers.
+        let payment = crate::domain::payments::AccountPayment::new(
+            crate::domain::payments::PaymentMethodKind::ALL.to_vec(),
+            crate::domain::payments::PaymentTerms::parse("net 30")?,
+        )?;
         store.commit(
             crate::store::Commit::new()
-                .put_record(&crate::orders::keys::approval_policy(&account), &policy)?,
+                .put_record(&crate::orders::keys::approval_policy(&account), &policy)?
+                .put_record(&crate::orders::keys::payment_methods(&account), &payment)?,
         )?;
         accounts.push((name.to_string(), account));
     }

@@ -105,6 +105,9 @@ impl App {
             Arc::clone(&identity),
             Arc::clone(&inventory),
             domain::tax::TaxRules::demo(),
+            // No card processor is configured in this build: the test
+            // gateway stands in, for development and demos.
+            Arc::new(payments::TestGateway::new()),
         ))));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {

@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 
 use super::product::{
-    money_to, priced_line_to, product_from, product_to, quick_order_line_to, variant_to,
+    money_to, priced_line_to, product_from, product_to, quick_order_to, variant_to,
 };
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
@@ -390,51 +390,11 @@ impl CatalogService for CatalogApi {
         };
         let account = &buyer.account;
         let currency = pricing::cart_currency(&r.currency_code, &account.currency);
-        let view = self.catalog.view();
-        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
-        let skus: Vec<String> = inputs
-            .iter()
-            .filter_map(|i| view.index.by_code(&i.code).map(|p| p.sku.clone()))
-            .collect();
-        let mut available: HashMap<String, Decimal> = HashMap::new();
-        for level in self.inventory.levels_of(&skus)? {
-            *available.entry(level.sku.clone()).or_default() += level.available();
-        }
-        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
-        let ctx = PricingContext {
-            account_id: &account.id,
-            tier: &account.tier,
-            currency: &currency,
-            date: time::OffsetDateTime::now_utc().date(),
-            promotion_uses: &buyer.promotion_uses,
-            visible: &in_assortment,
-        };
-        let stock = |sku: &str| available.get(sku).copied().unwrap_or_default();
-        let lines = quick_order::check_lines(
-            &quick_order::QuickOrderContext {
-                index: &view.index,
-                pricebook: &view.pricebook,
-                pricing: &ctx,
-                visible: &visible,
-                available: &stock,
-            },
-            inputs,
-        );
-        let orderable = lines.iter().filter(|l| l.orderable()).count();
-        let subtotal: Decimal = lines
-            .iter()
-            .filter(|l| l.orderable())
-            .filter_map(|l| l.quote.as_ref().map(|q| q.line_total))
-            .sum();
-        Ok(Response::new(pb::QuickOrderResponse {
-            orderable_lines: u32::try_from(orderable).unwrap_or(u32::MAX),
-            blocked_lines: u32::try_from(lines.len() - orderable).unwrap_or(u32::MAX),
-            subtotal: Some(money_to(&currency, subtotal)),
-            lines: lines
-                .iter()
-                .map(|l| quick_order_line_to(l, &currency))
-                .collect(),
-        }))
+        let lines = self
+            .catalog
+            .quick_order(account, &currency, inputs, &self.inventory)?;
+        let response = quick_order_to(&lines, &currency);
+        Ok(Response::new(response))
     }
 
     async fn get_stock(

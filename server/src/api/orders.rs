@@ -12,13 +12,15 @@ use tonic::{Request, Response, Status};
 use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 
 use super::identity::{caller, millis, ts};
-use super::product::money_to;
+use super::product::{money_to, quick_order_to};
 use super::status::Failure;
 use crate::domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
 use crate::domain::orders::notifications::NotificationKind;
 use crate::domain::orders::{CreditWarning, Order, OrderStatus};
+use crate::domain::payments::{CardState, Payment, PaymentMethodKind, PaymentRequest};
 use crate::orders::{
-    LineInput, NewShipment, NewTrackingEvent, OrderError, OrderFilter, Orders, Submission,
+    LineInput, NewShipment, NewTrackingEvent, ORDER_TEMPLATE, OrderError, OrderFilter, Orders,
+    Submission,
 };
 
 pub struct OrderApi {
@@ -45,6 +47,12 @@ impl From<OrderError> for Status {
         match e {
             OrderError::Domain(d) => Failure::Domain(d).into(),
             OrderError::Store(s) => Failure::Store(s).into(),
+            OrderError::GatewayUnavailable(message) => Failure::Unavailable {
+                reason: "PAYMENT_GATEWAY_UNAVAILABLE",
+                message,
+            }
+            .into(),
+            OrderError::Gateway(detail) => Failure::Internal(detail).into(),
         }
     }
 }
@@ -177,7 +185,80 @@ fn order_to(o: &Order) -> pb::Order {
             })
             .collect(),
         invoice_number: o.invoice_number.clone().unwrap_or_default(),
+        payment: o.payment.as_ref().map(payment_to),
     }
+}
+
+fn method_to(kind: PaymentMethodKind) -> pb::PaymentMethod {
+    match kind {
+        PaymentMethodKind::OnAccount => pb::PaymentMethod::OnAccount,
+        PaymentMethodKind::BankTransfer => pb::PaymentMethod::BankTransfer,
+        PaymentMethodKind::Card => pb::PaymentMethod::Card,
+        PaymentMethodKind::DigitalCurrency => pb::PaymentMethod::DigitalCurrency,
+    }
+}
+
+fn payment_from(p: pb::PaymentInput) -> Result<PaymentRequest, Status> {
+    let method = match pb::PaymentMethod::try_from(p.method) {
+        Ok(pb::PaymentMethod::Unspecified) => None,
+        Ok(known) => PaymentMethodKind::ALL
+            .into_iter()
+            .find(|k| method_to(*k) == known),
+        Err(_) => {
+            return Err(invalid(
+                "INVALID_PAYMENT",
+                "payment.method",
+                "give ON_ACCOUNT, BANK_TRANSFER, CARD or DIGITAL_CURRENCY",
+            ));
+        }
+    };
+    Ok(PaymentRequest {
+        method,
+        card_token: p.card_token,
+        network: p.network,
+        external_reference: p.external_reference,
+    })
+}
+
+fn payment_to(p: &Payment) -> pb::Payment {
+    let mut wire = pb::Payment {
+        method: method_to(p.method()) as i32,
+        ..Default::default()
+    };
+    match p {
+        Payment::OnAccount { terms, due_date } => {
+            wire.terms = terms.to_string();
+            wire.due_date = due_date.map(|d| d.to_string()).unwrap_or_default();
+        }
+        Payment::BankTransfer {
+            reference,
+            amount_due,
+            currency,
+        } => {
+            wire.reference = reference.clone();
+            wire.amount_due = Some(money_to(currency, *amount_due));
+        }
+        Payment::Card(card) => {
+            wire.authorization_id = card.authorization_id.clone();
+            wire.authorised = Some(money_to(&card.currency, card.authorised));
+            wire.captured = Some(money_to(&card.currency, card.captured));
+            wire.card_state = match card.state {
+                CardState::Authorised => "authorised",
+                CardState::Captured => "captured",
+                CardState::Voided => "voided",
+                CardState::Declined { .. } => "declined",
+            }
+            .into();
+        }
+        Payment::DigitalCurrency {
+            network,
+            external_reference,
+        } => {
+            wire.network = network.clone();
+            wire.external_reference = external_reference.clone();
+        }
+    }
+    wire
 }
 
 fn tracking_to(s: TrackingStatus) -> pb::TrackingStatus {
@@ -244,6 +325,8 @@ impl OrderService for OrderApi {
             ship_to_id: r.ship_to_id,
             po_number: r.po_number,
             expected_total: r.expected_total.map(|m| (m.currency_code, m.amount)),
+            lines_text: r.lines_text,
+            payment: payment_from(r.payment.unwrap_or_default())?,
         };
         let orders = Arc::clone(&self.orders);
         let order = tokio::task::spawn_blocking(move || orders.submit(&caller, submission))
@@ -552,6 +635,29 @@ impl OrderService for OrderApi {
                 })
                 .collect(),
             next_page_token,
+        }))
+    }
+
+    async fn reorder_order(
+        &self,
+        request: Request<pb::ReorderOrderRequest>,
+    ) -> Result<Response<pb::ReorderOrderResponse>, Status> {
+        let caller = caller(&request)?;
+        let (lines, currency) = self
+            .orders
+            .reorder(&caller, &request.into_inner().order_id)?;
+        Ok(Response::new(pb::ReorderOrderResponse {
+            lines: Some(quick_order_to(&lines, &currency)),
+        }))
+    }
+
+    async fn get_order_template(
+        &self,
+        request: Request<pb::GetOrderTemplateRequest>,
+    ) -> Result<Response<pb::GetOrderTemplateResponse>, Status> {
+        caller(&request)?;
+        Ok(Response::new(pb::GetOrderTemplateResponse {
+            csv: ORDER_TEMPLATE.to_string(),
         }))
     }
 }

@@ -349,3 +349,22 @@ pub fn quick_order_line_to(l: &QuickOrderLine, currency: &str) -> pb::QuickOrder
         orderable: l.orderable(),
     }
 }
+
+/// A checked quick order, with its orderable subtotal.
+pub fn quick_order_to(lines: &[QuickOrderLine], currency: &str) -> pb::QuickOrderResponse {
+    let orderable = lines.iter().filter(|l| l.orderable()).count();
+    let subtotal: Decimal = lines
+        .iter()
+        .filter(|l| l.orderable())
+        .filter_map(|l| l.quote.as_ref().map(|q| q.line_total))
+        .sum();
+    pb::QuickOrderResponse {
+        orderable_lines: u32::try_from(orderable).unwrap_or(u32::MAX),
+        blocked_lines: u32::try_from(lines.len() - orderable).unwrap_or(u32::MAX),
+        subtotal: Some(money_to(currency, subtotal)),
+        lines: lines
+            .iter()
+            .map(|l| quick_order_line_to(l, currency))
+            .collect(),
+    }
+}

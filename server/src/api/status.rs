@@ -30,6 +30,12 @@ pub enum Failure {
     /// the detail is logged, not sent.
     #[error("internal failure: {0}")]
     Internal(String),
+    /// Something we depend on is down; the call may be retried.
+    #[error("{message}")]
+    Unavailable {
+        reason: &'static str,
+        message: String,
+    },
 }
 
 fn info(details: &mut ErrorDetails, reason: &str, metadata: &[(&str, String)]) {
@@ -183,6 +189,11 @@ impl From<Failure> for Status {
                 tracing::error!(error = %e, "store failure");
                 info(&mut details, "STORAGE_FAILURE", &[]);
                 return Status::with_error_details(Code::Internal, "storage failure", details);
+            }
+            Failure::Unavailable { reason, .. } => {
+                info(&mut details, reason, &[]);
+                details.set_retry_info(Some(std::time::Duration::from_secs(5)));
+                Code::Unavailable
             }
             Failure::Internal(ref detail) => {
                 tracing::error!(%detail, "internal failure");

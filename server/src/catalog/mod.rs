@@ -11,6 +11,7 @@
 //! searchable as soon as its write is acknowledged.
 
 mod bulk;
+mod quick;
 mod writes;
 
 use std::collections::HashMap;

@@ -289,6 +289,15 @@ impl Orders {
                 let reservations = std::mem::take(&mut order.reservations);
                 let (commit, levels) =
                     this.inventory.stage_release(commit, &reservations, false)?;
+                if let Some(card) = order
+                    .payment
+                    .as_mut()
+                    .and_then(crate::domain::payments::Payment::card_mut)
+                    .filter(|c| c.state == crate::domain::payments::CardState::Authorised)
+                {
+                    this.gateway.void(&card.authorization_id)?;
+                    card.record_void()?;
+                }
                 Ok((commit, levels))
             },
         )

@@ -11,7 +11,8 @@ use crate::domain::identity::{Action, Caller};
 use crate::domain::orders::fulfilment::{
     self, Return, ReturnResolution, Shipment, TrackingEvent, TrackingStatus,
 };
-use crate::domain::orders::{Order, OrderEvent, OrderStatus};
+use crate::domain::orders::{Order, OrderEvent, OrderStatus, StatusChange};
+use crate::domain::payments::{Payment, capture_for_shipment, shipped_share};
 use crate::domain::pricing::price_date;
 use crate::store::records::get_value;
 
@@ -126,6 +127,7 @@ impl Orders {
                     late_alerted: false,
                 });
                 flag_late(order, today());
+                this.capture_shipped(order, &caller.id);
                 Ok(this.inventory.stage_release(commit, &consumed, true)?)
             },
         )
@@ -210,6 +212,10 @@ impl Orders {
                     format!("invoice {}", invoice_number.trim()),
                 )?;
                 order.invoice_number = Some(invoice_number.trim().to_string());
+                if let Some(payment) = order.payment.as_mut() {
+                    // Terms run from the invoice date.
+                    payment.invoiced(today());
+                }
                 // Invoiced: the order's exposure moves from "on order" to
                 // "open invoices" (statements settle the latter).
                 let key = keys::exposure(&order.account_id);
@@ -318,6 +324,32 @@ impl Orders {
                 Ok((commit, Vec::new()))
             },
         )
+    }
+
+    /// Captures the card's share of what has shipped so far. The goods
+    /// have left either way: a failed capture is noted on the order for
+    /// finance to chase, not a reason to deny the shipment.
+    fn capture_shipped(&self, order: &mut Order, by: &str) {
+        let share = shipped_share(&order.lines);
+        let Some(card) = order.payment.as_mut().and_then(Payment::card_mut) else {
+            return;
+        };
+        let amount = capture_for_shipment(card, share);
+        if amount <= Decimal::ZERO {
+            return;
+        }
+        let failure = match self.gateway.capture(&card.authorization_id, amount) {
+            Ok(_) => card.record_capture(amount).err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(failure) = failure {
+            order.history.push(StatusChange {
+                at: now(),
+                to: order.status,
+                by: by.to_string(),
+                note: format!("capturing {} failed: {failure}", amount.normalize()),
+            });
+        }
     }
 
     /// Raises the late alert on shipments that passed their promised day

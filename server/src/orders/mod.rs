@@ -14,7 +14,7 @@
 //! Keys: `ord/<id>` orders; `ordacc/<account>/<newest-first time>/<id>` and
 //! `ordall/<newest-first time>/<id>` list indexes; `ordseq/<year>` number
 //! sequences; `exposure/<account>`; `budget/<account>/<unit>/<yyyy-mm>`;
-//! `approvalpolicy/<account>`; `taxexempt/<account>`;
+//! `approvalpolicy/<account>`; `paymethods/<account>`; `taxexempt/<account>`;
 //! `promouse/<account>/<promotion>`.
 
 mod actions;
@@ -39,7 +39,7 @@ use crate::store::records::{Versioned, get};
 use crate::store::{Store, StoreError};
 
 pub use list::OrderFilter;
-pub use submit::{LineInput, Submission};
+pub use submit::{LineInput, ORDER_TEMPLATE, Submission};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -47,6 +47,25 @@ pub enum OrderError {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The payment gateway could not answer: the caller may retry.
+    #[error("payment gateway unavailable: {0}")]
+    GatewayUnavailable(String),
+    /// The payment gateway refused a request of ours: our fault.
+    #[error("payment gateway refused: {0}")]
+    Gateway(String),
+}
+
+impl From<crate::payments::GatewayError> for OrderError {
+    fn from(e: crate::payments::GatewayError) -> Self {
+        use crate::payments::GatewayError;
+        match e {
+            GatewayError::Declined { code, message } => {
+                Self::Domain(crate::domain::payments::card_declined(&code, &message))
+            }
+            GatewayError::Unavailable { message } => Self::GatewayUnavailable(message),
+            rejected @ GatewayError::Rejected { .. } => Self::Gateway(rejected.to_string()),
+        }
+    }
 }
 
 impl From<crate::identity::IdentityError> for OrderError {
@@ -78,6 +97,7 @@ pub struct Orders {
     identity: Arc<Identity>,
     inventory: Arc<Inventory>,
     tax: TaxRules,
+    gateway: Arc<dyn crate::payments::PaymentGateway>,
     writing: Mutex<()>,
     /// Every committed order, for live watches.
     changes: tokio::sync::broadcast::Sender<Arc<Order>>,
@@ -115,6 +135,9 @@ pub(crate) mod keys {
     pub fn approval_policy(account: &str) -> String {
         format!("approvalpolicy/{account}")
     }
+    pub fn payment_methods(account: &str) -> String {
+        format!("paymethods/{account}")
+    }
     pub fn tax_exemption(account: &str) -> String {
         format!("taxexempt/{account}")
     }
@@ -137,6 +160,7 @@ impl Orders {
         identity: Arc<Identity>,
         inventory: Arc<Inventory>,
         tax: TaxRules,
+        gateway: Arc<dyn crate::payments::PaymentGateway>,
     ) -> Self {
         Self {
             store,
@@ -144,6 +168,7 @@ impl Orders {
             identity,
             inventory,
             tax,
+            gateway,
             writing: Mutex::new(()),
             changes: tokio::sync::broadcast::channel(4096).0,
             closing: tokio::sync::watch::channel(false).0,

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::{Orders, Result, keys, not_found, now};
 use crate::domain::catalog::Visible;
+use crate::domain::catalog::quick_order::{self, QuickOrderLine};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::identity::records::Account;
 use crate::domain::identity::{Action, Caller};
@@ -17,6 +18,7 @@ use crate::domain::orders::{
     ApprovalDecision, Expectation, Order, OrderEvent, OrderLine, OrderStatus, TaxRow,
     check_expectation, order_number,
 };
+use crate::domain::payments::{self, AccountPayment, CardPayment, PaymentRequest};
 use crate::domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
 use crate::domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
 use crate::domain::{DomainError, FieldViolation};
@@ -41,7 +43,13 @@ pub struct Submission {
     pub po_number: String,
     /// (currency, amount), amount empty for none.
     pub expected_total: Option<(String, String)>,
+    /// Quick-order text, used when `lines` is empty.
+    pub lines_text: String,
+    pub payment: PaymentRequest,
 }
+
+/// The quick-order template SubmitOrder's `lines_text` takes.
+pub const ORDER_TEMPLATE: &str = "sku,quantity,unit\nTP-EL-00042,10,\nTP-EL-00005,2,BOX10\n";
 
 const MAX_PO_CHARS: usize = 64;
 
@@ -59,19 +67,37 @@ impl Orders {
         })?;
         let account = self.account(account_id)?;
         caller.authorize(Action::PlaceOrders, Some(&account), "account", account_id)?;
+        let mut submission = submission;
+        if submission.lines.is_empty() && !submission.lines_text.trim().is_empty() {
+            submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
+        }
         let _writing = self.lock();
         let mut announce = None;
-        let order = idempotency::once::<_, super::OrderError, _>(
+        let mut authorized = None;
+        let placed = idempotency::once::<_, super::OrderError, _>(
             self.store(),
             &caller.id,
             "SubmitOrder",
             &submission.request_id,
             |commit| {
-                let (commit, order, levels) = self.place(commit, caller, &account, &submission)?;
+                let (commit, order, levels) =
+                    self.place(commit, caller, &account, &submission, &mut authorized)?;
                 announce = Some(levels);
                 Ok((commit, order))
             },
-        )?;
+        );
+        let order = match placed {
+            Ok(order) => order,
+            Err(error) => {
+                // Nothing was stored: let go of the card's hold too.
+                if let Some(authorization) = authorized
+                    && let Err(void) = self.gateway.void(&authorization)
+                {
+                    tracing::warn!(%void, authorization, "voiding an unused authorisation failed");
+                }
+                return Err(error);
+            }
+        };
         // A replay changed nothing: nothing to tell.
         if let Some(levels) = announce {
             self.inventory.announce(levels);
@@ -86,7 +112,16 @@ impl Orders {
         caller: &Caller,
         account: &Account,
         s: &Submission,
+        authorized: &mut Option<String>,
     ) -> Result<(Commit, Order, Vec<StockLevel>)> {
+        // The methods brand finance allowed the account, or the default
+        // for its terms.
+        let allowed =
+            match get_value::<AccountPayment>(self.store(), &keys::payment_methods(&account.id))? {
+                Some(allowed) => allowed,
+                None => AccountPayment::default_for(&account.payment_terms)?,
+            };
+        let chosen = payments::choose(&allowed, &s.payment)?;
         let mut v = Vec::new();
         let ship_to = match (s.ship_to_id.trim(), account.ship_to.as_slice()) {
             ("", [only]) => Some(only),
@@ -294,7 +329,20 @@ impl Orders {
             shipments: Vec::new(),
             returns: Vec::new(),
             invoice_number: None,
+            payment: None,
         };
+        // A card is authorised for the whole order now and captured as it
+        // ships; a decline refuses the order.
+        let (order_id, total, currency) = (order.id.clone(), order.total, order.currency.clone());
+        order.payment = Some(chosen.record(&order.number, total, &currency, |token| {
+            let authorization = self.gateway.authorize(&order_id, total, &currency, token)?;
+            *authorized = Some(authorization.id.clone());
+            Ok::<_, super::OrderError>(CardPayment::authorised(
+                authorization.id,
+                authorization.amount,
+                authorization.currency,
+            ))
+        })?);
         order.history.push(crate::domain::orders::StatusChange {
             at: placed_at,
             to: OrderStatus::Submitted,
@@ -330,6 +378,85 @@ impl Orders {
     }
 
     /// Adds the order and (when new) its list entries to `commit`.
+    /// Pasted quick-order lines as order lines, in sales units; any line
+    /// with a blocking problem refuses them all, naming its line number.
+    fn lines_from_text(&self, account: &Account, text: &str) -> Result<Vec<LineInput>> {
+        let inputs = quick_order::parse_pasted(text).map_err(|e| match e {
+            DomainError::InvalidArgument { reason, violations } => DomainError::InvalidArgument {
+                reason,
+                violations: violations
+                    .into_iter()
+                    .map(|v| FieldViolation::new("lines_text", v.description))
+                    .collect(),
+            },
+            other => other,
+        })?;
+        let checked = self
+            .catalog
+            .quick_order(account, &account.currency, inputs, &self.inventory)
+            .map_err(|e| match e {
+                crate::catalog::CatalogError::Domain(d) => super::OrderError::Domain(d),
+                crate::catalog::CatalogError::Store(s) => super::OrderError::Store(s),
+                other => {
+                    super::OrderError::Store(crate::store::StoreError::Engine(other.to_string()))
+                }
+            })?;
+        let mut v = Vec::new();
+        let mut lines = Vec::new();
+        for line in &checked {
+            for problem in line.problems.iter().filter(|p| p.blocking()) {
+                v.push(FieldViolation::new(
+                    "lines_text",
+                    format!(
+                        "line {} ({}): {}",
+                        line.input.line_number,
+                        line.input.code,
+                        problem.describe()
+                    ),
+                ));
+            }
+            if let (Some(product), Some(quantity)) = (&line.product, line.quantity) {
+                lines.push(LineInput {
+                    sku: product.sku.clone(),
+                    quantity: quantity.normalize().to_string(),
+                    expected_unit_price: String::new(),
+                });
+            }
+        }
+        if v.is_empty() {
+            Ok(lines)
+        } else {
+            Err(invalid(v).into())
+        }
+    }
+
+    /// A past order's lines, re-priced and checked as a quick order.
+    pub fn reorder(&self, caller: &Caller, id: &str) -> Result<(Vec<QuickOrderLine>, String)> {
+        let order = self.order_for(caller, Action::ReadOrders, id)?.value;
+        let account = self.account(&order.account_id)?;
+        let inputs = order
+            .lines
+            .iter()
+            .map(|l| quick_order::QuickOrderInput {
+                line_number: l.line_no,
+                code: l.sku.clone(),
+                quantity: l.quantity.normalize().to_string(),
+                unit: String::new(),
+            })
+            .collect();
+        let lines = self
+            .catalog
+            .quick_order(&account, &account.currency, inputs, &self.inventory)
+            .map_err(|e| match e {
+                crate::catalog::CatalogError::Domain(d) => super::OrderError::Domain(d),
+                crate::catalog::CatalogError::Store(s) => super::OrderError::Store(s),
+                other => {
+                    super::OrderError::Store(crate::store::StoreError::Engine(other.to_string()))
+                }
+            })?;
+        Ok((lines, account.currency))
+    }
+
     /// Adds the order, its list entries (when new) and the notifications
     /// its change from `before` is worth to `commit`.
     pub(super) fn put_order(

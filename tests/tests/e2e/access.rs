@@ -106,6 +106,14 @@ const ACCESS: &[(&str, Guard)] = &[
         Guard::AccountScoped,
     ),
     (
+        "tradeport.orders.v1.OrderService/ReorderOrder",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.orders.v1.OrderService/GetOrderTemplate",
+        Guard::Caller,
+    ),
+    (
         "tradeport.orders.v1.OrderService/WatchOrders",
         Guard::Caller,
     ),
@@ -655,6 +663,12 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
                 return_id: "rma-x".into(),
                 resolution: orders::ReturnResolution::Refund as i32,
                 ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        "ReorderOrder" => orders_of(client)
+            .reorder_order(orders::ReorderOrderRequest {
+                order_id: b.order.clone(),
             })
             .await
             .map(|_| ()),

@@ -16,9 +16,10 @@ use tradeport_proto::common::Money;
 use tradeport_proto::orders::order_service_client::OrderServiceClient;
 use tradeport_proto::orders::{
     AddTrackingEventRequest, ApproveOrderRequest, CancelOrderRequest, CloseOrderRequest,
-    CreateReturnRequest, InvoiceOrderRequest, LineQuantity, ListNotificationsRequest,
-    ListOrdersRequest, NotificationKind, Order, OrderLineInput, OrderStatus, RecordShipmentRequest,
-    ReleaseCreditHoldRequest, ResolveReturnRequest, ReturnResolution, SubmitOrderRequest,
+    CreateReturnRequest, GetOrderTemplateRequest, InvoiceOrderRequest, LineQuantity,
+    ListNotificationsRequest, ListOrdersRequest, NotificationKind, Order, OrderLineInput,
+    OrderStatus, PaymentInput, PaymentMethod, RecordShipmentRequest, ReleaseCreditHoldRequest,
+    ReorderOrderRequest, ResolveReturnRequest, ReturnResolution, SubmitOrderRequest,
     TrackingStatus, WatchOrdersRequest,
 };
 use tradeport_tests::{TestServer, error_reason};
@@ -639,4 +640,199 @@ async fn a_replay_after_a_restart_returns_the_first_order() {
         next.number,
         first.number
     );
+}
+
+fn paying(method: PaymentMethod, card_token: &str, reference: &str) -> SubmitOrderRequest {
+    SubmitOrderRequest {
+        lines: vec![line("TP-EL-00011", "4")],
+        payment: Some(PaymentInput {
+            method: method as i32,
+            card_token: card_token.into(),
+            network: if reference.is_empty() {
+                String::new()
+            } else {
+                "USDC".into()
+            },
+            external_reference: reference.into(),
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn each_payment_method_is_recorded_and_cards_are_captured_as_goods_ship() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let buyer = server.client();
+    let (brand, _) = enrolled(&server, "admin@tradeport.example").await;
+
+    let default = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines: vec![line("TP-EL-00011", "1")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let on_account = default.payment.unwrap();
+    assert_eq!(on_account.method, PaymentMethod::OnAccount as i32);
+    assert_eq!(on_account.terms, "net 30");
+
+    let transfer = submit(&buyer, paying(PaymentMethod::BankTransfer, "", ""))
+        .await
+        .unwrap();
+    let pro_forma = transfer.payment.unwrap();
+    assert!(
+        pro_forma
+            .reference
+            .starts_with(&format!("PF-{}-", transfer.number)),
+        "{}",
+        pro_forma.reference
+    );
+    assert_eq!(amount(&pro_forma.amount_due), amount(&transfer.total));
+
+    let err = submit(&buyer, paying(PaymentMethod::DigitalCurrency, "", ""))
+        .await
+        .unwrap_err();
+    assert!(
+        tradeport_tests::bad_fields(&err).contains(&"payment.network".to_string()),
+        "{err:?}"
+    );
+    let crypto = submit(
+        &buyer,
+        paying(PaymentMethod::DigitalCurrency, "", "0xabc123"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(crypto.payment.unwrap().external_reference, "0xabc123");
+
+    let before = count(&buyer).await;
+    let declined = submit(&buyer, paying(PaymentMethod::Card, "tok_declined", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(declined.code(), Code::FailedPrecondition);
+    assert_eq!(error_reason(&declined), "CARD_DECLINED");
+    assert_eq!(
+        count(&buyer).await,
+        before,
+        "a declined card places nothing"
+    );
+
+    let card = submit(&buyer, paying(PaymentMethod::Card, "tok_visa", ""))
+        .await
+        .unwrap();
+    let authorised = card.payment.clone().unwrap();
+    assert_eq!(amount(&authorised.authorised), amount(&card.total));
+    assert_eq!(amount(&authorised.captured), Decimal::ZERO);
+    let ship = |quantity: &str| RecordShipmentRequest {
+        order_id: card.id.clone(),
+        lines: vec![LineQuantity {
+            line_number: 1,
+            quantity: quantity.into(),
+        }],
+        carrier: "DHL".into(),
+        ..Default::default()
+    };
+    let half = orders(&brand)
+        .record_shipment(ship("2"))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap()
+        .payment
+        .unwrap();
+    assert_eq!(
+        amount(&half.captured),
+        (amount(&card.total) / Decimal::TWO).round_dp(2),
+        "half shipped, half captured"
+    );
+    let all = orders(&brand)
+        .record_shipment(ship("2"))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap()
+        .payment
+        .unwrap();
+    assert_eq!(
+        amount(&all.captured),
+        amount(&card.total),
+        "all of it, exactly"
+    );
+    assert_eq!(all.card_state, "captured");
+}
+
+#[tokio::test]
+async fn pasted_lines_become_an_order_and_a_past_order_reorders_at_todays_prices() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let buyer = server.client();
+    let template = orders(&buyer)
+        .get_order_template(GetOrderTemplateRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .csv;
+    assert!(template.starts_with("sku,quantity"));
+    let order = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines_text: "sku;qty\nTP-EL-00005;2;BOX10\n4000000000068 3".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let got: Vec<(String, String)> = order
+        .lines
+        .iter()
+        .map(|l| (l.sku.clone(), l.quantity.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("TP-EL-00005".to_string(), "20".to_string()),
+            ("TP-EL-00006".to_string(), "3".to_string())
+        ]
+    );
+    let refused = submit(
+        &buyer,
+        SubmitOrderRequest {
+            lines_text: "TP-EL-00005 3\nNOPE 1".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    let details = refused.get_error_details();
+    let problems: Vec<String> = details
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.description.clone())
+        .collect();
+    // Below the minimum and not a multiple on line 1; unknown on line 2.
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems[..2]
+            .iter()
+            .all(|p| p.starts_with("line 1 (TP-EL-00005)")),
+        "{problems:?}"
+    );
+    assert!(problems[2].starts_with("line 2 (NOPE)"), "{problems:?}");
+
+    let again = orders(&buyer)
+        .reorder_order(ReorderOrderRequest {
+            order_id: order.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .unwrap();
+    assert_eq!(again.lines.len(), 2);
+    assert_eq!(again.orderable_lines, 2);
+    assert_eq!(again.lines[0].sku, "TP-EL-00005");
 }

@@ -119,6 +119,8 @@ pub struct Order {
     /// The invoice that billed the order, once invoiced.
     #[serde(default)]
     pub invoice_number: Option<String>,
+    #[serde(default)]
+    pub payment: Option<crate::domain::payments::Payment>,
 }
 
 impl Order {

@@ -57,6 +57,7 @@ pub(super) fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
         shipments: vec![],
         returns: vec![],
         invoice_number: None,
+        payment: None,
     }
 }
 
