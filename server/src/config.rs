@@ -113,6 +113,9 @@ pub struct Config {
     /// Products of a large demo (with its 1,000 extra customer accounts);
     /// `None` seeds the standard demo.
     pub demo_scale: Option<usize>,
+    /// Whether the demo seeds a year of order history (the demo runs do;
+    /// tests that do not look at history skip it to start faster).
+    pub demo_order_history: bool,
     pub tls: TlsSource,
     pub allow_plaintext: bool,
     pub cors_origins: Vec<String>,
@@ -173,6 +176,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             demo: false,
             demo_scale: None,
+            demo_order_history: true,
             tls: TlsSource::None,
             allow_plaintext: false,
             cors_origins: Vec::new(),
@@ -237,6 +241,7 @@ impl Config {
             demo: high.demo.or(low.demo).unwrap_or(d.demo),
             demo_scale: high.demo_scale.or(low.demo_scale),
             tls,
+            demo_order_history: d.demo_order_history,
             allow_plaintext: high
                 .allow_plaintext
                 .or(low.allow_plaintext)

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod demo;
+pub mod demo_history;
 pub mod domain;
 pub mod identity;
 pub mod inventory;
@@ -109,6 +110,19 @@ impl App {
             // gateway stands in, for development and demos.
             Arc::new(payments::TestGateway::new()),
         ))));
+        if let Some(people) = &demo
+            && config.demo_order_history
+        {
+            let accounts: Vec<String> = people.accounts.iter().map(|(_, id)| id.clone()).collect();
+            let started = std::time::Instant::now();
+            let placed = demo_history::seed(
+                orders.orders(),
+                &accounts,
+                &catalog.all_products(),
+                orders::now(),
+            )?;
+            tracing::info!(placed, took = ?started.elapsed(), "seeded a year of demo orders");
+        }
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {
             config,

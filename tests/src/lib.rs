@@ -111,6 +111,8 @@ impl TestServer {
             },
             ..Config::default()
         };
+        // History makes every start slower; the tests that read it ask for it.
+        config.demo_order_history = false;
         // Tests sign in often from one address; the limits get tests of their own.
         config.rate_limits.login_per_source = 10_000;
         config.rate_limits.login_per_user = 10_000;

@@ -38,6 +38,23 @@ fn expect<T>(commit: Commit, key: &str, read: Option<&Versioned<T>>) -> Commit {
 }
 
 impl Orders {
+    /// Adds changing `account`'s credit exposure by `change` to `commit`,
+    /// expecting the exposure read to be unchanged.
+    pub(super) fn adjust_exposure(
+        &self,
+        commit: Commit,
+        account: &str,
+        change: impl FnOnce(&mut Exposure),
+    ) -> Result<Commit> {
+        let key = keys::exposure(account);
+        let read = get::<Exposure>(self.store(), &key)?;
+        let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
+        change(&mut exposure);
+        exposure.uninvoiced_orders = exposure.uninvoiced_orders.max(Decimal::ZERO);
+        exposure.open_invoices = exposure.open_invoices.max(Decimal::ZERO);
+        Ok(expect(commit, &key, read.as_ref()).put_record(&key, &exposure)?)
+    }
+
     /// The budget of the order's department this month, if it has one.
     pub(super) fn budget(&self, policy: &ApprovalPolicy, order: &Order) -> Result<Option<Budget>> {
         let Some(unit) = &order.unit_id else {
@@ -279,12 +296,10 @@ impl Orders {
                     }
                 }
                 if before.uninvoiced_exposure() {
-                    let key = keys::exposure(&order.account_id);
-                    let read = get::<Exposure>(this.store(), &key)?;
-                    let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
-                    exposure.uninvoiced_orders =
-                        (exposure.uninvoiced_orders - order.total).max(Decimal::ZERO);
-                    commit = expect(commit, &key, read.as_ref()).put_record(&key, &exposure)?;
+                    let total = order.total;
+                    commit = this.adjust_exposure(commit, &order.account_id, |e| {
+                        e.uninvoiced_orders -= total
+                    })?;
                 }
                 let reservations = std::mem::take(&mut order.reservations);
                 let (commit, levels) =
@@ -330,11 +345,9 @@ impl Orders {
                 }
                 // Released by finance: the exposure rises past the limit on
                 // their word.
-                let key = keys::exposure(&order.account_id);
-                let read = get::<Exposure>(this.store(), &key)?;
-                let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
-                exposure.uninvoiced_orders += order.total;
-                let commit = expect(commit, &key, read.as_ref()).put_record(&key, &exposure)?;
+                let total = order.total;
+                let commit = this
+                    .adjust_exposure(commit, &order.account_id, |e| e.uninvoiced_orders += total)?;
                 this.confirm(
                     commit,
                     order,

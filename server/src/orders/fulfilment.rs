@@ -218,20 +218,11 @@ impl Orders {
                 }
                 // Invoiced: the order's exposure moves from "on order" to
                 // "open invoices" (statements settle the latter).
-                let key = keys::exposure(&order.account_id);
-                let read = crate::store::records::get::<crate::domain::orders::Exposure>(
-                    this.store(),
-                    &key,
-                )?;
-                let mut exposure = read.as_ref().map(|e| e.value.clone()).unwrap_or_default();
-                exposure.uninvoiced_orders =
-                    (exposure.uninvoiced_orders - order.total).max(Decimal::ZERO);
-                exposure.open_invoices += order.total;
-                let commit = match &read {
-                    Some(read) => commit.expect_version(&key, read),
-                    None => commit.expect_absent(&key),
-                }
-                .put_record(&key, &exposure)?;
+                let total = order.total;
+                let commit = this.adjust_exposure(commit, &order.account_id, |e| {
+                    e.uninvoiced_orders -= total;
+                    e.open_invoices += total;
+                })?;
                 Ok((commit, Vec::new()))
             },
         )
@@ -244,8 +235,12 @@ impl Orders {
             "CloseOrder",
             order_id,
             request_id,
-            |_, commit, order| {
-                order.apply(OrderEvent::Close, &caller.id, now(), "")?;
+            |this, commit, order| {
+                order.apply(OrderEvent::Close, &caller.id, now(), "paid")?;
+                // Closed means paid: the invoice leaves the exposure.
+                let total = order.total;
+                let commit =
+                    this.adjust_exposure(commit, &order.account_id, |e| e.open_invoices -= total)?;
                 Ok((commit, Vec::new()))
             },
         )

@@ -146,7 +146,7 @@ pub(crate) mod keys {
     }
 }
 
-pub(crate) fn now() -> Millis {
+pub fn now() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as Millis)

@@ -57,6 +57,16 @@ impl Orders {
     /// Submits an order for the account the caller acts in; see the
     /// module comment of `orders` for what is written, and when.
     pub fn submit(&self, caller: &Caller, submission: Submission) -> Result<Order> {
+        self.submit_at(caller, submission, now())
+    }
+
+    /// [`Orders::submit`] as if placed at `placed_at`: the demo's history.
+    pub(crate) fn submit_at(
+        &self,
+        caller: &Caller,
+        submission: Submission,
+        placed_at: crate::domain::orders::Millis,
+    ) -> Result<Order> {
         caller.authorize_action(Action::PlaceOrders)?;
         let account_id = caller.acting_account().ok_or_else(|| {
             DomainError::invalid(
@@ -80,8 +90,14 @@ impl Orders {
             "SubmitOrder",
             &submission.request_id,
             |commit| {
-                let (commit, order, levels) =
-                    self.place(commit, caller, &account, &submission, &mut authorized)?;
+                let (commit, order, levels) = self.place(
+                    commit,
+                    caller,
+                    &account,
+                    &submission,
+                    placed_at,
+                    &mut authorized,
+                )?;
                 announce = Some(levels);
                 Ok((commit, order))
             },
@@ -112,6 +128,7 @@ impl Orders {
         caller: &Caller,
         account: &Account,
         s: &Submission,
+        placed_at: crate::domain::orders::Millis,
         authorized: &mut Option<String>,
     ) -> Result<(Commit, Order, Vec<StockLevel>)> {
         // The methods brand finance allowed the account, or the default
@@ -270,8 +287,9 @@ impl Orders {
         }
         check_expectation(&expected, &lines, tax.total_gross)?;
 
-        let placed_at = now();
-        let year = OffsetDateTime::now_utc().year();
+        let year = OffsetDateTime::from_unix_timestamp(placed_at / 1000)
+            .map(|t| t.year())
+            .unwrap_or_else(|_| OffsetDateTime::now_utc().year());
         let seq_key = keys::sequence(year);
         let last = get::<u64>(self.store(), &seq_key)?;
         let number = last.as_ref().map_or(0, |l| l.value) + 1;

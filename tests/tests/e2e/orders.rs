@@ -836,3 +836,63 @@ async fn pasted_lines_become_an_order_and_a_past_order_reorders_at_todays_prices
     assert_eq!(again.orderable_lines, 2);
     assert_eq!(again.lines[0].sku, "TP-EL-00005");
 }
+
+#[tokio::test]
+async fn the_demo_has_a_year_of_orders_in_every_state() {
+    let server = TestServer::start(|c| c.demo_order_history = true).unwrap();
+    let buyer = server.client();
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = orders(&buyer)
+            .list_orders(ListOrdersRequest {
+                page_size: 50,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        all.extend(page.orders);
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 62, "five a month for a year, and two more");
+    let seconds: Vec<i64> = all.iter().map(|o| o.placed_time.unwrap().seconds).collect();
+    assert!(seconds.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let span_days = (seconds[0] - seconds[seconds.len() - 1]) / 86_400;
+    assert!(span_days >= 330, "a year of history, got {span_days} days");
+    let has = |status: OrderStatus| all.iter().any(|o| o.status == status as i32);
+    for status in [
+        OrderStatus::Closed,
+        OrderStatus::Invoiced,
+        OrderStatus::Shipped,
+        OrderStatus::Confirmed,
+        OrderStatus::PendingApproval,
+        OrderStatus::OnCreditHold,
+    ] {
+        assert!(has(status), "{status:?}");
+    }
+    assert!(
+        all.iter().flat_map(|o| &o.shipments).any(|s| s.late),
+        "a shipment in transit is late"
+    );
+    let closed = orders(&buyer)
+        .list_orders(ListOrdersRequest {
+            statuses: vec![OrderStatus::Closed as i32],
+            page_size: 200,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .orders;
+    assert!(
+        closed
+            .iter()
+            .all(|o| o.status == OrderStatus::Closed as i32)
+    );
+    assert!(!closed.is_empty() && closed.len() < all.len());
+}
