@@ -896,3 +896,44 @@ async fn the_demo_has_a_year_of_orders_in_every_state() {
     );
     assert!(!closed.is_empty() && closed.len() < all.len());
 }
+
+#[tokio::test]
+async fn two_orders_racing_for_the_last_credit_headroom_cannot_both_pass() {
+    let server = TestServer::start(|_| {}).unwrap();
+    // The admin has no approval limit and no department budget; each order
+    // is about 42,000 against a 50,000 limit: one fits, two do not.
+    let (admin, _) = enrolled(&server, "admin@nordlicht.example").await;
+    let request = SubmitOrderRequest {
+        lines: vec![line("TP-EL-00007", "1900")],
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(
+        submit(&admin, request.clone()),
+        submit(&admin, request.clone())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let one = amount(&a.total);
+    assert!(
+        one <= Decimal::from(50_000) && one >= Decimal::from(40_000),
+        "the test needs orders of 40,000 to 50,000, got {one}"
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            OrderStatus::OnCreditHold as i32,
+            OrderStatus::Confirmed as i32
+        ],
+        "exactly one takes the headroom"
+    );
+    let confirmed = if a.status == OrderStatus::Confirmed as i32 {
+        &a
+    } else {
+        &b
+    };
+    assert!(
+        !confirmed.credit_warning.is_empty(),
+        "past 80 % of the limit warns"
+    );
+}
