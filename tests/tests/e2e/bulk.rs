@@ -17,7 +17,7 @@ use tradeport_proto::catalog::{
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
 
-use crate::passkeys::{enrolled, new_api_key};
+use crate::passkeys::brand_api_key;
 
 /// This module's server: imports here change its catalog only.
 fn server() -> &'static TestServer {
@@ -28,19 +28,7 @@ fn server() -> &'static TestServer {
 /// A catalog manager's API key, made once by the demo brand admin.
 fn manager() -> Client {
     static KEY: OnceLock<String> = OnceLock::new();
-    let key = KEY.get_or_init(|| {
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async {
-                let (admin, _) = enrolled(server(), "admin@tradeport.example").await;
-                new_api_key(&admin, "ERP import", pb::Role::CatalogManager)
-                    .await
-                    .secret
-            })
-        })
-        .join()
-        .unwrap()
-    });
+    let key = KEY.get_or_init(|| brand_api_key(server(), "ERP import", pb::Role::CatalogManager));
     server().anonymous_client().with_bearer(key.clone())
 }
 

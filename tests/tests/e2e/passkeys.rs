@@ -52,6 +52,20 @@ pub async fn new_api_key(admin: &Client, name: &str, role: pb::Role) -> pb::Crea
         .into_inner()
 }
 
+/// An API key with `role`, made by `server`'s demo brand admin on a thread
+/// and runtime of its own, so a module can keep it for all its tests.
+pub fn brand_api_key(server: &'static TestServer, name: &'static str, role: pb::Role) -> String {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let (admin, _) = enrolled(server, "admin@tradeport.example").await;
+            new_api_key(&admin, name, role).await.secret
+        })
+    })
+    .join()
+    .unwrap()
+}
+
 pub fn status_of(e: Error) -> tonic::Status {
     match e {
         Error::Status(s) => s,

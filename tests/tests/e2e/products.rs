@@ -17,7 +17,7 @@ use tradeport_proto::common::{Money, UnitOfMeasure};
 use tradeport_proto::identity as pb;
 use tradeport_tests::{TestServer, bad_fields, error_reason};
 
-use crate::passkeys::{enrolled, new_api_key};
+use crate::passkeys::brand_api_key;
 
 /// This module's server: its writes stay out of other modules' catalog.
 fn server() -> &'static TestServer {
@@ -28,20 +28,7 @@ fn server() -> &'static TestServer {
 /// A catalog manager's API key, made once by the demo brand admin.
 fn manager() -> Client {
     static KEY: OnceLock<String> = OnceLock::new();
-    let key = KEY.get_or_init(|| {
-        // Its own runtime: the key outlives the test that first asks.
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async {
-                let (admin, _) = enrolled(server(), "admin@tradeport.example").await;
-                new_api_key(&admin, "catalog team", pb::Role::CatalogManager)
-                    .await
-                    .secret
-            })
-        })
-        .join()
-        .unwrap()
-    });
+    let key = KEY.get_or_init(|| brand_api_key(server(), "catalog team", pb::Role::CatalogManager));
     server().anonymous_client().with_bearer(key.clone())
 }
 

@@ -85,6 +85,21 @@ pub struct Column {
     pub example: &'static str,
 }
 
+/// A column, for the formats' tables.
+pub const fn column(
+    name: &'static str,
+    required: bool,
+    description: &'static str,
+    example: &'static str,
+) -> Column {
+    Column {
+        name,
+        required,
+        description,
+        example,
+    }
+}
+
 /// A template: the header, one example row, and what each column means.
 pub fn template(columns: &[Column]) -> (String, Vec<Column>) {
     let mut out = csv::Writer::from_writer(Vec::new());

@@ -8,23 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::{Column, Row};
+use super::{Column, Row, column};
 use crate::domain::catalog::CatalogIndex;
 use crate::domain::pricing::{PriceBreak, PriceList, PriceListScope};
-
-const fn column(
-    name: &'static str,
-    required: bool,
-    description: &'static str,
-    example: &'static str,
-) -> Column {
-    Column {
-        name,
-        required,
-        description,
-        example,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     column("price_list_id", true, "The list's stable id", "pl-gold"),

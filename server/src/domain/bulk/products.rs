@@ -9,26 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
-use super::{Column, Row, RowError};
+use super::{Column, Row, RowError, column};
 use crate::domain::catalog::product::validate;
 use crate::domain::catalog::{
     Attribute, AttributeKind, AttributeValue, CatalogFacts, CatalogIndex, Money, Product,
     ProductStatus, QuantityRule, TaxClass, UnitOfMeasure,
 };
-
-const fn column(
-    name: &'static str,
-    required: bool,
-    description: &'static str,
-    example: &'static str,
-) -> Column {
-    Column {
-        name,
-        required,
-        description,
-        example,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     column("id", true, "Stable product id", "prd-900001"),

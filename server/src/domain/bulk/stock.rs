@@ -4,24 +4,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Column, Row};
+use super::{Column, Row, column};
 use crate::domain::DomainError;
 use crate::domain::catalog::CatalogIndex;
 use crate::domain::inventory::{RawLevel, StockLevel, parse_levels};
-
-const fn column(
-    name: &'static str,
-    required: bool,
-    description: &'static str,
-    example: &'static str,
-) -> Column {
-    Column {
-        name,
-        required,
-        description,
-        example,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     column("warehouse_id", true, "The warehouse", "WH-HAM"),
