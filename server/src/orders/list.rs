@@ -2,7 +2,7 @@
 //! indexes: a page reads index entries in order and keeps the orders that
 //! pass the filter, so a page costs what it shows plus what it skips.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 
 use super::{Orders, Result, keys, not_found};
 use crate::domain::DomainError;
@@ -49,31 +49,30 @@ impl Orders {
     /// A page of orders and the token of the next (empty at the end).
     pub fn list(&self, caller: &Caller, filter: &OrderFilter) -> Result<(Vec<Order>, String)> {
         caller.authorize_action(Action::ReadOrders)?;
-        let account = match (filter.account_id.trim(), caller.acting_account()) {
-            ("", Some(own)) => Some(own.to_string()),
-            (asked, Some(own)) if asked == own => Some(own.to_string()),
+        let brand_wide = caller.account_id.is_none()
+            && caller
+                .roles
+                .iter()
+                .any(|r| r.is_brand() && *r != crate::domain::identity::Role::SalesRep);
+        let prefixes: Vec<String> = match (filter.account_id.trim(), caller.acting_account()) {
+            ("", Some(own)) => vec![keys::account_orders(own)],
+            (asked, Some(own)) if asked == own => vec![keys::account_orders(own)],
             // Another account's orders are not there for this caller.
             (asked, Some(_)) => return Err(not_found("account", asked).into()),
-            ("", None) => None,
+            ("", None) if brand_wide => vec![keys::ALL.to_string()],
+            // A rep without an account named: every account assigned to
+            // them directly (territory accounts are listed one by one).
+            ("", None) => caller
+                .assigned_accounts
+                .iter()
+                .map(|a| keys::account_orders(a))
+                .collect(),
             (asked, None) => {
                 let record = self.identity.account_record(asked)?;
                 caller.authorize(Action::ReadOrders, record.as_ref(), "account", asked)?;
-                Some(asked.to_string())
+                vec![keys::account_orders(asked)]
             }
         };
-        if account.is_none()
-            && !caller
-                .roles
-                .iter()
-                .any(|r| r.is_brand() && *r != crate::domain::identity::Role::SalesRep)
-        {
-            return Err(DomainError::invalid(
-                "ACCOUNT_REQUIRED",
-                "account_id",
-                "a sales rep lists one assigned account at a time",
-            )
-            .into());
-        }
         let size = match filter.page_size {
             n if n < 0 => {
                 return Err(DomainError::invalid(
@@ -86,63 +85,78 @@ impl Orders {
             0 => PAGES.default_size,
             n => (n as usize).min(PAGES.max_size),
         };
-        let prefix = match &account {
-            Some(a) => keys::account_orders(a),
-            None => keys::ALL.to_string(),
-        };
-        let after = match filter.page_token.as_str() {
-            "" => None,
-            token => {
-                let key = format!("{prefix}{token}");
-                Some(key.into_bytes())
-            }
-        };
+        let token = filter.page_token.as_str();
+        let mut lists: Vec<IndexWalk> = prefixes
+            .into_iter()
+            .map(|prefix| IndexWalk::new(prefix, token))
+            .collect();
         let mut orders = Vec::with_capacity(size);
-        let mut seen = HashSet::new();
         let mut skipped = 0;
-        let mut cursor = after;
-        let mut last_key: Option<Vec<u8>>;
-        'scan: loop {
-            let range = match &cursor {
-                Some(after) => KeyRange::prefix_after(prefix.as_bytes(), after),
-                None => KeyRange::prefix(prefix.as_bytes()),
-            };
-            let entries = self.store.scan(range, SCAN)?;
-            let done = entries.len() < SCAN;
-            for (key, _) in entries {
-                cursor = Some(key.clone());
-                let id = String::from_utf8_lossy(
-                    &key[key.iter().rposition(|b| *b == b'/').map_or(0, |i| i + 1)..],
-                )
-                .into_owned();
-                if !seen.insert(id.clone()) {
-                    continue;
-                }
-                match get_value::<Order>(self.store(), &keys::order(&id))? {
-                    Some(order) if filter.keeps(&order) => {
-                        orders.push(order);
-                        last_key = Some(key);
-                        if orders.len() == size {
-                            break 'scan;
-                        }
-                    }
-                    _ => {
-                        skipped += 1;
-                        last_key = Some(key);
-                        if skipped >= MAX_SKIPPED {
-                            break 'scan;
-                        }
-                    }
-                }
+        let mut last: String;
+        // Merge the lists newest first: their entries sort alike.
+        loop {
+            for list in &mut lists {
+                list.refill(self)?;
             }
-            if done {
-                // Nothing more: no next page.
+            let Some(next) = lists
+                .iter_mut()
+                .filter(|l| !l.pending.is_empty())
+                .min_by(|a, b| a.pending[0].cmp(&b.pending[0]))
+            else {
                 return Ok((orders, String::new()));
+            };
+            let Some(suffix) = next.pending.pop_front() else {
+                continue;
+            };
+            let id = suffix.rsplit('/').next().unwrap_or_default();
+            match get_value::<Order>(self.store(), &keys::order(id))? {
+                Some(order) if filter.keeps(&order) => orders.push(order),
+                _ => skipped += 1,
+            }
+            last = suffix;
+            if orders.len() == size || skipped >= MAX_SKIPPED {
+                break;
             }
         }
-        let token = last_key
-            .map(|k| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
-            .unwrap_or_default();
-        Ok((orders, token))
+        Ok((orders, last))
+    }
+}
+
+/// One newest-first index read a page at a time.
+struct IndexWalk {
+    prefix: String,
+    /// Suffixes (`<time>/<id>`) read and not yet taken.
+    pending: VecDeque<String>,
+    after: Option<String>,
+    exhausted: bool,
+}
+
+impl IndexWalk {
+    fn new(prefix: String, token: &str) -> Self {
+        Self {
+            after: (!token.is_empty()).then(|| format!("{prefix}{token}")),
+            prefix,
+            pending: VecDeque::new(),
+            exhausted: false,
+        }
+    }
+
+    fn refill(&mut self, orders: &Orders) -> Result<()> {
+        if !self.pending.is_empty() || self.exhausted {
+            return Ok(());
+        }
+        let range = match &self.after {
+            Some(after) => KeyRange::prefix_after(self.prefix.as_bytes(), after.as_bytes()),
+            None => KeyRange::prefix(self.prefix.as_bytes()),
+        };
+        let entries = orders.store.scan(range, SCAN)?;
+        self.exhausted = entries.len() < SCAN;
+        for (key, _) in entries {
+            let key = String::from_utf8_lossy(&key).into_owned();
+            self.pending
+                .push_back(key[self.prefix.len().min(key.len())..].to_string());
+            self.after = Some(key);
+        }
+        Ok(())
     }
 }

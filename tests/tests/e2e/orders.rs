@@ -937,3 +937,68 @@ async fn two_orders_racing_for_the_last_credit_headroom_cannot_both_pass() {
         "past 80 % of the limit warns"
     );
 }
+
+#[tokio::test]
+async fn lists_page_newest_first_for_an_account_a_reps_accounts_and_the_brand() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let buyer = server.client();
+    let mut placed = Vec::new();
+    for po in ["PO-A", "PO-B", "PO-C"] {
+        placed.push(
+            submit(
+                &buyer,
+                SubmitOrderRequest {
+                    lines: vec![line("TP-EL-00007", "1")],
+                    po_number: po.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id,
+        );
+    }
+    let (other, _) = enrolled(&server, "admin@sur.example").await;
+    let elsewhere = submit(
+        &other,
+        SubmitOrderRequest {
+            lines: vec![line("TP-EL-00007", "1")],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let page = |client: Client, token: String, po: &'static str| async move {
+        orders(&client)
+            .list_orders(ListOrdersRequest {
+                page_size: 2,
+                page_token: token,
+                po_number: po.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    // The rep, assigned the first account only, lists across theirs.
+    let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
+    let first = page(rep.clone(), String::new(), "").await;
+    let second = page(rep.clone(), first.next_page_token.clone(), "").await;
+    let ids: Vec<String> = first
+        .orders
+        .iter()
+        .chain(&second.orders)
+        .map(|o| o.id.clone())
+        .collect();
+    placed.reverse();
+    assert_eq!(ids, placed, "newest first, no overlap, nothing of B");
+    assert!(second.next_page_token.is_empty());
+    // Brand staff see every account.
+    let (brand, _) = enrolled(&server, "admin@tradeport.example").await;
+    let all = page(brand.clone(), String::new(), "").await;
+    assert_eq!(all.orders[0].id, elsewhere);
+    let by_po = page(brand, String::new(), "PO-B").await;
+    assert_eq!(by_po.orders.len(), 1);
+    assert_eq!(by_po.orders[0].po_number, "PO-B");
+}
