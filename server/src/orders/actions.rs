@@ -273,6 +273,23 @@ impl Orders {
         reason: &str,
         request_id: &str,
     ) -> Result<Order> {
+        let order = self.cancel_order(caller, id, reason, request_id)?;
+        if let Some(card) = order.payment.as_ref().and_then(|p| p.card())
+            && card.state == crate::domain::payments::CardState::Voided
+            && let Err(error) = self.gateway.void(&card.authorization_id)
+        {
+            tracing::warn!(%error, order = %order.number, "voiding the card authorisation failed; it will lapse");
+        }
+        Ok(order)
+    }
+
+    fn cancel_order(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reason: &str,
+        request_id: &str,
+    ) -> Result<Order> {
         self.change(
             caller,
             Action::CancelOrders,
@@ -310,7 +327,9 @@ impl Orders {
                     .and_then(crate::domain::payments::Payment::card_mut)
                     .filter(|c| c.state == crate::domain::payments::CardState::Authorised)
                 {
-                    this.gateway.void(&card.authorization_id)?;
+                    // Recorded first, voided once the cancellation holds:
+                    // a void that then fails leaves a hold that lapses at
+                    // the processor, never a cancelled order still charged.
                     card.record_void()?;
                 }
                 Ok((commit, levels))

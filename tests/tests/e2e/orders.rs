@@ -762,6 +762,23 @@ async fn each_payment_method_is_recorded_and_cards_are_captured_as_goods_ship() 
         "all of it, exactly"
     );
     assert_eq!(all.card_state, "captured");
+
+    let unwanted = submit(&buyer, paying(PaymentMethod::Card, "tok_mastercard", ""))
+        .await
+        .unwrap();
+    let cancelled = orders(&buyer)
+        .cancel_order(CancelOrderRequest {
+            id: unwanted.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let voided = cancelled.payment.unwrap();
+    assert_eq!(voided.card_state, "voided");
+    assert_eq!(amount(&voided.captured), Decimal::ZERO);
 }
 
 #[tokio::test]
