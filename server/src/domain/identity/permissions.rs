@@ -181,6 +181,40 @@ mod tests {
     }
 
     #[test]
+    fn orders_are_placed_by_buyers_approved_by_approvers_and_released_by_finance() {
+        let who = |action: Action| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| allows(*r, action))
+                .collect()
+        };
+        assert_eq!(
+            who(Action::PlaceOrders),
+            [
+                Role::AccountAdmin,
+                Role::Buyer,
+                Role::Approver,
+                Role::SalesRep,
+                Role::Integration
+            ]
+        );
+        assert_eq!(
+            who(Action::ApproveOrders),
+            [Role::AccountAdmin, Role::Approver]
+        );
+        assert_eq!(
+            who(Action::ManageCredit),
+            [Role::BrandAdmin, Role::BrandFinance]
+        );
+        assert_eq!(
+            who(Action::FulfilOrders),
+            [Role::BrandAdmin, Role::Integration]
+        );
+        assert!(!allows(Role::Viewer, Action::CancelOrders));
+        assert!(Role::ALL.into_iter().all(|r| allows(r, Action::ReadOrders)));
+    }
+
+    #[test]
     fn buyers_and_viewers_manage_nobody() {
         for role in [Role::Buyer, Role::Viewer, Role::Approver, Role::Finance] {
             assert!(!allows(role, Action::ManageUsers));
