@@ -22,6 +22,8 @@ const PRODUCTS_PER_LEAF: usize = 100;
 pub const SCALE_ACCOUNTS: usize = 1_000;
 /// SKUs on each of those accounts' price lists.
 const SCALE_LIST_SKUS: usize = 2_000;
+/// The credit limit of each of those accounts, in EUR.
+const SCALE_CREDIT_LIMIT: i64 = 10_000_000_000;
 /// Records per store commit when seeding a large demo.
 const SEED_CHUNK: usize = 100;
 
@@ -672,9 +674,11 @@ pub fn scale_account_id(n: usize) -> String {
 
 /// Writes a large demo's extra customer accounts, in chunks: every fourth
 /// is a gold customer (who sees everything), the rest standard customers
-/// (whose assortment leaves out tools).
+/// (whose assortment leaves out tools). Each has one ship-to address
+/// (`ship-1`, in Germany), no approval policy (its people order without
+/// approval) and a credit limit no load test reaches, so they can order.
 fn scale_accounts(store: &dyn crate::store::Store) -> anyhow::Result<Vec<String>> {
-    use crate::domain::identity::records::{Account, Address, Invoicing};
+    use crate::domain::identity::records::{Account, Address, Invoicing, ShipTo};
     use crate::identity::keys;
     use crate::store::Commit;
 
@@ -694,7 +698,9 @@ fn scale_accounts(store: &dyn crate::store::Store) -> anyhow::Result<Vec<String>
                 } else {
                     "standard".into()
                 },
-                credit_limit: Decimal::from(25_000),
+                // Large enough that load tests' orders are confirmed, never
+                // held for credit: 50,000 orders of 20 lines fit.
+                credit_limit: Decimal::from(SCALE_CREDIT_LIMIT),
                 currency: "EUR".into(),
                 payment_terms: "net 30".into(),
                 territory: String::new(),
@@ -705,7 +711,16 @@ fn scale_accounts(store: &dyn crate::store::Store) -> anyhow::Result<Vec<String>
                     country_code: "DE".into(),
                     ..Address::default()
                 },
-                ship_to: vec![],
+                ship_to: vec![ShipTo {
+                    id: "ship-1".into(),
+                    label: "Warehouse".into(),
+                    address: Address {
+                        line1: format!("Lagerweg {n}"),
+                        city: "Hamburg".into(),
+                        country_code: "DE".into(),
+                        ..Address::default()
+                    },
+                }],
                 invoicing: Invoicing {
                     tax_id: format!("DE9{n:08}"),
                     invoice_title: legal_name,
