@@ -11,7 +11,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use super::{Catalog, CatalogError, Result, StoredPrices};
+use super::{Catalog, CatalogError, Result};
 use crate::domain::DomainError;
 use crate::domain::bulk::{self, ImportMode, ImportReport, prices, products, stock};
 use crate::domain::catalog::Product;
@@ -54,7 +54,7 @@ impl Catalog {
         if !report.should_apply(mode) {
             return Ok(report);
         }
-        let prices = self.lock_writes();
+        let _writes = self.lock_writes();
         let current = self.view();
         if !Arc::ptr_eq(&view, &current) {
             // Written meanwhile: a SKU a row claims may have been taken.
@@ -73,7 +73,7 @@ impl Catalog {
             request_id,
             |commit| Ok((self.repo.put_products_in(commit, &products)?, report)),
         )?;
-        self.publish(&prices, products)?;
+        self.publish(products)?;
         Ok(report)
     }
 
@@ -105,8 +105,7 @@ impl Catalog {
         // import changed them since, writing these would undo it. (SKUs
         // cannot vanish meanwhile: products are never deleted and a SKU
         // never changes.)
-        let now = self.pricing.price_lists()?;
-        if !held.lists.iter().map(|l| l.as_ref()).eq(now.iter()) {
+        if held.digest != super::lists_digest(&self.pricing)? {
             return Err(DomainError::precondition(
                 "PRICES_CHANGED",
                 "price lists changed while the file was being checked; import it again",
@@ -121,11 +120,8 @@ impl Catalog {
             request_id,
             |commit| Ok((self.pricing.put_lists_in(commit, &lists)?, report)),
         )?;
-        *held = StoredPrices {
-            lists: super::shared(self.pricing.price_lists()?),
-            promotions: held.promotions.clone(),
-        };
-        self.publish(&held, Vec::new())?;
+        let promotions = held.promotions.clone();
+        self.swap_lists(&mut held, promotions)?;
         Ok(report)
     }
 

@@ -14,7 +14,7 @@ mod bulk;
 mod quick;
 mod writes;
 
-use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rust_decimal::Decimal;
@@ -24,7 +24,7 @@ use crate::domain::catalog::{
     Assortment, CatalogIndex, Product, SearchContext, SearchRequest, SearchResults, TextHit,
     Visible,
 };
-use crate::domain::pricing::{self, PriceList, Pricebook, Promotion};
+use crate::domain::pricing::{CatalogPrice, Pricebook, Promotion};
 use crate::search::text::{TextDoc, TextIndex, TextIndexError};
 use crate::store::StoreError;
 use crate::store::catalog::CatalogRepository;
@@ -55,13 +55,13 @@ pub struct CatalogView {
     pub assortments: Vec<Assortment>,
 }
 
-/// Price lists and promotions as stored; the base lists come from the
-/// products themselves.
+/// What the writer keeps of the stored prices: the lists themselves live
+/// only in the pricebook, in its compact form; a digest of them as read
+/// tells whether the store still holds the same ones.
 #[derive(Default, Clone)]
 struct StoredPrices {
-    /// Shared with every pricebook built from them: a rebuild after a
-    /// product write copies no customer's prices.
-    lists: Vec<Arc<PriceList>>,
+    /// A digest of the stored price lists, in store order, as last read.
+    digest: u64,
     promotions: Vec<Promotion>,
 }
 
@@ -81,12 +81,13 @@ impl Catalog {
             .map_err(CatalogError::Inconsistent)?;
         let text = TextIndex::new()?;
         text.upsert(index.products().map(|(slot, p)| text_doc(&index, slot, p)))?;
-        let prices = StoredPrices {
-            lists: shared(pricing.price_lists()?),
-            promotions: pricing.promotions()?,
-        };
+        let promotions = pricing.promotions()?;
+        let base = Pricebook::for_catalog(catalog_prices(&index), Vec::new());
+        let (pricebook, digest) = read_lists(&pricing, &base, promotions.clone())?;
+        drop(base);
+        let prices = StoredPrices { digest, promotions };
         let view = CatalogView {
-            pricebook: pricebook(&index, &prices),
+            pricebook,
             assortments: repo.assortments()?,
             index,
         };
@@ -160,7 +161,11 @@ impl Catalog {
 
     /// Makes `changed` products (already committed) visible: text first, so
     /// a search on the new view never misses a product the view holds.
-    fn publish(&self, prices: &StoredPrices, changed: Vec<Product>) -> Result<()> {
+    ///
+    /// Only what the changed products touch is rebuilt: their text
+    /// entries, their slots in the index and the base price lists holding
+    /// them; customer price lists are shared with the previous view.
+    fn publish(&self, changed: Vec<Product>) -> Result<()> {
         let current = self.view();
         let (index, touched) = current
             .index
@@ -171,8 +176,25 @@ impl Catalog {
                 .iter()
                 .filter_map(|&slot| index.at(slot).map(|p| text_doc(&index, slot, p))),
         )?;
+        // A SKU a slot no longer has (SKUs do not change, but a store
+        // might say otherwise) leaves the base lists.
+        let gone: Vec<&str> = touched
+            .iter()
+            .filter_map(|&slot| {
+                let old = current.index.at(slot)?;
+                let new = index.at(slot)?;
+                (old.sku != new.sku && index.get_sku(&old.sku).is_none())
+                    .then_some(old.sku.as_str())
+            })
+            .collect();
+        let pricebook = current.pricebook.with_products(
+            touched
+                .iter()
+                .filter_map(|&slot| index.at(slot).map(|p| catalog_price(&index, p))),
+            &gone,
+        );
         self.swap(CatalogView {
-            pricebook: pricebook(&index, prices),
+            pricebook,
             assortments: current.assortments.clone(),
             index,
         });
@@ -183,18 +205,24 @@ impl Catalog {
     /// of prices) and swaps in a pricebook built from them.
     pub fn reload_prices(&self) -> Result<()> {
         let mut prices = self.lock_writes();
-        *prices = StoredPrices {
-            lists: shared(self.pricing.price_lists()?),
-            promotions: self.pricing.promotions()?,
-        };
+        let promotions = self.pricing.promotions()?;
+        self.swap_lists(&mut prices, promotions)
+    }
+
+    /// Reads the stored price lists into a new view with `promotions`,
+    /// under the write lock `prices`.
+    fn swap_lists(&self, prices: &mut StoredPrices, promotions: Vec<Promotion>) -> Result<()> {
         let current = self.view();
+        let (pricebook, digest) =
+            read_lists(&self.pricing, &current.pricebook, promotions.clone())?;
+        *prices = StoredPrices { digest, promotions };
         let index = current
             .index
             .with_products(Vec::new())
             .map_err(CatalogError::Inconsistent)?
             .0;
         self.swap(CatalogView {
-            pricebook: pricebook(&index, &prices),
+            pricebook,
             assortments: current.assortments.clone(),
             index,
         });
@@ -214,25 +242,40 @@ fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> T
     }
 }
 
-/// The pricebook of `index`'s products: their list prices as the base
-/// lists, the stored lists and promotions, and each SKU's category path for
-/// category promotions.
-fn pricebook(index: &CatalogIndex, prices: &StoredPrices) -> Pricebook {
-    let mut lists = shared(pricing::base_lists(index.products().map(|(_, p)| {
-        (
-            p.sku.as_str(),
-            p.base_price.currency.as_str(),
-            p.base_price.amount,
-        )
-    })));
-    lists.extend(prices.lists.iter().map(Arc::clone));
-    let paths: HashMap<String, Vec<String>> = index
-        .products()
-        .map(|(_, p)| (p.sku.clone(), index.path(p).to_vec()))
-        .collect();
-    Pricebook::from_shared(lists, prices.promotions.clone(), paths)
+/// What the pricebook needs of `index`'s products: list prices (the base
+/// lists) and category paths (for category promotions).
+fn catalog_prices(index: &CatalogIndex) -> impl Iterator<Item = CatalogPrice<'_>> {
+    index.products().map(|(_, p)| catalog_price(index, p))
 }
 
-fn shared(lists: Vec<PriceList>) -> Vec<Arc<PriceList>> {
-    lists.into_iter().map(Arc::new).collect()
+fn catalog_price<'a>(index: &'a CatalogIndex, p: &'a Product) -> CatalogPrice<'a> {
+    CatalogPrice {
+        sku: &p.sku,
+        currency: &p.base_price.currency,
+        list_price: p.base_price.amount,
+        path: index.path(p),
+    }
+}
+
+/// `book` with the stored price lists, read one by one, and `promotions`;
+/// and the digest of those lists.
+fn read_lists(
+    pricing: &PricingRepository,
+    book: &Pricebook,
+    promotions: Vec<Promotion>,
+) -> Result<(Pricebook, u64)> {
+    let mut loader = book.lists_loader();
+    let mut hasher = DefaultHasher::new();
+    pricing.for_each_list(|list| {
+        list.hash(&mut hasher);
+        loader.add(list);
+    })?;
+    Ok((book.with_lists(loader, promotions), hasher.finish()))
+}
+
+/// The digest of the stored price lists, as [`read_lists`] computes it.
+fn lists_digest(pricing: &PricingRepository) -> Result<u64> {
+    let mut hasher = DefaultHasher::new();
+    pricing.for_each_list(|list| list.hash(&mut hasher))?;
+    Ok(hasher.finish())
 }

@@ -57,7 +57,7 @@ impl Catalog {
         request_id: &str,
         make: impl FnOnce(&CatalogView) -> Result<Product>,
     ) -> Result<Product> {
-        let prices = self.lock_writes();
+        let _writes = self.lock_writes();
         let view = self.view();
         let mut written = None;
         let result = idempotency::once::<_, CatalogError, _>(
@@ -78,7 +78,7 @@ impl Catalog {
         // A replay answers as the first call did and publishes nothing: the
         // catalog may have moved on since.
         if let Some(product) = written {
-            self.publish(&prices, vec![product])?;
+            self.publish(vec![product])?;
         }
         Ok(result)
     }

@@ -117,8 +117,10 @@ const MIN_PREFIX_CHARS: usize = 2;
 pub const MAX_QUERY_WORDS: usize = 32;
 /// Indexed words longer than this (in bytes) are dropped.
 const MAX_WORD_BYTES: usize = 64;
-/// The index writer's memory budget, shared by its indexing threads.
-const WRITER_MEMORY_BYTES: usize = 50_000_000;
+/// The index writer's memory budget, for its one indexing thread: the
+/// least tantivy allows. Writes after the initial load are a few documents
+/// each, and a larger arena would only stay resident.
+const WRITER_MEMORY_BYTES: usize = 15_000_000;
 
 const TOKENIZER: &str = "tradeport_words";
 const KEY: &str = "key";
@@ -264,7 +266,7 @@ impl TextIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(TOKENIZER, analyzer(true));
-        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -28,6 +28,24 @@ impl PricingRepository {
         )
     }
 
+    /// Every price list in id order, read a few at a time and handed to
+    /// `each` one by one: the lists are never all in memory as records.
+    pub fn for_each_list(&self, mut each: impl FnMut(PriceList)) -> Result<(), StoreError> {
+        const PAGE: usize = 8;
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = scan::<PriceList>(self.store.as_ref(), "plist/", after.as_deref(), PAGE)?;
+            let full = page.len() == PAGE;
+            for (key, list) in page {
+                each(list);
+                after = Some(key);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
     pub fn promotions(&self) -> Result<Vec<Promotion>, StoreError> {
         Ok(
             scan::<Promotion>(self.store.as_ref(), "promo/", None, 100_000)?

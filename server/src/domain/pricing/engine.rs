@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use time::Date;
 
+use super::compact::{Breaks, CompactList, SharedList, SkuId, Skus};
 use super::rounding::round_money;
 use super::{Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget};
 use crate::domain::decimal::parse_decimal;
@@ -82,23 +83,74 @@ pub struct CartLine {
 ///
 /// Lists are indexed by whom they can apply to, so pricing a SKU looks only
 /// at the caller's own account lists, their tier's lists and the base lists
-/// of their currency, not at every customer's. The lists themselves are
-/// shared (`Arc`), so rebuilding a pricebook after a product write does not
-/// copy them.
+/// of their currency, not at every customer's. The lists are held compactly
+/// (see `compact`) and shared (`Arc`) between pricebook versions: a product
+/// write patches the base list of its currency and copies no customer's
+/// prices.
 #[derive(Debug, Default, Clone)]
 pub struct Pricebook {
-    lists: Vec<Arc<PriceList>>,
+    skus: Arc<Skus>,
+    /// The catalog's base lists first (by currency), then the stored lists.
+    lists: Vec<SharedList>,
+    /// How many of `lists` are base lists made from the catalog's list
+    /// prices (0 when the pricebook was given its lists whole).
+    catalog_base: usize,
     /// Base lists by currency.
     base: HashMap<String, Vec<usize>>,
     /// Tier lists by tier.
     tiers: HashMap<String, Vec<usize>>,
     /// Customer and contract lists by account.
     accounts: HashMap<String, Vec<usize>>,
-    promotions: Vec<Promotion>,
+    promotions: Arc<Promotions>,
+}
+
+#[derive(Debug, Default)]
+struct Promotions {
+    all: Vec<Promotion>,
     /// For each promotion (same order) that targets SKUs, those SKUs as a
     /// set: a clearance of thousands of SKUs is one lookup, not a scan.
-    promotion_skus: Vec<Option<HashSet<String>>>,
-    category_paths: HashMap<String, Vec<String>>,
+    skus: Vec<Option<HashSet<String>>>,
+}
+
+impl Promotions {
+    fn new(mut promotions: Vec<Promotion>) -> Self {
+        promotions.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+        let skus = promotions
+            .iter()
+            .map(|p| match &p.target {
+                PromotionTarget::Skus(skus) => Some(skus.iter().cloned().collect()),
+                _ => None,
+            })
+            .collect();
+        Self {
+            all: promotions,
+            skus,
+        }
+    }
+}
+
+/// A catalog product as its base price list and category promotions see it.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogPrice<'a> {
+    pub sku: &'a str,
+    pub currency: &'a str,
+    pub list_price: Decimal,
+    /// Its category path, root first.
+    pub path: &'a [String],
+}
+
+/// Stored price lists being read into a pricebook one by one, so a store's
+/// records are never all in memory at once (see [`Pricebook::lists_loader`]).
+pub struct ListLoader {
+    skus: Skus,
+    lists: Vec<SharedList>,
+}
+
+impl ListLoader {
+    pub fn add(&mut self, list: PriceList) {
+        self.lists
+            .push(Arc::new(CompactList::from_list(list, &mut self.skus)));
+    }
 }
 
 /// What the shared pricing function records when asked to explain.
@@ -114,53 +166,196 @@ struct Priced {
     unit_price: Decimal,
 }
 
+fn base_terms(currency: &str) -> PriceList {
+    PriceList {
+        id: format!("base-{}", currency.to_lowercase()),
+        name: "List prices".into(),
+        currency: currency.to_string(),
+        scope: PriceListScope::Base,
+        valid_from: None,
+        valid_until: None,
+        entries: Default::default(),
+    }
+}
+
+fn list_price_break(price: Decimal) -> Vec<PriceBreak> {
+    vec![PriceBreak {
+        min_quantity: Decimal::ZERO,
+        unit_price: price,
+    }]
+}
+
 impl Pricebook {
     pub fn new(
         lists: Vec<PriceList>,
         promotions: Vec<Promotion>,
         category_paths: HashMap<String, Vec<String>>,
     ) -> Self {
-        Self::from_shared(
-            lists.into_iter().map(Arc::new).collect(),
-            promotions,
-            category_paths,
+        let mut skus = Skus::default();
+        for (sku, path) in &category_paths {
+            let id = skus.intern(sku);
+            skus.set_path(id, path);
+        }
+        let lists = lists
+            .into_iter()
+            .map(|l| Arc::new(CompactList::from_list(l, &mut skus)))
+            .collect();
+        Self::assemble(
+            Arc::new(skus),
+            lists,
+            0,
+            Arc::new(Promotions::new(promotions)),
         )
     }
 
-    /// Like [`Pricebook::new`], over lists shared with whoever else holds them.
-    pub fn from_shared(
-        lists: Vec<Arc<PriceList>>,
-        mut promotions: Vec<Promotion>,
-        category_paths: HashMap<String, Vec<String>>,
+    /// The pricebook of a catalog: its products' list prices as the base
+    /// lists (one per currency), no stored lists yet (see
+    /// [`Pricebook::with_lists`]), and `promotions`.
+    pub fn for_catalog<'a>(
+        products: impl IntoIterator<Item = CatalogPrice<'a>>,
+        promotions: Vec<Promotion>,
     ) -> Self {
-        promotions.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+        let mut skus = Skus::default();
+        let mut by_currency: std::collections::BTreeMap<&str, Vec<(SkuId, Vec<PriceBreak>)>> =
+            std::collections::BTreeMap::new();
+        for p in products {
+            let id = skus.intern(p.sku);
+            skus.set_path(id, p.path);
+            by_currency
+                .entry(p.currency)
+                .or_default()
+                .push((id, list_price_break(p.list_price)));
+        }
+        let lists: Vec<SharedList> = by_currency
+            .into_iter()
+            .map(|(currency, numbered)| {
+                Arc::new(CompactList::from_numbered(
+                    base_terms(currency),
+                    last_of_each(numbered),
+                ))
+            })
+            .collect();
+        let catalog_base = lists.len();
+        Self::assemble(
+            Arc::new(skus),
+            lists,
+            catalog_base,
+            Arc::new(Promotions::new(promotions)),
+        )
+    }
+
+    /// Starts reading stored lists to replace this pricebook's.
+    pub fn lists_loader(&self) -> ListLoader {
+        ListLoader {
+            skus: Skus::clone(&self.skus),
+            lists: Vec::new(),
+        }
+    }
+
+    /// This pricebook with the stored lists `loader` read and `promotions`
+    /// instead of its own; the catalog's base lists stay.
+    pub fn with_lists(&self, loader: ListLoader, promotions: Vec<Promotion>) -> Self {
+        let mut lists: Vec<SharedList> = self.lists[..self.catalog_base].to_vec();
+        lists.extend(loader.lists);
+        Self::assemble(
+            Arc::new(loader.skus),
+            lists,
+            self.catalog_base,
+            Arc::new(Promotions::new(promotions)),
+        )
+    }
+
+    /// This pricebook with `changed` catalog products' list prices and
+    /// category paths, and the SKUs `gone` no longer in the catalog: only
+    /// the base lists holding them are copied, and the SKU table only when
+    /// a SKU is new or moved category.
+    pub fn with_products<'a>(
+        &self,
+        changed: impl IntoIterator<Item = CatalogPrice<'a>>,
+        gone: &[&str],
+    ) -> Self {
+        let changed: Vec<CatalogPrice<'a>> = changed.into_iter().collect();
+        let stale = !gone.is_empty()
+            || changed.iter().any(|p| {
+                self.skus
+                    .id(p.sku)
+                    .is_none_or(|id| self.skus.path(id) != Some(p.path))
+            });
+        let skus = if stale {
+            let mut skus = Skus::clone(&self.skus);
+            for sku in gone {
+                if let Some(id) = skus.id(sku) {
+                    skus.clear_path(id);
+                }
+            }
+            for p in &changed {
+                let id = skus.intern(p.sku);
+                skus.set_path(id, p.path);
+            }
+            Arc::new(skus)
+        } else {
+            Arc::clone(&self.skus)
+        };
+        let mut base: Vec<SharedList> = self.lists[..self.catalog_base].to_vec();
+        for p in &changed {
+            if !base.iter().any(|l| l.terms.currency == p.currency) {
+                base.push(Arc::new(CompactList::from_numbered(
+                    base_terms(p.currency),
+                    Vec::new(),
+                )));
+            }
+        }
+        base.sort_by(|a, b| a.terms.currency.cmp(&b.terms.currency));
+        for list in &mut base {
+            let mut changes: HashMap<SkuId, Option<Vec<PriceBreak>>> = HashMap::new();
+            for id in gone.iter().filter_map(|sku| skus.id(sku)) {
+                if list.contains(id) {
+                    changes.insert(id, None);
+                }
+            }
+            for p in &changed {
+                let Some(id) = skus.id(p.sku) else { continue };
+                if p.currency == list.terms.currency {
+                    changes.insert(id, Some(list_price_break(p.list_price)));
+                } else if list.contains(id) {
+                    changes.insert(id, None);
+                }
+            }
+            if !changes.is_empty() {
+                *list = Arc::new(list.patched(&changes));
+            }
+        }
+        let catalog_base = base.len();
+        base.extend(self.lists[self.catalog_base..].iter().cloned());
+        Self::assemble(skus, base, catalog_base, Arc::clone(&self.promotions))
+    }
+
+    fn assemble(
+        skus: Arc<Skus>,
+        lists: Vec<SharedList>,
+        catalog_base: usize,
+        promotions: Arc<Promotions>,
+    ) -> Self {
         let mut base: HashMap<String, Vec<usize>> = HashMap::new();
         let mut tiers: HashMap<String, Vec<usize>> = HashMap::new();
         let mut accounts: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, list) in lists.iter().enumerate() {
-            let (bucket, key) = match &list.scope {
-                PriceListScope::Base => (&mut base, &list.currency),
+            let (bucket, key) = match &list.terms.scope {
+                PriceListScope::Base => (&mut base, &list.terms.currency),
                 PriceListScope::Tier(tier) => (&mut tiers, tier),
                 PriceListScope::Customer(account) => (&mut accounts, account),
                 PriceListScope::Contract { account_id, .. } => (&mut accounts, account_id),
             };
             bucket.entry(key.clone()).or_default().push(i);
         }
-        let promotion_skus = promotions
-            .iter()
-            .map(|p| match &p.target {
-                PromotionTarget::Skus(skus) => Some(skus.iter().cloned().collect()),
-                _ => None,
-            })
-            .collect();
         Self {
+            skus,
             lists,
+            catalog_base,
             base,
             tiers,
             accounts,
             promotions,
-            promotion_skus,
-            category_paths,
         }
     }
 
@@ -182,7 +377,8 @@ impl Pricebook {
     /// The customer's account lists outrank their tier's, which outrank the
     /// base lists, so the buckets are tried in that order and the first
     /// that holds an applicable list decides.
-    fn list_for(&self, ctx: &PricingContext<'_>, sku: &str) -> Option<(&PriceList, &[PriceBreak])> {
+    fn list_for(&self, ctx: &PricingContext<'_>, sku: &str) -> Option<(&PriceList, Breaks<'_>)> {
+        let id = self.skus.id(sku)?;
         let buckets = [
             self.accounts.get(ctx.account_id),
             self.tiers.get(ctx.tier),
@@ -193,9 +389,9 @@ impl Pricebook {
                 .iter()
                 .filter_map(|&i| {
                     let list = self.lists.get(i)?;
-                    let breaks = list.entries.get(sku)?;
-                    self.applies_to(list, ctx)
-                        .then_some((list.as_ref(), breaks.as_slice()))
+                    let breaks = list.get(id)?;
+                    self.applies_to(&list.terms, ctx)
+                        .then_some((&list.terms, breaks))
                 })
                 .max_by(|(a, _), (b, _)| {
                     a.scope
@@ -208,7 +404,7 @@ impl Pricebook {
     }
 
     fn eligible(&self, i: usize, ctx: &PricingContext<'_>, sku: &str) -> bool {
-        let Some(promotion) = self.promotions.get(i) else {
+        let Some(promotion) = self.promotions.all.get(i) else {
             return false;
         };
         let in_window = promotion.valid_from.is_none_or(|f| ctx.date >= f)
@@ -221,14 +417,15 @@ impl Pricebook {
             Discount::AmountOff(_) => promotion.currency == ctx.currency,
         };
         let targeted = || match &promotion.target {
-            PromotionTarget::Skus(skus) => match self.promotion_skus.get(i) {
+            PromotionTarget::Skus(skus) => match self.promotions.skus.get(i) {
                 Some(Some(set)) => set.contains(sku),
                 _ => skus.iter().any(|s| s == sku),
             },
             PromotionTarget::AccountGroups(groups) => groups.iter().any(|g| g == ctx.tier),
             PromotionTarget::Categories(categories) => self
-                .category_paths
-                .get(sku)
+                .skus
+                .id(sku)
+                .and_then(|id| self.skus.path(id))
                 .is_some_and(|path| path.iter().any(|c| categories.contains(c))),
         };
         in_window && under_cap && currency_fits && targeted()
@@ -297,7 +494,7 @@ impl Pricebook {
             .filter(|b| b.min_quantity.is_zero())
             .map(|b| b.unit_price)
             .next()
-            .or_else(|| breaks.first().map(|b| b.unit_price))?;
+            .or_else(|| breaks.iter().next().map(|b| b.unit_price))?;
         if let Some(e) = explain.as_deref_mut() {
             e.steps.push(PricingStep {
                 kind: StepKind::PriceList,
@@ -332,7 +529,7 @@ impl Pricebook {
         let mut stacked_steps = Vec::new();
         let mut stacked_ids = Vec::new();
         let mut best_exclusive: Option<(Decimal, &Promotion)> = None;
-        for (i, promotion) in self.promotions.iter().enumerate() {
+        for (i, promotion) in self.promotions.all.iter().enumerate() {
             if !self.eligible(i, ctx, sku) {
                 continue;
             }
@@ -390,7 +587,7 @@ impl Pricebook {
         self.accounts
             .get(account_id)?
             .iter()
-            .map(|&i| self.lists[i].as_ref())
+            .filter_map(|&i| self.lists.get(i).map(|l| &l.terms))
             .filter(|l| l.valid_on(date))
             .filter_map(|l| match &l.scope {
                 PriceListScope::Contract { contract_id, .. } => Some((l.valid_from, contract_id)),
@@ -464,6 +661,16 @@ impl Pricebook {
             discount_total,
         })
     }
+}
+
+/// `numbered` sorted by SKU number, the last entry of a number given twice
+/// kept (as a map built from them in order would).
+fn last_of_each(mut numbered: Vec<(SkuId, Vec<PriceBreak>)>) -> Vec<(SkuId, Vec<PriceBreak>)> {
+    numbered.reverse();
+    // Stable: of equal numbers, the one given last comes first.
+    numbered.sort_by_key(|(id, _)| *id);
+    numbered.dedup_by_key(|(id, _)| *id);
+    numbered
 }
 
 fn scope_name(scope: &PriceListScope) -> String {

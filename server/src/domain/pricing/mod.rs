@@ -10,12 +10,13 @@
 //! priority order, or the best single exclusive one if that is cheaper.
 //! Every step is recorded, so the customer sees which rule gave the price.
 
+mod compact;
 mod engine;
 mod rounding;
 
 pub use engine::{
-    CartLine, CartQuote, LineQuote, MAX_CART_LINES, Pricebook, PricingContext, PricingStep,
-    StepKind,
+    CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_LINES, Pricebook,
+    PricingContext, PricingStep, StepKind,
 };
 pub use rounding::{minor_units, round_money};
 
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 /// Whose prices a list holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PriceListScope {
     Base,
     Tier(String),
@@ -48,13 +49,13 @@ impl PriceListScope {
 }
 
 /// A unit price from a quantity on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PriceBreak {
     pub min_quantity: Decimal,
     pub unit_price: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PriceList {
     pub id: String,
     pub name: String,
