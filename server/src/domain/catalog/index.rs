@@ -11,18 +11,24 @@ use std::sync::Arc;
 
 use super::{AttributeKind, CatalogFacts, Category, CategoryTree, Product, Visible};
 
-#[derive(Debug, Default)]
+/// The lookups are each behind an `Arc`: a new index made from this one
+/// shares those a change leaves alone, and copies (then patches) only those
+/// it touches, so changing a product's price copies no map at all.
+#[derive(Debug, Default, Clone)]
 pub struct CatalogIndex {
-    pub(super) tree: CategoryTree,
+    pub(super) tree: Arc<CategoryTree>,
     pub(super) products: Vec<Arc<Product>>,
-    by_id: HashMap<String, usize>,
-    by_sku: HashMap<String, usize>,
+    by_id: Arc<HashMap<String, usize>>,
+    by_sku: Arc<HashMap<String, usize>>,
     /// Lower-cased SKU or barcode → slot.
-    codes: HashMap<String, usize>,
+    codes: Arc<HashMap<String, usize>>,
     /// Listed products per category, descendants included.
-    counts: HashMap<String, u32>,
-    attribute_kinds: HashMap<String, AttributeKind>,
-    families: HashMap<String, Vec<usize>>,
+    counts: Arc<HashMap<String, u32>>,
+    /// Each attribute key's kind, and how many attributes of products have
+    /// the key (a key no product has any longer is forgotten).
+    attribute_kinds: Arc<HashMap<String, (AttributeKind, u32)>>,
+    /// Slots of each family's products, ascending.
+    families: Arc<HashMap<String, Vec<usize>>>,
     /// Per slot: the product's category's position in the tree, and
     /// whether it is listed — what a search's scope needs, without reading
     /// each product.
@@ -44,86 +50,157 @@ pub(super) struct Scope<'a> {
 impl CatalogIndex {
     pub fn build(categories: Vec<Category>, products: Vec<Product>) -> Result<Self, String> {
         let tree = CategoryTree::build(categories)?;
-        Self::index(tree, products.into_iter().map(Arc::new).collect())
+        let n = products.len();
+        let mut index = Self {
+            tree: Arc::new(tree),
+            by_id: Arc::new(HashMap::with_capacity(n)),
+            by_sku: Arc::new(HashMap::with_capacity(n)),
+            codes: Arc::new(HashMap::with_capacity(n * 2)),
+            products: Vec::with_capacity(n),
+            category_of: Vec::with_capacity(n),
+            listed: Vec::with_capacity(n),
+            ..Self::default()
+        };
+        for product in products {
+            index.put(None, Arc::new(product))?;
+        }
+        Ok(index)
     }
 
     /// A new index with `changed` products replacing those with the same id
     /// (keeping their slots) or added at new slots; also the slots touched.
+    ///
+    /// Only what the changed products touch is redone: the new index
+    /// shares with this one every lookup they leave as it was.
     pub fn with_products(&self, changed: Vec<Product>) -> Result<(Self, Vec<usize>), String> {
-        let mut products = self.products.clone();
-        let mut added: HashMap<String, usize> = HashMap::new();
+        let mut index = self.clone();
         let mut touched = Vec::with_capacity(changed.len());
         for product in changed {
-            let slot = self
-                .by_id
-                .get(&product.id)
-                .or_else(|| added.get(&product.id))
-                .copied();
-            let slot = match slot {
-                Some(slot) => {
-                    products[slot] = Arc::new(product);
-                    slot
-                }
-                None => {
-                    added.insert(product.id.clone(), products.len());
-                    products.push(Arc::new(product));
-                    products.len() - 1
-                }
-            };
-            touched.push(slot);
+            let slot = index.by_id.get(&product.id).copied();
+            touched.push(index.put(slot, Arc::new(product))?);
         }
-        Ok((Self::index(self.tree.clone(), products)?, touched))
+        Ok((index, touched))
     }
 
-    fn index(tree: CategoryTree, products: Vec<Arc<Product>>) -> Result<Self, String> {
-        let n = products.len();
-        let mut index = Self {
-            tree,
-            by_id: HashMap::with_capacity(n),
-            by_sku: HashMap::with_capacity(n),
-            codes: HashMap::with_capacity(n * 2),
-            counts: HashMap::new(),
-            attribute_kinds: HashMap::new(),
-            families: HashMap::new(),
-            products: Vec::new(),
-            category_of: Vec::with_capacity(n),
-            listed: Vec::with_capacity(n),
+    /// Puts `product` at `slot` (replacing what is there) or, with `None`,
+    /// at a new slot; returns its slot. Each lookup is copied (if shared)
+    /// and patched only when the old and new product differ in it.
+    fn put(&mut self, slot: Option<usize>, new: Arc<Product>) -> Result<usize, String> {
+        let Some(position) = self.tree.position(&new.category_id) else {
+            return Err(format!(
+                "product {} is in unknown category {}",
+                new.id, new.category_id
+            ));
         };
-        for (slot, product) in products.iter().enumerate() {
-            if !index.tree.contains(&product.category_id) {
-                return Err(format!(
-                    "product {} is in unknown category {}",
-                    product.id, product.category_id
-                ));
+        let position = u32::try_from(position).unwrap_or(u32::MAX);
+        let (slot, old) = match slot.filter(|&s| s < self.products.len()) {
+            Some(slot) => {
+                let old = std::mem::replace(&mut self.products[slot], Arc::clone(&new));
+                self.category_of[slot] = position;
+                self.listed[slot] = new.listed();
+                (slot, Some(old))
             }
-            let position = index.tree.position(&product.category_id).unwrap_or(0);
-            index
-                .category_of
-                .push(u32::try_from(position).unwrap_or(u32::MAX));
-            index.listed.push(product.listed());
-            index.by_id.insert(product.id.clone(), slot);
-            index.by_sku.insert(product.sku.clone(), slot);
-            index.codes.insert(product.sku.to_lowercase(), slot);
-            if let Some(barcode) = &product.barcode {
-                index.codes.insert(barcode.to_lowercase(), slot);
+            None => {
+                self.products.push(Arc::clone(&new));
+                self.category_of.push(position);
+                self.listed.push(new.listed());
+                (self.products.len() - 1, None)
             }
-            if product.listed() {
-                for id in index.tree.path(&product.category_id) {
-                    *index.counts.entry(id.clone()).or_default() += 1;
+        };
+        let old = old.as_deref();
+
+        if old.is_none_or(|o| o.id != new.id) {
+            repoint(
+                &mut self.by_id,
+                old.map(|o| o.id.clone()),
+                [new.id.clone()],
+                slot,
+            );
+        }
+        if old.is_none_or(|o| o.sku != new.sku) {
+            repoint(
+                &mut self.by_sku,
+                old.map(|o| o.sku.clone()),
+                [new.sku.clone()],
+                slot,
+            );
+        }
+        let codes = |p: &Product| {
+            std::iter::once(p.sku.to_lowercase())
+                .chain(p.barcode.as_ref().map(|b| b.to_lowercase()))
+        };
+        if old.is_none_or(|o| o.sku != new.sku || o.barcode != new.barcode) {
+            repoint(
+                &mut self.codes,
+                old.into_iter().flat_map(codes),
+                codes(&new),
+                slot,
+            );
+        }
+
+        fn counted(p: &Product) -> Option<&str> {
+            p.listed().then_some(p.category_id.as_str())
+        }
+        let was = old.and_then(counted);
+        let is = counted(&new);
+        if was != is {
+            let counts = Arc::make_mut(&mut self.counts);
+            for id in was.map(|c| self.tree.path(c)).unwrap_or_default() {
+                if let Some(n) = counts.get_mut(id) {
+                    *n = n.saturating_sub(1);
                 }
             }
-            for attribute in &product.attributes {
-                index
-                    .attribute_kinds
-                    .entry(attribute.key.clone())
-                    .or_insert_with(|| attribute.value.kind());
-            }
-            if let Some(family) = &product.family_id {
-                index.families.entry(family.clone()).or_default().push(slot);
+            for id in is.map(|c| self.tree.path(c)).unwrap_or_default() {
+                *counts.entry(id.clone()).or_default() += 1;
             }
         }
-        index.products = products;
-        Ok(index)
+
+        fn kinds(p: &Product) -> impl Iterator<Item = (&str, AttributeKind)> {
+            p.attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.kind()))
+        }
+        let old_attributes: &[super::Attribute] =
+            old.map(|o| o.attributes.as_slice()).unwrap_or_default();
+        if !old.map(kinds).into_iter().flatten().eq(kinds(&new)) {
+            let known = Arc::make_mut(&mut self.attribute_kinds);
+            for attribute in old_attributes {
+                if let Some((_, n)) = known.get_mut(&attribute.key) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        known.remove(&attribute.key);
+                    }
+                }
+            }
+            for (key, kind) in kinds(&new) {
+                match known.get_mut(key) {
+                    Some((_, n)) => *n += 1,
+                    None => {
+                        known.insert(key.to_string(), (kind, 1));
+                    }
+                }
+            }
+        }
+
+        let old_family = old.and_then(|o| o.family_id.as_ref());
+        if old_family != new.family_id.as_ref() {
+            let families = Arc::make_mut(&mut self.families);
+            if let Some(family) = old_family
+                && let Some(slots) = families.get_mut(family)
+            {
+                slots.retain(|&s| s != slot);
+                if slots.is_empty() {
+                    families.remove(family);
+                }
+            }
+            if let Some(family) = &new.family_id {
+                let slots = families.entry(family.clone()).or_default();
+                if let Err(at) = slots.binary_search(&slot) {
+                    slots.insert(at, slot);
+                }
+            }
+        }
+        Ok(slot)
     }
 
     pub fn tree(&self) -> &CategoryTree {
@@ -273,6 +350,25 @@ impl CatalogIndex {
     }
 }
 
+/// Points the keys `new` at `slot` in `map` (copying it if shared), after
+/// removing the keys `old` that pointed there.
+fn repoint(
+    map: &mut Arc<HashMap<String, usize>>,
+    old: impl IntoIterator<Item = String>,
+    new: impl IntoIterator<Item = String>,
+    slot: usize,
+) {
+    let map = Arc::make_mut(map);
+    for key in old {
+        if map.get(&key) == Some(&slot) {
+            map.remove(&key);
+        }
+    }
+    for key in new {
+        map.insert(key, slot);
+    }
+}
+
 impl CatalogFacts for CatalogIndex {
     fn category_exists(&self, id: &str) -> bool {
         self.tree.contains(id)
@@ -289,7 +385,7 @@ impl CatalogFacts for CatalogIndex {
     }
 
     fn attribute_kind(&self, key: &str) -> Option<AttributeKind> {
-        self.attribute_kinds.get(key).cloned()
+        self.attribute_kinds.get(key).map(|(kind, _)| kind.clone())
     }
 }
 
@@ -331,5 +427,80 @@ mod scope_tests {
                 assert!(held > 0 || category == "cat-el", "{category}");
             }
         }
+    }
+
+    /// Every lookup of `a` and `b` holds the same.
+    fn assert_same(a: &CatalogIndex, b: &CatalogIndex) {
+        assert_eq!(a.by_id, b.by_id);
+        assert_eq!(a.by_sku, b.by_sku);
+        assert_eq!(a.codes, b.codes);
+        let counts = |i: &CatalogIndex| {
+            let mut c: Vec<(String, u32)> = i
+                .counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (k.clone(), *n))
+                .collect();
+            c.sort();
+            c
+        };
+        assert_eq!(counts(a), counts(b));
+        assert_eq!(a.attribute_kinds, b.attribute_kinds);
+        assert_eq!(a.families, b.families);
+        assert_eq!(a.category_of, b.category_of);
+        assert_eq!(a.listed, b.listed);
+        assert_eq!(a.products, b.products);
+    }
+
+    #[test]
+    fn a_patched_index_holds_what_a_rebuilt_one_does() {
+        use crate::domain::catalog::ProductStatus;
+
+        let demo = crate::demo::catalog();
+        let categories = demo.categories.clone();
+        let mut products = demo.products.clone();
+        let index = CatalogIndex::build(demo.categories, demo.products).unwrap();
+
+        let mut changed = Vec::new();
+        let mut price = products[3].clone();
+        price.base_price.amount += rust_decimal::Decimal::ONE;
+        changed.push(price);
+        let mut moved = products[10].clone();
+        moved.category_id = products[4000].category_id.clone();
+        moved.barcode = Some("4000000000017".into());
+        moved.family_id = products[20].family_id.clone().or(Some("fam-new".into()));
+        changed.push(moved);
+        let mut hidden = products[30].clone();
+        hidden.status = ProductStatus::Hidden;
+        hidden.attributes.clear();
+        hidden.family_id = None;
+        changed.push(hidden);
+        let mut added = products[40].clone();
+        added.id = "prd-new".into();
+        added.sku = "TP-NEW-1".into();
+        added.barcode = None;
+        changed.push(added.clone());
+        // The same new product twice in one change: one slot, the last wins.
+        added.name = "Renamed".into();
+        changed.push(added);
+
+        let (patched, touched) = index.with_products(changed.clone()).unwrap();
+        for p in changed {
+            match products.iter().position(|q| q.id == p.id) {
+                Some(i) => products[i] = p,
+                None => products.push(p),
+            }
+        }
+        let rebuilt = CatalogIndex::build(categories, products).unwrap();
+        assert_same(&patched, &rebuilt);
+        let last = rebuilt.len() - 1;
+        assert_eq!(touched, vec![3, 10, 30, last, last]);
+        // The old index is untouched.
+        let again = CatalogIndex::build(
+            crate::demo::catalog().categories,
+            crate::demo::catalog().products,
+        )
+        .unwrap();
+        assert_same(&index, &again);
     }
 }
