@@ -81,36 +81,52 @@ impl Orders {
         if submission.lines.is_empty() && !submission.lines_text.trim().is_empty() {
             submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
         }
-        let _writing = self.lock();
-        let mut announce = None;
-        let mut authorized = None;
-        let placed = idempotency::once::<_, super::OrderError, _>(
+        // A replay answers at once, before any pricing or card hold.
+        if let Some(first) = idempotency::recall::<Order, super::OrderError>(
             self.store(),
             &caller.id,
             "SubmitOrder",
             &submission.request_id,
-            |commit| {
-                let (commit, order, levels) = self.place(
-                    commit,
-                    caller,
-                    &account,
-                    &submission,
-                    placed_at,
-                    &mut authorized,
-                )?;
-                announce = Some(levels);
-                Ok((commit, order))
-            },
-        );
+        )? {
+            return Ok(first);
+        }
+        // Everything that reads only the catalog and the account is done
+        // before the lock: pricing, tax, the caller's expectations, the
+        // card's authorisation. Under the lock only what orders race for is
+        // read and decided; the flush waits until the lock is let go, so
+        // concurrent submissions share it.
+        let (mut order, chosen) = self.prepare(caller, &account, &submission, placed_at)?;
+        let card = self.authorize_card(&chosen, &order)?;
+        let mut announce = None;
+        let placed = {
+            let _writing = self.lock();
+            idempotency::once_unflushed::<_, super::OrderError, _>(
+                self.store(),
+                &caller.id,
+                "SubmitOrder",
+                &submission.request_id,
+                |commit| {
+                    let (commit, levels) =
+                        self.decide(commit, caller, &mut order, chosen, card.clone())?;
+                    announce = Some(levels);
+                    Ok((commit, order.clone()))
+                },
+            )
+        }
+        .and_then(|order| {
+            self.store().flush()?;
+            Ok(order)
+        });
         let order = match placed {
+            // A twin got there first: this card hold is not needed.
+            Ok(first) if announce.is_none() => {
+                self.release_card(card.as_ref());
+                first
+            }
             Ok(order) => order,
             Err(error) => {
                 // Nothing was stored: let go of the card's hold too.
-                if let Some(authorization) = authorized
-                    && let Err(void) = self.gateway.void(&authorization)
-                {
-                    tracing::warn!(%void, authorization, "voiding an unused authorisation failed");
-                }
+                self.release_card(card.as_ref());
                 return Err(error);
             }
         };
@@ -122,15 +138,15 @@ impl Orders {
         Ok(order)
     }
 
-    fn place(
+    /// The order as the catalog, the account and the tax rules make it,
+    /// not yet numbered or decided, and the payment chosen for it.
+    fn prepare(
         &self,
-        commit: Commit,
         caller: &Caller,
         account: &Account,
         s: &Submission,
         placed_at: crate::domain::orders::Millis,
-        authorized: &mut Option<String>,
-    ) -> Result<(Commit, Order, Vec<StockLevel>)> {
+    ) -> Result<(Order, payments::Chosen)> {
         // The methods brand finance allowed the account, or the default
         // for its terms.
         let allowed =
@@ -287,21 +303,9 @@ impl Orders {
         }
         check_expectation(&expected, &lines, tax.total_gross)?;
 
-        let year = OffsetDateTime::from_unix_timestamp(placed_at / 1000)
-            .map(|t| t.year())
-            .unwrap_or_else(|_| OffsetDateTime::now_utc().year());
-        let seq_key = keys::sequence(year);
-        let last = get::<u64>(self.store(), &seq_key)?;
-        let number = last.as_ref().map_or(0, |l| l.value) + 1;
-        let commit = match &last {
-            Some(last) => commit.expect_version(&seq_key, last),
-            None => commit.expect_absent(&seq_key),
-        }
-        .put_record(&seq_key, &number)?;
-
         let mut order = Order {
             id: format!("ord-{}", uuid::Uuid::now_v7().simple()),
-            number: order_number(year, number),
+            number: String::new(),
             account_id: account.id.clone(),
             unit_id: None,
             placed_by: caller.id.clone(),
@@ -349,34 +353,83 @@ impl Orders {
             invoice_number: None,
             payment: None,
         };
-        // A card is authorised for the whole order now and captured as it
-        // ships; a decline refuses the order.
-        let (order_id, total, currency) = (order.id.clone(), order.total, order.currency.clone());
-        order.payment = Some(chosen.record(&order.number, total, &currency, |token| {
-            let authorization = self.gateway.authorize(&order_id, total, &currency, token)?;
-            *authorized = Some(authorization.id.clone());
-            Ok::<_, super::OrderError>(CardPayment::authorised(
-                authorization.id,
-                authorization.amount,
-                authorization.currency,
-            ))
-        })?);
         order.history.push(crate::domain::orders::StatusChange {
             at: placed_at,
             to: OrderStatus::Submitted,
             by: caller.id.clone(),
             note: String::new(),
         });
-
-        let policy: ApprovalPolicy =
-            get_value(self.store(), &keys::approval_policy(&account.id))?.unwrap_or_default();
         if caller.kind == crate::domain::identity::CallerKind::User {
             order.unit_id = self
                 .identity
                 .user_record(&caller.id)?
                 .and_then(|u| u.unit_id);
         }
-        let budget = self.budget(&policy, &order)?;
+        Ok((order, chosen))
+    }
+
+    /// A card is authorised for the whole order before it is decided, and
+    /// captured as it ships; a decline refuses the order.
+    fn authorize_card(
+        &self,
+        chosen: &payments::Chosen,
+        order: &Order,
+    ) -> Result<Option<CardPayment>> {
+        let payments::Chosen::Card { card_token } = chosen else {
+            return Ok(None);
+        };
+        let authorization =
+            self.gateway
+                .authorize(&order.id, order.total, &order.currency, card_token)?;
+        Ok(Some(CardPayment::authorised(
+            authorization.id,
+            authorization.amount,
+            authorization.currency,
+        )))
+    }
+
+    fn release_card(&self, card: Option<&CardPayment>) {
+        if let Some(card) = card
+            && let Err(error) = self.gateway.void(&card.authorization_id)
+        {
+            tracing::warn!(%error, authorization = %card.authorization_id, "voiding an unused authorisation failed");
+        }
+    }
+
+    /// Under the write lock: numbers the order, records its payment, and
+    /// decides it — approval, budget, credit, reservation — adding every
+    /// write to `commit`.
+    fn decide(
+        &self,
+        commit: Commit,
+        caller: &Caller,
+        order: &mut Order,
+        chosen: payments::Chosen,
+        card: Option<CardPayment>,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
+        let placed_at = order.placed_at;
+        let year = OffsetDateTime::from_unix_timestamp(placed_at / 1000)
+            .map(|t| t.year())
+            .unwrap_or_else(|_| OffsetDateTime::now_utc().year());
+        let seq_key = keys::sequence(year);
+        let last = get::<u64>(self.store(), &seq_key)?;
+        let number = last.as_ref().map_or(0, |l| l.value) + 1;
+        let commit = match &last {
+            Some(last) => commit.expect_version(&seq_key, last),
+            None => commit.expect_absent(&seq_key),
+        }
+        .put_record(&seq_key, &number)?;
+        order.number = order_number(year, number);
+        let (total, currency) = (order.total, order.currency.clone());
+        order.payment = Some(chosen.record(&order.number, total, &currency, |_| {
+            card.ok_or_else(|| {
+                super::OrderError::Gateway("a card payment without an authorisation".into())
+            })
+        })?);
+
+        let policy: ApprovalPolicy =
+            get_value(self.store(), &keys::approval_policy(&order.account_id))?.unwrap_or_default();
+        let budget = self.budget(&policy, order)?;
         order.approval = approval::decide(
             &policy,
             &caller.roles,
@@ -385,14 +438,14 @@ impl Orders {
         );
         let (commit, levels) = if order.approval.steps.is_empty() {
             let note = order.approval.rule.clone();
-            self.pass_approval(commit, &mut order, "system", &note)?
+            self.pass_approval(commit, order, "system", &note)?
         } else {
             let note = order.approval.rule.clone();
             order.apply(OrderEvent::RequireApproval, "system", placed_at, note)?;
             (commit, Vec::new())
         };
-        let commit = self.put_order(commit, None, &order)?;
-        Ok((commit, order, levels))
+        let commit = self.put_order(commit, None, order)?;
+        Ok((commit, levels))
     }
 
     /// Adds the order and (when new) its list entries to `commit`.

@@ -67,9 +67,15 @@ where
     }
     check_request_id(request_id)?;
     let key = format!("{PREFIX}{actor}/{rpc}/{request_id}");
-    Ok(get::<Remembered<T>>(store, &key)?
+    let seen = get::<Remembered<T>>(store, &key)?
         .filter(|seen| now() - seen.value.created < KEEP_MS)
-        .map(|seen| seen.value.result))
+        .map(|seen| seen.value.result);
+    if seen.is_some() {
+        // A twin may have applied it a moment ago without flushing yet:
+        // never answer with something the disk does not hold.
+        store.flush()?;
+    }
+    Ok(seen)
 }
 
 /// Runs `act` — which adds its writes to the commit it is given and returns
@@ -87,9 +93,28 @@ where
     E: From<DomainError> + From<StoreError>,
     F: FnOnce(Commit) -> Result<(Commit, T), E>,
 {
+    let result = once_unflushed(store, actor, rpc, request_id, act)?;
+    store.flush()?;
+    Ok(result)
+}
+
+/// [`once`] that applies without waiting for the disk: the caller must
+/// flush before it answers (see [`Store::apply`]).
+pub fn once_unflushed<T, E, F>(
+    store: &dyn Store,
+    actor: &str,
+    rpc: &str,
+    request_id: &str,
+    act: F,
+) -> Result<T, E>
+where
+    T: Serialize + DeserializeOwned,
+    E: From<DomainError> + From<StoreError>,
+    F: FnOnce(Commit) -> Result<(Commit, T), E>,
+{
     if request_id.is_empty() {
         let (commit, result) = act(Commit::new())?;
-        store.commit(commit)?;
+        store.apply(commit)?;
         return Ok(result);
     }
     check_request_id(request_id)?;
@@ -109,7 +134,7 @@ where
     let commit = commit
         .expect(key.clone(), expect)
         .put_record(&key, &remembered)?;
-    match store.commit(commit) {
+    match store.apply(commit) {
         // A twin of this request committed first: answer as it did.
         Err(StoreError::Conflict { key: conflicted }) if conflicted == key => {
             get::<Remembered<T>>(store, &key)?

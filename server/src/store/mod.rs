@@ -126,7 +126,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies every write of `commit` atomically if every expectation holds,
     /// and returns only once the writes are durable on disk.
-    fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        self.apply(commit)?;
+        self.flush()
+    }
+
+    /// [`Store::commit`] without waiting for the disk: readers see the
+    /// writes at once, and the caller must [`Store::flush`] before it
+    /// acknowledges anything. Lets a writer holding a lock release it
+    /// before the flush, so concurrent writers share one flush.
+    fn apply(&self, commit: Commit) -> Result<(), StoreError>;
 
     /// Makes everything written so far durable (used at shutdown).
     fn flush(&self) -> Result<(), StoreError>;

@@ -97,7 +97,7 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+    fn apply(&self, commit: Commit) -> Result<(), StoreError> {
         let result = self.db.transaction(|tx| {
             for (key, expected) in &commit.expect {
                 let current = tx.get(key)?;
@@ -122,7 +122,7 @@ impl Store for SledStore {
             }
             Err(TransactionError::Storage(e)) => return Err(engine(e)),
         }
-        self.flush()
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
