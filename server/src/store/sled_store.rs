@@ -13,6 +13,9 @@ use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
 /// How long opening waits for a previous holder's file lock.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 
+/// The page cache sled may hold in memory.
+const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
 pub struct SledStore {
     db: sled::Db,
 }
@@ -26,6 +29,10 @@ impl SledStore {
             match sled::Config::new()
                 .path(dir)
                 .mode(sled::Mode::HighThroughput)
+                // sled would cache up to 1 GiB; the server keeps its hot
+                // data (catalog, prices) in memory itself, so the store's
+                // cache is held to what keeps its own tree pages warm.
+                .cache_capacity(CACHE_BYTES)
                 .open()
             {
                 Ok(db) => break db,
