@@ -4,6 +4,7 @@
 //! is flushed before it returns: an acknowledged write survives a crash.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -15,6 +16,22 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// The page cache sled may hold in memory.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Transactions and flushes, one at a time in this process. sled 0.34
+/// guards every tree with one process-wide lock (shared by all its
+/// databases): a flush holds it shared while it waits for the log to be
+/// written, and a transaction asks for it exclusively, after which the log
+/// flusher's own shared request waits too — a flush and a transaction
+/// started together can wait on each other for ever. Never letting the two
+/// overlap removes the cycle.
+static WRITES: Mutex<()> = Mutex::new(());
+
+fn writing() -> std::sync::MutexGuard<'static, ()> {
+    match WRITES.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
 
 pub struct SledStore {
     db: sled::Db,
@@ -105,6 +122,7 @@ impl Store for SledStore {
     }
 
     fn apply(&self, commit: Commit) -> Result<(), StoreError> {
+        let _writing = writing();
         let result = self.db.transaction(|tx| {
             for (key, expected) in &commit.expect {
                 let current = tx.get(key)?;
@@ -133,6 +151,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        let _writing = writing();
         self.db.flush().map(|_| ()).map_err(engine)
     }
 }
