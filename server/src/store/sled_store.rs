@@ -34,7 +34,8 @@ fn writing() -> std::sync::MutexGuard<'static, ()> {
 }
 
 pub struct SledStore {
-    db: sled::Db,
+    /// Always `Some` until the store is dropped: see `Drop`.
+    db: Option<sled::Db>,
 }
 
 impl SledStore {
@@ -65,13 +66,19 @@ impl SledStore {
                 Err(e) => return Err(engine(e)),
             }
         };
-        let store = Self { db };
+        let store = Self { db: Some(db) };
         store.check_schema(dir)?;
         Ok(store)
     }
 
+    fn db(&self) -> Result<&sled::Db, StoreError> {
+        self.db
+            .as_ref()
+            .ok_or_else(|| StoreError::Engine("the store is closed".into()))
+    }
+
     fn check_schema(&self, dir: &Path) -> Result<(), StoreError> {
-        match self.db.get(SCHEMA_KEY).map_err(engine)? {
+        match self.db()?.get(SCHEMA_KEY).map_err(engine)? {
             Some(raw) => {
                 let found = <[u8; 4]>::try_from(raw.as_ref())
                     .map(u32::from_be_bytes)
@@ -105,13 +112,28 @@ fn engine(e: sled::Error) -> StoreError {
 /// Why a transaction aborted: an unmet expectation names its key.
 struct Unmet(Vec<u8>);
 
+/// sled flushes when its last handle drops, holding its process-wide lock
+/// like any flush: that drop is one of the writes that must not overlap a
+/// transaction (see [`WRITES`]).
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        let _writing = writing();
+        if let Some(db) = self.db.take() {
+            if let Err(error) = db.flush() {
+                tracing::warn!(%error, "flushing the store at close failed");
+            }
+            drop(db);
+        }
+    }
+}
+
 impl Store for SledStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(key).map_err(engine)?.map(|v| v.to_vec()))
+        Ok(self.db()?.get(key).map_err(engine)?.map(|v| v.to_vec()))
     }
 
     fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<super::Entry>, StoreError> {
-        self.db
+        self.db()?
             .range::<Vec<u8>, _>((range.start, range.end))
             .take(limit)
             .map(|entry| {
@@ -123,7 +145,7 @@ impl Store for SledStore {
 
     fn apply(&self, commit: Commit) -> Result<(), StoreError> {
         let _writing = writing();
-        let result = self.db.transaction(|tx| {
+        let result = self.db()?.transaction(|tx| {
             for (key, expected) in &commit.expect {
                 let current = tx.get(key)?;
                 if current.as_deref() != expected.as_deref() {
@@ -152,7 +174,7 @@ impl Store for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         let _writing = writing();
-        self.db.flush().map(|_| ()).map_err(engine)
+        self.db()?.flush().map(|_| ()).map_err(engine)
     }
 }
 
