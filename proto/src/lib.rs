@@ -23,6 +23,10 @@ pub mod tradeport {
         pub mod v1 {
             tonic::include_proto!("tradeport.orders.v1");
         }
+    }    pub mod sync {
+        pub mod v1 {
+            tonic::include_proto!("tradeport.sync.v1");
+        }
     }
 }
 
@@ -30,6 +34,7 @@ pub use tradeport::catalog::v1 as catalog;
 pub use tradeport::common::v1 as common;
 pub use tradeport::identity::v1 as identity;
 pub use tradeport::orders::v1 as orders;
+pub use tradeport::sync::v1 as sync;
 
 /// The encoded `FileDescriptorSet` of every Tradeport proto, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
