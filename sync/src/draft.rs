@@ -1,36 +1,51 @@
 //! [`OrderDraft`]: a cart several devices edit, offline and at the same time.
 //!
+//! What this module must never do: price, check stock or submit (the server
+//! decides those through `OrderService`), or accept a peer's document
+//! without checking all of it.
+//!
 //! # Document layout (schema `tradeport.order_draft/1`)
 //!
 //! ```text
 //! ROOT (map)
-//!   schema        "tradeport.order_draft/1"
-//!   draft_id      string, fixed at creation
-//!   account_id    string, fixed at creation
-//!   ship_to_id    string
-//!   po_reference  string
-//!   notes         string
-//!   lines         list of map:
-//!     id          string, the line's stable id
-//!     sku         string
-//!     quantity    string, a decimal > 0 (see `parse_quantity`)
-//!     note        string
+//!   schema          "tradeport.order_draft/1"
+//!   draft_id        string, fixed at creation
+//!   account_id      string, fixed at creation, 1 to 128 characters
+//!   ship_to_id      string, at most 128 characters
+//!   po_reference    string, at most 128 characters
+//!   requested_date  string, "YYYY-MM-DD" or empty; may be absent (see below)
+//!   notes           string, at most 4,000 characters
+//!   lines           list of at most 1,000 maps (see `lines.rs`):
+//!     id            string, the line's stable id
+//!     sku           string, 1 to 64 characters
+//!     quantity      string, a decimal > 0 (see `parse_quantity`)
+//!     note          string, at most 4,000 characters
 //! ```
 //!
-//! Only this module knows these paths. Other implementations (the browser
-//! editing a draft through automerge-js) must keep to the same layout; a
-//! document that does not is rejected by [`OrderDraft::load`] and
-//! [`OrderDraft::merge`] with [`Error::Malformed`].
+//! Only this module (and `lines.rs` for the lines) knows these paths. Other
+//! implementations (the browser editing a draft through automerge-js) must
+//! keep to the same layout; a document that does not — a missing or
+//! mistyped field, a key the layout does not define, a value over a limit —
+//! is refused by [`OrderDraft::load`], [`OrderDraft::merge`] and
+//! [`inspect`](crate::inspect) with [`Error::Malformed`] naming the field
+//! (`lines[3].quantity`, `requested_date`, `colour` for an unknown key).
+//!
+//! `requested_date` came after the first drafts of this schema were made.
+//! Such drafts have no `requested_date` key; they load and read as an empty
+//! date, and setting a date adds the key. The schema string did not change
+//! because every older document is still a valid one.
 //!
 //! # Merge semantics
 //!
-//! Chosen on purpose; each rule has a test below.
+//! Chosen on purpose; each rule has a test below (named after it).
 //!
 //! * **Concurrent adds keep both lines.** `lines` is an automerge list, and
 //!   inserts into a list never overwrite each other. After a merge every
 //!   device sees the same order: a device's own lines in the order it added
 //!   them, and lines appended concurrently by different devices interleaved
 //!   deterministically by automerge (by op id), the same on every device.
+//!   (`concurrent_adds_keep_both_lines_in_the_same_order`,
+//!   `concurrent_adds_from_fresh_copies_converge_after_save_and_load`)
 //! * **Concurrent edits of one field converge to one value.** A header field,
 //!   a line's `quantity` or a line's `note` is a single map key. When two
 //!   devices set it without having seen each other's change, automerge keeps
@@ -42,17 +57,30 @@
 //!   up: if one person sets 5 and another 7, the line ends at 5 or 7, never 12.
 //!   `notes` is a plain string too, so concurrent note edits do not combine
 //!   character by character; one whole text wins.
+//!   (`concurrent_quantity_edits_converge_to_one_value`,
+//!   `concurrent_quantity_edits_greater_actor_wins_the_tie`,
+//!   `an_edit_made_after_seeing_another_wins`, `concurrent_header_edits_converge`,
+//!   `concurrent_requested_dates_converge_to_one`)
 //! * **Delete wins over a concurrent edit.** Removing a line deletes its
 //!   element from `lines`; an edit made concurrently elsewhere writes into the
 //!   line's own map, which no longer appears in the list, so after the merge
 //!   the line is gone on every device and further edits of it fail with
 //!   [`Error::UnknownLine`]. We chose this over resurrecting the line because
 //!   a removed line reappearing with the other device's quantity would be
-//!   ordered by surprise; re-adding is one tap away.
+//!   ordered by surprise; re-adding is one tap away. (`delete_wins_over_concurrent_edit`)
 //! * **Unrelated drafts are never merged.** Two drafts made by separate
 //!   [`OrderDraft::new`] calls have different `draft_id`s; merging them would
 //!   make their `lines` lists conflict and silently hide one of them, so
 //!   [`OrderDraft::merge`] refuses with [`Error::DifferentDraft`].
+//!   (`merge_refuses_an_unrelated_draft`)
+//! * **A draft never changes hands.** `draft_id` and `account_id` are fixed
+//!   at creation; a merge whose result has another account (a peer that
+//!   rewrote `account_id`) is refused and nothing of it is kept.
+//!   (`merge_refuses_a_draft_moved_to_another_account`)
+//! * **Limits hold after a merge too.** Two copies under a limit can merge
+//!   into a draft over it (two devices each adding 600 lines); such a merge
+//!   is refused like a hostile one, and the devices must remove lines first.
+//!   (`merge_over_the_line_limit_is_refused`)
 //!
 //! # Ids and actors
 //!
@@ -65,65 +93,36 @@
 
 use std::fmt;
 
-use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use rust_decimal::Decimal;
 
 use crate::Error;
-use crate::quantity::parse_quantity;
+use crate::error::echo;
+use crate::layout::{self, DocumentIds, ID, OPTIONAL_ID};
+pub use crate::lines::LineId;
+use crate::lines::{Line, LineList, NOTE_RULE};
 
 /// Value of the root `schema` key; bump the suffix on incompatible layout changes.
 pub const SCHEMA: &str = "tradeport.order_draft/1";
 
-const SCHEMA_KEY: &str = "schema";
 const DRAFT_ID: &str = "draft_id";
 const ACCOUNT_ID: &str = "account_id";
 const SHIP_TO_ID: &str = "ship_to_id";
 const PO_REFERENCE: &str = "po_reference";
+const REQUESTED_DATE: &str = "requested_date";
 const NOTES: &str = "notes";
-const LINES: &str = "lines";
-const LINE_ID: &str = "id";
-const SKU: &str = "sku";
-const QUANTITY: &str = "quantity";
-const LINE_NOTE: &str = "note";
-
-/// The stable id of a draft line, unique across devices.
-///
-/// Returned by [`OrderDraft::add_line`]; build one from a string received from
-/// a client with `LineId::from`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LineId(String);
-
-impl LineId {
-    /// The id as text, e.g. for the wire.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for LineId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<String> for LineId {
-    fn from(id: String) -> Self {
-        LineId(id)
-    }
-}
-
-impl From<&str> for LineId {
-    fn from(id: &str) -> Self {
-        LineId(id.to_owned())
-    }
-}
-
-impl AsRef<str> for LineId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+const LINES: LineList = LineList { key: "lines" };
+const ROOT_KEYS: &[&str] = &[
+    layout::SCHEMA_KEY,
+    DRAFT_ID,
+    ACCOUNT_ID,
+    SHIP_TO_ID,
+    PO_REFERENCE,
+    REQUESTED_DATE,
+    NOTES,
+    LINES.key,
+];
 
 /// The header of a draft, as read from the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +135,8 @@ pub struct DraftHeader {
     pub ship_to_id: String,
     /// The buyer's purchase-order reference, empty until set.
     pub po_reference: String,
+    /// The delivery date the buyer asks for, `YYYY-MM-DD`, empty until set.
+    pub requested_date: String,
     /// Free text for the whole order, empty until set.
     pub notes: String,
 }
@@ -151,6 +152,17 @@ pub struct DraftLine {
     pub quantity: Decimal,
     /// Free text for this line, empty until set.
     pub note: String,
+}
+
+impl From<Line> for DraftLine {
+    fn from(line: Line) -> Self {
+        DraftLine {
+            id: line.id,
+            sku: line.sku,
+            quantity: line.quantity,
+            note: line.note,
+        }
+    }
 }
 
 /// An order draft (cart) backed by an automerge document.
@@ -176,24 +188,21 @@ impl fmt::Debug for OrderDraft {
 impl OrderDraft {
     /// Starts an empty draft for `account_id`, with a random actor id.
     pub fn new(account_id: &str) -> Result<Self, Error> {
-        if account_id.trim().is_empty() {
-            return Err(Error::invalid(ACCOUNT_ID, account_id, "must not be empty"));
-        }
-        let mut draft = OrderDraft {
-            doc: AutoCommit::new(),
-        };
-        draft.change("create draft", |doc| {
-            let lines = doc.put_object(ROOT, LINES, ObjType::List)?;
-            let draft_id = op_id_string(&lines, LINES)?;
-            doc.put(ROOT, SCHEMA_KEY, SCHEMA)?;
+        ID.input(ACCOUNT_ID, account_id)?;
+        let mut doc = AutoCommit::new();
+        layout::change(&mut doc, "create draft", |doc| {
+            let lines = doc.put_object(ROOT, LINES.key, ObjType::List)?;
+            let draft_id = layout::op_id_string(&lines, LINES.key)?;
+            doc.put(ROOT, layout::SCHEMA_KEY, SCHEMA)?;
             doc.put(ROOT, DRAFT_ID, draft_id)?;
             doc.put(ROOT, ACCOUNT_ID, account_id)?;
             doc.put(ROOT, SHIP_TO_ID, "")?;
             doc.put(ROOT, PO_REFERENCE, "")?;
+            doc.put(ROOT, REQUESTED_DATE, "")?;
             doc.put(ROOT, NOTES, "")?;
             Ok(())
         })?;
-        Ok(draft)
+        Ok(OrderDraft { doc })
     }
 
     /// Loads a draft saved by [`save`](Self::save) (here or by any other copy).
@@ -237,7 +246,7 @@ impl OrderDraft {
 
     /// The id shared by all copies of this draft.
     pub fn draft_id(&self) -> Result<String, Error> {
-        read_str(&self.doc, &ROOT, DRAFT_ID, DRAFT_ID)
+        layout::read_str(&self.doc, &ROOT, DRAFT_ID, DRAFT_ID)
     }
 
     /// Reads the header fields.
@@ -245,75 +254,75 @@ impl OrderDraft {
         read_header(&self.doc)
     }
 
-    /// Sets the delivery address id.
+    /// Sets the delivery address id (at most 128 characters; empty clears it).
     pub fn set_ship_to_id(&mut self, ship_to_id: &str) -> Result<(), Error> {
+        OPTIONAL_ID.input(SHIP_TO_ID, ship_to_id)?;
         self.set_header_field(SHIP_TO_ID, ship_to_id)
     }
 
-    /// Sets the buyer's purchase-order reference.
+    /// Sets the buyer's purchase-order reference (at most 128 characters).
     pub fn set_po_reference(&mut self, po_reference: &str) -> Result<(), Error> {
+        OPTIONAL_ID.input(PO_REFERENCE, po_reference)?;
         self.set_header_field(PO_REFERENCE, po_reference)
     }
 
-    /// Sets the order notes (whole text; concurrent edits: one text wins).
+    /// Sets the requested delivery date, `YYYY-MM-DD` (a day that exists);
+    /// empty clears it. Whether the date can be met is the server's call.
+    pub fn set_requested_date(&mut self, date: &str) -> Result<(), Error> {
+        if !date.is_empty() {
+            layout::check_date(date)
+                .map_err(|reason| Error::invalid(REQUESTED_DATE, date, reason))?;
+        }
+        self.set_header_field(REQUESTED_DATE, date)
+    }
+
+    /// Sets the order notes (whole text, at most 4,000 characters;
+    /// concurrent edits: one text wins).
     pub fn set_notes(&mut self, notes: &str) -> Result<(), Error> {
+        NOTE_RULE.input(NOTES, notes)?;
         self.set_header_field(NOTES, notes)
     }
 
     /// Appends a line and returns its new id.
     ///
-    /// `sku` must not be blank; `quantity` must pass [`parse_quantity`].
+    /// `sku` must not be blank and at most 64 characters; `quantity` must
+    /// pass [`parse_quantity`](crate::parse_quantity); a draft holds at most
+    /// 1,000 lines.
     pub fn add_line(&mut self, sku: &str, quantity: &str) -> Result<LineId, Error> {
-        if sku.trim().is_empty() {
-            return Err(Error::invalid(SKU, sku, "must not be empty"));
-        }
-        let quantity = parse_quantity(quantity)?;
-        self.change("add line", |doc| {
-            let lines = lines_obj(doc)?;
-            let index = doc.length(&lines);
-            let line = doc.insert_object(&lines, index, ObjType::Map)?;
-            let id = op_id_string(&line, LINES)?;
-            doc.put(&line, LINE_ID, id.as_str())?;
-            doc.put(&line, SKU, sku)?;
-            doc.put(&line, QUANTITY, quantity.to_string())?;
-            doc.put(&line, LINE_NOTE, "")?;
-            Ok(LineId(id))
-        })
+        LINES.add(&mut self.doc, sku, quantity)
     }
 
     /// Sets a line's quantity. Setting the value it already has writes nothing.
     pub fn set_quantity(&mut self, line: &LineId, quantity: &str) -> Result<(), Error> {
-        let quantity = parse_quantity(quantity)?.to_string();
-        self.set_line_field(line, QUANTITY, &quantity)
+        LINES.set_quantity(&mut self.doc, line, quantity)
     }
 
-    /// Sets a line's note. Setting the value it already has writes nothing.
+    /// Sets a line's note (at most 4,000 characters). Setting the value it
+    /// already has writes nothing.
     pub fn set_line_note(&mut self, line: &LineId, note: &str) -> Result<(), Error> {
-        self.set_line_field(line, LINE_NOTE, note)
+        LINES.set_note(&mut self.doc, line, note)
     }
 
     /// Removes a line. A concurrent edit of it on another device will not
     /// bring it back (delete wins, see the module docs).
     pub fn remove_line(&mut self, line: &LineId) -> Result<(), Error> {
-        self.change("remove line", |doc| {
-            let lines = lines_obj(doc)?;
-            let (index, _) = find_line(doc, &lines, line)?;
-            doc.delete(&lines, index)?;
-            Ok(())
-        })
+        LINES.remove(&mut self.doc, line)
     }
 
     /// One line by id.
     pub fn line(&self, line: &LineId) -> Result<DraftLine, Error> {
-        let lines = lines_obj(&self.doc)?;
-        let (index, obj) = find_line(&self.doc, &lines, line)?;
-        read_line(&self.doc, &obj, index)
+        let (index, obj) = LINES.find(&self.doc, line)?;
+        LINES.read(&self.doc, &obj, index).map(DraftLine::from)
     }
 
     /// All lines, in list order (see the module docs for how concurrent
     /// additions are ordered — the same on every device after a merge).
     pub fn lines(&self) -> Result<Vec<DraftLine>, Error> {
-        read_lines(&self.doc)
+        Ok(LINES
+            .read_all(&self.doc)?
+            .into_iter()
+            .map(DraftLine::from)
+            .collect())
     }
 
     /// Takes in every change `other` has that this copy lacks.
@@ -321,209 +330,64 @@ impl OrderDraft {
     /// `other` is only read (it needs `&mut` because automerge closes its
     /// pending transaction; this crate never leaves one open). The merge is
     /// all-or-nothing: it is done on a copy, the result is validated, and
-    /// only a valid result replaces this document, so a bad peer cannot leave
-    /// this draft half-merged or unreadable. Merge both ways (or exchange
-    /// sync messages) for two copies to become equal.
+    /// only a valid result of the same draft and account replaces this
+    /// document, so a bad peer cannot leave this draft half-merged,
+    /// unreadable or moved. Merge both ways (or exchange sync messages) for
+    /// two copies to become equal.
     pub fn merge(&mut self, other: &mut OrderDraft) -> Result<(), Error> {
-        let ours = self.draft_id()?;
-        let theirs = other.draft_id()?;
-        if ours != theirs {
-            return Err(Error::DifferentDraft { ours, theirs });
-        }
-        let actor = self.doc.get_actor().clone();
-        let mut candidate = self.doc.fork().with_actor(actor);
-        candidate.merge(&mut other.doc)?;
-        validate(&candidate)?;
-        self.doc = candidate;
+        self.doc = layout::merged(&mut self.doc, &mut other.doc, validate, DRAFT_ID)?;
         Ok(())
     }
 
     fn set_header_field(&mut self, key: &'static str, value: &str) -> Result<(), Error> {
-        if read_str(&self.doc, &ROOT, key, key)? == value {
-            return Ok(());
-        }
-        self.change(key, |doc| {
-            doc.put(ROOT, key, value)?;
-            Ok(())
-        })
-    }
-
-    fn set_line_field(
-        &mut self,
-        line: &LineId,
-        key: &'static str,
-        value: &str,
-    ) -> Result<(), Error> {
-        let lines = lines_obj(&self.doc)?;
-        let (index, obj) = find_line(&self.doc, &lines, line)?;
-        if read_str(&self.doc, &obj, key, &line_field(index, key))? == value {
-            return Ok(());
-        }
-        self.change(key, |doc| {
-            doc.put(&obj, key, value)?;
-            Ok(())
-        })
-    }
-
-    /// Runs `edit` as one automerge change: committed if it succeeds, rolled
-    /// back if it fails, so every public method leaves either its whole
-    /// change or nothing.
-    fn change<T>(
-        &mut self,
-        message: &str,
-        edit: impl FnOnce(&mut AutoCommit) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        match edit(&mut self.doc) {
-            Ok(value) => {
-                self.doc
-                    .commit_with(CommitOptions::default().with_message(message));
-                Ok(value)
-            }
-            Err(e) => {
-                self.doc.rollback();
-                Err(e)
-            }
-        }
+        layout::put_if_changed(&mut self.doc, &ROOT, key, key, value)
     }
 }
 
-/// Checks everything the typed API relies on.
-fn validate(doc: &AutoCommit) -> Result<(), Error> {
-    let schema = read_str(doc, &ROOT, SCHEMA_KEY, SCHEMA_KEY)?;
-    if schema != SCHEMA {
-        return Err(Error::malformed(
-            SCHEMA_KEY,
-            format!("expected {SCHEMA:?}, found {schema:?}"),
-        ));
-    }
+/// Checks a whole document against the order-draft layout and limits:
+/// everything the typed API relies on, and everything the server refuses.
+pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
+    layout::check_schema(doc, SCHEMA)?;
+    layout::check_keys(doc, &ROOT, ROOT_KEYS, "")?;
     let header = read_header(doc)?;
-    if header.draft_id.is_empty() {
-        return Err(Error::malformed(DRAFT_ID, "must not be empty"));
-    }
-    if header.account_id.trim().is_empty() {
-        return Err(Error::malformed(ACCOUNT_ID, "must not be empty"));
-    }
-    let lines = read_lines(doc)?;
-    let mut ids: Vec<&LineId> = lines.iter().map(|l| &l.id).collect();
-    ids.sort();
-    if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(Error::malformed(
-            LINES,
-            format!("line id {:?} appears more than once", pair[0].as_str()),
-        ));
-    }
-    Ok(())
+    LINES.read_all(doc)?;
+    Ok(DocumentIds {
+        document_id: header.draft_id,
+        account_id: header.account_id,
+    })
 }
 
-fn read_header(doc: &AutoCommit) -> Result<DraftHeader, Error> {
+fn read_header<R: ReadDoc>(doc: &R) -> Result<DraftHeader, Error> {
+    let field = |key: &str, rule: layout::Rule| {
+        let value = layout::read_str(doc, &ROOT, key, key)?;
+        rule.stored(key, &value)?;
+        Ok::<_, Error>(value)
+    };
+    let requested_date =
+        layout::read_opt_str(doc, &ROOT, REQUESTED_DATE, REQUESTED_DATE)?.unwrap_or_default();
+    if !requested_date.is_empty() {
+        layout::check_date(&requested_date).map_err(|reason| {
+            Error::malformed(
+                REQUESTED_DATE,
+                format!("{:?} {reason}", echo(&requested_date)),
+            )
+        })?;
+    }
     Ok(DraftHeader {
-        draft_id: read_str(doc, &ROOT, DRAFT_ID, DRAFT_ID)?,
-        account_id: read_str(doc, &ROOT, ACCOUNT_ID, ACCOUNT_ID)?,
-        ship_to_id: read_str(doc, &ROOT, SHIP_TO_ID, SHIP_TO_ID)?,
-        po_reference: read_str(doc, &ROOT, PO_REFERENCE, PO_REFERENCE)?,
-        notes: read_str(doc, &ROOT, NOTES, NOTES)?,
+        draft_id: field(DRAFT_ID, ID)?,
+        account_id: field(ACCOUNT_ID, ID)?,
+        ship_to_id: field(SHIP_TO_ID, OPTIONAL_ID)?,
+        po_reference: field(PO_REFERENCE, OPTIONAL_ID)?,
+        requested_date,
+        notes: field(NOTES, NOTE_RULE)?,
     })
-}
-
-fn read_lines(doc: &AutoCommit) -> Result<Vec<DraftLine>, Error> {
-    let lines = lines_obj(doc)?;
-    (0..doc.length(&lines))
-        .map(|index| {
-            let obj = line_obj(doc, &lines, index)?;
-            read_line(doc, &obj, index)
-        })
-        .collect()
-}
-
-fn read_line(doc: &AutoCommit, obj: &ObjId, index: usize) -> Result<DraftLine, Error> {
-    let id = read_str(doc, obj, LINE_ID, &line_field(index, LINE_ID))?;
-    if id.is_empty() {
-        return Err(Error::malformed(
-            line_field(index, LINE_ID),
-            "must not be empty",
-        ));
-    }
-    let sku = read_str(doc, obj, SKU, &line_field(index, SKU))?;
-    if sku.trim().is_empty() {
-        return Err(Error::malformed(
-            line_field(index, SKU),
-            "must not be empty",
-        ));
-    }
-    let quantity_text = read_str(doc, obj, QUANTITY, &line_field(index, QUANTITY))?;
-    let quantity = parse_quantity(&quantity_text).map_err(|e| match e {
-        Error::InvalidField { reason, .. } => Error::malformed(
-            line_field(index, QUANTITY),
-            format!("{quantity_text:?} {reason}"),
-        ),
-        other => other,
-    })?;
-    Ok(DraftLine {
-        id: LineId(id),
-        sku,
-        quantity,
-        note: read_str(doc, obj, LINE_NOTE, &line_field(index, LINE_NOTE))?,
-    })
-}
-
-fn line_field(index: usize, key: &str) -> String {
-    format!("{LINES}[{index}].{key}")
-}
-
-fn lines_obj(doc: &AutoCommit) -> Result<ObjId, Error> {
-    match doc.get(ROOT, LINES)? {
-        Some((Value::Object(ObjType::List), id)) => Ok(id),
-        Some(_) => Err(Error::malformed(LINES, "expected a list")),
-        None => Err(Error::malformed(LINES, "missing")),
-    }
-}
-
-fn line_obj(doc: &AutoCommit, lines: &ObjId, index: usize) -> Result<ObjId, Error> {
-    match doc.get(lines, index)? {
-        Some((Value::Object(ObjType::Map), id)) => Ok(id),
-        Some(_) => Err(Error::malformed(
-            format!("{LINES}[{index}]"),
-            "expected a map",
-        )),
-        None => Err(Error::malformed(format!("{LINES}[{index}]"), "missing")),
-    }
-}
-
-/// Index and object of the line with this id.
-fn find_line(doc: &AutoCommit, lines: &ObjId, line: &LineId) -> Result<(usize, ObjId), Error> {
-    for index in 0..doc.length(lines) {
-        let obj = line_obj(doc, lines, index)?;
-        if read_str(doc, &obj, LINE_ID, &line_field(index, LINE_ID))? == line.as_str() {
-            return Ok((index, obj));
-        }
-    }
-    Err(Error::UnknownLine(line.0.clone()))
-}
-
-/// The string at `obj[key]`; `field` names it in errors.
-fn read_str(doc: &AutoCommit, obj: &ObjId, key: &str, field: &str) -> Result<String, Error> {
-    match doc.get(obj, key)? {
-        Some((Value::Scalar(value), _)) => match value.as_ref() {
-            ScalarValue::Str(s) => Ok(s.to_string()),
-            _ => Err(Error::malformed(field, "expected a string")),
-        },
-        Some((Value::Object(_), _)) => Err(Error::malformed(field, "expected a string")),
-        None => Err(Error::malformed(field, "missing")),
-    }
-}
-
-/// `"<counter>@<actor hex>"` for an object created in this document.
-fn op_id_string(id: &ObjId, field: &str) -> Result<String, Error> {
-    match id {
-        ObjId::Id(counter, actor, _) => Ok(format!("{counter}@{actor}")),
-        ObjId::Root => Err(Error::malformed(field, "object id is the document root")),
-    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::parse_quantity;
 
     fn qty(s: &str) -> Decimal {
         parse_quantity(s).unwrap()
@@ -546,6 +410,27 @@ mod tests {
             b.doc.get_heads(),
             "copies did not converge"
         );
+    }
+
+    /// Writes past the typed API, as a hostile or buggy peer would.
+    fn put_in_line(d: &mut OrderDraft, index: usize, key: &str, value: &str) {
+        let lines = LINES.obj(&d.doc).unwrap();
+        let (_, line) = d.doc.get(&lines, index).unwrap().unwrap();
+        d.doc.put(&line, key, value).unwrap();
+        d.doc.commit();
+    }
+
+    fn put_in_root(d: &mut OrderDraft, key: &str, value: &str) {
+        d.doc.put(ROOT, key, value).unwrap();
+        d.doc.commit();
+    }
+
+    /// The field named by the error `load` gives for `d` saved.
+    fn refused_field(d: &mut OrderDraft) -> String {
+        match OrderDraft::load(&d.save()) {
+            Err(Error::Malformed { field, .. }) => field,
+            other => panic!("expected a malformed document, got {other:?}"),
+        }
     }
 
     fn heads(d: &mut OrderDraft) -> Vec<automerge::ChangeHash> {
@@ -879,9 +764,7 @@ mod tests {
         d.add_line("SKU-1", "1").unwrap();
         d.add_line("SKU-2", "1").unwrap();
         // A peer that bypassed the typed API.
-        let lines = lines_obj(&d.doc).unwrap();
-        let second = line_obj(&d.doc, &lines, 1).unwrap();
-        d.doc.put(&second, QUANTITY, "-3").unwrap();
+        put_in_line(&mut d, 1, "quantity", "-3");
         let err = OrderDraft::load(&d.save()).unwrap_err();
         assert!(
             matches!(&err, Error::Malformed { field, .. } if field == "lines[1].quantity"),
@@ -889,7 +772,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "malformed order draft: field lines[1].quantity: \"-3\" must be greater than zero"
+            "malformed document: field lines[1].quantity: \"-3\" must be greater than zero"
         );
     }
 
@@ -897,10 +780,7 @@ mod tests {
     fn merge_refuses_a_malformed_peer_and_changes_nothing() {
         let (_, mut a, mut b, _) = base_and_two_devices();
         a.add_line("SKU-A", "1").unwrap();
-        let lines = lines_obj(&b.doc).unwrap();
-        let first = line_obj(&b.doc, &lines, 0).unwrap();
-        b.doc.put(&first, QUANTITY, "abc").unwrap();
-        b.doc.commit();
+        put_in_line(&mut b, 0, "quantity", "abc");
 
         let before_heads = heads(&mut a);
         let before_lines = a.lines().unwrap();
@@ -930,5 +810,312 @@ mod tests {
         let actor = a.actor_id();
         a.merge(&mut b).unwrap();
         assert_eq!(a.actor_id(), actor);
+    }
+
+    // ---- requested_date ----
+
+    #[test]
+    fn requested_date_is_set_cleared_and_validated() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        assert_eq!(d.header().unwrap().requested_date, "");
+        d.set_requested_date("2026-12-01").unwrap();
+        assert_eq!(d.header().unwrap().requested_date, "2026-12-01");
+        let before = heads(&mut d);
+        for bad in ["2026-02-30", "01.12.2026", "2026-12-1", "tomorrow"] {
+            let err = d.set_requested_date(bad).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidField {
+                        field: "requested_date",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
+        }
+        assert_eq!(heads(&mut d), before);
+        d.set_requested_date("").unwrap();
+        assert_eq!(d.header().unwrap().requested_date, "");
+    }
+
+    #[test]
+    fn a_malformed_requested_date_from_a_peer_is_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        put_in_root(&mut d, "requested_date", "2026-13-01");
+        let err = OrderDraft::load(&d.save()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed document: field requested_date: \"2026-13-01\" must be a date that exists"
+        );
+        put_in_root(&mut d, "requested_date", "next week");
+        assert_eq!(refused_field(&mut d), "requested_date");
+    }
+
+    /// A draft exactly as the first version of this schema wrote it, before
+    /// `requested_date` existed.
+    fn draft_made_before_requested_date() -> Vec<u8> {
+        let mut doc = AutoCommit::new();
+        let lines = doc.put_object(ROOT, "lines", ObjType::List).unwrap();
+        let draft_id = layout::op_id_string(&lines, "lines").unwrap();
+        doc.put(ROOT, "schema", SCHEMA).unwrap();
+        doc.put(ROOT, "draft_id", draft_id).unwrap();
+        doc.put(ROOT, "account_id", "acct-1").unwrap();
+        doc.put(ROOT, "ship_to_id", "").unwrap();
+        doc.put(ROOT, "po_reference", "PO-OLD").unwrap();
+        doc.put(ROOT, "notes", "").unwrap();
+        doc.commit();
+        doc.save()
+    }
+
+    #[test]
+    fn a_draft_made_before_requested_date_loads_with_an_empty_date() {
+        let bytes = draft_made_before_requested_date();
+        let mut old = OrderDraft::load(&bytes).unwrap();
+        let h = old.header().unwrap();
+        assert_eq!(h.requested_date, "");
+        assert_eq!(h.po_reference, "PO-OLD");
+        // Both an old and a new copy edit it, and they merge.
+        let mut other = OrderDraft::load(&bytes).unwrap();
+        old.set_requested_date("2027-01-15").unwrap();
+        other.add_line("SKU-1", "2").unwrap();
+        merge_both_ways(&mut old, &mut other);
+        assert_eq!(other.header().unwrap().requested_date, "2027-01-15");
+        assert_eq!(old.lines().unwrap().len(), 1);
+        let mut server = automerge::Automerge::load(&old.save()).unwrap();
+        assert_eq!(validate(&server).unwrap().account_id, "acct-1");
+        server
+            .merge(&mut automerge::Automerge::load(&bytes).unwrap())
+            .unwrap();
+        validate(&server).unwrap();
+    }
+
+    #[test]
+    fn concurrent_requested_dates_converge_to_one() {
+        let (_, mut a, mut b, _) = base_and_two_devices();
+        a.set_requested_date("2026-12-01").unwrap();
+        b.set_requested_date("2026-12-24").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        let date = a.header().unwrap().requested_date;
+        assert_eq!(date, b.header().unwrap().requested_date);
+        assert!(date == "2026-12-01" || date == "2026-12-24", "{date}");
+    }
+
+    // ---- limits on input ----
+
+    #[test]
+    fn over_long_input_is_refused_naming_the_field() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        let l = d.add_line("SKU-1", "1").unwrap();
+        let before = heads(&mut d);
+        let field_of = |err: Error| match err {
+            Error::InvalidField { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field_of(d.add_line(&"S".repeat(65), "1").unwrap_err()),
+            "sku"
+        );
+        assert_eq!(
+            field_of(d.set_notes(&"n".repeat(4_001)).unwrap_err()),
+            "notes"
+        );
+        assert_eq!(
+            field_of(d.set_line_note(&l, &"n".repeat(4_001)).unwrap_err()),
+            "note"
+        );
+        assert_eq!(
+            field_of(d.set_po_reference(&"p".repeat(129)).unwrap_err()),
+            "po_reference"
+        );
+        assert_eq!(
+            field_of(d.set_ship_to_id(&"s".repeat(129)).unwrap_err()),
+            "ship_to_id"
+        );
+        assert_eq!(
+            field_of(OrderDraft::new(&"a".repeat(129)).unwrap_err()),
+            "account_id"
+        );
+        assert_eq!(heads(&mut d), before);
+        // The limits themselves are allowed.
+        d.add_line(&"S".repeat(64), "1").unwrap();
+        d.set_notes(&"n".repeat(4_000)).unwrap();
+        OrderDraft::load(&d.save()).unwrap();
+    }
+
+    #[test]
+    fn the_typed_api_stops_at_the_line_limit() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        fill_lines(&mut d, crate::MAX_LINES);
+        let err = d.add_line("SKU-X", "1").unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidField { field: "lines", .. }),
+            "{err}"
+        );
+        OrderDraft::load(&d.save()).unwrap();
+    }
+
+    /// Appends `n` lines in one change (the typed API would take `n` changes).
+    fn fill_lines(d: &mut OrderDraft, n: usize) {
+        let lines = LINES.obj(&d.doc).unwrap();
+        let start = d.doc.length(&lines);
+        for i in start..start + n {
+            let line = d.doc.insert_object(&lines, i, ObjType::Map).unwrap();
+            let id = layout::op_id_string(&line, "lines").unwrap();
+            d.doc.put(&line, "id", id).unwrap();
+            d.doc.put(&line, "sku", format!("SKU-{i}")).unwrap();
+            d.doc.put(&line, "quantity", "1").unwrap();
+            d.doc.put(&line, "note", "").unwrap();
+        }
+        d.doc.commit();
+    }
+
+    // ---- hostile documents ----
+
+    #[test]
+    fn a_peer_quantity_that_does_not_parse_is_refused_naming_the_line() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        for i in 0..4 {
+            d.add_line(&format!("SKU-{i}"), "1").unwrap();
+        }
+        for bad in ["1e9", "", "0", "lots", "1000000000", "0.0000001"] {
+            put_in_line(&mut d, 3, "quantity", bad);
+            assert_eq!(refused_field(&mut d), "lines[3].quantity", "{bad:?}");
+        }
+        let lines = LINES.obj(&d.doc).unwrap();
+        let (_, line) = d.doc.get(&lines, 3).unwrap().unwrap();
+        d.doc.put(&line, "quantity", 5_i64).unwrap();
+        d.doc.commit();
+        let err = OrderDraft::load(&d.save()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed document: field lines[3].quantity: expected a string"
+        );
+    }
+
+    #[test]
+    fn a_peer_sku_that_is_empty_or_too_long_is_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        d.add_line("SKU-0", "1").unwrap();
+        d.add_line("SKU-1", "1").unwrap();
+        put_in_line(&mut d, 1, "sku", &"S".repeat(65));
+        let err = OrderDraft::load(&d.save()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed document: field lines[1].sku: must be at most 64 characters"
+        );
+        put_in_line(&mut d, 1, "sku", " ");
+        assert_eq!(refused_field(&mut d), "lines[1].sku");
+    }
+
+    #[test]
+    fn more_than_a_thousand_lines_are_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        fill_lines(&mut d, 1_001);
+        let err = OrderDraft::load(&d.save()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed document: field lines: has 1001 entries, at most 1000 are allowed"
+        );
+    }
+
+    #[test]
+    fn over_long_notes_from_a_peer_are_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        d.add_line("SKU-0", "1").unwrap();
+        put_in_root(&mut d, "notes", &"n".repeat(4_001));
+        assert_eq!(refused_field(&mut d), "notes");
+        put_in_root(&mut d, "notes", "");
+        put_in_line(&mut d, 0, "note", &"n".repeat(4_001));
+        assert_eq!(refused_field(&mut d), "lines[0].note");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        d.add_line("SKU-0", "1").unwrap();
+        let mut root = d.fork_for_device();
+        put_in_root(&mut root, "discount_percent", "90");
+        let err = OrderDraft::load(&root.save()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed document: field discount_percent: unknown field"
+        );
+        put_in_line(&mut d, 0, "unit_price", "0.01");
+        assert_eq!(refused_field(&mut d), "lines[0].unit_price");
+    }
+
+    #[test]
+    fn fields_of_the_wrong_type_are_refused() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        d.add_line("SKU-0", "1").unwrap();
+
+        let mut lines_as_map = d.fork_for_device();
+        lines_as_map
+            .doc
+            .put_object(ROOT, "lines", ObjType::Map)
+            .unwrap();
+        lines_as_map.doc.commit();
+        assert_eq!(refused_field(&mut lines_as_map), "lines");
+
+        let mut line_as_text = d.fork_for_device();
+        let lines = LINES.obj(&line_as_text.doc).unwrap();
+        line_as_text.doc.insert(&lines, 1, "SKU-9 x 3").unwrap();
+        line_as_text.doc.commit();
+        assert_eq!(refused_field(&mut line_as_text), "lines[1]");
+
+        let mut account_as_number = d.fork_for_device();
+        account_as_number
+            .doc
+            .put(ROOT, "account_id", 42_i64)
+            .unwrap();
+        account_as_number.doc.commit();
+        assert_eq!(refused_field(&mut account_as_number), "account_id");
+
+        let mut no_draft_id = d.fork_for_device();
+        no_draft_id.doc.delete(ROOT, "draft_id").unwrap();
+        no_draft_id.doc.commit();
+        assert_eq!(refused_field(&mut no_draft_id), "draft_id");
+    }
+
+    #[test]
+    fn a_validator_reads_the_servers_automerge_as_well() {
+        let mut d = OrderDraft::new("acct-1").unwrap();
+        d.add_line("SKU-0", "1").unwrap();
+        let server = automerge::Automerge::load(&d.save()).unwrap();
+        let ids = validate(&server).unwrap();
+        assert_eq!(ids.account_id, "acct-1");
+        assert_eq!(ids.document_id, d.draft_id().unwrap());
+    }
+
+    // ---- merges that would break the rules ----
+
+    #[test]
+    fn merge_refuses_a_draft_moved_to_another_account() {
+        let (_, mut a, mut b, _) = base_and_two_devices();
+        put_in_root(&mut b, "account_id", "acct-2");
+        let before = heads(&mut a);
+        let err = a.merge(&mut b).unwrap_err();
+        assert!(
+            matches!(&err, Error::Malformed { field, .. } if field == "account_id"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("acct-2"), "{err}");
+        assert_eq!(heads(&mut a), before);
+        assert_eq!(a.header().unwrap().account_id, "acct-1");
+    }
+
+    #[test]
+    fn merge_over_the_line_limit_is_refused() {
+        let (_, mut a, mut b, _) = base_and_two_devices();
+        fill_lines(&mut a, 600);
+        fill_lines(&mut b, 600);
+        let before = heads(&mut a);
+        let err = a.merge(&mut b).unwrap_err();
+        assert!(
+            matches!(&err, Error::Malformed { field, .. } if field == "lines"),
+            "{err}"
+        );
+        assert_eq!(heads(&mut a), before);
     }
 }

@@ -2,7 +2,8 @@
 
 use automerge::AutomergeError;
 
-/// Everything that can go wrong when building, loading, editing or merging a draft.
+/// Everything that can go wrong when building, loading, editing or merging a
+/// document (an order draft, a shopping list, a visit note).
 ///
 /// Every variant that is about a value names the field it is about, so the
 /// message can be shown to the person editing the draft (`Invalid*`,
@@ -29,12 +30,14 @@ pub enum Error {
 
     /// The bytes are not an automerge document at all (garbage, truncated,
     /// failed hash check).
-    #[error("cannot decode order draft: {0}")]
+    #[error("cannot decode document: {0}")]
     Decode(#[source] AutomergeError),
 
-    /// The bytes are an automerge document, but not a well-formed order draft:
-    /// a field is missing, has the wrong type, or holds an invalid value.
-    #[error("malformed order draft: field {field}: {reason}")]
+    /// The bytes are an automerge document, but not a well-formed Tradeport
+    /// document of the expected kind: a field is missing, has the wrong type,
+    /// holds an invalid value, is not in the layout at all, or a merge would
+    /// change what is fixed at creation (the document's id or account).
+    #[error("malformed document: field {field}: {reason}")]
     Malformed {
         /// Path of the offending field, e.g. `schema` or `lines[2].quantity`.
         field: String,
@@ -42,13 +45,14 @@ pub enum Error {
         reason: String,
     },
 
-    /// `merge` was asked to combine two unrelated drafts (created by separate
-    /// `OrderDraft::new` calls). Merging them would silently drop one draft's lines.
-    #[error("cannot merge different drafts: ours is {ours:?}, theirs is {theirs:?}")]
+    /// `merge` was asked to combine two unrelated documents (created by
+    /// separate `new` calls — two drafts, two shopping lists, two visit notes).
+    /// Merging them would silently drop one document's lines or text.
+    #[error("cannot merge different documents: ours is {ours:?}, theirs is {theirs:?}")]
     DifferentDraft {
-        /// `draft_id` of the document merged into.
+        /// Id (`draft_id`, `list_id`, `note_id`) of the document merged into.
         ours: String,
-        /// `draft_id` of the document merged from.
+        /// Id of the document merged from.
         theirs: String,
     },
 
@@ -63,13 +67,9 @@ const ECHO_LIMIT: usize = 40;
 
 impl Error {
     pub(crate) fn invalid(field: &'static str, value: &str, reason: &'static str) -> Self {
-        let value = match value.char_indices().nth(ECHO_LIMIT) {
-            Some((cut, _)) => format!("{}…", &value[..cut]),
-            None => value.to_owned(),
-        };
         Error::InvalidField {
             field,
-            value,
+            value: echo(value),
             reason,
         }
     }
@@ -79,6 +79,14 @@ impl Error {
             field: field.into(),
             reason: reason.into(),
         }
+    }
+}
+
+/// `value` cut to a short prefix, for quoting untrusted input in a message.
+pub(crate) fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_LIMIT) {
+        Some((cut, _)) => format!("{}…", value.get(..cut).unwrap_or_default()),
+        None => value.to_owned(),
     }
 }
 

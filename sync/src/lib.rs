@@ -27,11 +27,18 @@
 //! * **Resolve conflicts by asking or by wall-clock time.** Merges are
 //!   automatic and deterministic, identical on every device.
 
+pub mod document;
 pub mod draft;
 mod error;
+mod layout;
+mod lines;
 mod quantity;
 
 pub use automerge::ActorId;
+pub use document::{DocumentInfo, DocumentKind, inspect};
 pub use draft::{DraftHeader, DraftLine, LineId, OrderDraft, SCHEMA};
 pub use error::Error;
-pub use quantity::{MAX_QUANTITY_DIGITS, parse_quantity};
+pub use lines::{MAX_LINES, MAX_NOTE_CHARS, MAX_SKU_CHARS};
+pub use quantity::{
+    MAX_QUANTITY_DIGITS, MAX_QUANTITY_INTEGER_DIGITS, MAX_QUANTITY_SCALE, parse_quantity,
+};

@@ -1,28 +1,57 @@
 //! Line quantities: exact decimals, written as strings in the document.
+//!
+//! What this module must never do: round, or accept a quantity that
+//! arithmetic downstream (quantity × price, in `Decimal`) could overflow.
 
 use rust_decimal::Decimal;
 
 use crate::Error;
 
-/// Most significant digits, and most decimal places, a quantity may have
-/// (what `Decimal` holds exactly).
-pub const MAX_QUANTITY_DIGITS: usize = 28;
+/// Most digits a quantity may have before the decimal point, leading zeros
+/// not counted: quantities are below one billion.
+pub const MAX_QUANTITY_INTEGER_DIGITS: usize = 9;
+
+/// Most decimal places a quantity may have (a milligram of a kilogram,
+/// a micrometre of a metre).
+pub const MAX_QUANTITY_SCALE: usize = 6;
+
+/// Most significant digits a quantity may have: integer digits plus
+/// decimal places.
+pub const MAX_QUANTITY_DIGITS: usize = MAX_QUANTITY_INTEGER_DIGITS + MAX_QUANTITY_SCALE;
+
+/// Longest quantity text, sign and leading zeros included, so a peer cannot
+/// make every device parse a megabyte of zeros.
+const MAX_QUANTITY_CHARS: usize = 32;
 
 /// Parses a quantity as people and clients write it: `3`, `2.5`, `0.125`.
 ///
 /// Accepted: an optional sign, one or more ASCII digits, optionally `.` and
-/// one or more digits; at most [`MAX_QUANTITY_DIGITS`] significant digits
-/// (leading zeros do not count) and as many decimal places; the
-/// value must be greater than zero. Nothing else — no spaces, exponents,
-/// `_` separators, `.5` or `5.` — so every client writes the same text for
-/// the same number and a peer cannot sneak in a form another parser reads
-/// differently. The scale is kept (`2.50` stays `2.50`).
+/// one or more digits; at most [`MAX_QUANTITY_INTEGER_DIGITS`] digits before
+/// the point (leading zeros do not count), at most [`MAX_QUANTITY_SCALE`]
+/// after it, at most 32 characters in all; the value must be greater than
+/// zero. Nothing else — no spaces, exponents, `_` separators, `.5` or `5.` —
+/// so every client writes the same text for the same number and a peer
+/// cannot sneak in a form another parser reads differently. The scale is
+/// kept (`2.50` stays `2.50`).
+///
+/// Why these bounds: no B2B line orders a billion units or a millionth of
+/// a gram, and a quantity below 10^9 with 6 places, times any price the
+/// catalog holds, stays far inside the 28 digits `Decimal` computes exactly —
+/// a 28-digit quantity (what `Decimal` alone would allow) makes
+/// `quantity * price` overflow, which panics.
 ///
 /// Errors are [`Error::InvalidField`] with `field` set to `"quantity"`.
 pub fn parse_quantity(input: &str) -> Result<Decimal, Error> {
     let field = "quantity";
     if input.is_empty() {
         return Err(Error::invalid(field, input, "must not be empty"));
+    }
+    if input.len() > MAX_QUANTITY_CHARS {
+        return Err(Error::invalid(
+            field,
+            input,
+            "must be at most 32 characters",
+        ));
     }
     if !is_plain_decimal(input) {
         return Err(Error::invalid(
@@ -31,24 +60,23 @@ pub fn parse_quantity(input: &str) -> Result<Decimal, Error> {
             "must be a decimal number such as 3 or 2.5",
         ));
     }
-    // Both limits together guarantee the value fits a `Decimal` exactly
-    // (mantissa below 10^28 < 2^96, scale at most 28), so nothing is rounded.
-    let decimals = input.split_once('.').map_or(0, |(_, frac)| frac.len());
-    if decimals > MAX_QUANTITY_DIGITS {
+    let unsigned = input.strip_prefix(['+', '-']).unwrap_or(input);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if frac.len() > MAX_QUANTITY_SCALE {
         return Err(Error::invalid(
             field,
             input,
-            "must have at most 28 decimal places",
+            "must have at most 6 decimal places",
         ));
     }
-    let significant = input
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|&b| b == b'0')
-        .count();
-    if significant > MAX_QUANTITY_DIGITS {
-        return Err(Error::invalid(field, input, "must have at most 28 digits"));
+    if int.trim_start_matches('0').len() > MAX_QUANTITY_INTEGER_DIGITS {
+        return Err(Error::invalid(
+            field,
+            input,
+            "must be less than 1,000,000,000",
+        ));
     }
+    // Within these bounds the value fits a `Decimal` exactly; nothing is rounded.
     let value = Decimal::from_str_exact(input)
         .map_err(|_| Error::invalid(field, input, "is out of range"))?;
     if value <= Decimal::ZERO {
@@ -88,15 +116,17 @@ mod tests {
         assert_eq!(parse_quantity("3").unwrap(), Decimal::from(3));
         assert_eq!(parse_quantity("+3").unwrap(), Decimal::from(3));
         assert_eq!(parse_quantity("2.50").unwrap().to_string(), "2.50");
+        assert_eq!(parse_quantity("0.000001").unwrap().to_string(), "0.000001");
+        // The largest quantity: 9 integer digits, 6 places.
         assert_eq!(
-            parse_quantity("0.0000000000000000000000000001")
-                .unwrap()
-                .to_string(),
-            "0.0000000000000000000000000001"
+            parse_quantity("999999999.999999").unwrap().to_string(),
+            "999999999.999999"
         );
-        // 28 nines is the largest 28-digit value and fits a Decimal.
-        let nines = "9".repeat(28);
-        assert_eq!(parse_quantity(&nines).unwrap().to_string(), nines);
+        // Leading zeros are not significant.
+        assert_eq!(
+            parse_quantity("000999999999").unwrap().to_string(),
+            "999999999"
+        );
     }
 
     #[test]
@@ -104,6 +134,7 @@ mod tests {
         assert_eq!(reason_for("0"), "must be greater than zero");
         assert_eq!(reason_for("-1"), "must be greater than zero");
         assert_eq!(reason_for("-0.0"), "must be greater than zero");
+        assert_eq!(reason_for("0.000000"), "must be greater than zero");
         assert_eq!(reason_for(""), "must not be empty");
         for bad in [
             "abc", " 1", "1 ", "1e3", "1_000", ".5", "5.", "1.2.3", "--1", "+", "NaN", "٣",
@@ -114,18 +145,38 @@ mod tests {
                 "{bad:?}"
             );
         }
-        assert_eq!(reason_for(&"1".repeat(29)), "must have at most 28 digits");
+    }
+
+    #[test]
+    fn rejects_absurd_magnitudes_and_scales() {
+        assert_eq!(reason_for("1000000000"), "must be less than 1,000,000,000");
         assert_eq!(
-            reason_for(&format!("1.{}", "1".repeat(28))),
-            "must have at most 28 digits"
+            reason_for(&"9".repeat(28)),
+            "must be less than 1,000,000,000"
         );
         assert_eq!(
-            reason_for(&format!("0.{}1", "0".repeat(28))),
-            "must have at most 28 decimal places"
+            reason_for("0.0000001"),
+            "must have at most 6 decimal places"
         );
-        // Leading zeros are not significant.
-        assert!(parse_quantity(&format!("000{}", "9".repeat(28))).is_ok());
-        assert!(parse_quantity(&format!("0.{}", "1".repeat(28))).is_ok());
+        assert_eq!(
+            reason_for("1.1234567"),
+            "must have at most 6 decimal places"
+        );
+        assert_eq!(
+            reason_for(&format!("{}1", "0".repeat(40))),
+            "must be at most 32 characters"
+        );
+        assert_eq!(
+            reason_for(&"1".repeat(100)),
+            "must be at most 32 characters"
+        );
+    }
+
+    #[test]
+    fn the_largest_quantity_times_a_large_price_does_not_overflow() {
+        let max = parse_quantity("999999999.999999").unwrap();
+        let price = Decimal::from_str_exact("9999999999.9999").unwrap();
+        assert!(max.checked_mul(price).is_some());
     }
 
     #[test]
