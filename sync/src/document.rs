@@ -14,16 +14,16 @@
 use automerge::{Automerge, ROOT};
 
 use crate::layout::{self, DocumentIds};
-use crate::{Error, draft};
+use crate::{Error, draft, shopping_list, visit_note};
 
 /// The kinds of document Tradeport syncs, one per `schema` string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentKind {
     /// An order draft (cart), schema [`draft::SCHEMA`].
     OrderDraft,
-    /// A shopping list, schema `tradeport.shopping_list/1`.
+    /// A shopping list, schema [`shopping_list::SCHEMA`].
     ShoppingList,
-    /// A visit note, schema `tradeport.visit_note/1`.
+    /// A visit note, schema [`visit_note::SCHEMA`].
     VisitNote,
 }
 
@@ -32,8 +32,8 @@ impl DocumentKind {
     pub fn schema(self) -> &'static str {
         match self {
             DocumentKind::OrderDraft => draft::SCHEMA,
-            DocumentKind::ShoppingList => SHOPPING_LIST_SCHEMA,
-            DocumentKind::VisitNote => VISIT_NOTE_SCHEMA,
+            DocumentKind::ShoppingList => shopping_list::SCHEMA,
+            DocumentKind::VisitNote => visit_note::SCHEMA,
         }
     }
 
@@ -48,10 +48,6 @@ impl DocumentKind {
         .find(|kind| kind.schema() == schema)
     }
 }
-
-// Until their modules land, these kinds are recognised but not accepted.
-const SHOPPING_LIST_SCHEMA: &str = "tradeport.shopping_list/1";
-const VISIT_NOTE_SCHEMA: &str = "tradeport.visit_note/1";
 
 /// What a valid document is: its kind, id and account, all fixed at its
 /// creation. The server files the document under `document_id` and lets
@@ -90,12 +86,8 @@ pub fn inspect(doc: &Automerge) -> Result<DocumentInfo, Error> {
         account_id,
     } = match kind {
         DocumentKind::OrderDraft => draft::validate(doc)?,
-        DocumentKind::ShoppingList | DocumentKind::VisitNote => {
-            return Err(Error::malformed(
-                layout::SCHEMA_KEY,
-                format!("{schema:?} is not accepted yet"),
-            ));
-        }
+        DocumentKind::ShoppingList => shopping_list::validate(doc)?,
+        DocumentKind::VisitNote => visit_note::validate(doc)?,
     };
     Ok(DocumentInfo {
         kind,
@@ -111,7 +103,7 @@ mod tests {
     use automerge::{AutoCommit, ObjType, ReadDoc};
 
     use super::*;
-    use crate::OrderDraft;
+    use crate::{OrderDraft, ShoppingList, VisitNote};
 
     fn as_server_sees_it(bytes: &[u8]) -> Automerge {
         Automerge::load(bytes).unwrap()
@@ -137,6 +129,51 @@ mod tests {
                 account_id: "acct-1".into(),
             }
         );
+    }
+
+    #[test]
+    fn a_shopping_list_inspects_ok() {
+        let mut list = ShoppingList::new("acct-2", "Restock").unwrap();
+        list.add_item("SKU-1", "12").unwrap();
+        let info = inspect(&as_server_sees_it(&list.save())).unwrap();
+        assert_eq!(
+            info,
+            DocumentInfo {
+                kind: DocumentKind::ShoppingList,
+                document_id: list.list_id().unwrap(),
+                account_id: "acct-2".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_visit_note_inspects_ok() {
+        let mut note = VisitNote::new("acct-3", "user-9", "2026-11-24").unwrap();
+        note.set_text("Met the buyer.").unwrap();
+        note.add_follow_up("Send samples").unwrap();
+        let info = inspect(&as_server_sees_it(&note.save())).unwrap();
+        assert_eq!(
+            info,
+            DocumentInfo {
+                kind: DocumentKind::VisitNote,
+                document_id: note.note_id().unwrap(),
+                account_id: "acct-3".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn each_kind_is_checked_by_its_own_rules() {
+        // A shopping list relabelled as a draft has keys a draft lacks.
+        let mut list = ShoppingList::new("acct-2", "Restock").unwrap();
+        let mut doc = AutoCommit::load(&list.save()).unwrap();
+        doc.put(ROOT, "schema", crate::SCHEMA).unwrap();
+        assert_eq!(refused_field(&doc.save()), "items");
+        // A visit note with a bad date.
+        let mut note = VisitNote::new("acct-3", "user-9", "2026-11-24").unwrap();
+        let mut doc = AutoCommit::load(&note.save()).unwrap();
+        doc.put(ROOT, "visited_on", "2026-11-31").unwrap();
+        assert_eq!(refused_field(&doc.save()), "visited_on");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! than inside [`change`], which commits all of an edit or none of it.
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Span, Value};
 
 use crate::Error;
 use crate::error::echo;
@@ -110,6 +110,19 @@ pub(crate) fn read_opt_str<R: ReadDoc>(
     }
 }
 
+/// The string at `list[index]`.
+pub(crate) fn str_in_list<R: ReadDoc>(
+    doc: &R,
+    list: &ObjId,
+    index: usize,
+    field: &str,
+) -> Result<String, Error> {
+    match doc.get(list, index)? {
+        Some((value, _)) => as_str(value, field),
+        None => Err(Error::malformed(field, "missing")),
+    }
+}
+
 fn as_str(value: Value<'_>, field: &str) -> Result<String, Error> {
     match value {
         Value::Scalar(value) => match value.as_ref() {
@@ -155,6 +168,38 @@ fn expected_a(expected: ObjType) -> &'static str {
         ObjType::List => "expected a list",
         ObjType::Text => "expected text",
     }
+}
+
+/// The text of a text object, refused if longer than `max_chars` or if it
+/// holds anything but characters (automerge's rich-text blocks).
+pub(crate) fn read_text<R: ReadDoc>(
+    doc: &R,
+    text: &ObjId,
+    max_chars: usize,
+    field: &str,
+) -> Result<String, Error> {
+    // Length in code points (automerge's default text encoding), checked
+    // before the text is built so a huge body costs nothing to refuse.
+    if doc.length(text) > max_chars {
+        return Err(Error::malformed(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    let mut out = String::new();
+    for span in doc.spans(text)? {
+        match span {
+            Span::Text { text, .. } => out.push_str(&text),
+            Span::Block(_) => return Err(Error::malformed(field, "must be plain text")),
+        }
+    }
+    if out.chars().count() > max_chars {
+        return Err(Error::malformed(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(out)
 }
 
 /// Refuses a document whose `schema` is not `expected`.

@@ -1,5 +1,6 @@
-//! Tradeport's offline drafts: order drafts (carts) as automerge documents,
-//! with a typed API shared by the server and the device SDK.
+//! Tradeport's offline drafts: order drafts (carts), shopping lists and
+//! visit notes as automerge documents, with a typed API shared by the server
+//! and the device SDK.
 //!
 //! A draft is what buyers edit together, possibly offline and at the same
 //! time, on phones, tablets and in the browser. Copies of a draft are merged
@@ -7,11 +8,13 @@
 //! adding lines keep both lines, two people changing one line's quantity
 //! converge to one value, and a line removed on one device stays removed
 //! even if another device edited it meanwhile. The exact rules are documented
-//! and tested in [`draft`].
+//! and tested per kind in [`draft`], [`shopping_list`] and [`visit_note`].
 //!
-//! [`OrderDraft`] is the only way in: callers never see automerge paths or
-//! values, every edit is validated before it is written, and documents from
-//! peers are checked on [`OrderDraft::load`] and [`OrderDraft::merge`].
+//! [`OrderDraft`], [`ShoppingList`] and [`VisitNote`] are the only ways in:
+//! callers never see automerge paths or values, every edit is validated
+//! before it is written, and documents from peers are checked on `load` and
+//! `merge`. The server, which holds plain automerge documents, checks them
+//! with [`inspect`], the same validation for every kind.
 //!
 //! What this crate must never do:
 //!
@@ -33,6 +36,8 @@ mod error;
 mod layout;
 mod lines;
 mod quantity;
+pub mod shopping_list;
+pub mod visit_note;
 
 pub use automerge::ActorId;
 pub use document::{DocumentInfo, DocumentKind, inspect};
@@ -42,3 +47,5 @@ pub use lines::{MAX_LINES, MAX_NOTE_CHARS, MAX_SKU_CHARS};
 pub use quantity::{
     MAX_QUANTITY_DIGITS, MAX_QUANTITY_INTEGER_DIGITS, MAX_QUANTITY_SCALE, parse_quantity,
 };
+pub use shopping_list::{ListItem, ShoppingList, ShoppingListHeader};
+pub use visit_note::{VisitNote, VisitNoteHeader};

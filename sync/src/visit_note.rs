@@ -1,0 +1,624 @@
+//! [`VisitNote`]: what a field rep wrote down at a customer's site — the
+//! date, who wrote it, free text, and follow-ups — often offline, sometimes
+//! amended by a colleague on another device before the first copy syncs.
+//!
+//! What this module must never do: decide anything about the account (a
+//! note records, it does not act), or accept a peer's document without
+//! checking all of it.
+//!
+//! # Document layout (schema `tradeport.visit_note/1`)
+//!
+//! ```text
+//! ROOT (map)
+//!   schema      "tradeport.visit_note/1"
+//!   note_id     string, fixed at creation
+//!   account_id  string, fixed at creation, 1 to 128 characters
+//!   author      string, the writer's user id, fixed at creation
+//!   visited_on  string, "YYYY-MM-DD"
+//!   text        automerge Text, plain (no rich-text blocks), at most 20,000 characters
+//!   follow_ups  list of at most 100 strings, each 1 to 500 characters
+//! ```
+//!
+//! A document that does not keep to this layout is refused by
+//! [`VisitNote::load`], [`VisitNote::merge`] and [`inspect`](crate::inspect)
+//! with [`Error::Malformed`] naming the field (`follow_ups[4]`, `text`).
+//!
+//! # Why the body is automerge Text
+//!
+//! A draft's `notes` is a plain string: one short remark, and if two people
+//! rewrite it at once one whole version wins. A visit note's body is the
+//! document itself — paragraphs written on the phone in the car park and
+//! completed later on a laptop, or corrected by a colleague. With a plain
+//! string, two offline edits of the body would throw one of them away
+//! entirely. As automerge Text, every character is its own list element, so
+//! concurrent edits merge character by character: both insertions are kept,
+//! deletions remove only what they deleted, and every device ends with the
+//! same text. [`VisitNote::set_text`] takes the whole new body (what a text
+//! box gives) and writes only the difference from the current body, so even
+//! whole-text saves merge that way; [`VisitNote::splice_text`] takes a
+//! single edit for editors that report them.
+//!
+//! # Merge semantics
+//!
+//! Each rule has a test below.
+//!
+//! * **Concurrent edits of the body merge character-wise.** Edits in
+//!   different places both survive; two insertions at the same place both
+//!   survive, one after the other, in the same order everywhere.
+//!   (`concurrent_body_edits_in_different_places_both_survive`,
+//!   `concurrent_insertions_at_one_place_both_survive`)
+//! * **`visited_on` converges to one value** (the greater op id wins, not
+//!   wall-clock time). (`concurrent_visit_dates_converge_to_one`)
+//! * **Concurrent follow-ups are all kept**; removing a follow-up removes
+//!   that one entry, even if another device removed it too or added others
+//!   meanwhile. (`concurrent_follow_ups_are_all_kept`,
+//!   `removing_one_follow_up_twice_removes_only_it`)
+//! * **A note never changes hands or author**: another `note_id` is
+//!   [`Error::DifferentDraft`]; a result with another account or author is
+//!   refused and nothing of it kept. (`merge_refuses_an_unrelated_note`,
+//!   `merge_refuses_a_note_moved_to_another_account_or_author`)
+
+use std::fmt;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc};
+
+use crate::Error;
+use crate::layout::{self, DocumentIds, ID, Rule};
+
+/// Value of the root `schema` key of a visit note.
+pub const SCHEMA: &str = "tradeport.visit_note/1";
+
+/// Longest body, in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Most follow-ups one note may list.
+pub const MAX_FOLLOW_UPS: usize = 100;
+/// Longest follow-up, in characters.
+pub const MAX_FOLLOW_UP_CHARS: usize = 500;
+
+const NOTE_ID: &str = "note_id";
+const ACCOUNT_ID: &str = "account_id";
+const AUTHOR: &str = "author";
+const VISITED_ON: &str = "visited_on";
+const TEXT: &str = "text";
+const FOLLOW_UPS: &str = "follow_ups";
+const ROOT_KEYS: &[&str] = &[
+    layout::SCHEMA_KEY,
+    NOTE_ID,
+    ACCOUNT_ID,
+    AUTHOR,
+    VISITED_ON,
+    TEXT,
+    FOLLOW_UPS,
+];
+
+const FOLLOW_UP_RULE: Rule = Rule {
+    max_chars: MAX_FOLLOW_UP_CHARS,
+    required: true,
+    too_long: "must be at most 500 characters",
+};
+
+/// A visit note's fields other than its body and follow-ups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitNoteHeader {
+    /// Identifies the note across all its copies; fixed at creation.
+    pub note_id: String,
+    /// The visited account; fixed at creation.
+    pub account_id: String,
+    /// User id of who wrote the note; fixed at creation.
+    pub author: String,
+    /// The day of the visit, `YYYY-MM-DD`.
+    pub visited_on: String,
+}
+
+/// A visit note backed by an automerge document. Every edit is validated
+/// and written as one change or not at all; peers' documents are checked on
+/// load and merge.
+pub struct VisitNote {
+    doc: AutoCommit,
+}
+
+impl fmt::Debug for VisitNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VisitNote")
+            .field("note_id", &self.note_id().ok())
+            .field("actor", &self.actor_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl VisitNote {
+    /// Starts an empty note of `author`'s visit to `account_id` on
+    /// `visited_on` (`YYYY-MM-DD`), with a random actor id.
+    pub fn new(account_id: &str, author: &str, visited_on: &str) -> Result<Self, Error> {
+        ID.input(ACCOUNT_ID, account_id)?;
+        ID.input(AUTHOR, author)?;
+        check_date_input(visited_on)?;
+        let mut doc = AutoCommit::new();
+        layout::change(&mut doc, "create visit note", |doc| {
+            let text = doc.put_object(ROOT, TEXT, ObjType::Text)?;
+            let note_id = layout::op_id_string(&text, TEXT)?;
+            doc.put_object(ROOT, FOLLOW_UPS, ObjType::List)?;
+            doc.put(ROOT, layout::SCHEMA_KEY, SCHEMA)?;
+            doc.put(ROOT, NOTE_ID, note_id)?;
+            doc.put(ROOT, ACCOUNT_ID, account_id)?;
+            doc.put(ROOT, AUTHOR, author)?;
+            doc.put(ROOT, VISITED_ON, visited_on)?;
+            Ok(())
+        })?;
+        Ok(VisitNote { doc })
+    }
+
+    /// Loads a note saved here or on any other copy, with a fresh random
+    /// actor id; refuses anything but a valid visit note.
+    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
+        let doc = AutoCommit::load(bytes).map_err(Error::Decode)?;
+        validate(&doc)?;
+        Ok(VisitNote { doc })
+    }
+
+    /// The whole document with its history, compact.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// A copy for another device, with a new random actor id.
+    pub fn fork_for_device(&mut self) -> Self {
+        VisitNote {
+            doc: self.doc.fork(),
+        }
+    }
+
+    /// This note with the given actor id for its future changes; the actor
+    /// must not be used by any other live copy.
+    pub fn with_actor(self, actor: ActorId) -> Self {
+        VisitNote {
+            doc: self.doc.with_actor(actor),
+        }
+    }
+
+    /// The actor id this copy writes with, in hex.
+    pub fn actor_id(&self) -> String {
+        self.doc.get_actor().to_hex_string()
+    }
+
+    /// The id shared by all copies of this note.
+    pub fn note_id(&self) -> Result<String, Error> {
+        layout::read_str(&self.doc, &ROOT, NOTE_ID, NOTE_ID)
+    }
+
+    /// Reads the note's fields other than body and follow-ups.
+    pub fn header(&self) -> Result<VisitNoteHeader, Error> {
+        read_header(&self.doc)
+    }
+
+    /// Sets the day of the visit (`YYYY-MM-DD`, a day that exists).
+    pub fn set_visited_on(&mut self, visited_on: &str) -> Result<(), Error> {
+        check_date_input(visited_on)?;
+        layout::put_if_changed(&mut self.doc, &ROOT, VISITED_ON, VISITED_ON, visited_on)
+    }
+
+    /// The body.
+    pub fn text(&self) -> Result<String, Error> {
+        let obj = text_obj(&self.doc)?;
+        layout::read_text(&self.doc, &obj, MAX_TEXT_CHARS, TEXT)
+    }
+
+    /// Replaces the body with `text` (at most 20,000 characters), writing
+    /// only the characters that differ so concurrent edits still merge
+    /// character-wise. The same text writes nothing.
+    pub fn set_text(&mut self, text: &str) -> Result<(), Error> {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(Error::invalid(
+                TEXT,
+                text,
+                "must be at most 20,000 characters",
+            ));
+        }
+        if self.text()? == text {
+            return Ok(());
+        }
+        let obj = text_obj(&self.doc)?;
+        layout::change(&mut self.doc, "edit text", |doc| {
+            doc.update_text(&obj, text)?;
+            Ok(())
+        })
+    }
+
+    /// One edit of the body: at character `index`, delete `delete`
+    /// characters and insert `insert`. Indexes count Unicode scalar values
+    /// (Rust `char`s), as automerge does by default.
+    pub fn splice_text(&mut self, index: usize, delete: usize, insert: &str) -> Result<(), Error> {
+        let len = self.text()?.chars().count();
+        if index > len || delete > len - index {
+            return Err(Error::invalid(
+                TEXT,
+                &format!("{index}+{delete}"),
+                "edit is outside the text",
+            ));
+        }
+        if len - delete + insert.chars().count() > MAX_TEXT_CHARS {
+            return Err(Error::invalid(
+                TEXT,
+                insert,
+                "must be at most 20,000 characters",
+            ));
+        }
+        let delete = isize::try_from(delete)
+            .map_err(|_| Error::invalid(TEXT, "", "edit is outside the text"))?;
+        let obj = text_obj(&self.doc)?;
+        layout::change(&mut self.doc, "edit text", |doc| {
+            doc.splice_text(&obj, index, delete, insert)?;
+            Ok(())
+        })
+    }
+
+    /// The follow-ups, in list order (the same on every device after a merge).
+    pub fn follow_ups(&self) -> Result<Vec<String>, Error> {
+        read_follow_ups(&self.doc)
+    }
+
+    /// Appends a follow-up (1 to 500 characters; at most 100 per note).
+    pub fn add_follow_up(&mut self, follow_up: &str) -> Result<(), Error> {
+        FOLLOW_UP_RULE.input(FOLLOW_UPS, follow_up)?;
+        let list = follow_ups_obj(&self.doc)?;
+        let index = self.doc.length(&list);
+        if index >= MAX_FOLLOW_UPS {
+            return Err(Error::invalid(
+                FOLLOW_UPS,
+                follow_up,
+                "has reached the limit of 100 follow-ups",
+            ));
+        }
+        layout::change(&mut self.doc, "add follow-up", |doc| {
+            doc.insert(&list, index, follow_up)?;
+            Ok(())
+        })
+    }
+
+    /// Removes the follow-up at `index` (as [`follow_ups`](Self::follow_ups)
+    /// returned it on this copy).
+    pub fn remove_follow_up(&mut self, index: usize) -> Result<(), Error> {
+        let list = follow_ups_obj(&self.doc)?;
+        if index >= self.doc.length(&list) {
+            return Err(Error::invalid(
+                FOLLOW_UPS,
+                &index.to_string(),
+                "no follow-up at this index",
+            ));
+        }
+        layout::change(&mut self.doc, "remove follow-up", |doc| {
+            doc.delete(&list, index)?;
+            Ok(())
+        })
+    }
+
+    /// Takes in every change `other` has that this copy lacks; all or
+    /// nothing, like [`OrderDraft::merge`](crate::OrderDraft::merge), and
+    /// also refused if the result would name another author.
+    pub fn merge(&mut self, other: &mut VisitNote) -> Result<(), Error> {
+        let author = layout::read_str(&self.doc, &ROOT, AUTHOR, AUTHOR)?;
+        let candidate = layout::merged(&mut self.doc, &mut other.doc, validate, NOTE_ID)?;
+        let merged_author = layout::read_str(&candidate, &ROOT, AUTHOR, AUTHOR)?;
+        if merged_author != author {
+            return Err(Error::malformed(
+                AUTHOR,
+                format!(
+                    "changed from {author:?} to {:?}; it is fixed at creation",
+                    crate::error::echo(&merged_author)
+                ),
+            ));
+        }
+        self.doc = candidate;
+        Ok(())
+    }
+}
+
+fn check_date_input(visited_on: &str) -> Result<(), Error> {
+    layout::check_date(visited_on).map_err(|reason| Error::invalid(VISITED_ON, visited_on, reason))
+}
+
+/// Checks a whole document against the visit-note layout and limits.
+pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
+    layout::check_schema(doc, SCHEMA)?;
+    layout::check_keys(doc, &ROOT, ROOT_KEYS, "")?;
+    let header = read_header(doc)?;
+    let text = text_obj(doc)?;
+    layout::read_text(doc, &text, MAX_TEXT_CHARS, TEXT)?;
+    read_follow_ups(doc)?;
+    Ok(DocumentIds {
+        document_id: header.note_id,
+        account_id: header.account_id,
+    })
+}
+
+fn read_header<R: ReadDoc>(doc: &R) -> Result<VisitNoteHeader, Error> {
+    let field = |key: &str| {
+        let value = layout::read_str(doc, &ROOT, key, key)?;
+        ID.stored(key, &value)?;
+        Ok::<_, Error>(value)
+    };
+    let visited_on = layout::read_str(doc, &ROOT, VISITED_ON, VISITED_ON)?;
+    layout::check_date(&visited_on).map_err(|reason| {
+        Error::malformed(
+            VISITED_ON,
+            format!("{:?} {reason}", crate::error::echo(&visited_on)),
+        )
+    })?;
+    Ok(VisitNoteHeader {
+        note_id: field(NOTE_ID)?,
+        account_id: field(ACCOUNT_ID)?,
+        author: field(AUTHOR)?,
+        visited_on,
+    })
+}
+
+fn text_obj<R: ReadDoc>(doc: &R) -> Result<ObjId, Error> {
+    layout::object_at(doc, &ROOT, TEXT, ObjType::Text, TEXT)
+}
+
+fn follow_ups_obj<R: ReadDoc>(doc: &R) -> Result<ObjId, Error> {
+    layout::object_at(doc, &ROOT, FOLLOW_UPS, ObjType::List, FOLLOW_UPS)
+}
+
+fn read_follow_ups<R: ReadDoc>(doc: &R) -> Result<Vec<String>, Error> {
+    let list = follow_ups_obj(doc)?;
+    let len = layout::check_list_len(doc, &list, MAX_FOLLOW_UPS, FOLLOW_UPS)?;
+    (0..len)
+        .map(|index| {
+            let field = format!("{FOLLOW_UPS}[{index}]");
+            let value = layout::str_in_list(doc, &list, index, &field)?;
+            FOLLOW_UP_RULE.stored(&field, &value)?;
+            Ok(value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn base_and_two_devices(text: &str) -> (VisitNote, VisitNote) {
+        let mut base = VisitNote::new("acct-1", "user-rep-7", "2026-11-24").unwrap();
+        base.set_text(text).unwrap();
+        let a = base.fork_for_device();
+        let b = base.fork_for_device();
+        (a, b)
+    }
+
+    fn merge_both_ways(a: &mut VisitNote, b: &mut VisitNote) {
+        a.merge(b).unwrap();
+        b.merge(a).unwrap();
+        assert_eq!(a.doc.get_heads(), b.doc.get_heads(), "did not converge");
+    }
+
+    fn refused_field(note: &mut VisitNote) -> String {
+        match VisitNote::load(&note.save()) {
+            Err(Error::Malformed { field, .. }) => field,
+            other => panic!("expected a malformed document, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn local_edits_read_back_and_survive_save_and_load() {
+        let mut note = VisitNote::new("acct-1", "user-rep-7", "2026-11-24").unwrap();
+        note.set_text("Met the buyer.").unwrap();
+        note.splice_text(14, 0, " Wants samples.").unwrap();
+        note.splice_text(0, 3, "Saw").unwrap();
+        note.set_visited_on("2026-11-23").unwrap();
+        note.add_follow_up("Send samples of TP-EL-00042").unwrap();
+        note.add_follow_up("Call back Friday").unwrap();
+        note.remove_follow_up(0).unwrap();
+
+        let loaded = VisitNote::load(&note.save()).unwrap();
+        assert_eq!(loaded.text().unwrap(), "Saw the buyer. Wants samples.");
+        assert_eq!(loaded.follow_ups().unwrap(), ["Call back Friday"]);
+        let header = loaded.header().unwrap();
+        assert_eq!(
+            header,
+            VisitNoteHeader {
+                note_id: note.note_id().unwrap(),
+                account_id: "acct-1".into(),
+                author: "user-rep-7".into(),
+                visited_on: "2026-11-23".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_input_is_refused_and_changes_nothing() {
+        let field_of = |err: Error| match err {
+            Error::InvalidField { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field_of(VisitNote::new("acct-1", "", "2026-11-24").unwrap_err()),
+            "author"
+        );
+        assert_eq!(
+            field_of(VisitNote::new("acct-1", "u", "24.11.2026").unwrap_err()),
+            "visited_on"
+        );
+        let mut note = VisitNote::new("acct-1", "u", "2026-11-24").unwrap();
+        note.set_text("abc").unwrap();
+        let before = note.doc.get_heads();
+        assert_eq!(
+            field_of(note.set_visited_on("2026-02-30").unwrap_err()),
+            "visited_on"
+        );
+        assert_eq!(field_of(note.splice_text(4, 0, "x").unwrap_err()), "text");
+        assert_eq!(field_of(note.splice_text(1, 3, "").unwrap_err()), "text");
+        assert_eq!(
+            field_of(note.set_text(&"t".repeat(MAX_TEXT_CHARS + 1)).unwrap_err()),
+            "text"
+        );
+        assert_eq!(
+            field_of(
+                note.splice_text(3, 0, &"t".repeat(MAX_TEXT_CHARS - 2))
+                    .unwrap_err()
+            ),
+            "text"
+        );
+        assert_eq!(field_of(note.add_follow_up(" ").unwrap_err()), "follow_ups");
+        assert_eq!(
+            field_of(note.add_follow_up(&"f".repeat(501)).unwrap_err()),
+            "follow_ups"
+        );
+        assert_eq!(
+            field_of(note.remove_follow_up(0).unwrap_err()),
+            "follow_ups"
+        );
+        note.set_text("abc").unwrap();
+        assert_eq!(note.doc.get_heads(), before);
+        for i in 0..MAX_FOLLOW_UPS {
+            note.add_follow_up(&format!("follow-up {i}")).unwrap();
+        }
+        assert_eq!(
+            field_of(note.add_follow_up("one more").unwrap_err()),
+            "follow_ups"
+        );
+    }
+
+    #[test]
+    fn concurrent_body_edits_in_different_places_both_survive() {
+        let (mut a, mut b) = base_and_two_devices("Met the buyer.");
+        // Whole-text saves, as a text box gives them.
+        a.set_text("Met the buyer. Wants samples.").unwrap();
+        b.set_text("Today: met the buyer.").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        assert_eq!(a.text().unwrap(), "Today: met the buyer. Wants samples.");
+        assert_eq!(b.text().unwrap(), a.text().unwrap());
+    }
+
+    #[test]
+    fn concurrent_insertions_at_one_place_both_survive() {
+        let (mut a, mut b) = base_and_two_devices("Order: ");
+        a.splice_text(7, 0, "cable").unwrap();
+        b.splice_text(7, 0, "valves").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        let text = a.text().unwrap();
+        assert_eq!(text, b.text().unwrap());
+        assert!(
+            text == "Order: cablevalves" || text == "Order: valvescable",
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn concurrent_visit_dates_converge_to_one() {
+        let (mut a, mut b) = base_and_two_devices("");
+        a.set_visited_on("2026-11-20").unwrap();
+        b.set_visited_on("2026-11-21").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        let date = a.header().unwrap().visited_on;
+        assert_eq!(date, b.header().unwrap().visited_on);
+        assert!(date == "2026-11-20" || date == "2026-11-21");
+    }
+
+    #[test]
+    fn concurrent_follow_ups_are_all_kept() {
+        let (mut a, mut b) = base_and_two_devices("");
+        a.add_follow_up("Send catalog").unwrap();
+        b.add_follow_up("Check credit limit").unwrap();
+        b.add_follow_up("Book next visit").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        let mut all = a.follow_ups().unwrap();
+        assert_eq!(all, b.follow_ups().unwrap());
+        let b_order: Vec<&String> = all.iter().filter(|f| !f.starts_with("Send")).collect();
+        assert_eq!(b_order, ["Check credit limit", "Book next visit"]);
+        all.sort();
+        assert_eq!(
+            all,
+            ["Book next visit", "Check credit limit", "Send catalog"]
+        );
+    }
+
+    #[test]
+    fn removing_one_follow_up_twice_removes_only_it() {
+        let mut base = VisitNote::new("acct-1", "u", "2026-11-24").unwrap();
+        base.add_follow_up("first").unwrap();
+        base.add_follow_up("second").unwrap();
+        let mut a = base.fork_for_device();
+        let mut b = base.fork_for_device();
+        a.remove_follow_up(0).unwrap();
+        b.remove_follow_up(0).unwrap();
+        b.add_follow_up("third").unwrap();
+        merge_both_ways(&mut a, &mut b);
+        assert_eq!(a.follow_ups().unwrap(), ["second", "third"]);
+    }
+
+    #[test]
+    fn merge_refuses_an_unrelated_note() {
+        let mut a = VisitNote::new("acct-1", "u", "2026-11-24").unwrap();
+        let mut b = VisitNote::new("acct-1", "u", "2026-11-24").unwrap();
+        let err = a.merge(&mut b).unwrap_err();
+        assert!(matches!(err, Error::DifferentDraft { .. }), "{err}");
+    }
+
+    #[test]
+    fn merge_refuses_a_note_moved_to_another_account_or_author() {
+        for (key, value) in [("account_id", "acct-2"), ("author", "user-other")] {
+            let (mut a, mut b) = base_and_two_devices("x");
+            b.doc.put(ROOT, key, value).unwrap();
+            b.doc.commit();
+            let before = a.doc.get_heads();
+            let err = a.merge(&mut b).unwrap_err();
+            assert!(
+                matches!(&err, Error::Malformed { field, .. } if field == key),
+                "{key}: {err}"
+            );
+            assert_eq!(a.doc.get_heads(), before);
+        }
+    }
+
+    #[test]
+    fn hostile_notes_are_refused_naming_the_field() {
+        let (mut a, _) = base_and_two_devices("hello");
+        a.add_follow_up("one").unwrap();
+
+        let mut long_text = a.fork_for_device();
+        let text = text_obj(&long_text.doc).unwrap();
+        long_text
+            .doc
+            .splice_text(&text, 0, 0, &"t".repeat(MAX_TEXT_CHARS))
+            .unwrap();
+        long_text.doc.commit();
+        assert_eq!(refused_field(&mut long_text), "text");
+
+        let mut text_as_string = a.fork_for_device();
+        text_as_string.doc.put(ROOT, "text", "plain").unwrap();
+        text_as_string.doc.commit();
+        assert_eq!(refused_field(&mut text_as_string), "text");
+
+        let mut with_block = a.fork_for_device();
+        let text = text_obj(&with_block.doc).unwrap();
+        with_block.doc.split_block(&text, 2).unwrap();
+        with_block.doc.commit();
+        assert_eq!(refused_field(&mut with_block), "text");
+
+        let mut bad_follow_up = a.fork_for_device();
+        let list = follow_ups_obj(&bad_follow_up.doc).unwrap();
+        bad_follow_up.doc.insert(&list, 1, 7_i64).unwrap();
+        bad_follow_up.doc.commit();
+        assert_eq!(refused_field(&mut bad_follow_up), "follow_ups[1]");
+
+        let mut too_many = a.fork_for_device();
+        let list = follow_ups_obj(&too_many.doc).unwrap();
+        for i in 1..=MAX_FOLLOW_UPS {
+            too_many.doc.insert(&list, i, "more").unwrap();
+        }
+        too_many.doc.commit();
+        assert_eq!(refused_field(&mut too_many), "follow_ups");
+
+        let mut bad_date = a.fork_for_device();
+        bad_date.doc.put(ROOT, "visited_on", "yesterday").unwrap();
+        bad_date.doc.commit();
+        assert_eq!(refused_field(&mut bad_date), "visited_on");
+
+        let mut extra = a.fork_for_device();
+        extra.doc.put(ROOT, "rating", 5_i64).unwrap();
+        extra.doc.commit();
+        assert_eq!(refused_field(&mut extra), "rating");
+    }
+}
