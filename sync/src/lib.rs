@@ -36,10 +36,11 @@ mod error;
 mod layout;
 mod lines;
 mod quantity;
+mod replica;
 pub mod shopping_list;
 pub mod visit_note;
 
-pub use automerge::ActorId;
+pub use automerge::{ActorId, ChangeHash};
 pub use document::{DocumentInfo, DocumentKind, inspect};
 pub use draft::{DraftHeader, DraftLine, LineId, OrderDraft, SCHEMA};
 pub use error::Error;
@@ -47,5 +48,6 @@ pub use lines::{MAX_LINES, MAX_NOTE_CHARS, MAX_SKU_CHARS};
 pub use quantity::{
     MAX_QUANTITY_DIGITS, MAX_QUANTITY_INTEGER_DIGITS, MAX_QUANTITY_SCALE, parse_quantity,
 };
+pub use replica::{Applied, Replica, SyncState, sync_pair};
 pub use shopping_list::{ListItem, ShoppingList, ShoppingListHeader};
 pub use visit_note::{VisitNote, VisitNoteHeader};
