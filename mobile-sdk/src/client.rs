@@ -43,6 +43,22 @@ pub enum Error {
         rpc: &'static str,
         field: &'static str,
     },
+    /// The device's local database failed (disk full, I/O error).
+    #[error("local database: {0}")]
+    Local(#[from] sled::Error),
+    /// The device's local files (the database directory) failed.
+    #[error("local files: {0}")]
+    Io(#[from] std::io::Error),
+    /// Something stored on the device, or sent by the server to be stored,
+    /// cannot be read; `what` names it.
+    #[error("{what} is unreadable: {reason}")]
+    Corrupt { what: String, reason: String },
+    /// An argument the app passed is not acceptable; `field` names it.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    /// The device was signed out and its local data deleted.
+    #[error("this device is signed out; its local data is gone")]
+    SignedOut,
 }
 
 #[derive(Debug, Clone)]

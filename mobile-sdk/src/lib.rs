@@ -13,19 +13,38 @@
 //! sends the access token on every call. [`SoftwarePasskey`] stands in for
 //! the platform in development and tests only.
 //!
-//! The offline store, outbox and draft sync come with the sync work.
+//! Offline, a [`Device`] holds one person's local database on one device:
+//! the reference data (catalog at their prices, stock, orders) pulled as a
+//! resumable feed, searched and priced with no network; an outbox of
+//! actions only the server decides, replayed in order with their request
+//! ids; sync status, a background sync loop, and a sign-out that deletes
+//! it all.
 
 mod client;
+mod device;
 mod identity;
+mod local;
+mod outbox;
 pub mod passkey;
+mod pricing;
+mod reference;
 mod retry;
+mod search;
 
 pub use client::{
     AuthInterceptor, AuthorizedChannel, CatalogClient, Client, ClientConfig, Error,
     ON_BEHALF_OF_METADATA,
 };
+pub use device::{
+    BackgroundSync, Device, DeviceEvent, FlushReport, PullReport, SignOutReport, SyncReport,
+    SyncStatus,
+};
 pub use identity::IdentityClient;
+pub use outbox::{Action, ActionFailure, ActionState, ChangedLine, OutboxEntry, Violation};
 pub use passkey::{Authenticator, AuthenticatorError, SoftwarePasskey};
+pub use pricing::Price;
 pub use retry::RetryPolicy;
+pub use rust_decimal::Decimal;
+pub use search::{MatchKind, SearchHit};
 pub use tradeport_proto as proto;
 pub use url::Url;

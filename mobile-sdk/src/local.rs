@@ -1,0 +1,161 @@
+//! The device's local database: one sled database in the directory the app
+//! gives [`crate::Device::open`], and the named trees in it. Everything the
+//! SDK keeps on the device lives here, so signing out can delete it all.
+//!
+//! It never runs a sled write that takes sled's process-wide lock
+//! exclusively (`apply_batch`, a transaction) at the same time as a flush:
+//! sled 0.34 can deadlock between the two (see [`writing`]). Every batch,
+//! transaction, flush and the final close go through [`writing`].
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// The read-only copy of the reference-data feed and its cursor.
+pub(crate) const REFERENCE_TREE: &str = "reference";
+/// Actions waiting for the server, and the outcomes of finished ones.
+pub(crate) const OUTBOX_TREE: &str = "outbox";
+/// Sync bookkeeping: last synced time, the last pull's figures.
+pub(crate) const META_TREE: &str = "meta";
+/// Reserved for draft documents (drafts.rs).
+#[allow(dead_code)]
+pub(crate) const DRAFTS_TREE: &str = "drafts";
+/// Reserved for the per-document draft sync state (drafts.rs).
+#[allow(dead_code)]
+pub(crate) const DRAFT_SYNC_TREE: &str = "draft_sync";
+
+/// How long opening waits for a previous holder's file lock: sled keeps it
+/// until its flusher thread has exited, a moment after the last handle
+/// drops (a reopen, a sign-out followed by a sign-in).
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// sled would cache up to 1 GiB; a phone has less to spare, and the search
+/// index and hot lookups are held in memory by the SDK itself.
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Batches, transactions, flushes and closes, one at a time in this
+/// process. sled 0.34 guards every tree of every database in the process
+/// with one lock: a flush holds it shared while it waits for the log to be
+/// written, a batch or transaction asks for it exclusively, after which the
+/// log flusher's own shared request waits too — a flush and a batch started
+/// together can wait on each other for ever. Never letting them overlap
+/// removes the cycle. Process-wide because sled's lock is.
+static WRITES: Mutex<()> = Mutex::new(());
+
+/// Hold this around any `apply_batch`, sled transaction, `flush` or the
+/// drop of the last database handle.
+pub(crate) fn writing() -> MutexGuard<'static, ()> {
+    // The guarded value is `()`: a panic elsewhere leaves nothing half-set.
+    WRITES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The open database. Dropping it flushes and closes it (under [`writing`]).
+pub(crate) struct LocalDb {
+    /// Always `Some` until dropped.
+    db: Option<sled::Db>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for LocalDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalDb").field("dir", &self.dir).finish()
+    }
+}
+
+impl LocalDb {
+    /// Opens (or creates) the database in `dir`, waiting briefly for a
+    /// previous handle's file lock to be released.
+    pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
+        let started = Instant::now();
+        let db = loop {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && started.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(e) => return Err(Error::from(e)),
+            }
+        };
+        Ok(Self {
+            db: Some(db),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The sled database, for trees of one's own. Runs a batch, a
+    /// transaction or a flush on it only under [`writing`].
+    pub(crate) fn db(&self) -> Result<&sled::Db, Error> {
+        self.db.as_ref().ok_or(Error::SignedOut)
+    }
+
+    pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, Error> {
+        Ok(self.db()?.open_tree(name)?)
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes everything written so far to disk before returning: what was
+    /// acknowledged to the app survives the app being killed. Blocking.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        let _writing = writing();
+        self.db()?.flush()?;
+        Ok(())
+    }
+
+    /// A batch applied atomically to one tree, under [`writing`].
+    pub(crate) fn apply_batch(&self, tree: &sled::Tree, batch: sled::Batch) -> Result<(), Error> {
+        let _writing = writing();
+        tree.apply_batch(batch)?;
+        Ok(())
+    }
+}
+
+/// sled flushes when its last handle drops, holding its process-wide lock
+/// like any flush: that drop is one of the writes that must not overlap a
+/// batch (see [`WRITES`]). Trees handed out must be dropped before this.
+impl Drop for LocalDb {
+    fn drop(&mut self) {
+        let _writing = writing();
+        if let Some(db) = self.db.take() {
+            if let Err(error) = db.flush() {
+                tracing::warn!(%error, "flushing the local database at close failed");
+            }
+            drop(db);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_reopens_right_after_it_is_closed_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = LocalDb::open(dir.path()).unwrap();
+            let tree = db.tree(META_TREE).unwrap();
+            let mut batch = sled::Batch::default();
+            batch.insert("k", "v");
+            db.apply_batch(&tree, batch).unwrap();
+            db.flush().unwrap();
+        }
+        let db = LocalDb::open(dir.path()).unwrap();
+        let value = db.tree(META_TREE).unwrap().get("k").unwrap().unwrap();
+        assert_eq!(value.as_ref(), b"v");
+    }
+}
