@@ -211,7 +211,7 @@ impl OrderDraft {
     /// [`Error::Decode`] for bytes that are not an automerge document and
     /// [`Error::Malformed`] for a document that is not a valid order draft.
     pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::Decode)?;
+        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
         validate(&doc)?;
         Ok(OrderDraft { doc })
     }

@@ -31,7 +31,7 @@ pub enum Error {
     /// The bytes are not an automerge document at all (garbage, truncated,
     /// failed hash check).
     #[error("cannot decode document: {0}")]
-    Decode(#[source] AutomergeError),
+    Decode(#[source] Box<AutomergeError>),
 
     /// The bytes are an automerge document, but not a well-formed Tradeport
     /// document of the expected kind: a field is missing, has the wrong type,
@@ -59,7 +59,7 @@ pub enum Error {
     /// automerge refused an operation. This indicates a bug in this crate
     /// rather than bad input; the document was left unchanged.
     #[error("automerge operation failed: {0}")]
-    Automerge(#[source] AutomergeError),
+    Automerge(#[source] Box<AutomergeError>),
 }
 
 /// At most this many characters of a rejected input are echoed in an error.
@@ -90,8 +90,16 @@ pub(crate) fn echo(value: &str) -> String {
     }
 }
 
+impl Error {
+    /// Bytes that are not an automerge document. Boxed: automerge's error is
+    /// large, and every `Result` of this crate would carry its size.
+    pub(crate) fn decode(e: AutomergeError) -> Self {
+        Error::Decode(Box::new(e))
+    }
+}
+
 impl From<AutomergeError> for Error {
     fn from(e: AutomergeError) -> Self {
-        Error::Automerge(e)
+        Error::Automerge(Box::new(e))
     }
 }

@@ -45,7 +45,7 @@ impl Replica {
     /// Loads a whole document (automerge's save format), refusing anything
     /// that is not a valid Tradeport document.
     pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = Automerge::load(bytes).map_err(Error::Decode)?;
+        let doc = Automerge::load(bytes).map_err(Error::decode)?;
         let info = inspect(&doc)?;
         Ok(Self {
             doc,
@@ -72,9 +72,9 @@ impl Replica {
         save: &[u8],
         incremental: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Self, Error> {
-        let mut doc = Automerge::load(save).map_err(Error::Decode)?;
+        let mut doc = Automerge::load(save).map_err(Error::decode)?;
         for chunk in incremental {
-            doc.load_incremental(chunk).map_err(Error::Decode)?;
+            doc.load_incremental(chunk).map_err(Error::decode)?;
         }
         let info = inspect(&doc)?;
         Ok(Self {
@@ -128,7 +128,7 @@ impl Replica {
             ));
         }
         let mut candidate = self.doc.clone();
-        candidate.load_incremental(bytes).map_err(Error::Decode)?;
+        candidate.load_incremental(bytes).map_err(Error::decode)?;
         self.adopt(candidate)
     }
 
@@ -141,7 +141,7 @@ impl Replica {
         let mut next_state = state.clone();
         candidate
             .receive_sync_message(&mut next_state, message)
-            .map_err(Error::Decode)?;
+            .map_err(Error::decode)?;
         let applied = self.adopt(candidate)?;
         *state = next_state;
         Ok(applied)
@@ -285,9 +285,9 @@ mod tests {
         let mut ours = OrderDraft::new("acc-1")?;
         let mut server = replica_of(&mut ours);
         // A hostile peer rewrites the account of its copy.
-        let mut doc = automerge::AutoCommit::load(&ours.save()).map_err(Error::Decode)?;
+        let mut doc = automerge::AutoCommit::load(&ours.save()).map_err(Error::decode)?;
         automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "account_id", "acc-2")
-            .map_err(Error::Decode)?;
+            .map_err(Error::decode)?;
         let mut hostile = Replica {
             doc: doc.document().clone(),
             info: server.info.clone(),

@@ -143,7 +143,7 @@ impl ShoppingList {
     /// Loads a list saved by [`save`](Self::save) here or on any other copy,
     /// with a fresh random actor id; refuses anything but a valid list.
     pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::Decode)?;
+        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
         validate(&doc)?;
         Ok(ShoppingList { doc })
     }

@@ -152,7 +152,7 @@ impl VisitNote {
     /// Loads a note saved here or on any other copy, with a fresh random
     /// actor id; refuses anything but a valid visit note.
     pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::Decode)?;
+        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
         validate(&doc)?;
         Ok(VisitNote { doc })
     }
