@@ -189,6 +189,29 @@ pub fn full_sync(iterations: usize) -> Figures {
     fig
 }
 
+/// Issue 6's reconnect, per draft: the server holds the draft as created;
+/// a device built all 50 lines offline (50 changes) and now syncs them up.
+pub fn offline_edits_sync(iterations: usize) -> Figures {
+    let mut fig = Figures::new("sync up 50 offline-added lines");
+    let mut created = new_draft(1);
+    let base = created.save();
+    let mut device = AutoCommit::load(&base).unwrap().with_actor(actor(2));
+    for i in 0..LINES {
+        add_line(&mut device, &format!("TP-EL-{i:05}"), "1");
+    }
+    let device_bytes = device.save();
+    for _ in 0..iterations {
+        let mut server = Automerge::load(&base).unwrap();
+        let mut phone = Automerge::load(&device_bytes).unwrap();
+        let (elapsed, (rounds, wire)) = time(|| sync_until_quiet(&mut phone, &mut server));
+        assert_eq!(server.get_heads(), phone.get_heads());
+        fig.samples.push(elapsed);
+        fig.bytes = Some(wire);
+        fig.note = format!("{rounds} rounds; bytes: both directions");
+    }
+    fig
+}
+
 /// 100 devices each make one small edit (a quantity, or a new line) to the
 /// same draft concurrently; all of them are merged into one copy.
 pub fn merge_100_concurrent(iterations: usize) -> Figures {
@@ -290,6 +313,7 @@ pub fn all(scale: usize) -> Vec<Figures> {
         save(200 * scale),
         load(200 * scale),
         full_sync(50 * scale),
+        offline_edits_sync(50 * scale),
         merge_100_concurrent(5 * scale),
         write_1000_changes(5 * scale),
         load_1000_incremental(5 * scale),
