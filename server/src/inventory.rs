@@ -14,10 +14,12 @@ use rust_decimal::Decimal;
 
 use crate::domain::DomainError;
 
+use crate::domain::feed::FeedEntry;
 use crate::domain::inventory::{
     AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
     feed_outcome, parse_levels,
 };
+use crate::store::feed::FeedLog;
 use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
 
@@ -45,6 +47,8 @@ pub struct FeedResult {
 
 pub struct Inventory {
     store: Arc<dyn Store>,
+    /// Every level written is recorded in the same commit.
+    feed: Arc<FeedLog>,
     changes: broadcast::Sender<StockLevel>,
     /// Flips to true when the server shuts down, ending every watch.
     closing: tokio::sync::watch::Sender<bool>,
@@ -82,11 +86,12 @@ pub fn check_skus(skus: &[String]) -> std::result::Result<(), DomainError> {
 }
 
 impl Inventory {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, feed: Arc<FeedLog>) -> Self {
         let (changes, _) = broadcast::channel(CHANGES_BUFFERED);
         let (closing, _) = tokio::sync::watch::channel(false);
         Self {
             store,
+            feed,
             changes,
             closing,
         }
@@ -186,7 +191,8 @@ impl Inventory {
     }
 
     /// Adds `levels` of one warehouse, with the alerts they raise or
-    /// clear, to `commit`.
+    /// clear and their feed entries, to `commit`. Every level write goes
+    /// through here.
     fn stage(
         &self,
         mut commit: Commit,
@@ -210,6 +216,15 @@ impl Inventory {
             }
             commit = commit.put_record(&key, level)?;
         }
+        // Feed readers read levels from the store: the commit's own ticket
+        // is hold enough.
+        let (commit, _) = self.feed.stage(
+            commit,
+            levels.iter().map(|level| FeedEntry::Stock {
+                sku: level.sku.clone(),
+                warehouse: warehouse.to_string(),
+            }),
+        )?;
         Ok((commit, raised, cleared))
     }
 
@@ -304,6 +319,14 @@ impl Inventory {
             "stock/",
             after,
             limit,
+        )?)
+    }
+
+    /// One warehouse's level of `sku`, if it has one.
+    pub fn level(&self, sku: &str, warehouse: &str) -> Result<Option<StockLevel>> {
+        Ok(get_value::<StockLevel>(
+            self.store.as_ref(),
+            &level_key(sku, warehouse),
         )?)
     }
 

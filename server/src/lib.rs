@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_history;
 pub mod domain;
+pub mod feed;
 pub mod identity;
 pub mod inventory;
 pub mod orders;
@@ -42,6 +43,7 @@ pub struct App {
     bulk: Arc<api::bulk::CatalogBulkApi>,
     orders: Arc<api::orders::OrderApi>,
     identity: Arc<identity::Identity>,
+    feed: Arc<feed::Feed>,
     demo: Option<demo::DemoCredentials>,
 }
 
@@ -88,13 +90,18 @@ impl App {
         if demo.is_some() && repo.assortments()?.is_empty() {
             repo.put_assortments(&demo::assortments())?;
         }
-        let inventory = Arc::new(inventory::Inventory::new(Arc::clone(&store)));
+        // Every write below that a device's copy may hold records itself here.
+        let log = Arc::new(store::feed::FeedLog::open(Arc::clone(&store))?);
+        let inventory = Arc::new(inventory::Inventory::new(
+            Arc::clone(&store),
+            Arc::clone(&log),
+        ));
         if config.demo && inventory.is_empty()? {
             for (warehouse, sequence, levels) in demo::stock(&repo.products()?) {
                 inventory.apply_feed(&warehouse, sequence, &levels)?;
             }
         }
-        let catalog = Arc::new(catalog::Catalog::load(repo, pricing)?);
+        let catalog = Arc::new(catalog::Catalog::load(repo, pricing, Arc::clone(&log))?);
         let bulk = Arc::new(api::bulk::CatalogBulkApi::new(
             Arc::clone(&catalog),
             Arc::clone(&identity),
@@ -109,6 +116,7 @@ impl App {
             // No card processor is configured in this build: the test
             // gateway stands in, for development and demos.
             Arc::new(payments::TestGateway::new()),
+            Arc::clone(&log),
         ))));
         if let Some(people) = &demo
             && config.demo_order_history
@@ -123,6 +131,13 @@ impl App {
             )?;
             tracing::info!(placed, took = ?started.elapsed(), "seeded a year of demo orders");
         }
+        let feed = Arc::new(feed::Feed::new(
+            log,
+            Arc::clone(&catalog),
+            Arc::clone(&identity),
+            Arc::clone(&inventory),
+            Arc::clone(orders.orders()),
+        ));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         Ok(Self {
             config,
@@ -131,12 +146,18 @@ impl App {
             bulk,
             orders,
             identity,
+            feed,
             demo,
         })
     }
 
     pub fn identity(&self) -> &Arc<identity::Identity> {
         &self.identity
+    }
+
+    /// The reference-data feed (SyncService's PullReferenceData).
+    pub fn feed(&self) -> &Arc<feed::Feed> {
+        &self.feed
     }
 
     pub fn config(&self) -> &Config {

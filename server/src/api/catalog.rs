@@ -2,7 +2,7 @@
 //! own terms, the catalog manager's writes, and stock. The catalog use cases
 //! (`crate::catalog`) hold the loaded catalog; this only translates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -18,11 +18,10 @@ use super::product::{
 };
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
-use crate::catalog::{Catalog, CatalogView};
+use crate::catalog::{Buyer, Catalog, CatalogView};
 use crate::domain::DomainError;
 use crate::domain::catalog::quick_order;
 use crate::domain::catalog::{Product, RawFilter, SearchRequest, Visible};
-use crate::domain::identity::records::Account;
 use crate::domain::identity::{Action, Caller};
 use crate::domain::inventory::FeedOutcome;
 use crate::domain::paging::{Page, PageLimits};
@@ -46,13 +45,6 @@ pub struct CatalogApi {
     inventory: Arc<Inventory>,
 }
 
-/// A customer account the caller buys for, with what pricing needs of it.
-struct Buyer {
-    account: Account,
-    currency: String,
-    promotion_uses: HashMap<String, u32>,
-}
-
 impl CatalogApi {
     pub fn new(catalog: Arc<Catalog>, identity: Arc<Identity>, inventory: Arc<Inventory>) -> Self {
         Self {
@@ -62,37 +54,9 @@ impl CatalogApi {
         }
     }
 
-    /// The account the caller acts for, if any (brand staff browse as
-    /// themselves and see list prices).
+    /// The account the caller acts for, if any.
     fn buyer(&self, caller: &Caller) -> Result<Option<Buyer>, Status> {
-        let Some(account_id) = caller.acting_account() else {
-            return Ok(None);
-        };
-        let account = self.identity.account_record(account_id)?.ok_or_else(|| {
-            Failure::from(DomainError::NotFound {
-                resource: "account",
-                id: account_id.to_string(),
-            })
-        })?;
-        let promotion_uses = self
-            .catalog
-            .pricing()
-            .promotion_uses(&account.id)
-            .map_err(Failure::from)?;
-        Ok(Some(Buyer {
-            currency: account.currency.clone(),
-            account,
-            promotion_uses,
-        }))
-    }
-
-    /// What the buyer may see: brand staff everything, a customer (or
-    /// someone acting for one) their assortments.
-    fn visible(buyer: Option<&Buyer>, view: &CatalogView) -> Visible {
-        match buyer {
-            None => Visible::Everything,
-            Some(b) => Visible::for_customer(&view.assortments, &b.account.id, &b.account.tier),
-        }
+        Ok(Buyer::of(caller, &self.identity, &self.catalog)?)
     }
 
     /// Ends every stock watch (at shutdown).
@@ -101,20 +65,10 @@ impl CatalogApi {
     }
 }
 
-const EVERYTHING: &(dyn Fn(&str) -> bool + Sync) = &|_: &str| true;
-
 /// How a search prices: the buyer's terms today (search shows what one unit
-/// costs; the assortment is checked by the search itself), or, for brand
-/// staff, the list price.
+/// costs), or, for brand staff, the list price.
 fn search_pricing(buyer: Option<&Buyer>) -> Option<PricingContext<'_>> {
-    buyer.map(|buyer| PricingContext {
-        account_id: &buyer.account.id,
-        tier: &buyer.account.tier,
-        currency: &buyer.currency,
-        date: time::OffsetDateTime::now_utc().date(),
-        promotion_uses: &buyer.promotion_uses,
-        visible: EVERYTHING,
-    })
+    buyer.map(|buyer| buyer.terms(time::OffsetDateTime::now_utc().date()))
 }
 
 /// The net unit price of one unit at `pricing`'s terms; brand staff see the
@@ -202,7 +156,7 @@ impl CatalogService for CatalogApi {
         };
         let view = self.catalog.view();
         let buyer = self.buyer(&caller)?;
-        let visible = Self::visible(buyer.as_ref(), &view);
+        let visible = Buyer::visible(buyer.as_ref(), &view);
         let pricing = search_pricing(buyer.as_ref());
         let price = |p: &Product| unit_price(&view, pricing.as_ref(), p);
         let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
@@ -249,7 +203,7 @@ impl CatalogService for CatalogApi {
         }
         let view = self.catalog.view();
         let buyer = self.buyer(&caller)?;
-        let visible = Self::visible(buyer.as_ref(), &view);
+        let visible = Buyer::visible(buyer.as_ref(), &view);
         let index = &view.index;
         let product = index
             .get(&id)

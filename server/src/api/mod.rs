@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod catalog;
+pub mod feed;
 pub mod identity;
 pub mod orders;
 mod product;

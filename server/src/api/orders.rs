@@ -73,7 +73,7 @@ fn status_to(s: OrderStatus) -> pb::OrderStatus {
     }
 }
 
-fn order_to(o: &Order) -> pb::Order {
+pub(super) fn order_to(o: &Order) -> pb::Order {
     let money = |amount: Decimal| Some(money_to(&o.currency, amount));
     pb::Order {
         id: o.id.clone(),

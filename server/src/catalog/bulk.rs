@@ -15,6 +15,7 @@ use super::{Catalog, CatalogError, Result};
 use crate::domain::DomainError;
 use crate::domain::bulk::{self, ImportMode, ImportReport, prices, products, stock};
 use crate::domain::catalog::Product;
+use crate::domain::feed::{price_changes, product_changed};
 use crate::inventory::Inventory;
 use crate::store::idempotency;
 
@@ -66,14 +67,24 @@ impl Catalog {
         }
         report.applied = true;
         let products: Vec<Product> = accepted.into_iter().map(|(_, p)| p).collect();
+        let mut published = None;
         let report = idempotency::once::<_, CatalogError, _>(
             self.repo.store(),
             actor,
             RPC,
             request_id,
-            |commit| Ok((self.repo.put_products_in(commit, &products)?, report)),
+            |commit| {
+                let commit = self.repo.put_products_in(commit, &products)?;
+                let entries = products
+                    .iter()
+                    .map(|p| product_changed(&current.index, &p.id));
+                let (commit, ticket) = self.feed.stage(commit, entries)?;
+                published = Some(ticket);
+                Ok((commit, report))
+            },
         )?;
         self.publish(products)?;
+        drop(published);
         Ok(report)
     }
 
@@ -113,15 +124,23 @@ impl Catalog {
             .into());
         }
         report.applied = true;
+        let before = self.pricing.price_lists()?;
+        let mut published = None;
         let report = idempotency::once::<_, CatalogError, _>(
             self.pricing.store(),
             actor,
             RPC,
             request_id,
-            |commit| Ok((self.pricing.put_lists_in(commit, &lists)?, report)),
+            |commit| {
+                let commit = self.pricing.put_lists_in(commit, &lists)?;
+                let (commit, ticket) = self.feed.stage(commit, price_changes(&before, &lists))?;
+                published = Some(ticket);
+                Ok((commit, report))
+            },
         )?;
         let promotions = held.promotions.clone();
         self.swap_lists(&mut held, promotions)?;
+        drop(published);
         Ok(report)
     }
 

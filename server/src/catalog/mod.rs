@@ -11,8 +11,11 @@
 //! searchable as soon as its write is acknowledged.
 
 mod bulk;
+mod buyer;
 mod quick;
 mod writes;
+
+pub use buyer::Buyer;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -24,10 +27,12 @@ use crate::domain::catalog::{
     Assortment, CatalogIndex, Product, SearchContext, SearchRequest, SearchResults, TextHit,
     Visible,
 };
+use crate::domain::feed::{Audience, FeedEntry};
 use crate::domain::pricing::{CatalogPrice, Pricebook, Promotion};
 use crate::search::text::{TextDoc, TextIndex, TextIndexError};
 use crate::store::StoreError;
 use crate::store::catalog::CatalogRepository;
+use crate::store::feed::FeedLog;
 use crate::store::pricing::PricingRepository;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +73,8 @@ struct StoredPrices {
 pub struct Catalog {
     repo: CatalogRepository,
     pricing: PricingRepository,
+    /// Every write adds its reference-data feed entries to its commit.
+    feed: Arc<FeedLog>,
     text: TextIndex,
     view: RwLock<Arc<CatalogView>>,
     /// Held by every write, from validation until the view is swapped.
@@ -75,8 +82,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads the catalog and its prices from the store and indexes them.
-    pub fn load(repo: CatalogRepository, pricing: PricingRepository) -> Result<Self> {
+    /// Loads the catalog and its prices from the store and indexes them;
+    /// its writes will record their changes in `feed`.
+    pub fn load(
+        repo: CatalogRepository,
+        pricing: PricingRepository,
+        feed: Arc<FeedLog>,
+    ) -> Result<Self> {
         let index = CatalogIndex::build(repo.categories()?, repo.products()?)
             .map_err(CatalogError::Inconsistent)?;
         let text = TextIndex::new()?;
@@ -94,6 +106,7 @@ impl Catalog {
         Ok(Self {
             repo,
             pricing,
+            feed,
             text,
             view: RwLock::new(Arc::new(view)),
             writer: Mutex::new(prices),
@@ -202,10 +215,18 @@ impl Catalog {
     }
 
     /// Re-reads price lists and promotions from the store (after an import
-    /// of prices) and swaps in a pricebook built from them.
+    /// of prices) and swaps in a pricebook built from them. What changed is
+    /// not known here, so every customer's device starts over.
     pub fn reload_prices(&self) -> Result<()> {
         let mut prices = self.lock_writes();
         let promotions = self.pricing.promotions()?;
+        let (commit, _published) = self.feed.stage(
+            crate::store::Commit::new(),
+            [FeedEntry::Visibility {
+                audience: Audience::All,
+            }],
+        )?;
+        self.repo.store().commit(commit)?;
         self.swap_lists(&mut prices, promotions)
     }
 

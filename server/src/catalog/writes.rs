@@ -7,6 +7,8 @@ use super::{Catalog, CatalogError, CatalogView, Result};
 use crate::domain::DomainError;
 use crate::domain::catalog::Product;
 use crate::domain::catalog::product::{apply_mask, parse_mask, validate};
+use crate::domain::catalog::{Assortment, AssortmentScope};
+use crate::domain::feed::{FeedEntry, assortment_audience, product_changed};
 use crate::store::idempotency;
 
 impl Catalog {
@@ -71,16 +73,88 @@ impl Catalog {
                 let commit = self
                     .repo
                     .put_products_in(commit, std::slice::from_ref(&product))?;
-                written = Some(product.clone());
+                // Feed readers render products from the view: they wait
+                // until this one is published, not just committed.
+                let (commit, published) = self
+                    .feed
+                    .stage(commit, [product_changed(&view.index, &product.id)])?;
+                written = Some((product.clone(), published));
                 Ok((commit, product))
             },
         )?;
         // A replay answers as the first call did and publishes nothing: the
         // catalog may have moved on since.
-        if let Some(product) = written {
+        if let Some((product, published)) = written {
             self.publish(vec![product])?;
+            drop(published);
         }
         Ok(result)
+    }
+}
+
+impl Catalog {
+    /// Creates or replaces an assortment (by id): what its customers may
+    /// see changes as a whole, so their devices start over from a snapshot
+    /// and products they may no longer see leave them.
+    pub fn put_assortment(&self, assortment: Assortment) -> Result<()> {
+        if assortment.id.trim().is_empty() {
+            return Err(DomainError::invalid("MISSING_ID", "id", "is required").into());
+        }
+        let id = assortment.id.clone();
+        self.write_assortments(&id, Some(assortment))
+    }
+
+    /// Removes an assortment; a missing one is NOT_FOUND.
+    pub fn remove_assortment(&self, id: &str) -> Result<()> {
+        if !self.view().assortments.iter().any(|a| a.id == id) {
+            return Err(DomainError::NotFound {
+                resource: "assortment",
+                id: id.to_string(),
+            }
+            .into());
+        }
+        self.write_assortments(id, None)
+    }
+
+    /// Replaces assortment `id` by `new` (none: removed), in the store and
+    /// the feed in one commit, then in the view.
+    fn write_assortments(&self, id: &str, new: Option<Assortment>) -> Result<()> {
+        let _writes = self.lock_writes();
+        let current = self.view();
+        let old = current.assortments.iter().find(|a| a.id == id);
+        let scopes: Vec<&AssortmentScope> = old
+            .map(|a| &a.scope)
+            .into_iter()
+            .chain(new.as_ref().map(|a| &a.scope))
+            .collect();
+        let mut entries: Vec<FeedEntry> = Vec::new();
+        for scope in scopes {
+            let entry = FeedEntry::Visibility {
+                audience: assortment_audience(scope),
+            };
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
+        }
+        let commit = self
+            .repo
+            .assortment_in(crate::store::Commit::new(), id, new.as_ref())?;
+        let (commit, published) = self.feed.stage(commit, entries)?;
+        self.repo.store().commit(commit)?;
+        let mut assortments: Vec<Assortment> = current
+            .assortments
+            .iter()
+            .filter(|a| a.id != id)
+            .cloned()
+            .collect();
+        assortments.extend(new);
+        self.swap(CatalogView {
+            index: current.index.clone(),
+            pricebook: current.pricebook.clone(),
+            assortments,
+        });
+        drop(published);
+        Ok(())
     }
 }
 

@@ -122,6 +122,41 @@ impl Orders {
     }
 }
 
+impl Orders {
+    /// An order as stored, for a reader already told it may see its
+    /// account (the reference-data feed).
+    pub fn order_record(&self, id: &str) -> Result<Option<Order>> {
+        Ok(get_value::<Order>(self.store(), &keys::order(id))?)
+    }
+
+    /// Up to `limit` of `account`'s orders, newest first, after the index
+    /// position `after` (empty: from the newest), each with its position;
+    /// for a reader already told it may see the account.
+    pub fn account_orders_after(
+        &self,
+        account: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Order)>> {
+        let prefix = keys::account_orders(account);
+        let range = if after.is_empty() {
+            KeyRange::prefix(prefix.as_bytes())
+        } else {
+            KeyRange::prefix_after(prefix.as_bytes(), format!("{prefix}{after}").as_bytes())
+        };
+        let mut out = Vec::new();
+        for (key, _) in self.store.scan(range, limit)? {
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let suffix = key[prefix.len().min(key.len())..].to_string();
+            let id = suffix.rsplit('/').next().unwrap_or_default();
+            if let Some(order) = get_value::<Order>(self.store(), &keys::order(id))? {
+                out.push((suffix, order));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// One newest-first index read a page at a time.
 struct IndexWalk {
     prefix: String,

@@ -35,6 +35,7 @@ use crate::domain::orders::{Millis, Order};
 use crate::domain::tax::TaxRules;
 use crate::identity::Identity;
 use crate::inventory::Inventory;
+use crate::store::feed::FeedLog;
 use crate::store::records::{Versioned, get};
 use crate::store::{Store, StoreError};
 
@@ -98,6 +99,8 @@ pub struct Orders {
     inventory: Arc<Inventory>,
     tax: TaxRules,
     gateway: Arc<dyn crate::payments::PaymentGateway>,
+    /// Every order written is recorded in the same commit.
+    feed: Arc<FeedLog>,
     writing: Mutex<()>,
     /// Every committed order, for live watches.
     changes: tokio::sync::broadcast::Sender<Arc<Order>>,
@@ -161,6 +164,7 @@ impl Orders {
         inventory: Arc<Inventory>,
         tax: TaxRules,
         gateway: Arc<dyn crate::payments::PaymentGateway>,
+        feed: Arc<FeedLog>,
     ) -> Self {
         Self {
             store,
@@ -169,6 +173,7 @@ impl Orders {
             inventory,
             tax,
             gateway,
+            feed,
             writing: Mutex::new(()),
             changes: tokio::sync::broadcast::channel(4096).0,
             closing: tokio::sync::watch::channel(false).0,

@@ -528,8 +528,9 @@ impl Orders {
         Ok((lines, account.currency))
     }
 
-    /// Adds the order, its list entries (when new) and the notifications
-    /// its change from `before` is worth to `commit`.
+    /// Adds the order, its list entries (when new), the notifications its
+    /// change from `before` is worth and its feed entry to `commit`. Every
+    /// order write goes through here.
     pub(super) fn put_order(
         &self,
         commit: Commit,
@@ -537,6 +538,15 @@ impl Orders {
         order: &Order,
     ) -> Result<Commit> {
         let commit = self.notify(commit, before, order)?;
+        // Feed readers read orders from the store: the commit's own ticket
+        // is hold enough.
+        let (commit, _) = self.feed.stage(
+            commit,
+            [crate::domain::feed::FeedEntry::Order {
+                account_id: order.account_id.clone(),
+                id: order.id.clone(),
+            }],
+        )?;
         let mut commit = commit.put_record(&keys::order(&order.id), order)?;
         if before.is_none() {
             commit = commit

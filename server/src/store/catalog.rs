@@ -102,6 +102,24 @@ impl CatalogRepository {
         self.put_chunked(ASSORTMENT_PREFIX, assortments, |a| &a.id)
     }
 
+    /// Adds writing assortment `id` as `assortment` (none: deleting it)
+    /// to `commit`.
+    pub fn assortment_in(
+        &self,
+        commit: Commit,
+        id: &str,
+        assortment: Option<&Assortment>,
+    ) -> Result<Commit, StoreError> {
+        let k = key(ASSORTMENT_PREFIX, id);
+        Ok(match assortment {
+            Some(a) => {
+                let bytes = encode(&k, a)?;
+                commit.put(k, bytes)
+            }
+            None => commit.delete(k),
+        })
+    }
+
     fn all<T: serde::de::DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
         scan_all(self.store.as_ref(), prefix, SCAN_PAGE)?
             .into_iter()

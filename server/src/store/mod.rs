@@ -10,6 +10,7 @@
 
 pub mod catalog;
 mod codec;
+pub mod feed;
 pub mod idempotency;
 pub mod pricing;
 pub mod records;
@@ -94,6 +95,21 @@ pub struct Commit {
     pub expect: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// (key, new value; `None` = delete)
     pub write: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// What must stay alive until the store is done with this commit
+    /// (applied or refused): the feed's sequence tickets, so readers of the
+    /// feed wait for this commit before reading past its entries. An engine
+    /// drops the commit only after its outcome is decided.
+    holds: Holds,
+}
+
+/// Values a commit keeps alive; see [`Commit::hold`].
+#[derive(Default, Clone)]
+struct Holds(Vec<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl std::fmt::Debug for Holds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} held", self.0.len())
+    }
 }
 
 impl Commit {
@@ -111,6 +127,12 @@ impl Commit {
     }
     pub fn delete(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.write.push((key.into(), None));
+        self
+    }
+    /// Keeps `value` alive until the commit is dropped, which the store
+    /// does only once the commit has been applied or refused.
+    pub fn hold(mut self, value: std::sync::Arc<dyn std::any::Any + Send + Sync>) -> Self {
+        self.holds.0.push(value);
         self
     }
 }

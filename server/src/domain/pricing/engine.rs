@@ -476,6 +476,31 @@ impl Pricebook {
             .map(|p| p.unit_price)
     }
 
+    /// The unit price at each volume break of the list that prices `sku`
+    /// for this customer, ascending by quantity, the first from quantity
+    /// 0: the price at a quantity is that of the last break at or below
+    /// it, exactly as [`Pricebook::unit_price`] would answer. What a device
+    /// needs to price any quantity offline. Empty when there is no price.
+    pub fn price_breaks(&self, ctx: &PricingContext<'_>, sku: &str) -> Vec<(Decimal, Decimal)> {
+        if !(ctx.visible)(sku) {
+            return Vec::new();
+        }
+        let Some((_, breaks)) = self.list_for(ctx, sku) else {
+            return Vec::new();
+        };
+        let mut quantities: Vec<Decimal> = breaks
+            .iter()
+            .map(|b| b.min_quantity)
+            .filter(|q| !q.is_zero())
+            .collect();
+        quantities.sort();
+        quantities.dedup();
+        std::iter::once(Decimal::ZERO)
+            .chain(quantities)
+            .filter_map(|q| self.unit_price(ctx, sku, q).map(|price| (q, price)))
+            .collect()
+    }
+
     /// The pricing rules, once: list, volume break, promotions, rounding.
     /// Records each step in `explain` when given.
     fn apply_rules(

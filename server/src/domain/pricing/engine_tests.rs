@@ -411,3 +411,34 @@ fn a_sku_outside_the_assortment_has_no_price() {
     assert!(book().price(&ctx, "A", d("1")).is_none());
     assert!(book().price(&ctx, "B", d("1")).is_some());
 }
+
+#[test]
+fn price_breaks_are_the_unit_prices_at_each_break_of_the_applicable_list() {
+    let uses = HashMap::new();
+    let ctx = PricingContext {
+        account_id: "acc-2",
+        tier: "gold",
+        currency: "EUR",
+        date: MARCH(),
+        promotion_uses: &uses,
+        visible: &|sku: &str| sku != "B",
+    };
+    let book = book();
+    // The gold list's breaks, each less the gold bonus.
+    assert_eq!(
+        book.price_breaks(&ctx, "A"),
+        vec![
+            (d("0"), d("88.20")),
+            (d("10"), d("83.30")),
+            (d("100"), d("78.40"))
+        ]
+    );
+    for (quantity, price) in book.price_breaks(&ctx, "A") {
+        assert_eq!(book.unit_price(&ctx, "A", quantity), Some(price));
+    }
+    assert!(
+        book.price_breaks(&ctx, "B").is_empty(),
+        "outside the assortment"
+    );
+    assert!(book.price_breaks(&ctx, "Z").is_empty(), "no such SKU");
+}

@@ -1,0 +1,87 @@
+//! SyncService's PullReferenceData on the wire: decode the request, pull a
+//! page from the feed use case (`crate::feed`) off the async threads, and
+//! encode it. The feed decides what the caller sees; this only translates.
+
+use tonic::Status;
+use tradeport_proto::sync as pb;
+use tradeport_proto::sync::reference_change::Change as WireChange;
+
+use super::orders::order_to;
+use super::product::{money_to, product_to};
+use super::status::Failure;
+use super::stock::level_to;
+use crate::domain::identity::Caller;
+use crate::feed::{Change, Feed, FeedError, FeedPage, PricedProduct};
+
+impl From<FeedError> for Failure {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::Domain(d) => Failure::Domain(d),
+            FeedError::Store(s) => Failure::Store(s),
+            FeedError::Internal(detail) => Failure::Internal(detail),
+        }
+    }
+}
+
+/// The next page of `caller`'s reference data after `request.cursor`.
+pub async fn pull_reference_data(
+    feed: &Feed,
+    caller: &Caller,
+    request: pb::PullReferenceDataRequest,
+) -> Result<pb::PullReferenceDataResponse, Status> {
+    let feed = feed.clone();
+    let caller = caller.clone();
+    let page =
+        tokio::task::spawn_blocking(move || feed.pull(&caller, &request.cursor, request.page_size))
+            .await
+            .map_err(|e| Failure::Internal(format!("reference-data task: {e}")))?
+            .map_err(Failure::from)?;
+    Ok(page_to(page))
+}
+
+fn page_to(page: FeedPage) -> pb::PullReferenceDataResponse {
+    pb::PullReferenceDataResponse {
+        changes: page
+            .changes
+            .iter()
+            .map(|change| pb::ReferenceChange {
+                change: Some(change_to(change)),
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        up_to_date: page.up_to_date,
+        reset: page.reset,
+    }
+}
+
+fn change_to(change: &Change) -> WireChange {
+    match change {
+        Change::Product(priced) => WireChange::Product(product_entry_to(priced)),
+        Change::ProductRemoved(id) => WireChange::ProductRemoved(id.clone()),
+        Change::Stock(level) => WireChange::Stock(level_to(level)),
+        Change::Order(order) => WireChange::Order(order_to(order)),
+    }
+}
+
+fn product_entry_to(priced: &PricedProduct) -> pb::ProductEntry {
+    let mut product = product_to(&priced.product, &priced.path);
+    product.your_price = priced
+        .your_price
+        .as_ref()
+        .map(|(currency, amount)| money_to(currency, *amount));
+    let currency = priced
+        .your_price
+        .as_ref()
+        .map_or(priced.product.base_price.currency.as_str(), |(c, _)| c);
+    pb::ProductEntry {
+        product: Some(product),
+        price_breaks: priced
+            .price_breaks
+            .iter()
+            .map(|(min_quantity, price)| pb::PriceBreak {
+                min_quantity: min_quantity.normalize().to_string(),
+                unit_price: Some(money_to(currency, *price)),
+            })
+            .collect(),
+    }
+}
