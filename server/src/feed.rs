@@ -166,8 +166,12 @@ impl Feed {
             Resume::Continue(at, phase) => pull.snapshot(at, phase, false, size)?,
             Resume::Delta(after) => pull.delta(after, watermark, size)?,
         };
-        // What a device is told must survive a crash before it is told.
-        self.log.flush()?;
+        // A change a device is told of must survive a crash before it is
+        // told. (A cursor moved past entries of no concern needs no flush:
+        // sequences are never handed out twice.)
+        if !page.changes.is_empty() {
+            self.log.flush()?;
+        }
         Ok(page)
     }
 
@@ -187,13 +191,19 @@ impl Feed {
             accounts.dedup();
             accounts
         };
-        let acting = caller.acting_account().unwrap_or_default();
+        let account = buyer
+            .as_ref()
+            .map(|b| (b.account.id.clone(), b.account.tier.clone()));
+        let (acting, tier) = account
+            .as_ref()
+            .map_or(("", ""), |(a, t)| (a.as_str(), t.as_str()));
+        // A new tier or a rep's new accounts change what the copy should
+        // hold as a whole: its cursor no longer fits and it starts over.
+        let fingerprint = fingerprint(&[&caller.id, acting, tier, &order_accounts.join(",")]);
         let reader = Reader {
-            account: buyer
-                .as_ref()
-                .map(|b| (b.account.id.clone(), b.account.tier.clone())),
+            account,
             visible,
-            fingerprint: fingerprint(&[&caller.id, acting, &order_accounts.join(",")]),
+            fingerprint,
             order_accounts,
         };
         Ok(Pull {
