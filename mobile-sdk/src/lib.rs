@@ -22,6 +22,7 @@
 
 mod client;
 mod device;
+mod drafts;
 mod identity;
 mod local;
 mod outbox;
@@ -39,6 +40,7 @@ pub use device::{
     BackgroundSync, Device, DeviceEvent, FlushReport, PullReport, SignOutReport, SyncReport,
     SyncStatus,
 };
+pub use drafts::{DraftEvent, DraftSyncReport, Drafts};
 pub use identity::IdentityClient;
 pub use outbox::{Action, ActionFailure, ActionState, ChangedLine, OutboxEntry, Violation};
 pub use passkey::{Authenticator, AuthenticatorError, SoftwarePasskey};

@@ -23,7 +23,8 @@ pub mod tradeport {
         pub mod v1 {
             tonic::include_proto!("tradeport.orders.v1");
         }
-    }    pub mod sync {
+    }
+    pub mod sync {
         pub mod v1 {
             tonic::include_proto!("tradeport.sync.v1");
         }

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod demo_history;
+pub mod documents;
 pub mod domain;
 pub mod feed;
 pub mod identity;
@@ -42,6 +43,7 @@ pub struct App {
     catalog: Arc<CatalogApi>,
     bulk: Arc<api::bulk::CatalogBulkApi>,
     orders: Arc<api::orders::OrderApi>,
+    sync: Arc<api::sync::SyncApi>,
     identity: Arc<identity::Identity>,
     feed: Arc<feed::Feed>,
     demo: Option<demo::DemoCredentials>,
@@ -139,12 +141,20 @@ impl App {
             Arc::clone(orders.orders()),
         ));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
+        let sync = Arc::new(api::sync::SyncApi::new(
+            Arc::new(documents::Documents::new(
+                Arc::clone(&store),
+                Arc::clone(&identity),
+            )),
+            Arc::clone(&feed),
+        ));
         Ok(Self {
             config,
             store,
             catalog,
             bulk,
             orders,
+            sync,
             identity,
             feed,
             demo,
@@ -210,6 +220,7 @@ impl App {
             catalog: self.catalog,
             bulk: self.bulk,
             orders: self.orders,
+            sync: self.sync,
             identity: self.identity,
             auth,
         };

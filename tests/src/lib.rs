@@ -6,10 +6,12 @@
 //! runtime comes and goes.
 
 pub mod grpc_web;
+mod process;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub use process::ServerProcess;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tradeport_mobile::{Client, ClientConfig};
@@ -43,6 +45,29 @@ enum Auth {
     Checked,
     /// Every call acts as the demo partner app, no credential checked.
     Unchecked,
+}
+
+/// The configuration of every test server: plaintext on 127.0.0.1:0, the
+/// demo data in `data_dir`, the test origins for passkeys.
+pub fn test_config(data_dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data_dir.to_path_buf(),
+        demo: true,
+        cors_origins: vec![ORIGIN.into()],
+        webauthn: WebauthnConfig {
+            rp_id: RP_ID.into(),
+            origins: vec![ORIGIN.into(), ANDROID_ORIGIN.into()],
+        },
+        ..Config::default()
+    };
+    // History makes every start slower; the tests that read it ask for it.
+    config.demo_order_history = false;
+    // Tests sign in often from one address; the limits get tests of their own.
+    config.rate_limits.login_per_source = 10_000;
+    config.rate_limits.login_per_user = 10_000;
+    config.rate_limits.applications_per_source = 10_000;
+    config
 }
 
 /// A running server with its own store in a temporary directory.
@@ -100,23 +125,7 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         auth: Auth,
     ) -> anyhow::Result<Self> {
-        let mut config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: data.path().to_path_buf(),
-            demo: true,
-            cors_origins: vec![ORIGIN.into()],
-            webauthn: WebauthnConfig {
-                rp_id: RP_ID.into(),
-                origins: vec![ORIGIN.into(), ANDROID_ORIGIN.into()],
-            },
-            ..Config::default()
-        };
-        // History makes every start slower; the tests that read it ask for it.
-        config.demo_order_history = false;
-        // Tests sign in often from one address; the limits get tests of their own.
-        config.rate_limits.login_per_source = 10_000;
-        config.rate_limits.login_per_user = 10_000;
-        config.rate_limits.applications_per_source = 10_000;
+        let mut config = test_config(data.path());
         tweak(&mut config);
         let app = App::open(config)?;
         let demo = match known {

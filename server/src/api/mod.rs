@@ -11,3 +11,4 @@ mod product;
 mod profile;
 pub mod status;
 mod stock;
+pub mod sync;

@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod catalog;
 pub mod decimal;
+pub mod documents;
 pub mod feed;
 pub mod identity;
 pub mod inventory;

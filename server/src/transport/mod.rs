@@ -27,11 +27,13 @@ use tradeport_proto::catalog::catalog_service_server::CatalogServiceServer;
 
 use tradeport_proto::identity::identity_service_server::IdentityServiceServer;
 use tradeport_proto::orders::order_service_server::OrderServiceServer;
+use tradeport_proto::sync::sync_service_server::SyncServiceServer;
 
 use crate::api::bulk::CatalogBulkApi;
 use crate::api::catalog::CatalogApi;
 use crate::api::identity::IdentityApi;
 use crate::api::orders::OrderApi;
+use crate::api::sync::SyncApi;
 use crate::auth::PrincipalLayer;
 use crate::config::Config;
 use crate::identity::Identity;
@@ -41,6 +43,7 @@ pub struct Services {
     pub catalog: Arc<CatalogApi>,
     pub bulk: Arc<CatalogBulkApi>,
     pub orders: Arc<OrderApi>,
+    pub sync: Arc<SyncApi>,
     pub identity: Arc<Identity>,
     /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
     pub auth: PrincipalLayer,
@@ -70,6 +73,9 @@ pub async fn serve(
     health
         .set_serving::<OrderServiceServer<Arc<OrderApi>>>()
         .await;
+    health
+        .set_serving::<SyncServiceServer<Arc<SyncApi>>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -78,10 +84,14 @@ pub async fn serve(
     let max = config.max_message_bytes;
     let catalog_api = Arc::clone(&services.catalog);
     let orders_api = Arc::clone(&services.orders);
+    let sync_api = Arc::clone(&services.sync);
     let catalog = CatalogServiceServer::from_arc(services.catalog)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     let orders = OrderServiceServer::from_arc(services.orders)
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max);
+    let sync = SyncServiceServer::from_arc(services.sync)
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
     let bulk = CatalogBulkServiceServer::from_arc(services.bulk)
@@ -129,6 +139,7 @@ pub async fn serve(
         .add_service(catalog)
         .add_service(bulk)
         .add_service(orders)
+        .add_service(sync)
         .add_service(identity);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -155,6 +166,7 @@ pub async fn serve(
     // Watches never finish by themselves: end them so the drain can.
     catalog_api.end_watches();
     orders_api.end_watches();
+    sync_api.end_watches();
     health
         .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
         .await;
@@ -163,6 +175,9 @@ pub async fn serve(
         .await;
     health
         .set_not_serving::<OrderServiceServer<Arc<OrderApi>>>()
+        .await;
+    health
+        .set_not_serving::<SyncServiceServer<Arc<SyncApi>>>()
         .await;
     health
         .set_not_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()

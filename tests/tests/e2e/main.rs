@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod bulk;
 mod catalog;
+mod drafts;
 mod grpc_web;
 mod orders;
 mod passkeys;

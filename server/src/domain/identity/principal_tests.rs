@@ -1,24 +1,8 @@
-use rust_decimal::Decimal;
-
 use super::*;
-use crate::domain::identity::records::{Account, Address};
+use crate::domain::identity::records::Account;
 
 fn account(id: &str, territory: &str) -> Account {
-    Account {
-        id: id.into(),
-        legal_name: id.into(),
-        tax_id: String::new(),
-        tier: "standard".into(),
-        credit_limit: Decimal::ZERO,
-        currency: "EUR".into(),
-        payment_terms: "net 30".into(),
-        territory: territory.into(),
-        contacts: vec![],
-        billing_address: Address::default(),
-        ship_to: vec![],
-        invoicing: Default::default(),
-        created: 0,
-    }
+    Account::for_tests(id, territory)
 }
 
 fn caller(account: Option<&str>, roles: &[Role]) -> Caller {

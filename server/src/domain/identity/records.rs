@@ -51,6 +51,28 @@ pub struct Account {
     pub created: Millis,
 }
 
+#[cfg(test)]
+impl Account {
+    /// An account with only what access rules look at filled in.
+    pub fn for_tests(id: &str, territory: &str) -> Self {
+        Self {
+            id: id.into(),
+            legal_name: id.into(),
+            tax_id: String::new(),
+            tier: "standard".into(),
+            credit_limit: Decimal::ZERO,
+            currency: "EUR".into(),
+            payment_terms: "net 30".into(),
+            territory: territory.into(),
+            contacts: vec![],
+            billing_address: Address::default(),
+            ship_to: vec![],
+            invoicing: Default::default(),
+            created: 0,
+        }
+    }
+}
+
 /// A delivery address of an account, with the id orders refer to it by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShipTo {

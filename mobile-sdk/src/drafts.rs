@@ -1,0 +1,611 @@
+//! Documents on the device (order drafts, for now) and their sync with the
+//! server: edited offline through the typed API of `tradeport_sync`, kept
+//! in the local database, and exchanged as automerge sync messages over
+//! `SyncService.SyncDocuments` when online.
+//!
+//! Every edit is saved before the call returns, so a killed app loses
+//! nothing. A sync runs rounds until neither side has anything to send; a
+//! live session keeps the stream open and takes in what other devices
+//! change as the server pushes it.
+//!
+//! What this module must never do: decide what the server decides (a draft
+//! becomes an order only through the outbox and `OrderService`), or drop a
+//! local change because the server refused a message — a refused document
+//! stays on the device, marked, for the person to see.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Status};
+use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
+use tradeport_sync::{OrderDraft, Replica, SyncState};
+
+use crate::client::{AuthorizedChannel, Client, Error};
+
+/// What a device keeps about one document besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DocState {
+    /// The server has acknowledged holding the document.
+    server_known: bool,
+    /// Changed on this device since the server last confirmed it has
+    /// everything.
+    dirty: bool,
+    /// Asked for by id and not arrived yet: the device holds no bytes.
+    awaiting: bool,
+    /// The server refused the document (another account's, or invalid):
+    /// why, as the server said.
+    refused: Option<String>,
+    /// The automerge sync state with the server, encoded.
+    sync_state: Vec<u8>,
+}
+
+impl DocState {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.sync_state.len() + 8);
+        out.push(
+            u8::from(self.server_known)
+                | (u8::from(self.dirty) << 1)
+                | (u8::from(self.awaiting) << 2),
+        );
+        let refused = self.refused.as_deref().unwrap_or("").as_bytes();
+        out.extend_from_slice(&(refused.len() as u32).to_be_bytes());
+        out.extend_from_slice(refused);
+        out.extend_from_slice(&self.sync_state);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&flags, rest) = bytes.split_first()?;
+        let (len, rest) = rest.split_at_checked(4)?;
+        let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+        let (refused, sync_state) = rest.split_at_checked(len)?;
+        let refused = String::from_utf8(refused.to_vec()).ok()?;
+        Some(Self {
+            server_known: flags & 1 != 0,
+            dirty: flags & 2 != 0,
+            awaiting: flags & 4 != 0,
+            refused: (!refused.is_empty()).then_some(refused),
+            sync_state: sync_state.to_vec(),
+        })
+    }
+}
+
+/// What happened to the device's documents, for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftEvent {
+    /// Another device's changes arrived for this document.
+    Changed { document_id: String },
+    /// The server refused the document; it stays on the device.
+    Refused {
+        document_id: String,
+        reason: String,
+        field: String,
+        message: String,
+    },
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DraftSyncReport {
+    pub rounds: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Documents that took in changes from the server.
+    pub changed: Vec<String>,
+    /// Documents the server refused.
+    pub refused: Vec<String>,
+}
+
+/// The device's documents in its local database.
+#[derive(Clone)]
+pub struct Drafts {
+    docs: sled::Tree,
+    states: sled::Tree,
+    peer_id: String,
+    events: broadcast::Sender<DraftEvent>,
+    /// Held while a document's bytes are read, changed and written, so an
+    /// edit and a sync taking in changes never overwrite each other.
+    writing: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Drafts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drafts")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(what: &str, reason: impl ToString) -> Error {
+    Error::Corrupt {
+        what: what.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn draft_error(e: tradeport_sync::Error) -> Error {
+    Error::InvalidArgument {
+        field: "draft",
+        reason: e.to_string(),
+    }
+}
+
+/// A round's answer takes at most this long before the sync gives up
+/// (the stream is then dropped and the next sync starts afresh).
+const ROUND_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Drafts {
+    /// The documents in `docs` with their sync state in `states`, synced as
+    /// device `peer_id`.
+    pub(crate) fn new(docs: sled::Tree, states: sled::Tree, peer_id: String) -> Self {
+        Self {
+            docs,
+            states,
+            peer_id,
+            events: broadcast::channel(256).0,
+            writing: std::sync::Arc::default(),
+        }
+    }
+
+    /// Drafts in a database of their own in `dir`, for tools and tests
+    /// that sync documents without a full device.
+    pub fn standalone(dir: &std::path::Path, peer_id: &str) -> Result<Self, Error> {
+        let db = sled::open(dir)?;
+        Ok(Self::new(
+            db.open_tree("drafts")?,
+            db.open_tree("draft_sync")?,
+            peer_id.to_owned(),
+        ))
+    }
+
+    pub fn events(&self) -> broadcast::Receiver<DraftEvent> {
+        self.events.subscribe()
+    }
+
+    /// Starts a draft for `account_id` on this device; it reaches the
+    /// server with the next sync.
+    pub fn create(&self, account_id: &str) -> Result<String, Error> {
+        let mut draft = OrderDraft::new(account_id).map_err(draft_error)?;
+        let id = draft.draft_id().map_err(draft_error)?;
+        self.store(&id, &draft.save(), |state| state.dirty = true)?;
+        Ok(id)
+    }
+
+    /// The draft as this device holds it now.
+    pub fn open(&self, id: &str) -> Result<OrderDraft, Error> {
+        let bytes = self.docs.get(id)?.ok_or_else(|| Error::InvalidArgument {
+            field: "document_id",
+            reason: format!("no document {id:?} on this device"),
+        })?;
+        OrderDraft::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))
+    }
+
+    /// Edits a draft and saves it before returning: `edit` gets the draft,
+    /// and whatever it changed is kept even if the app dies right after.
+    pub fn edit<T>(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&mut OrderDraft) -> Result<T, tradeport_sync::Error>,
+    ) -> Result<T, Error> {
+        let _writing = self.write_lock();
+        let mut draft = self.open(id)?;
+        let value = edit(&mut draft).map_err(draft_error)?;
+        self.store(id, &draft.save(), |state| state.dirty = true)?;
+        Ok(value)
+    }
+
+    /// Ids of the documents on this device (not those still awaited).
+    pub fn ids(&self) -> Result<Vec<String>, Error> {
+        self.docs
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
+    }
+
+    /// Asks for a document this device does not hold (one another device
+    /// made, found with [`Drafts::discover`]); it arrives with the next sync.
+    pub fn fetch(&self, id: &str) -> Result<(), Error> {
+        if self.docs.contains_key(id)? {
+            return Ok(());
+        }
+        self.store_state(id, |s| {
+            s.awaiting = true;
+            s.refused = None;
+        })
+    }
+
+    /// Asks the server which documents this user may sync and fetches those
+    /// the device does not hold yet; returns their ids.
+    pub async fn discover(&self, client: &Client) -> Result<Vec<String>, Error> {
+        let mut service: SyncServiceClient<AuthorizedChannel> =
+            SyncServiceClient::new(client.authorized_channel());
+        let mut fetched = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = service
+                .list_documents(pb::ListDocumentsRequest {
+                    page_size: 500,
+                    page_token,
+                })
+                .await?
+                .into_inner();
+            for summary in page.documents {
+                if !self.docs.contains_key(&summary.document_id)? {
+                    self.fetch(&summary.document_id)?;
+                    fetched.push(summary.document_id);
+                }
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(fetched);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Every document the device syncs: held or awaited.
+    fn synced_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids = self.ids()?;
+        for key in self.states.iter().keys() {
+            let id = String::from_utf8_lossy(&key?).into_owned();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// How many documents hold changes the server has not confirmed.
+    pub fn pending(&self) -> Result<usize, Error> {
+        let mut pending = 0;
+        for entry in self.states.iter() {
+            let (_, value) = entry?;
+            if DocState::decode(&value).is_some_and(|s| s.dirty && s.refused.is_none()) {
+                pending += 1;
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Why the server refused a document, if it did.
+    pub fn refusal(&self, id: &str) -> Result<Option<String>, Error> {
+        Ok(self.state(id)?.refused)
+    }
+
+    fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The guarded data is on disk, not in the mutex: a panic elsewhere
+        // leaves nothing half-written here.
+        self.writing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn state(&self, id: &str) -> Result<DocState, Error> {
+        match self.states.get(id)? {
+            Some(bytes) => DocState::decode(&bytes)
+                .ok_or_else(|| corrupt(&format!("sync state of {id}"), "bad layout")),
+            None => Ok(DocState::default()),
+        }
+    }
+
+    /// Writes a document and its state together (one batch per tree,
+    /// document first: a state never claims more than the bytes hold).
+    fn store(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        update: impl FnOnce(&mut DocState),
+    ) -> Result<(), Error> {
+        let mut state = self.state(id)?;
+        update(&mut state);
+        self.docs.insert(id, bytes)?;
+        self.states.insert(id, state.encode())?;
+        Ok(())
+    }
+
+    /// Our part of the next round: a message for every document that needs
+    /// one (with the whole document while the server may not hold it).
+    fn outgoing(
+        &self,
+        states: &mut BTreeMap<String, (Replica, SyncState)>,
+        skip: &HashSet<String>,
+    ) -> Result<Vec<pb::DocumentMessage>, Error> {
+        let mut messages = Vec::new();
+        for id in self.synced_ids()? {
+            if skip.contains(&id) {
+                continue;
+            }
+            let stored = self.state(&id)?;
+            if stored.refused.is_some() {
+                continue;
+            }
+            if !states.contains_key(&id) {
+                let replica = match self.docs.get(&id)? {
+                    Some(bytes) => {
+                        Replica::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))?
+                    }
+                    None if stored.awaiting => Replica::awaiting(&id),
+                    None => continue,
+                };
+                let sync_state = if stored.sync_state.is_empty() {
+                    SyncState::new()
+                } else {
+                    SyncState::decode(&stored.sync_state)
+                        .map_err(|e| corrupt(&format!("sync state of {id}"), e))?
+                };
+                states.insert(id.clone(), (replica, sync_state));
+            }
+            let Some((replica, sync_state)) = states.get_mut(&id) else {
+                continue;
+            };
+            let message = replica.generate(sync_state);
+            // What the server may lack is sent whole with the first
+            // message; an awaited document has nothing to send but asks.
+            let send_whole = !stored.server_known && !stored.awaiting;
+            if message.is_none() && !send_whole {
+                continue;
+            }
+            messages.push(pb::DocumentMessage {
+                document_id: id.clone(),
+                sync_message: message.unwrap_or_default(),
+                document: if send_whole {
+                    replica.save()
+                } else {
+                    Vec::new()
+                },
+                problem: None,
+            });
+        }
+        Ok(messages)
+    }
+
+    /// Takes in the server's messages: applies and saves each, or records
+    /// why the server refused it.
+    fn incoming(
+        &self,
+        states: &mut BTreeMap<String, (Replica, SyncState)>,
+        messages: Vec<pb::DocumentMessage>,
+        report: &mut DraftSyncReport,
+        skip: &mut HashSet<String>,
+    ) -> Result<(), Error> {
+        for message in messages {
+            let id = message.document_id;
+            report.bytes_received += message.sync_message.len() as u64;
+            if let Some(problem) = message.problem {
+                // NOT_FOUND for a document the server never acknowledged
+                // while we did not send it whole cannot happen; anything
+                // else is final for this document until the person acts.
+                skip.insert(id.clone());
+                report.refused.push(id.clone());
+                self.store_state(&id, |s| {
+                    s.refused = Some(format!("{}: {}", problem.reason, problem.message));
+                })?;
+                let _ = self.events.send(DraftEvent::Refused {
+                    document_id: id,
+                    reason: problem.reason,
+                    field: problem.field,
+                    message: problem.message,
+                });
+                continue;
+            }
+            let Some((replica, sync_state)) = states.get_mut(&id) else {
+                // A push for a document this device does not hold: ignore.
+                continue;
+            };
+            let mut changed = false;
+            if !message.sync_message.is_empty() {
+                let before = replica.heads();
+                replica
+                    .receive(sync_state, &message.sync_message)
+                    .map_err(|e| corrupt(&format!("the server's message for {id}"), e))?;
+                changed = replica.heads() != before;
+            }
+            let encoded = sync_state.encode();
+            let _writing = self.write_lock();
+            if changed {
+                // Edits made on this device while the round was out are
+                // in the stored bytes, not in `replica`: take them in.
+                if let Some(stored) = self.docs.get(&id)?
+                    && replica.info().is_some()
+                {
+                    replica
+                        .merge_document(&stored)
+                        .map_err(|e| corrupt(&format!("draft {id}"), e))?;
+                }
+                self.docs.insert(id.as_str(), replica.save())?;
+            }
+            let arrived = replica.info().is_some();
+            self.store_state(&id, |s| {
+                s.server_known = true;
+                s.awaiting = s.awaiting && !arrived;
+                s.sync_state = encoded;
+            })?;
+            if changed {
+                report.changed.push(id.clone());
+                let _ = self.events.send(DraftEvent::Changed { document_id: id });
+            }
+        }
+        Ok(())
+    }
+
+    fn store_state(&self, id: &str, update: impl FnOnce(&mut DocState)) -> Result<(), Error> {
+        let mut state = self.state(id)?;
+        update(&mut state);
+        self.states.insert(id, state.encode())?;
+        Ok(())
+    }
+
+    /// Marks every document the server now holds as up to date.
+    fn settle(&self, states: &BTreeMap<String, (Replica, SyncState)>) -> Result<(), Error> {
+        for (id, (replica, sync_state)) in states {
+            let shared = sync_state.shared_heads == replica.heads();
+            if shared {
+                self.store_state(id, |s| s.dirty = false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Syncs every document with the server until neither side has
+    /// anything to send.
+    pub async fn sync(&self, client: &Client) -> Result<DraftSyncReport, Error> {
+        let mut session = Session::open(client, &self.peer_id).await?;
+        let mut report = DraftSyncReport::default();
+        let mut states = BTreeMap::new();
+        self.run_rounds(&mut session, &mut states, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    async fn run_rounds(
+        &self,
+        session: &mut Session,
+        states: &mut BTreeMap<String, (Replica, SyncState)>,
+        report: &mut DraftSyncReport,
+    ) -> Result<(), Error> {
+        let mut skip = HashSet::new();
+        loop {
+            let messages = self.outgoing(states, &skip)?;
+            if messages.is_empty() {
+                self.settle(states)?;
+                return Ok(());
+            }
+            report.rounds += 1;
+            report.bytes_sent += messages
+                .iter()
+                .map(|m| (m.sync_message.len() + m.document.len()) as u64)
+                .sum::<u64>();
+            let (answer, pushed) = session.round(messages).await?;
+            for push in pushed {
+                self.incoming(states, push, report, &mut skip)?;
+            }
+            self.incoming(states, answer, report, &mut skip)?;
+        }
+    }
+
+    /// Syncs, then stays connected and takes in other devices' changes as
+    /// the server pushes them, answering each, until `stop` resolves or the
+    /// connection fails. Local edits made meanwhile go out on the next
+    /// push or the next sync.
+    pub async fn live(
+        &self,
+        client: &Client,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<DraftSyncReport, Error> {
+        let mut session = Session::open(client, &self.peer_id).await?;
+        let mut report = DraftSyncReport::default();
+        let mut states = BTreeMap::new();
+        self.run_rounds(&mut session, &mut states, &mut report)
+            .await?;
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return Ok(report),
+                pushed = session.next_push() => {
+                    let Some(pushed) = pushed? else {
+                        return Ok(report);
+                    };
+                    let mut skip = HashSet::new();
+                    self.incoming(&mut states, pushed, &mut report, &mut skip)?;
+                    self.run_rounds(&mut session, &mut states, &mut report).await?;
+                }
+            }
+        }
+    }
+}
+
+/// One open `SyncDocuments` stream.
+struct Session {
+    requests: mpsc::Sender<pb::SyncDocumentsRequest>,
+    responses: tonic::Streaming<pb::SyncDocumentsResponse>,
+    peer_id: String,
+    round: u64,
+}
+
+impl Session {
+    async fn open(client: &Client, peer_id: &str) -> Result<Self, Error> {
+        let (requests, rx) = mpsc::channel(16);
+        let mut service: SyncServiceClient<AuthorizedChannel> =
+            SyncServiceClient::new(client.authorized_channel());
+        let responses = service
+            .sync_documents(Request::new(ReceiverStream::new(rx)))
+            .await?
+            .into_inner();
+        Ok(Self {
+            requests,
+            responses,
+            peer_id: peer_id.to_owned(),
+            round: 0,
+        })
+    }
+
+    /// Sends one round and waits for its answer; pushes that arrive first
+    /// are returned too, to be applied before the answer.
+    async fn round(
+        &mut self,
+        messages: Vec<pb::DocumentMessage>,
+    ) -> Result<(Vec<pb::DocumentMessage>, Vec<Vec<pb::DocumentMessage>>), Error> {
+        self.round += 1;
+        let request = pb::SyncDocumentsRequest {
+            peer_id: if self.round == 1 {
+                self.peer_id.clone()
+            } else {
+                String::new()
+            },
+            round: self.round,
+            messages,
+        };
+        self.requests
+            .send(request)
+            .await
+            .map_err(|_| Status::unavailable("the sync stream closed"))?;
+        let mut pushed = Vec::new();
+        loop {
+            let next = tokio::time::timeout(ROUND_TIMEOUT, self.responses.next())
+                .await
+                .map_err(|_| Status::deadline_exceeded("the server did not answer a sync round"))?;
+            match next {
+                Some(Ok(response)) if response.round == self.round => {
+                    return Ok((response.messages, pushed));
+                }
+                Some(Ok(response)) => pushed.push(response.messages),
+                Some(Err(status)) => return Err(status.into()),
+                None => return Err(Status::new(Code::Unavailable, "the sync stream ended").into()),
+            }
+        }
+    }
+
+    /// The next push, or `None` when the server ended the stream.
+    async fn next_push(&mut self) -> Result<Option<Vec<pb::DocumentMessage>>, Error> {
+        match self.responses.next().await {
+            Some(Ok(response)) => Ok(Some(response.messages)),
+            Some(Err(status)) => Err(status.into()),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_state_round_trips() {
+        let state = DocState {
+            server_known: true,
+            dirty: false,
+            awaiting: true,
+            refused: Some("DOCUMENT_NOT_FOUND: gone".into()),
+            sync_state: vec![1, 2, 3],
+        };
+        assert_eq!(DocState::decode(&state.encode()), Some(state));
+        assert_eq!(
+            DocState::decode(&DocState::default().encode()),
+            Some(DocState::default())
+        );
+        assert_eq!(DocState::decode(&[1, 0, 0]), None);
+    }
+}

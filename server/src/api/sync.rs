@@ -1,0 +1,341 @@
+//! SyncService on the wire: document rounds (a stream for native clients,
+//! unary rounds plus a notice stream for browsers), the document list, and
+//! the reference-data feed. The document rules live in `crate::documents`
+//! and `tradeport_sync`; this only translates and runs the blocking work
+//! off the async threads.
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{BroadcastStream, ReceiverStream};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Code, Request, Response, Status, Streaming};
+use tradeport_proto::sync::{self as pb, sync_service_server::SyncService};
+
+use super::identity::{caller, ts};
+use super::status::Failure;
+use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, Problem};
+use crate::domain::documents::DocumentKind;
+use crate::domain::identity::Caller;
+use crate::feed::Feed;
+
+pub struct SyncApi {
+    documents: Arc<Documents>,
+    feed: Arc<Feed>,
+}
+
+impl SyncApi {
+    pub fn new(documents: Arc<Documents>, feed: Arc<Feed>) -> Self {
+        Self { documents, feed }
+    }
+
+    /// Ends every stream and watch, so a shutdown can drain.
+    pub fn end_watches(&self) {
+        self.documents.close();
+    }
+}
+
+impl From<DocumentsError> for Failure {
+    fn from(e: DocumentsError) -> Self {
+        match e {
+            DocumentsError::Domain(e) => Failure::Domain(e),
+            DocumentsError::Store(e) => Failure::Store(e),
+            DocumentsError::Identity(e) => Failure::Internal(e),
+        }
+    }
+}
+
+fn incoming(messages: Vec<pb::DocumentMessage>) -> Vec<Incoming> {
+    messages
+        .into_iter()
+        .map(|m| Incoming {
+            document_id: m.document_id,
+            sync_message: m.sync_message,
+            document: m.document,
+        })
+        .collect()
+}
+
+fn outgoing(replies: Vec<Outgoing>) -> Vec<pb::DocumentMessage> {
+    replies
+        .into_iter()
+        .map(|o| pb::DocumentMessage {
+            problem: o.problem.map(|p| problem_to(&o.document_id, p)),
+            document_id: o.document_id,
+            sync_message: o.sync_message,
+            document: Vec::new(),
+        })
+        .collect()
+}
+
+fn problem_to(document_id: &str, problem: Problem) -> pb::DocumentProblem {
+    match problem {
+        Problem::NotFound => pb::DocumentProblem {
+            code: Code::NotFound as i32,
+            reason: "DOCUMENT_NOT_FOUND".into(),
+            field: "document_id".into(),
+            message: format!("document {document_id} not found"),
+        },
+        Problem::Invalid { field, message } => pb::DocumentProblem {
+            code: Code::InvalidArgument as i32,
+            reason: "DOCUMENT_INVALID".into(),
+            field,
+            message,
+        },
+    }
+}
+
+/// Runs one round off the async threads: it merges documents and waits
+/// for the disk.
+async fn run_round(
+    documents: &Arc<Documents>,
+    caller: &Caller,
+    peer: String,
+    messages: Vec<pb::DocumentMessage>,
+) -> Result<Vec<pb::DocumentMessage>, Status> {
+    let documents = Arc::clone(documents);
+    let caller = caller.clone();
+    let messages = incoming(messages);
+    let replies = tokio::task::spawn_blocking(move || documents.round(&caller, &peer, messages))
+        .await
+        .map_err(|e| Failure::Internal(format!("sync round task: {e}")))?
+        .map_err(Failure::from)?;
+    Ok(outgoing(replies))
+}
+
+type SyncStream = Pin<Box<dyn Stream<Item = Result<pb::SyncDocumentsResponse, Status>> + Send>>;
+type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchDocumentsResponse, Status>> + Send>>;
+
+/// How many answers a slow client may leave unread before its stream's
+/// rounds wait for it.
+const STREAM_BUFFER: usize = 64;
+
+#[tonic::async_trait]
+impl SyncService for SyncApi {
+    type SyncDocumentsStream = SyncStream;
+    type WatchDocumentsStream = WatchStream;
+
+    async fn sync_documents(
+        &self,
+        request: Request<Streaming<pb::SyncDocumentsRequest>>,
+    ) -> Result<Response<Self::SyncDocumentsStream>, Status> {
+        let caller = caller(&request)?;
+        let mut inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let documents = Arc::clone(&self.documents);
+        // Subscribed before the first round, so no change made after it
+        // is missed.
+        let mut changes = documents.subscribe();
+        let closed = documents.closed();
+        tokio::spawn(async move {
+            tokio::pin!(closed);
+            let mut peer = String::new();
+            // The documents this stream synced: the ones to push.
+            let mut synced: HashSet<String> = HashSet::new();
+            loop {
+                tokio::select! {
+                    _ = &mut closed => break,
+                    message = inbound.next() => {
+                        let request = match message {
+                            Some(Ok(request)) => request,
+                            // The client went away or sent garbage: the
+                            // stream ends; its state is already durable.
+                            Some(Err(_)) | None => break,
+                        };
+                        let answer = stream_round(&documents, &caller, &mut peer, &mut synced, request).await;
+                        let failed = answer.is_err();
+                        if tx.send(answer).await.is_err() || failed {
+                            break;
+                        }
+                    }
+                    change = changes.recv() => {
+                        let change = match change {
+                            Ok(change) => change,
+                            // Missed notices: push every synced document;
+                            // messages for unchanged ones are empty.
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                for id in synced.clone() {
+                                    if push(&documents, &caller, &peer, &id, &tx).await.is_err() {
+                                        return;
+                                    }
+                                }
+                                continue;
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                        };
+                        if synced.contains(&change.document_id)
+                            && change.by != (caller.id.clone(), peer.clone())
+                            && push(&documents, &caller, &peer, &change.document_id, &tx).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn sync_round(
+        &self,
+        request: Request<pb::SyncRoundRequest>,
+    ) -> Result<Response<pb::SyncRoundResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let messages = run_round(&self.documents, &caller, r.peer_id, r.messages).await?;
+        Ok(Response::new(pb::SyncRoundResponse { messages }))
+    }
+
+    async fn watch_documents(
+        &self,
+        request: Request<pb::WatchDocumentsRequest>,
+    ) -> Result<Response<Self::WatchDocumentsStream>, Status> {
+        let caller = caller(&request)?;
+        let documents = Arc::clone(&self.documents);
+        let notices =
+            BroadcastStream::new(self.documents.subscribe()).filter_map(
+                move |change| match change {
+                    Ok(change) => match documents.may_see(&caller, &change.account_id) {
+                        Ok(true) => Some(Ok(pb::WatchDocumentsResponse {
+                            document_id: change.document_id,
+                            account_id: change.account_id,
+                            changed_at: ts(change.at),
+                        })),
+                        Ok(false) => None,
+                        Err(e) => Some(Err(Failure::from(e).into())),
+                    },
+                    Err(_lagged) => Some(Err(Failure::from(
+                        crate::domain::DomainError::precondition(
+                            "WATCH_LAGGED",
+                            "this watch fell behind; list the documents, sync them and watch again",
+                        ),
+                    )
+                    .into())),
+                },
+            );
+        let stream = futures::StreamExt::take_until(notices, self.documents.closed());
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn list_documents(
+        &self,
+        request: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let (documents, next_page_token) = self
+            .documents
+            .list(&caller, r.page_size, &r.page_token)
+            .map_err(Failure::from)?;
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: documents
+                .into_iter()
+                .map(|d| pb::DocumentSummary {
+                    document_id: d.document_id,
+                    account_id: d.account_id,
+                    kind: kind_to(d.kind) as i32,
+                    updated_at: ts(d.updated_at),
+                })
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn pull_reference_data(
+        &self,
+        request: Request<pb::PullReferenceDataRequest>,
+    ) -> Result<Response<pb::PullReferenceDataResponse>, Status> {
+        let caller = caller(&request)?;
+        let page =
+            super::feed::pull_reference_data(&self.feed, &caller, request.into_inner()).await?;
+        Ok(Response::new(page))
+    }
+}
+
+fn kind_to(kind: DocumentKind) -> pb::DocumentKind {
+    match kind {
+        DocumentKind::OrderDraft => pb::DocumentKind::OrderDraft,
+        DocumentKind::ShoppingList => pb::DocumentKind::ShoppingList,
+        DocumentKind::VisitNote => pb::DocumentKind::VisitNote,
+    }
+}
+
+/// One round of the stream: the peer id is fixed by the first message.
+async fn stream_round(
+    documents: &Arc<Documents>,
+    caller: &Caller,
+    peer: &mut String,
+    synced: &mut HashSet<String>,
+    request: pb::SyncDocumentsRequest,
+) -> Result<pb::SyncDocumentsResponse, Status> {
+    if peer.is_empty() {
+        *peer = request.peer_id;
+    } else if !request.peer_id.is_empty() && request.peer_id != *peer {
+        return Err(Failure::from(crate::domain::DomainError::invalid(
+            "PEER_ID_CHANGED",
+            "peer_id",
+            "a stream syncs one device; open another stream for another peer_id",
+        ))
+        .into());
+    }
+    if request.round == 0 {
+        return Err(Failure::from(crate::domain::DomainError::invalid(
+            "ROUND_REQUIRED",
+            "round",
+            "number each round from 1; 0 marks the server's pushes",
+        ))
+        .into());
+    }
+    let messages = run_round(documents, caller, peer.clone(), request.messages).await?;
+    synced.extend(
+        messages
+            .iter()
+            .filter(|m| m.problem.is_none())
+            .map(|m| m.document_id.clone()),
+    );
+    Ok(pb::SyncDocumentsResponse {
+        round: request.round,
+        messages,
+    })
+}
+
+/// Pushes `document_id`'s next message to this stream's device, if it
+/// needs one.
+async fn push(
+    documents: &Arc<Documents>,
+    caller: &Caller,
+    peer: &str,
+    document_id: &str,
+    tx: &mpsc::Sender<Result<pb::SyncDocumentsResponse, Status>>,
+) -> Result<(), ()> {
+    let message = {
+        let documents = Arc::clone(documents);
+        let (caller, peer, id) = (caller.clone(), peer.to_owned(), document_id.to_owned());
+        tokio::task::spawn_blocking(move || documents.push_for(&caller, &peer, &id)).await
+    };
+    let message = match message {
+        Ok(Ok(Some(message))) => message,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, document_id, "pushing a document change failed");
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, document_id, "the push task failed");
+            return Ok(());
+        }
+    };
+    tx.send(Ok(pb::SyncDocumentsResponse {
+        round: 0,
+        messages: vec![pb::DocumentMessage {
+            document_id: document_id.to_owned(),
+            sync_message: message,
+            document: Vec::new(),
+            problem: None,
+        }],
+    }))
+    .await
+    .map_err(|_| ())
+}

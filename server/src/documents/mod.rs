@@ -1,0 +1,481 @@
+//! Synced documents on the server: the copy of every order draft, shopping
+//! list and visit note that devices sync with, the sync state per device,
+//! and the notices that tell other devices a document changed.
+//!
+//! A round takes the messages of many documents at once. Each document is
+//! worked on a fork (see `tradeport_sync::Replica`), so a refused message
+//! changes nothing; what the round changed is written in one durable commit
+//! before any reply leaves, so everything a device was answered about
+//! survives a crash. The documents of a round are locked in id order, so
+//! two rounds touching the same documents never deadlock and never lose
+//! each other's changes.
+//!
+//! What this module must never do: read or decide a document's content
+//! (that is `tradeport_sync`'s), or let a caller learn whether a document
+//! of an account they may not sync exists — to them it is NOT_FOUND, the
+//! same as an id nobody used.
+
+mod storage;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+use tradeport_sync::{Replica, SyncState};
+
+use crate::domain::DomainError;
+use crate::domain::documents::{
+    DocumentKind, DocumentRecord, check_peer_id, check_round, may_sync,
+};
+use crate::domain::identity::Caller;
+use crate::domain::paging::{Page, PageLimits};
+use crate::identity::Identity;
+use crate::store::{Commit, Store, StoreError};
+use storage::{load_replica, load_state};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentsError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("identity: {0}")]
+    Identity(String),
+}
+
+pub type Result<T> = std::result::Result<T, DocumentsError>;
+
+/// One document's part of an incoming round.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    pub document_id: String,
+    pub sync_message: Vec<u8>,
+    /// A whole document, for one the server may not hold yet.
+    pub document: Vec<u8>,
+}
+
+/// One document's part of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub document_id: String,
+    /// Empty when there is nothing to send.
+    pub sync_message: Vec<u8>,
+    pub problem: Option<Problem>,
+}
+
+/// Why one document of a round was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Unknown, or of an account the caller may not sync: the same answer.
+    NotFound,
+    /// The message or document is not acceptable; `field` names where.
+    Invalid { field: String, message: String },
+}
+
+/// A document changed: for pushing to the other devices that sync it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentChanged {
+    pub document_id: String,
+    pub account_id: String,
+    pub at: i64,
+    /// The user and peer whose round changed it, who need no push.
+    pub by: (String, String),
+}
+
+/// A document as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub document_id: String,
+    pub account_id: String,
+    pub kind: DocumentKind,
+    pub updated_at: i64,
+}
+
+/// A document in memory with its stored description.
+#[derive(Clone)]
+struct Loaded {
+    replica: Replica,
+    record: DocumentRecord,
+}
+
+/// The sync state with one device for one document, and what of it was
+/// last written to the store.
+struct PeerState {
+    state: SyncState,
+    persisted: Vec<u8>,
+}
+
+type PeerKey = (String, String, String);
+
+pub struct Documents {
+    store: Arc<dyn Store>,
+    identity: Arc<Identity>,
+    /// Documents loaded so far; each behind its own lock. Drafts are small
+    /// and few per account, so they stay loaded.
+    open: Mutex<HashMap<String, Arc<Mutex<Option<Loaded>>>>>,
+    /// (user, peer, document) → sync state.
+    peers: Mutex<HashMap<PeerKey, PeerState>>,
+    changes: broadcast::Sender<DocumentChanged>,
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section below leaves its data consistent before it can
+    // panic (state is swapped in whole), so a poisoned lock is still good.
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Milliseconds since the epoch.
+fn now() -> i64 {
+    crate::orders::now()
+}
+
+impl Documents {
+    pub fn new(store: Arc<dyn Store>, identity: Arc<Identity>) -> Self {
+        Self {
+            store,
+            identity,
+            open: Mutex::new(HashMap::new()),
+            peers: Mutex::new(HashMap::new()),
+            changes: broadcast::channel(4096).0,
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Ends every watch and stream (at shutdown).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Documents::close`] was called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closed| *closed).await;
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DocumentChanged> {
+        self.changes.subscribe()
+    }
+
+    /// Whether `caller` may sync documents of `account_id`.
+    pub fn may_see(&self, caller: &Caller, account_id: &str) -> Result<bool> {
+        let account = self
+            .identity
+            .account_record(account_id)
+            .map_err(|e| DocumentsError::Identity(e.to_string()))?;
+        Ok(account.is_some_and(|account| may_sync(caller, &account)))
+    }
+
+    fn slot(&self, document_id: &str) -> Arc<Mutex<Option<Loaded>>> {
+        Arc::clone(
+            lock(&self.open)
+                .entry(document_id.to_owned())
+                .or_insert_with(|| Arc::new(Mutex::new(None))),
+        )
+    }
+
+    /// Takes one round of messages from `caller`'s device `peer` and answers
+    /// each document: changes applied and durable, the server's next sync
+    /// message, or the problem that kept it out.
+    pub fn round(
+        &self,
+        caller: &Caller,
+        peer: &str,
+        incoming: Vec<Incoming>,
+    ) -> Result<Vec<Outgoing>> {
+        check_peer_id(peer)?;
+        check_round(incoming.len())?;
+        // One entry per document, in id order: that is the lock order.
+        let mut by_id: BTreeMap<String, Vec<Incoming>> = BTreeMap::new();
+        for message in incoming {
+            if message.document_id.is_empty() {
+                return Err(DomainError::invalid(
+                    "DOCUMENT_ID_REQUIRED",
+                    "messages.document_id",
+                    "every message names its document",
+                )
+                .into());
+            }
+            by_id
+                .entry(message.document_id.clone())
+                .or_default()
+                .push(message);
+        }
+        let slots: Vec<Arc<Mutex<Option<Loaded>>>> = by_id.keys().map(|id| self.slot(id)).collect();
+        let mut guards: Vec<MutexGuard<'_, Option<Loaded>>> =
+            slots.iter().map(|s| lock(s)).collect();
+
+        let at = now();
+        let mut commit = Commit::new();
+        let mut replies: Vec<Outgoing> = Vec::with_capacity(slots.len());
+        let mut accepted: Vec<(usize, Candidate)> = Vec::new();
+        for (index, (id, messages)) in by_id.iter().enumerate() {
+            if guards[index].is_none() {
+                *guards[index] = load_replica(self.store.as_ref(), id)?;
+            }
+            let key: PeerKey = (caller.id.clone(), peer.to_owned(), id.clone());
+            let problem = match self.apply(caller, key, guards[index].as_ref(), messages, at)? {
+                Ok(mut candidate) => {
+                    commit = storage::write(commit, &mut candidate, at)?;
+                    accepted.push((index, candidate));
+                    None
+                }
+                Err(problem) => Some(problem),
+            };
+            replies.push(Outgoing {
+                document_id: id.clone(),
+                sync_message: Vec::new(),
+                problem,
+            });
+        }
+        if !commit.write.is_empty() {
+            self.store.commit(commit)?;
+        }
+
+        // Durable: now the round's results become visible and are answered.
+        let mut changed = Vec::new();
+        {
+            let mut peers = lock(&self.peers);
+            for (index, candidate) in accepted {
+                let Candidate {
+                    loaded,
+                    key,
+                    mut state,
+                    change,
+                    ..
+                } = candidate;
+                replies[index].sync_message =
+                    loaded.replica.generate(&mut state).unwrap_or_default();
+                if !matches!(change, Change::None) {
+                    changed.push(DocumentChanged {
+                        document_id: loaded.record.id.clone(),
+                        account_id: loaded.record.account_id.clone(),
+                        at,
+                        by: (caller.id.clone(), peer.to_owned()),
+                    });
+                }
+                *guards[index] = Some(loaded);
+                let persisted = state.encode();
+                peers.insert(key, PeerState { state, persisted });
+            }
+        }
+        drop(guards);
+        for change in changed {
+            // No receivers is fine: no other device is connected.
+            let _ = self.changes.send(change);
+        }
+        Ok(replies)
+    }
+
+    /// One document's part of a round, worked on a fork of `current`.
+    fn apply(
+        &self,
+        caller: &Caller,
+        key: PeerKey,
+        current: Option<&Loaded>,
+        messages: &[Incoming],
+        at: i64,
+    ) -> Result<std::result::Result<Candidate, Problem>> {
+        let (mut loaded, mut change) = match current {
+            Some(loaded) => {
+                if !self.may_see(caller, &loaded.record.account_id)? {
+                    return Ok(Err(Problem::NotFound));
+                }
+                (loaded.clone(), Change::None)
+            }
+            None => {
+                // Only a whole document can bring a new one into being.
+                let Some(first) = messages.iter().find(|m| !m.document.is_empty()) else {
+                    return Ok(Err(Problem::NotFound));
+                };
+                let replica = match Replica::load(&first.document) {
+                    Ok(replica) => replica,
+                    Err(e) => return Ok(Err(invalid("document", &e))),
+                };
+                let Some(info) = replica.info().cloned() else {
+                    return Ok(Err(Problem::Invalid {
+                        field: "document".into(),
+                        message: "the document is empty".into(),
+                    }));
+                };
+                if info.document_id != key.2 {
+                    return Ok(Err(Problem::Invalid {
+                        field: "document".into(),
+                        message: format!(
+                            "the document sent is {:?}, not {:?}",
+                            info.document_id, key.2
+                        ),
+                    }));
+                }
+                if !self.may_see(caller, &info.account_id)? {
+                    // Creating in an account one may not sync: as if the
+                    // account did not exist.
+                    return Ok(Err(Problem::NotFound));
+                }
+                let record =
+                    DocumentRecord::new(info.document_id, kind_of(info.kind), info.account_id, at);
+                (Loaded { replica, record }, Change::Created)
+            }
+        };
+        let known = lock(&self.peers)
+            .get(&key)
+            .map(|p| (p.state.clone(), Some(p.persisted.clone())));
+        let (mut state, persisted) = match known {
+            Some(known) => known,
+            None => load_state(self.store.as_ref(), &key)?,
+        };
+        let heads_before = loaded.replica.heads();
+        for message in messages {
+            if !message.document.is_empty()
+                && let Err(e) = loaded.replica.merge_document(&message.document)
+            {
+                return Ok(Err(invalid("document", &e)));
+            }
+            if !message.sync_message.is_empty()
+                && let Err(e) = loaded.replica.receive(&mut state, &message.sync_message)
+            {
+                return Ok(Err(invalid("sync_message", &e)));
+            }
+        }
+        if matches!(change, Change::None) && loaded.replica.heads() != heads_before {
+            change = Change::Updated { heads_before };
+        }
+        Ok(Ok(Candidate {
+            loaded,
+            key,
+            state,
+            change,
+            persisted,
+        }))
+    }
+}
+
+impl Documents {
+    /// The message `caller`'s device `peer` needs for `document_id` after
+    /// another device changed it, if that device has synced the document
+    /// with this server and still may.
+    pub fn push_for(
+        &self,
+        caller: &Caller,
+        peer: &str,
+        document_id: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let slot = self.slot(document_id);
+        let guard = lock(&slot);
+        let Some(loaded) = guard.as_ref() else {
+            return Ok(None);
+        };
+        if !self.may_see(caller, &loaded.record.account_id)? {
+            return Ok(None);
+        }
+        let key: PeerKey = (caller.id.clone(), peer.to_owned(), document_id.to_owned());
+        let mut peers = lock(&self.peers);
+        Ok(peers
+            .get_mut(&key)
+            .and_then(|known| loaded.replica.generate(&mut known.state)))
+    }
+
+    /// The documents `caller` may sync, most recently changed first.
+    /// Reps see those of the accounts assigned to them by name (territory
+    /// assignments need an index of accounts by territory first).
+    pub fn list(
+        &self,
+        caller: &Caller,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<Summary>, String)> {
+        let accounts: Vec<&str> = match (&caller.on_behalf_of, &caller.account_id) {
+            (Some(acting), _) => vec![acting.as_str()],
+            (None, Some(own)) => vec![own.as_str()],
+            (None, None) => caller
+                .assigned_accounts
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        };
+        let mut records = Vec::new();
+        for account in accounts {
+            if !self.may_see(caller, account)? {
+                continue;
+            }
+            records.extend(storage::records_of(self.store.as_ref(), account)?);
+        }
+        records.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        // The caller's id is the query: a token only pages their own list.
+        let fingerprint = {
+            use std::hash::{DefaultHasher, Hash, Hasher};
+            let mut hasher = DefaultHasher::new();
+            caller.id.hash(&mut hasher);
+            hasher.finish()
+        };
+        let page = Page::parse(page_size, page_token, fingerprint, LIST_PAGES)?;
+        let next_page_token = page.next_token(records.len());
+        let window = page.window(records.len());
+        Ok((
+            records
+                .drain(window)
+                .map(|r| Summary {
+                    document_id: r.id,
+                    account_id: r.account_id,
+                    kind: r.kind,
+                    updated_at: r.updated_at,
+                })
+                .collect(),
+            next_page_token,
+        ))
+    }
+}
+
+const LIST_PAGES: PageLimits = PageLimits {
+    default_size: 50,
+    max_size: 500,
+};
+
+/// A document's problem as the device is told it: the field at fault
+/// inside the document when the document says which.
+fn invalid(part: &str, error: &tradeport_sync::Error) -> Problem {
+    let field = match error {
+        tradeport_sync::Error::Malformed { field, .. } => format!("{part}.{field}"),
+        _ => part.to_owned(),
+    };
+    Problem::Invalid {
+        field,
+        message: error.to_string(),
+    }
+}
+
+fn kind_of(kind: tradeport_sync::DocumentKind) -> DocumentKind {
+    match kind {
+        tradeport_sync::DocumentKind::OrderDraft => DocumentKind::OrderDraft,
+        tradeport_sync::DocumentKind::ShoppingList => DocumentKind::ShoppingList,
+        tradeport_sync::DocumentKind::VisitNote => DocumentKind::VisitNote,
+    }
+}
+
+/// What changed in a document during a round.
+enum Change {
+    None,
+    Created,
+    Updated {
+        heads_before: Vec<tradeport_sync::ChangeHash>,
+    },
+}
+
+/// A document after a round's messages, not yet durable.
+struct Candidate {
+    loaded: Loaded,
+    key: PeerKey,
+    state: SyncState,
+    change: Change,
+    /// The peer state as last written, if this server wrote one.
+    persisted: Option<Vec<u8>>,
+}

@@ -1,0 +1,212 @@
+//! The rules of synced documents (order drafts, shopping lists, visit
+//! notes): who may sync one, how a round is bounded, when a document's
+//! history is compacted, and how its stored form is described.
+//!
+//! The documents' own validity (layout, quantities, a draft that must not
+//! change account) is `tradeport_sync`'s, shared with the devices; this
+//! module never looks inside a document.
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+use super::identity::records::Account;
+use super::identity::{Caller, Role};
+
+/// At most this many documents in one round: a device with more syncs
+/// them over several rounds, so one request never holds many documents'
+/// locks or builds an unbounded commit.
+pub const MAX_DOCUMENTS_PER_ROUND: usize = 200;
+
+/// A document's incremental saves are folded into one full save once there
+/// are this many: loading stays fast, and the store does not keep one
+/// record per keystroke forever.
+pub const COMPACT_AFTER: u32 = 64;
+
+/// A peer id is the device's own name for its copy.
+pub const MAX_PEER_ID_LEN: usize = 128;
+
+/// Whether `caller` may sync documents of `account`: the account's own
+/// members, and the sales reps the account is assigned to (directly or by
+/// territory). Brand staff do not see customers' work in progress: a draft
+/// is the buyer's until it is submitted. A rep acting for one customer sees
+/// only that customer's documents.
+pub fn may_sync(caller: &Caller, account: &Account) -> bool {
+    if let Some(acting) = &caller.on_behalf_of
+        && *acting != account.id
+    {
+        return false;
+    }
+    match &caller.account_id {
+        Some(own) => *own == account.id,
+        None => caller.roles.contains(&Role::SalesRep) && caller.sees(account),
+    }
+}
+
+/// Checks the device's peer id: it keys the sync state the server keeps.
+pub fn check_peer_id(peer_id: &str) -> Result<(), DomainError> {
+    if peer_id.is_empty() {
+        return Err(DomainError::invalid(
+            "PEER_ID_REQUIRED",
+            "peer_id",
+            "name this device's copy with a peer_id",
+        ));
+    }
+    if peer_id.len() > MAX_PEER_ID_LEN
+        || !peer_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(DomainError::invalid(
+            "PEER_ID_INVALID",
+            "peer_id",
+            format!(
+                "a peer_id is 1 to {MAX_PEER_ID_LEN} characters of letters, digits, '-', '_' and '.'"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the size of a round.
+pub fn check_round(documents: usize) -> Result<(), DomainError> {
+    if documents > MAX_DOCUMENTS_PER_ROUND {
+        return Err(DomainError::invalid(
+            "ROUND_TOO_LARGE",
+            "messages",
+            format!(
+                "{documents} documents in one round; send at most {MAX_DOCUMENTS_PER_ROUND} per round"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What kind of document it is, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DocumentKind {
+    OrderDraft,
+    ShoppingList,
+    VisitNote,
+}
+
+/// What the server keeps about a document besides its automerge bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub kind: DocumentKind,
+    pub account_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Incremental saves are numbered from here (those below were folded
+    /// into the full save) ...
+    pub first_chunk: u64,
+    /// ... up to, not including, this one.
+    pub next_chunk: u64,
+}
+
+impl DocumentRecord {
+    pub fn new(id: String, kind: DocumentKind, account_id: String, now: i64) -> Self {
+        Self {
+            id,
+            kind,
+            account_id,
+            created_at: now,
+            updated_at: now,
+            first_chunk: 0,
+            next_chunk: 0,
+        }
+    }
+
+    /// How many incremental saves follow the full save.
+    pub fn pending_chunks(&self) -> u64 {
+        self.next_chunk - self.first_chunk
+    }
+
+    /// Whether the next change should be written as a new full save.
+    pub fn due_for_compaction(&self) -> bool {
+        self.pending_chunks() + 1 >= u64::from(COMPACT_AFTER)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::identity::CallerKind;
+
+    fn account(id: &str, territory: &str) -> Account {
+        Account::for_tests(id, territory)
+    }
+
+    fn caller(account_id: Option<&str>, roles: Vec<Role>) -> Caller {
+        Caller {
+            kind: CallerKind::User,
+            id: "usr-1".into(),
+            account_id: account_id.map(str::to_owned),
+            roles,
+            session_id: None,
+            on_behalf_of: None,
+            assigned_accounts: vec![],
+            territories: vec![],
+        }
+    }
+
+    #[test]
+    fn members_sync_their_own_accounts_documents_only() {
+        let buyer = caller(Some("acc-1"), vec![Role::Buyer]);
+        assert!(may_sync(&buyer, &account("acc-1", "")));
+        assert!(!may_sync(&buyer, &account("acc-2", "")));
+    }
+
+    #[test]
+    fn reps_sync_assigned_and_territory_accounts_and_only_the_one_they_act_for() {
+        let mut rep = caller(None, vec![Role::SalesRep]);
+        rep.assigned_accounts = vec!["acc-1".into()];
+        rep.territories = vec!["north".into()];
+        assert!(may_sync(&rep, &account("acc-1", "")));
+        assert!(may_sync(&rep, &account("acc-2", "north")));
+        assert!(!may_sync(&rep, &account("acc-3", "south")));
+        rep.on_behalf_of = Some("acc-1".into());
+        assert!(may_sync(&rep, &account("acc-1", "")));
+        assert!(!may_sync(&rep, &account("acc-2", "north")));
+    }
+
+    #[test]
+    fn brand_staff_do_not_see_customers_drafts() {
+        let admin = caller(None, vec![Role::BrandAdmin]);
+        assert!(!may_sync(&admin, &account("acc-1", "")));
+    }
+
+    #[test]
+    fn peer_ids_are_checked() {
+        assert!(check_peer_id("phone-1.a_b").is_ok());
+        for bad in [
+            "",
+            "has space",
+            "slash/no",
+            &"x".repeat(MAX_PEER_ID_LEN + 1),
+        ] {
+            let err = check_peer_id(bad).err();
+            assert!(
+                matches!(&err, Some(DomainError::InvalidArgument { violations, .. }) if violations[0].field == "peer_id"),
+                "{bad:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rounds_are_bounded() {
+        assert!(check_round(MAX_DOCUMENTS_PER_ROUND).is_ok());
+        assert!(check_round(MAX_DOCUMENTS_PER_ROUND + 1).is_err());
+    }
+
+    #[test]
+    fn compaction_comes_due_after_the_configured_number_of_chunks() {
+        let mut record = DocumentRecord::new("d".into(), DocumentKind::OrderDraft, "a".into(), 0);
+        record.next_chunk = u64::from(COMPACT_AFTER) - 2;
+        assert!(!record.due_for_compaction());
+        record.next_chunk += 1;
+        assert!(record.due_for_compaction());
+        record.first_chunk = record.next_chunk;
+        assert!(!record.due_for_compaction());
+    }
+}

@@ -1,0 +1,78 @@
+//! A test server in a process of its own.
+
+use std::collections::BTreeMap;
+
+use tradeport_mobile::{Client, ClientConfig};
+use tradeport_proto::identity::SessionTokens;
+
+/// A test server in a process of its own (the `server-process` binary):
+/// for tests that kill it with SIGKILL and benchmarks that measure its
+/// memory apart from the load generator's.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// Where clients dial it (plaintext loopback).
+    pub url: String,
+    /// On its first start: each demo person's enrolment code by email.
+    pub invitations: BTreeMap<String, String>,
+    /// On its first start: the demo customer accounts' ids.
+    pub accounts: Vec<String>,
+}
+
+impl ServerProcess {
+    /// Starts the `server-process` binary of this crate on the store in
+    /// `dir` (found next to the running test or bench executable).
+    pub fn start(binary: &std::path::Path, dir: &std::path::Path) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut server = Self {
+            child,
+            url: String::new(),
+            invitations: BTreeMap::new(),
+            accounts: Vec::new(),
+        };
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["invitation", email, code] => {
+                    server.invitations.insert((*email).into(), (*code).into());
+                }
+                ["account", id] => server.accounts.push((*id).into()),
+                ["listening", addr] => {
+                    server.url = format!("http://{addr}");
+                    return server;
+                }
+                _ => {}
+            }
+        }
+        panic!("the server process exited before listening");
+    }
+
+    /// A client of it, holding `tokens` if given.
+    pub fn client(&self, tokens: Option<&SessionTokens>) -> Client {
+        let client =
+            Client::connect_lazy(ClientConfig::new(self.url.clone())).unwrap();
+        if let Some(tokens) = tokens {
+            client.set_tokens(tokens.clone());
+        }
+        client
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no destructor, no flush, no goodbye to the clients.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+

@@ -1,0 +1,521 @@
+//! Draft documents synced between devices through a real server: offline
+//! edits on two devices converging in either order, a watching device
+//! told within a second, a connection cut mid-sync, other accounts kept
+//! out, hostile documents refused, and a browser syncing over gRPC-web.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use tradeport_mobile::{Client, DraftEvent, Drafts};
+use tradeport_proto::identity::SessionTokens;
+use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
+use tradeport_sync::{OrderDraft, Replica, SyncState};
+use tradeport_tests::{ServerProcess, TestServer};
+
+use crate::passkeys::enrolled;
+
+/// One server for the module, with its users enrolled once. Clients are
+/// made per test (a client's connection lives on the runtime of the test
+/// that first used it); every test works on drafts of its own.
+struct Fixture {
+    server: TestServer,
+    buyer: SessionTokens,
+    approver: SessionTokens,
+    admin: SessionTokens,
+    foreign: SessionTokens,
+}
+
+/// The module's server and a client for each of its users.
+struct Users {
+    server: &'static TestServer,
+    buyer: Client,
+    approver: Client,
+    admin: Client,
+    foreign: Client,
+}
+
+async fn fixture() -> Users {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let f = {
+        let _starting = STARTING.lock().await;
+        match FIXTURE.get() {
+            Some(f) => f,
+            None => {
+                let server = TestServer::start(|_| {}).unwrap();
+                let mut tokens = Vec::new();
+                for email in [
+                    "buyer@nordlicht.example",
+                    "approver@nordlicht.example",
+                    "admin@nordlicht.example",
+                    "buyer@sur.example",
+                ] {
+                    tokens.push(enrolled(&server, email).await.0.tokens().unwrap());
+                }
+                let [buyer, approver, admin, foreign] =
+                    <[SessionTokens; 4]>::try_from(tokens).unwrap();
+                FIXTURE.get_or_init(|| Fixture {
+                    server,
+                    buyer,
+                    approver,
+                    admin,
+                    foreign,
+                })
+            }
+        }
+    };
+    let client = |tokens: &SessionTokens| {
+        let client = f.server.anonymous_client();
+        client.set_tokens(tokens.clone());
+        client
+    };
+    Users {
+        server: &f.server,
+        buyer: client(&f.buyer),
+        approver: client(&f.approver),
+        admin: client(&f.admin),
+        foreign: client(&f.foreign),
+    }
+}
+
+/// A device: its own local database, syncing as `peer`.
+fn device(peer: &str) -> (Drafts, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Drafts::standalone(dir.path(), peer).unwrap(), dir)
+}
+
+/// A draft's lines as (sku, quantity), sorted.
+fn lines(drafts: &Drafts, id: &str) -> Vec<(String, Decimal)> {
+    let mut lines: Vec<(String, Decimal)> = drafts
+        .open(id)
+        .unwrap()
+        .lines()
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.sku, l.quantity))
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn line_id(drafts: &Drafts, id: &str, sku: &str) -> tradeport_sync::LineId {
+    drafts
+        .open(id)
+        .unwrap()
+        .lines()
+        .unwrap()
+        .into_iter()
+        .find(|l| l.sku == sku)
+        .unwrap()
+        .id
+}
+
+/// What the server holds, as a device that never had the draft gets it.
+async fn server_copy(f: &Users, id: &str) -> Vec<(String, Decimal)> {
+    let (fresh, _dir) = device(&format!("fresh-{}", rand_suffix()));
+    fresh.fetch(id).unwrap();
+    fresh.sync(&f.admin).await.unwrap();
+    lines(&fresh, id)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Two devices edit one draft offline — both add lines, both set one
+/// line's quantity, one deletes a line the other edits — and sync in the
+/// given order.
+async fn offline_edits_converge(phone_first: bool) {
+    let f = &fixture().await;
+    let account = f.server.account(0);
+    let (phone, _p) = device("phone");
+    let (tablet, _t) = device("tablet");
+    let id = phone.create(&account).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0001", "2")).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0002", "3")).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    assert!(tablet.discover(&f.approver).await.unwrap().contains(&id));
+    tablet.sync(&f.approver).await.unwrap();
+    assert_eq!(lines(&tablet, &id), lines(&phone, &id));
+
+    // Offline on both.
+    let first = line_id(&phone, &id, "NL-0001");
+    let second = line_id(&phone, &id, "NL-0002");
+    phone.edit(&id, |d| d.add_line("NL-0003", "1")).unwrap();
+    phone.edit(&id, |d| d.set_quantity(&first, "5")).unwrap();
+    phone.edit(&id, |d| d.remove_line(&second)).unwrap();
+    tablet.edit(&id, |d| d.add_line("NL-0004", "4")).unwrap();
+    tablet.edit(&id, |d| d.set_quantity(&first, "7")).unwrap();
+    tablet.edit(&id, |d| d.set_quantity(&second, "9")).unwrap();
+    assert_eq!(phone.pending().unwrap(), 1);
+
+    let (a, a_client, b, b_client) = if phone_first {
+        (&phone, &f.buyer, &tablet, &f.approver)
+    } else {
+        (&tablet, &f.approver, &phone, &f.buyer)
+    };
+    a.sync(a_client).await.unwrap();
+    b.sync(b_client).await.unwrap();
+    a.sync(a_client).await.unwrap();
+
+    let merged = lines(&phone, &id);
+    assert_eq!(merged, lines(&tablet, &id), "both devices hold one draft");
+    assert_eq!(merged, server_copy(f, &id).await, "and so does the server");
+    let skus: Vec<&str> = merged.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        skus,
+        ["NL-0001", "NL-0003", "NL-0004"],
+        "delete wins over the edit"
+    );
+    let quantity = merged[0].1;
+    assert!(
+        quantity == Decimal::from(5) || quantity == Decimal::from(7),
+        "one of the two quantities wins, never a sum: {quantity}"
+    );
+    assert_eq!(phone.pending().unwrap(), 0);
+    assert_eq!(tablet.pending().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn offline_edits_on_two_devices_converge_when_the_phone_syncs_first() {
+    offline_edits_converge(true).await;
+}
+
+#[tokio::test]
+async fn offline_edits_on_two_devices_converge_when_the_tablet_syncs_first() {
+    offline_edits_converge(false).await;
+}
+
+#[tokio::test]
+async fn a_watching_device_receives_a_change_within_a_second() {
+    let f = &fixture().await;
+    let (phone, _p) = device("watch-phone");
+    let (office, _o) = device("watch-office");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    office.fetch(&id).unwrap();
+
+    let mut events = office.events();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let live = {
+        let office = office.clone();
+        let admin = f.admin.clone();
+        tokio::spawn(async move {
+            office
+                .live(&admin, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+        })
+    };
+    // The live session's first sync fetches the draft.
+    let arrived = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+    assert!(
+        matches!(arrived, Ok(Ok(DraftEvent::Changed { .. }))),
+        "{arrived:?}"
+    );
+
+    phone.edit(&id, |d| d.add_line("NL-0005", "6")).unwrap();
+    let started = std::time::Instant::now();
+    phone.sync(&f.buyer).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(1), events.recv())
+        .await
+        .expect("the change reaches the watching device within a second")
+        .unwrap();
+    assert_eq!(
+        event,
+        DraftEvent::Changed {
+            document_id: id.clone()
+        }
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(lines(&office, &id), lines(&phone, &id));
+    let _ = stop_tx.send(());
+    live.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_sync_cut_mid_stream_resumes_without_duplicating_anything() {
+    let f = &fixture().await;
+    let (phone, _p) = device("cut-phone");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    for n in 0..40 {
+        phone
+            .edit(&id, |d| d.add_line(&format!("NL-{n:04}"), "1"))
+            .unwrap();
+    }
+    // Cut the connection as soon as the first round is on its way.
+    let cut = tokio::time::timeout(Duration::from_millis(1), phone.sync(&f.buyer)).await;
+    assert!(cut.is_err(), "the sync was cut before it finished");
+    phone.sync(&f.buyer).await.unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    let held = lines(&phone, &id);
+    assert_eq!(held.len(), 40);
+    assert_eq!(
+        server_copy(f, &id).await,
+        held,
+        "the server holds each line once"
+    );
+}
+
+#[tokio::test]
+async fn another_account_cannot_sync_or_even_learn_of_a_draft() {
+    let f = &fixture().await;
+    let (phone, _p) = device("private-phone");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0001", "1")).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+
+    // Not listed for them ...
+    let (outsider, _o) = device("outsider");
+    assert!(!outsider.discover(&f.foreign).await.unwrap().contains(&id));
+    // ... and asking by id answers exactly like an id nobody used.
+    outsider.fetch(&id).unwrap();
+    outsider
+        .fetch("1@0123456789abcdef0123456789abcdef")
+        .unwrap();
+    let report = outsider.sync(&f.foreign).await.unwrap();
+    assert_eq!(report.refused.len(), 2);
+    let known = outsider.refusal(&id).unwrap().unwrap();
+    let unknown = outsider
+        .refusal("1@0123456789abcdef0123456789abcdef")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        known.replace(&id, "ID"),
+        unknown.replace("1@0123456789abcdef0123456789abcdef", "ID")
+    );
+    assert!(known.starts_with("DOCUMENT_NOT_FOUND"), "{known}");
+    // Nor can they put a draft into the account.
+    let (intruder, _i) = device("intruder");
+    let planted = intruder.create(&f.server.account(0)).unwrap();
+    intruder.sync(&f.foreign).await.unwrap();
+    assert!(
+        intruder
+            .refusal(&planted)
+            .unwrap()
+            .unwrap()
+            .starts_with("DOCUMENT_NOT_FOUND")
+    );
+    assert!(!f.server_lists(&f.buyer, &planted).await);
+}
+
+impl Users {
+    async fn server_lists(&self, client: &Client, id: &str) -> bool {
+        SyncServiceClient::new(client.authorized_channel())
+            .list_documents(pb::ListDocumentsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .documents
+            .iter()
+            .any(|d| d.document_id == id)
+    }
+}
+
+/// One unary round, as a browser sends it.
+async fn round(
+    client: &Client,
+    peer: &str,
+    messages: Vec<pb::DocumentMessage>,
+) -> Vec<pb::DocumentMessage> {
+    SyncServiceClient::new(client.authorized_channel())
+        .sync_round(pb::SyncRoundRequest {
+            peer_id: peer.into(),
+            messages,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .messages
+}
+
+#[tokio::test]
+async fn a_document_moved_to_another_account_is_refused_and_nothing_of_it_is_kept() {
+    let f = &fixture().await;
+    let (phone, _p) = device("hostile-source");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0001", "1")).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    let before = server_copy(f, &id).await;
+
+    // A tampered copy: the same draft, its account rewritten, one line more.
+    let mut draft = phone.open(&id).unwrap();
+    draft.add_line("NL-0002", "1").unwrap();
+    let mut tampered = automerge::AutoCommit::load(&draft.save()).unwrap();
+    automerge::transaction::Transactable::put(
+        &mut tampered,
+        automerge::ROOT,
+        "account_id",
+        f.server.account(1),
+    )
+    .unwrap();
+    let answer = round(
+        &f.buyer,
+        "hostile",
+        vec![pb::DocumentMessage {
+            document_id: id.clone(),
+            document: tampered.save(),
+            ..Default::default()
+        }],
+    )
+    .await;
+    let problem = answer[0]
+        .problem
+        .clone()
+        .expect("the tampered document is refused");
+    assert_eq!(problem.reason, "DOCUMENT_INVALID");
+    assert_eq!(problem.code, tonic::Code::InvalidArgument as i32);
+    assert_eq!(problem.field, "document.account_id");
+    assert_eq!(
+        server_copy(f, &id).await,
+        before,
+        "nothing of it was stored"
+    );
+}
+
+/// A browser's sync: unary rounds over gRPC-web (HTTP/1.1) until the
+/// browser has nothing left to say.
+async fn browser_sync(f: &Users, token: &str, replica: &mut Replica, state: &mut SyncState) {
+    // The first round always goes out, empty if the browser has nothing
+    // to say: it asks the server for what changed (as after a notice from
+    // WatchDocuments).
+    for n in 0..10 {
+        let message = match replica.generate(state) {
+            Some(message) => message,
+            None if n == 0 => Vec::new(),
+            None => return,
+        };
+        let reply = tradeport_tests::grpc_web::call(
+            f.server.addr,
+            "/tradeport.sync.v1.SyncService/SyncRound",
+            &pb::SyncRoundRequest {
+                peer_id: "browser-tab".into(),
+                messages: vec![pb::DocumentMessage {
+                    document_id: replica.document_id().to_owned(),
+                    sync_message: message,
+                    ..Default::default()
+                }],
+            },
+            Some(tradeport_tests::ORIGIN),
+            Some(token),
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.grpc_status(), Some(0), "{:?}", reply.trailers);
+        let answer =
+            <pb::SyncRoundResponse as prost::Message>::decode(reply.messages[0].clone()).unwrap();
+        for m in answer.messages {
+            assert!(m.problem.is_none(), "{:?}", m.problem);
+            if !m.sync_message.is_empty() {
+                replica.receive(state, &m.sync_message).unwrap();
+            }
+        }
+    }
+    panic!("the browser's sync did not settle in 10 rounds");
+}
+
+#[tokio::test]
+async fn a_browser_over_grpc_web_edits_the_same_draft_as_a_native_client() {
+    let f = &fixture().await;
+    let (phone, _p) = device("web-phone");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0001", "2")).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+
+    let token = f.approver.tokens().unwrap().access_token;
+    let mut replica = Replica::awaiting(&id);
+    let mut state = SyncState::new();
+    browser_sync(f, &token, &mut replica, &mut state).await;
+    let mut in_browser = OrderDraft::load(&replica.save()).unwrap();
+    assert_eq!(in_browser.lines().unwrap().len(), 1);
+
+    // The browser adds a line (as automerge-js would) and syncs; the phone
+    // adds one meanwhile and syncs after.
+    in_browser.add_line("NL-0009", "3").unwrap();
+    replica.merge_document(&in_browser.save()).unwrap();
+    phone.edit(&id, |d| d.add_line("NL-0010", "1")).unwrap();
+    browser_sync(f, &token, &mut replica, &mut state).await;
+    phone.sync(&f.buyer).await.unwrap();
+    browser_sync(f, &token, &mut replica, &mut state).await;
+
+    let on_phone = lines(&phone, &id);
+    let in_tab: BTreeMap<String, Decimal> = OrderDraft::load(&replica.save())
+        .unwrap()
+        .lines()
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.sku, l.quantity))
+        .collect();
+    assert_eq!(on_phone.len(), 3);
+    assert_eq!(on_phone, in_tab.into_iter().collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_server-process")), dir.path());
+    let client = server.client(None);
+    let mut passkey = tradeport_mobile::SoftwarePasskey::new();
+    client
+        .identity()
+        .enrol(
+            &mut passkey,
+            &crate::passkeys::origin(),
+            &server.invitations["buyer@nordlicht.example"],
+            "laptop key",
+            "test device",
+        )
+        .await
+        .unwrap();
+    let tokens = client.tokens().unwrap();
+    let account = server.accounts[0].clone();
+
+    let (phone, _p) = device("crash-phone");
+    let id = phone.create(&account).unwrap();
+    let mut acknowledged = Vec::new();
+    for n in 0..20 {
+        phone
+            .edit(&id, |d| d.add_line(&format!("NL-{n:04}"), "1"))
+            .unwrap();
+        phone.sync(&client).await.unwrap();
+        acknowledged = lines(&phone, &id);
+    }
+    // More edits, and the server dies while they sync.
+    for n in 20..40 {
+        phone
+            .edit(&id, |d| d.add_line(&format!("NL-{n:04}"), "1"))
+            .unwrap();
+    }
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(3));
+        server.kill();
+    });
+    let cut = phone.sync(&client).await;
+    killer.join().unwrap();
+    if cut.is_ok() {
+        // The sync beat the kill: all of it was acknowledged.
+        acknowledged = lines(&phone, &id);
+    }
+
+    let server = ServerProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_server-process")), dir.path());
+    let client = server.client(Some(&tokens));
+    let (fresh, _f) = device("crash-fresh");
+    fresh.fetch(&id).unwrap();
+    fresh.sync(&client).await.unwrap();
+    let held = lines(&fresh, &id);
+    for line in &acknowledged {
+        assert!(held.contains(line), "acknowledged {line:?} was lost");
+    }
+    // The phone resumes; the server ends with every line exactly once.
+    phone.sync(&client).await.unwrap();
+    fresh.sync(&client).await.unwrap();
+    let all = lines(&phone, &id);
+    assert_eq!(all.len(), 40);
+    assert_eq!(lines(&fresh, &id), all);
+    server.kill();
+}
