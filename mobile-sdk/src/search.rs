@@ -10,7 +10,7 @@
 //! the local database stays the source of truth, and the index can always
 //! be rebuilt from it.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 /// Query tokens beyond this are ignored (they would only narrow further).
@@ -53,6 +53,13 @@ struct Doc {
     name_key: Box<str>,
 }
 
+struct Candidate {
+    kind: MatchKind,
+    fewer_whole_words: u8,
+    name_prefix: u128,
+    slot: u32,
+}
+
 #[derive(Default)]
 pub(crate) struct SearchIndex {
     /// Slots; a removed product leaves `None` until its slot is reused.
@@ -82,17 +89,13 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn doc_tokens(item: &Indexed) -> Vec<String> {
+    // Codes are split into their words like names are, as queries are: a
+    // whole code typed is found by the exact-code maps and by its words,
+    // and one token per code would put 100,000 keys under "tp".
     let mut tokens: Vec<String> = words(&item.name)
         .chain(words(&item.sku))
         .chain(words(&item.barcode))
         .collect();
-    // The whole code too, so "tp-el-00" typed as one word finds it.
-    for code in [&item.sku, &item.barcode] {
-        let whole = code.trim().to_lowercase();
-        if !whole.is_empty() {
-            tokens.push(whole);
-        }
-    }
     tokens.sort_unstable();
     tokens.dedup();
     tokens
@@ -235,35 +238,45 @@ impl SearchIndex {
         }
 
         let wanted = query_tokens.len() as u8;
-        let mut candidates: Vec<(u32, MatchKind)> = Vec::new();
+        // Each candidate's rank packed into integers — its kind, whole-word
+        // matches and the first 16 bytes of its name — so ordering tens of
+        // thousands of them (a one-letter query) compares integers; the
+        // full name and SKU break the rare ties.
+        let mut candidates: Vec<Candidate> = Vec::new();
         if wanted > 0 {
             for (slot, m) in matched.iter().enumerate() {
-                if *m == wanted && Some(slot as u32) != exact {
-                    let slot = slot as u32;
-                    let kind = match self.doc(slot) {
-                        Some(d) if d.sku_key.starts_with(whole.as_str()) => MatchKind::SkuPrefix,
-                        _ => MatchKind::Words,
-                    };
-                    candidates.push((slot, kind));
+                if *m != wanted || Some(slot as u32) == exact {
+                    continue;
                 }
+                let Some(doc) = self.doc(slot as u32) else {
+                    continue;
+                };
+                let kind = if doc.sku_key.starts_with(whole.as_str()) {
+                    MatchKind::SkuPrefix
+                } else {
+                    MatchKind::Words
+                };
+                let mut prefix = [0u8; 16];
+                let name = doc.name_key.as_bytes();
+                let n = name.len().min(16);
+                prefix[..n].copy_from_slice(&name[..n]);
+                candidates.push(Candidate {
+                    kind,
+                    fewer_whole_words: u8::MAX - whole_words[slot],
+                    name_prefix: u128::from_be_bytes(prefix),
+                    slot: slot as u32,
+                });
             }
         }
-        let rank = |a: &(u32, MatchKind), b: &(u32, MatchKind)| -> Ordering {
-            let (Some(da), Some(db)) = (self.doc(a.0), self.doc(b.0)) else {
-                return a.0.cmp(&b.0);
-            };
-            (
-                a.1,
-                Reverse(whole_words[a.0 as usize]),
-                &da.name_key,
-                &da.sku_key,
-            )
-                .cmp(&(
-                    b.1,
-                    Reverse(whole_words[b.0 as usize]),
-                    &db.name_key,
-                    &db.sku_key,
-                ))
+        let rank = |a: &Candidate, b: &Candidate| -> Ordering {
+            (a.kind, a.fewer_whole_words, a.name_prefix)
+                .cmp(&(b.kind, b.fewer_whole_words, b.name_prefix))
+                .then_with(|| match (self.doc(a.slot), self.doc(b.slot)) {
+                    (Some(da), Some(db)) => {
+                        (&da.name_key, &da.sku_key).cmp(&(&db.name_key, &db.sku_key))
+                    }
+                    _ => a.slot.cmp(&b.slot),
+                })
         };
         let room = limit.saturating_sub(usize::from(exact.is_some()));
         if candidates.len() > room && room > 0 {
@@ -275,7 +288,7 @@ impl SearchIndex {
         exact
             .map(|slot| (slot, MatchKind::ExactCode))
             .into_iter()
-            .chain(candidates)
+            .chain(candidates.into_iter().map(|c| (c.slot, c.kind)))
             .filter_map(|(slot, matched)| {
                 self.doc(slot).map(|d| SearchHit {
                     id: d.item.id.clone(),

@@ -10,6 +10,7 @@ mod catalog;
 mod drafts;
 mod grpc_web;
 mod orders;
+mod outbox;
 mod passkeys;
 mod pricing;
 mod products;
