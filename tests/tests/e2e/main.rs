@@ -9,6 +9,7 @@ mod bulk;
 mod catalog;
 mod drafts;
 mod grpc_web;
+mod offline;
 mod orders;
 mod outbox;
 mod passkeys;
