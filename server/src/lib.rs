@@ -109,17 +109,24 @@ impl App {
             Arc::clone(&identity),
             Arc::clone(&inventory),
         ));
-        let orders = Arc::new(api::orders::OrderApi::new(Arc::new(orders::Orders::new(
+        let documents = Arc::new(documents::Documents::new(
             Arc::clone(&store),
-            Arc::clone(&catalog),
             Arc::clone(&identity),
-            Arc::clone(&inventory),
-            domain::tax::TaxRules::demo(),
-            // No card processor is configured in this build: the test
-            // gateway stands in, for development and demos.
-            Arc::new(payments::TestGateway::new()),
-            Arc::clone(&log),
-        ))));
+        ));
+        let orders = Arc::new(api::orders::OrderApi::new(
+            Arc::new(orders::Orders::new(
+                Arc::clone(&store),
+                Arc::clone(&catalog),
+                Arc::clone(&identity),
+                Arc::clone(&inventory),
+                domain::tax::TaxRules::demo(),
+                // No card processor is configured in this build: the test
+                // gateway stands in, for development and demos.
+                Arc::new(payments::TestGateway::new()),
+                Arc::clone(&log),
+            )),
+            Arc::clone(&documents),
+        ));
         if let Some(people) = &demo
             && config.demo_order_history
         {
@@ -141,13 +148,7 @@ impl App {
             Arc::clone(orders.orders()),
         ));
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
-        let sync = Arc::new(api::sync::SyncApi::new(
-            Arc::new(documents::Documents::new(
-                Arc::clone(&store),
-                Arc::clone(&identity),
-            )),
-            Arc::clone(&feed),
-        ));
+        let sync = Arc::new(api::sync::SyncApi::new(documents, Arc::clone(&feed)));
         Ok(Self {
             config,
             store,

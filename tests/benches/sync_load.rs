@@ -50,11 +50,9 @@ async fn main() {
     let drafts_each = env_or("BENCH_DRAFTS", 10);
     let lines_each = env_or("BENCH_LINES", 50);
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(
-        Path::new(env!("CARGO_BIN_EXE_server-process")),
-        data.path(),
-    );
-    let client = server.client(None);
+    let server =
+        ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_server-process")), data.path()).unwrap();
+    let client = server.client(None).unwrap();
     let mut passkey = SoftwarePasskey::new();
     client
         .identity()
@@ -89,7 +87,7 @@ async fn main() {
                 .unwrap();
             ids.push(id);
         }
-        fleet.push((drafts, dir, ids, server.client(Some(&tokens))));
+        fleet.push((drafts, dir, ids, server.client(Some(&tokens)).unwrap()));
     }
     println!(
         "{devices} devices × {drafts_each} drafts × {lines_each} lines built offline in {:.2?}",
@@ -129,11 +127,18 @@ async fn main() {
     // Check a sample arrived whole, through another device.
     let check = tempfile::tempdir().unwrap();
     let other = Drafts::standalone(check.path(), "checker").unwrap();
-    let sample: Vec<&String> = fleet.iter().map(|(_, _, ids, _)| &ids[0]).take(10).collect();
+    let sample: Vec<&String> = fleet
+        .iter()
+        .map(|(_, _, ids, _)| &ids[0])
+        .take(10)
+        .collect();
     for id in &sample {
         other.fetch(id).unwrap();
     }
-    other.sync(&server.client(Some(&tokens))).await.unwrap();
+    other
+        .sync(&server.client(Some(&tokens)).unwrap())
+        .await
+        .unwrap();
     for id in sample {
         assert_eq!(other.open(id).unwrap().lines().unwrap().len(), lines_each);
     }
@@ -142,5 +147,5 @@ async fn main() {
         before as f64 / 1024.0,
         after as f64 / 1024.0
     );
-    server.kill();
+    server.kill().unwrap();
 }

@@ -21,15 +21,17 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the `server-process` binary of this crate on the store in
     /// `dir` (found next to the running test or bench executable).
-    pub fn start(binary: &std::path::Path, dir: &std::path::Path) -> Self {
+    pub fn start(binary: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<Self> {
         use std::io::BufRead;
         let mut child = std::process::Command::new(binary)
             .arg(dir)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("the server process has no stdout"))?;
         let mut server = Self {
             child,
             url: String::new(),
@@ -37,7 +39,7 @@ impl ServerProcess {
             accounts: Vec::new(),
         };
         for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+            let line = line?;
             let words: Vec<&str> = line.split(' ').collect();
             match words.as_slice() {
                 ["invitation", email, code] => {
@@ -46,22 +48,21 @@ impl ServerProcess {
                 ["account", id] => server.accounts.push((*id).into()),
                 ["listening", addr] => {
                     server.url = format!("http://{addr}");
-                    return server;
+                    return Ok(server);
                 }
                 _ => {}
             }
         }
-        panic!("the server process exited before listening");
+        anyhow::bail!("the server process exited before listening")
     }
 
     /// A client of it, holding `tokens` if given.
-    pub fn client(&self, tokens: Option<&SessionTokens>) -> Client {
-        let client =
-            Client::connect_lazy(ClientConfig::new(self.url.clone())).unwrap();
+    pub fn client(&self, tokens: Option<&SessionTokens>) -> anyhow::Result<Client> {
+        let client = Client::connect_lazy(ClientConfig::new(self.url.clone()))?;
         if let Some(tokens) = tokens {
             client.set_tokens(tokens.clone());
         }
-        client
+        Ok(client)
     }
 
     /// The server's process id.
@@ -70,9 +71,9 @@ impl ServerProcess {
     }
 
     /// SIGKILL: no destructor, no flush, no goodbye to the clients.
-    pub fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 }
-

@@ -14,6 +14,7 @@ use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 use super::identity::{caller, millis, ts};
 use super::product::{money_to, quick_order_to};
 use super::status::Failure;
+use crate::documents::Documents;
 use crate::domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
 use crate::domain::orders::notifications::NotificationKind;
 use crate::domain::orders::{CreditWarning, Order, OrderStatus};
@@ -25,11 +26,13 @@ use crate::orders::{
 
 pub struct OrderApi {
     orders: Arc<Orders>,
+    /// Where orders from drafts find their lines.
+    documents: Arc<Documents>,
 }
 
 impl OrderApi {
-    pub fn new(orders: Arc<Orders>) -> Self {
-        Self { orders }
+    pub fn new(orders: Arc<Orders>, documents: Arc<Documents>) -> Self {
+        Self { orders, documents }
     }
 
     /// Ends every order watch (at shutdown).
@@ -310,8 +313,41 @@ impl OrderService for OrderApi {
         request: Request<pb::SubmitOrderRequest>,
     ) -> Result<Response<pb::SubmitOrderResponse>, Status> {
         let caller = caller(&request)?;
-        let r = request.into_inner();
+        let mut r = request.into_inner();
+        if !r.draft_id.is_empty() {
+            let documents = Arc::clone(&self.documents);
+            let (draft_caller, draft_id) = (caller.clone(), r.draft_id.clone());
+            let confirmed: Vec<(String, String)> = r
+                .lines
+                .iter()
+                .map(|l| (l.sku.clone(), l.quantity.clone()))
+                .collect();
+            let draft = tokio::task::spawn_blocking(move || {
+                documents.order_draft(&draft_caller, &draft_id, &confirmed)
+            })
+            .await
+            .map_err(|e| Failure::Internal(format!("draft task: {e}")))?
+            .map_err(Failure::from)?;
+            if r.lines.is_empty() {
+                r.lines = draft
+                    .lines
+                    .iter()
+                    .map(|(sku, quantity)| pb::OrderLineInput {
+                        sku: sku.clone(),
+                        quantity: quantity.to_string(),
+                        ..Default::default()
+                    })
+                    .collect();
+            }
+            if r.ship_to_id.is_empty() {
+                r.ship_to_id = draft.ship_to_id;
+            }
+            if r.po_number.is_empty() {
+                r.po_number = draft.po_reference;
+            }
+        }
         let submission = Submission {
+            draft_id: r.draft_id,
             request_id: r.request_id,
             lines: r
                 .lines

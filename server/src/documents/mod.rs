@@ -25,7 +25,7 @@ use tradeport_sync::{Replica, SyncState};
 
 use crate::domain::DomainError;
 use crate::domain::documents::{
-    DocumentKind, DocumentRecord, check_peer_id, check_round, may_sync,
+    DocumentKind, DocumentRecord, check_confirmed_lines, check_peer_id, check_round, may_sync,
 };
 use crate::domain::identity::Caller;
 use crate::domain::paging::{Page, PageLimits};
@@ -355,7 +355,69 @@ impl Documents {
     }
 }
 
+/// An order draft as an order is made from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftForOrder {
+    pub account_id: String,
+    pub lines: Vec<(String, rust_decimal::Decimal)>,
+    pub ship_to_id: String,
+    pub po_reference: String,
+}
+
 impl Documents {
+    /// The server's copy of order draft `id` now, for `caller` to order
+    /// from: a draft of the account they order for, holding exactly the
+    /// `confirmed` lines if any are given (see `check_confirmed_lines`).
+    /// To a caller who may not sync it, it does not exist.
+    pub fn order_draft(
+        &self,
+        caller: &Caller,
+        id: &str,
+        confirmed: &[(String, String)],
+    ) -> Result<DraftForOrder> {
+        let not_found = || DomainError::NotFound {
+            resource: "draft",
+            id: id.to_owned(),
+        };
+        let slot = self.slot(id);
+        let mut guard = lock(&slot);
+        if guard.is_none() {
+            *guard = load_replica(self.store.as_ref(), id)?;
+        }
+        let Some(loaded) = guard.as_ref() else {
+            return Err(not_found().into());
+        };
+        // Ordering from a draft of another account than the one the caller
+        // orders for is as impossible as seeing it.
+        if loaded.record.kind != DocumentKind::OrderDraft
+            || caller.acting_account() != Some(loaded.record.account_id.as_str())
+            || !self.may_see(caller, &loaded.record.account_id)?
+        {
+            return Err(not_found().into());
+        }
+        let corrupt = |e: tradeport_sync::Error| StoreError::Corrupt {
+            key: format!("doc/{id}"),
+            reason: e.to_string(),
+        };
+        let draft = tradeport_sync::OrderDraft::load(&loaded.replica.save()).map_err(corrupt)?;
+        let header = draft.header().map_err(corrupt)?;
+        let lines: Vec<(String, rust_decimal::Decimal)> = draft
+            .lines()
+            .map_err(corrupt)?
+            .into_iter()
+            .map(|l| (l.sku, l.quantity))
+            .collect();
+        if !confirmed.is_empty() {
+            check_confirmed_lines(&lines, confirmed)?;
+        }
+        Ok(DraftForOrder {
+            account_id: header.account_id,
+            lines,
+            ship_to_id: header.ship_to_id,
+            po_reference: header.po_reference,
+        })
+    }
+
     /// The message `caller`'s device `peer` needs for `document_id` after
     /// another device changed it, if that device has synced the document
     /// with this server and still may.

@@ -6,11 +6,12 @@
 //! change account) is `tradeport_sync`'s, shared with the devices; this
 //! module never looks inside a document.
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
 use super::identity::records::Account;
 use super::identity::{Caller, Role};
+use super::{DomainError, FieldViolation};
 
 /// At most this many documents in one round: a device with more syncs
 /// them over several rounds, so one request never holds many documents'
@@ -79,6 +80,54 @@ pub fn check_round(documents: usize) -> Result<(), DomainError> {
         ));
     }
     Ok(())
+}
+
+/// An order draft's lines as the server holds them: (SKU, quantity).
+pub type DraftLines = [(String, Decimal)];
+
+/// Checks that the lines a person confirmed on their device are the lines
+/// the server's copy of the draft holds now (in any order). If another
+/// device changed the draft since, the person must see it first: the
+/// answer names what differs, and nothing is ordered.
+pub fn check_confirmed_lines(
+    draft: &DraftLines,
+    confirmed: &[(String, String)],
+) -> Result<(), DomainError> {
+    let mut held: Vec<(String, Decimal)> = draft
+        .iter()
+        .map(|(sku, q)| (sku.trim().to_owned(), q.normalize()))
+        .collect();
+    held.sort();
+    let mut sent = Vec::with_capacity(confirmed.len());
+    for (sku, quantity) in confirmed {
+        // A quantity that does not parse cannot match; submit names it.
+        let Ok(quantity) = quantity.trim().parse::<Decimal>() else {
+            return Ok(());
+        };
+        sent.push((sku.trim().to_owned(), quantity.normalize()));
+    }
+    sent.sort();
+    if held == sent {
+        return Ok(());
+    }
+    let describe = |lines: &[(String, Decimal)]| {
+        lines
+            .iter()
+            .map(|(sku, q)| format!("{sku} × {q}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(DomainError::PreconditionFailed {
+        reason: "DRAFT_CHANGED",
+        violations: vec![FieldViolation::new(
+            "lines",
+            format!(
+                "the draft now holds [{}], not the [{}] confirmed; sync the draft and confirm again",
+                describe(&held),
+                describe(&sent)
+            ),
+        )],
+    })
 }
 
 /// What kind of document it is, as stored.
@@ -191,6 +240,30 @@ mod tests {
                 "{bad:?}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn confirmed_lines_must_be_the_drafts_in_any_order() {
+        let draft = vec![
+            ("A".to_owned(), Decimal::new(20, 1)),
+            ("B".to_owned(), Decimal::from(3)),
+        ];
+        let same = [
+            ("B".to_owned(), "3".to_owned()),
+            ("A".to_owned(), "2".to_owned()),
+        ];
+        assert!(check_confirmed_lines(&draft, &same).is_ok());
+        let changed = [
+            ("A".to_owned(), "2".to_owned()),
+            ("B".to_owned(), "4".to_owned()),
+        ];
+        let err = check_confirmed_lines(&draft, &changed).err();
+        assert!(
+            matches!(&err, Some(DomainError::PreconditionFailed { reason: "DRAFT_CHANGED", violations }) if violations[0].description.contains("B × 3")),
+            "{err:?}"
+        );
+        let fewer = [("A".to_owned(), "2".to_owned())];
+        assert!(check_confirmed_lines(&draft, &fewer).is_err());
     }
 
     #[test]

@@ -147,6 +147,10 @@ pub(crate) mod keys {
     pub fn promotion_use(account: &str, promotion: &str) -> String {
         format!("promouse/{account}/{promotion}")
     }
+    /// The order a draft became.
+    pub fn draft_order(draft: &str) -> String {
+        format!("orddraft/{draft}")
+    }
 }
 
 pub fn now() -> Millis {

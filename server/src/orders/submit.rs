@@ -46,6 +46,9 @@ pub struct Submission {
     /// Quick-order text, used when `lines` is empty.
     pub lines_text: String,
     pub payment: PaymentRequest,
+    /// The draft this order comes from (its lines already in `lines`);
+    /// empty for none. A draft becomes at most one order.
+    pub draft_id: String,
 }
 
 /// The quick-order template SubmitOrder's `lines_text` takes.
@@ -106,6 +109,7 @@ impl Orders {
                 "SubmitOrder",
                 &submission.request_id,
                 |commit| {
+                    let commit = self.claim_draft(commit, &submission.draft_id, &order.id)?;
                     let (commit, levels) =
                         self.decide(commit, caller, &mut order, chosen, card.clone())?;
                     announce = Some(levels);
@@ -399,6 +403,25 @@ impl Orders {
     /// Under the write lock: numbers the order, records its payment, and
     /// decides it — approval, budget, credit, reservation — adding every
     /// write to `commit`.
+    /// Marks the draft as having become `order_id`, in the order's own
+    /// commit, unless it already became another order.
+    fn claim_draft(&self, commit: Commit, draft_id: &str, order_id: &str) -> Result<Commit> {
+        if draft_id.is_empty() {
+            return Ok(commit);
+        }
+        let key = keys::draft_order(draft_id);
+        if let Some(first) = get_value::<String>(self.store(), &key)? {
+            return Err(DomainError::precondition(
+                "DRAFT_ALREADY_SUBMITTED",
+                format!("draft {draft_id} was already submitted as order {first}"),
+            )
+            .into());
+        }
+        Ok(commit
+            .expect_absent(&key)
+            .put_record(&key, &order_id.to_owned())?)
+    }
+
     fn decide(
         &self,
         commit: Commit,

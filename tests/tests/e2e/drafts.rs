@@ -10,6 +10,8 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use tradeport_mobile::{Client, DraftEvent, Drafts};
 use tradeport_proto::identity::SessionTokens;
+use tradeport_proto::orders::order_service_client::OrderServiceClient;
+use tradeport_proto::orders::{OrderLineInput, SubmitOrderRequest};
 use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
 use tradeport_sync::{OrderDraft, Replica, SyncState};
 use tradeport_tests::{ServerProcess, TestServer};
@@ -458,8 +460,12 @@ async fn a_browser_over_grpc_web_edits_the_same_draft_as_a_native_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_server-process")), dir.path());
-    let client = server.client(None);
+    let server = ServerProcess::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_server-process")),
+        dir.path(),
+    )
+    .unwrap();
+    let client = server.client(None).unwrap();
     let mut passkey = tradeport_mobile::SoftwarePasskey::new();
     client
         .identity()
@@ -493,7 +499,7 @@ async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resum
     }
     let killer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(3));
-        server.kill();
+        server.kill().unwrap();
     });
     let cut = phone.sync(&client).await;
     killer.join().unwrap();
@@ -502,8 +508,12 @@ async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resum
         acknowledged = lines(&phone, &id);
     }
 
-    let server = ServerProcess::start(std::path::Path::new(env!("CARGO_BIN_EXE_server-process")), dir.path());
-    let client = server.client(Some(&tokens));
+    let server = ServerProcess::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_server-process")),
+        dir.path(),
+    )
+    .unwrap();
+    let client = server.client(Some(&tokens)).unwrap();
     let (fresh, _f) = device("crash-fresh");
     fresh.fetch(&id).unwrap();
     fresh.sync(&client).await.unwrap();
@@ -517,5 +527,83 @@ async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resum
     let all = lines(&phone, &id);
     assert_eq!(all.len(), 40);
     assert_eq!(lines(&fresh, &id), all);
-    server.kill();
+    server.kill().unwrap();
+}
+
+fn submit_draft(id: &str, request_id: &str) -> SubmitOrderRequest {
+    SubmitOrderRequest {
+        request_id: request_id.into(),
+        draft_id: id.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_draft_becomes_exactly_one_order_with_the_servers_lines() {
+    let f = &fixture().await;
+    let (phone, _p) = device("order-phone");
+    let (tablet, _t) = device("order-tablet");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.edit(&id, |d| d.add_line("TP-EL-00007", "4")).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    tablet.fetch(&id).unwrap();
+    tablet.sync(&f.approver).await.unwrap();
+    tablet
+        .edit(&id, |d| d.add_line("TP-LI-01001", "2"))
+        .unwrap();
+    tablet.sync(&f.approver).await.unwrap();
+
+    // The phone has not seen the tablet's line: what its person confirmed
+    // is not what the draft holds now.
+    let mut orders = OrderServiceClient::new(f.buyer.authorized_channel());
+    let stale = orders
+        .submit_order(SubmitOrderRequest {
+            lines: vec![OrderLineInput {
+                sku: "TP-EL-00007".into(),
+                quantity: "4".into(),
+                ..Default::default()
+            }],
+            ..submit_draft(&id, "draft-stale")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(tradeport_tests::error_reason(&stale), "DRAFT_CHANGED");
+
+    // Submitted as the server holds it; the reply is lost and the same
+    // request is sent again: one order.
+    let first = orders
+        .submit_order(submit_draft(&id, "draft-order-1"))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let skus: Vec<&str> = first.lines.iter().map(|l| l.sku.as_str()).collect();
+    assert_eq!(skus.len(), 2, "{skus:?}");
+    let replay = orders
+        .submit_order(submit_draft(&id, "draft-order-1"))
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(replay.id, first.id);
+    // Another device submitting the same draft anew gets no second order.
+    let twice = OrderServiceClient::new(f.approver.authorized_channel())
+        .submit_order(submit_draft(&id, "draft-order-2"))
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(
+        tradeport_tests::error_reason(&twice),
+        "DRAFT_ALREADY_SUBMITTED"
+    );
+    assert!(twice.message().contains(&first.id), "{}", twice.message());
+    // And nobody outside the account can order from it.
+    let foreign = OrderServiceClient::new(f.foreign.authorized_channel())
+        .submit_order(submit_draft(&id, "draft-order-3"))
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), tonic::Code::NotFound);
 }
