@@ -28,7 +28,8 @@ use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_proto::sync::{ProductEntry, PullReferenceDataRequest, PullReferenceDataResponse};
 
 use crate::client::{AuthorizedChannel, Retry};
-use crate::local::{LocalDb, META_TREE};
+use crate::drafts::Drafts;
+use crate::local::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
 use crate::outbox::{
     ActionFailure, Outbox, OutboxEntry, StoredRequest, is_transient, now_ms, time_of,
 };
@@ -159,6 +160,7 @@ impl Drop for Running<'_> {
 
 /// Fields drop in order: the trees before the database that holds them.
 struct Inner {
+    drafts: Drafts,
     reference: ReferenceData,
     outbox: Outbox,
     meta: sled::Tree,
@@ -191,6 +193,18 @@ impl std::fmt::Debug for Device {
     }
 }
 
+const PEER_ID: &[u8] = b"peer_id";
+
+/// This device's name for its copies of documents, made once.
+fn peer_id(meta: &sled::Tree) -> Result<String, Error> {
+    if let Some(id) = meta.get(PEER_ID)? {
+        return Ok(String::from_utf8_lossy(&id).into_owned());
+    }
+    let id = format!("device-{}", uuid::Uuid::new_v4().simple());
+    meta.insert(PEER_ID, id.as_bytes())?;
+    Ok(id)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every guarded value here is written whole; a panic cannot half-set it.
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -210,9 +224,15 @@ impl Device {
         let reference = ReferenceData::open(&local)?;
         let outbox = Outbox::open(&local)?;
         let meta = local.tree(META_TREE)?;
+        let drafts = Drafts::new(
+            local.tree(DRAFTS_TREE)?,
+            local.tree(DRAFT_SYNC_TREE)?,
+            peer_id(&meta)?,
+        );
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self {
             inner: Arc::new(Inner {
+                drafts,
                 reference,
                 outbox,
                 meta,
@@ -316,6 +336,46 @@ impl Device {
 
     pub fn order(&self, id: &str) -> Result<Option<Order>, Error> {
         self.inner.reference.order(id)
+    }
+
+    // --- drafts -----------------------------------------------------------
+
+    /// The documents on this device: create and edit drafts offline; they
+    /// sync with every [`Device::sync_now`] (or [`Drafts::live`]).
+    pub fn drafts(&self) -> &Drafts {
+        &self.inner.drafts
+    }
+
+    /// Queues the submission of a draft as an order. The lines go with the
+    /// prices this device shows for them, so the server refuses (as an
+    /// [`DeviceEvent::ActionFailed`]) if the draft or a price changed since
+    /// the person confirmed it; the server orders its own copy of the
+    /// draft, which by then holds every device's changes.
+    pub fn queue_submit_draft(&self, draft_id: &str) -> Result<String, Error> {
+        let draft = self.inner.drafts.open(draft_id)?;
+        let lines = draft.lines().map_err(|e| Error::InvalidArgument {
+            field: "draft_id",
+            reason: e.to_string(),
+        })?;
+        let lines = lines
+            .into_iter()
+            .map(|line| {
+                // A product the local copy cannot price goes without an
+                // expectation; the server prices it anyway.
+                self.order_line(&line.sku, line.quantity).or_else(|_| {
+                    Ok::<_, Error>(OrderLineInput {
+                        sku: line.sku,
+                        quantity: line.quantity.normalize().to_string(),
+                        expected_unit_price: String::new(),
+                    })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.queue_submit_order(SubmitOrderRequest {
+            draft_id: draft_id.to_owned(),
+            lines,
+            ..Default::default()
+        })
     }
 
     // --- outbox -----------------------------------------------------------
@@ -747,15 +807,18 @@ impl Inner {
 
     // --- draft sync hooks (drafts.rs fills these) -------------------------
 
-    /// DRAFT SYNC: local draft changes the server does not hold yet.
+    /// Local draft changes the server does not hold yet.
     fn pending_draft_changes(&self) -> Result<usize, Error> {
-        Ok(0)
+        self.drafts.pending()
     }
 
-    /// DRAFT SYNC: exchanges draft documents with the server; runs first in
+    /// Fetches the account's drafts this device does not hold and
+    /// exchanges every draft with the server; runs first in
     /// [`Inner::sync_now`], so a submission queued from a draft finds the
     /// draft on the server.
     async fn sync_drafts(self: &Arc<Self>) -> Result<(), Error> {
+        self.drafts.discover(&self.client).await?;
+        self.drafts.sync(&self.client).await?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use tradeport_mobile::{Client, DraftEvent, Drafts};
+use tradeport_mobile::{Client, Device, DeviceEvent, DraftEvent, Drafts};
 use tradeport_proto::identity::SessionTokens;
 use tradeport_proto::orders::order_service_client::OrderServiceClient;
 use tradeport_proto::orders::{OrderLineInput, SubmitOrderRequest};
@@ -606,4 +606,90 @@ async fn a_draft_becomes_exactly_one_order_with_the_servers_lines() {
         .await
         .unwrap_err();
     assert_eq!(foreign.code(), tonic::Code::NotFound);
+}
+
+/// The whole path on two SDK devices: offline edits merged by `sync_now`,
+/// then one device submits the draft from its outbox; the first reply is
+/// lost, the outbox replays, and exactly one order exists.
+#[tokio::test]
+async fn devices_merge_a_draft_and_the_outbox_submits_it_once_despite_a_lost_reply() {
+    let f = &fixture().await;
+    let phone_dir = tempfile::tempdir().unwrap();
+    let tablet_dir = tempfile::tempdir().unwrap();
+    let phone = Device::open(phone_dir.path(), f.buyer.clone()).unwrap();
+    let tablet = Device::open(tablet_dir.path(), f.approver.clone()).unwrap();
+    let id = phone.drafts().create(&f.server.account(0)).unwrap();
+    phone
+        .drafts()
+        .edit(&id, |d| d.add_line("TP-EL-00007", "1"))
+        .unwrap();
+    phone.sync_now().await.unwrap();
+    tablet.sync_now().await.unwrap();
+    assert_eq!(
+        lines(tablet.drafts(), &id).len(),
+        1,
+        "the tablet discovered the draft"
+    );
+
+    // Offline on both, then back.
+    let first = line_id(phone.drafts(), &id, "TP-EL-00007");
+    phone
+        .drafts()
+        .edit(&id, |d| d.set_quantity(&first, "3"))
+        .unwrap();
+    tablet
+        .drafts()
+        .edit(&id, |d| d.add_line("TP-LI-01001", "2"))
+        .unwrap();
+    assert_eq!(phone.status().unwrap().pending_draft_changes, 1);
+    tablet.sync_now().await.unwrap();
+    phone.sync_now().await.unwrap();
+    assert_eq!(phone.status().unwrap().pending_draft_changes, 0);
+    assert_eq!(lines(phone.drafts(), &id).len(), 2);
+
+    let request_id = phone.queue_submit_draft(&id).unwrap();
+    // The first attempt reached the server, its reply did not reach us.
+    let queued = phone
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.request_id == request_id)
+        .unwrap();
+    let tradeport_mobile::Action::SubmitOrder(request) = queued.action else {
+        panic!("a submission was queued");
+    };
+    let lost = OrderServiceClient::new(f.buyer.authorized_channel())
+        .submit_order(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    let mut events = phone.events();
+    phone.flush_outbox().await.unwrap();
+    match events.recv().await.unwrap() {
+        DeviceEvent::ActionSucceeded {
+            request_id: r,
+            order,
+        } => {
+            assert_eq!(r, request_id);
+            assert_eq!(
+                order.id, lost.id,
+                "the replay answered with the first order"
+            );
+            assert_eq!(order.lines.len(), 2, "both devices' lines are ordered");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The tablet, up to date, submitting it too makes no second order.
+    tablet.sync_now().await.unwrap();
+    tablet.queue_submit_draft(&id).unwrap();
+    let mut tablet_events = tablet.events();
+    tablet.flush_outbox().await.unwrap();
+    match tablet_events.recv().await.unwrap() {
+        DeviceEvent::ActionFailed { failure, .. } => {
+            assert_eq!(failure.reason, "DRAFT_ALREADY_SUBMITTED", "{failure:?}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
