@@ -12,6 +12,7 @@ use tonic::Code;
 use tradeport_mobile::Client;
 use tradeport_proto::identity as pb;
 use tradeport_proto::orders::{self, order_service_client::OrderServiceClient};
+use tradeport_proto::sync::{self, sync_service_client::SyncServiceClient};
 use tradeport_tests::TestServer;
 
 use crate::passkeys::{enrolled, new_api_key};
@@ -33,6 +34,23 @@ enum Guard {
 }
 
 const ACCESS: &[(&str, Guard)] = &[
+    (
+        "tradeport.sync.v1.SyncService/SyncDocuments",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.sync.v1.SyncService/SyncRound",
+        Guard::AccountScoped,
+    ),
+    (
+        "tradeport.sync.v1.SyncService/WatchDocuments",
+        Guard::Caller,
+    ),
+    ("tradeport.sync.v1.SyncService/ListDocuments", Guard::Caller),
+    (
+        "tradeport.sync.v1.SyncService/PullReferenceData",
+        Guard::Caller,
+    ),
     (
         "tradeport.catalog.v1.CatalogService/ListCategories",
         Guard::Caller,
@@ -336,6 +354,8 @@ struct AccountB {
     api_key: String,
     /// An order account B's admin placed.
     order: String,
+    /// An order draft of account B, synced to the server by its admin.
+    draft: String,
 }
 
 /// Account B's ids, and the signed-in rep (assigned account A only).
@@ -402,6 +422,24 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         .order
         .unwrap()
         .id;
+    let mut draft = tradeport_sync::OrderDraft::new(&server.account(1)).unwrap();
+    let draft_id = draft.draft_id().unwrap();
+    let created = SyncServiceClient::new(admin_b.authorized_channel())
+        .sync_round(sync::SyncRoundRequest {
+            peer_id: "b-phone".into(),
+            messages: vec![sync::DocumentMessage {
+                document_id: draft_id.clone(),
+                document: draft.save(),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        created.messages[0].problem, None,
+        "account B's draft is stored"
+    );
     let (rep_client, _) = enrolled(server, "rep@tradeport.example").await;
     let rep = rep_client.tokens().unwrap().user_id;
     let b = AccountB {
@@ -413,12 +451,24 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         passkey,
         api_key,
         order,
+        draft: draft_id,
     };
     (b, rep_client)
 }
 
 fn orders_of(client: &Client) -> OrderServiceClient<tradeport_mobile::AuthorizedChannel> {
     OrderServiceClient::new(client.authorized_channel())
+}
+
+/// A sync answer's verdict on its one document, as a call's result.
+fn document_problem(messages: Vec<sync::DocumentMessage>) -> Result<(), tonic::Status> {
+    match messages.first().and_then(|m| m.problem.as_ref()) {
+        Some(problem) => Err(tonic::Status::new(
+            Code::from(problem.code),
+            problem.message.clone(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Calls `rpc` as `client` with account B's ids; returns the status code.
@@ -672,6 +722,41 @@ async fn probe(client: &Client, rpc: &str, b: &AccountB) -> Code {
             })
             .await
             .map(|_| ()),
+        "SyncRound" => SyncServiceClient::new(client.authorized_channel())
+            .sync_round(sync::SyncRoundRequest {
+                peer_id: "probe".into(),
+                messages: vec![sync::DocumentMessage {
+                    document_id: b.draft.clone(),
+                    ..Default::default()
+                }],
+            })
+            .await
+            .map(|r| r.into_inner().messages)
+            .and_then(document_problem),
+        "SyncDocuments" => {
+            let round = sync::SyncDocumentsRequest {
+                peer_id: "probe".into(),
+                round: 1,
+                messages: vec![sync::DocumentMessage {
+                    document_id: b.draft.clone(),
+                    ..Default::default()
+                }],
+            };
+            match SyncServiceClient::new(client.authorized_channel())
+                .sync_documents(tokio_stream::iter([round]))
+                .await
+            {
+                Ok(answers) => {
+                    let mut answers = answers.into_inner();
+                    match answers.message().await {
+                        Ok(Some(answer)) => document_problem(answer.messages),
+                        Ok(None) => Err(tonic::Status::unknown("the stream ended unanswered")),
+                        Err(status) => Err(status),
+                    }
+                }
+                Err(status) => Err(status),
+            }
+        }
         other => panic!("no cross-account probe for {other}: add one"),
     };
     match result {
