@@ -693,3 +693,42 @@ async fn devices_merge_a_draft_and_the_outbox_submits_it_once_despite_a_lost_rep
         other => panic!("{other:?}"),
     }
 }
+
+/// What a browser listens to between rounds: a notice per changed
+/// document it may see, and none for another account's.
+#[tokio::test]
+async fn watch_documents_tells_the_accounts_people_and_nobody_else() {
+    let f = &fixture().await;
+    let mut ours = SyncServiceClient::new(f.admin.authorized_channel())
+        .watch_documents(pb::WatchDocumentsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut theirs = SyncServiceClient::new(f.foreign.authorized_channel())
+        .watch_documents(pb::WatchDocumentsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let (phone, _p) = device("noticed-phone");
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    let notice = loop {
+        let notice = tokio::time::timeout(Duration::from_secs(1), ours.message())
+            .await
+            .expect("a notice within a second")
+            .unwrap()
+            .unwrap();
+        // Other tests' drafts change too; wait for ours.
+        if notice.document_id == id {
+            break notice;
+        }
+    };
+    assert_eq!(notice.account_id, f.server.account(0));
+    let mut leaked = Vec::new();
+    while let Ok(Ok(Some(n))) =
+        tokio::time::timeout(Duration::from_millis(300), theirs.message()).await
+    {
+        leaked.push(n.document_id);
+    }
+    assert!(!leaked.contains(&id), "another account heard of the draft");
+}
