@@ -58,3 +58,166 @@ async fn a_pulled_catalog_searches_and_prices_offline_and_a_sync_brings_only_the
     assert!(again.changes < 10, "{again:?}");
     assert!(device.status().unwrap().last_synced.is_some());
 }
+
+/// What the ERP sets a level to in the offline test: distinct per level,
+/// and far from any demo level (those stay under 500).
+fn offline_on_hand(i: usize, warehouse: usize) -> String {
+    (10_000 + warehouse * 1_000 + i).to_string()
+}
+
+#[tokio::test]
+async fn a_device_offline_across_1000_reference_data_changes_catches_up_from_its_cursor_with_only_those_changes()
+ {
+    use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
+    use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
+    use tradeport_proto::catalog::{
+        DataKind, ImportDataRequest, ImportHeader, ImportMode, StockLevelUpdate,
+        UpdateStockLevelsRequest, import_data_request::Part,
+    };
+    use tradeport_proto::identity::Role;
+
+    use crate::passkeys::{enrolled, new_api_key};
+
+    const WAREHOUSES: [&str; 2] = ["WH-HAM", "WH-MAD"];
+    const PER_WAREHOUSE: usize = 500;
+
+    let server = TestServer::start(|_| {}).unwrap();
+    let (admin, _) = enrolled(&server, "admin@tradeport.example").await;
+    let erp_key = new_api_key(&admin, "ERP stock feed", Role::Integration).await;
+    let erp = server.anonymous_client().with_bearer(erp_key.secret);
+    let manager_key = new_api_key(&admin, "ERP prices", Role::CatalogManager).await;
+    let manager = server.anonymous_client().with_bearer(manager_key.secret);
+
+    // A buyer of the standard-tier customer: its assortment leaves out
+    // tools (cat-to), and the other customer's prices are not its own.
+    let (buyer, _) = enrolled(&server, "buyer@sur.example").await;
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::open(dir.path(), buyer).unwrap();
+    let snapshot = device.pull_reference_data().await.unwrap();
+    assert!(snapshot.changes > 1_000, "{snapshot:?}");
+
+    let demo = tradeport_server::demo::catalog();
+    let (tools, assortment): (Vec<_>, Vec<_>) = demo
+        .products
+        .iter()
+        .filter(|p| p.listed())
+        .partition(|p| p.category_id.starts_with("cat-to"));
+    let tool = &tools[0].sku;
+    assert_eq!(device.product(tool).unwrap(), None, "tools are not for it");
+    assert!(device.stock(tool).unwrap().is_empty());
+    let skus: Vec<&str> = assortment
+        .iter()
+        .take(PER_WAREHOUSE)
+        .map(|p| p.sku.as_str())
+        .collect();
+    assert_eq!(skus.len(), PER_WAREHOUSE);
+    for sku in &skus {
+        let levels = device.stock(sku).unwrap();
+        assert_eq!(levels.len(), 3, "{sku} has its snapshot stock: {levels:?}");
+    }
+    // The other customer's price will move for a SKU this device holds.
+    let priced_sku = skus[0];
+    let price_before = device.product(priced_sku).unwrap().unwrap();
+
+    // Offline: exactly 1,000 changes that concern the device (500 SKUs in
+    // two warehouses, sent by the ERP in batches of 125 as it would), and
+    // two it may not see.
+    let mut stock = CatalogServiceClient::new(erp.authorized_channel());
+    for (w, warehouse) in WAREHOUSES.iter().enumerate() {
+        for (batch, chunk) in skus.chunks(125).enumerate() {
+            let mut levels: Vec<StockLevelUpdate> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, sku)| StockLevelUpdate {
+                    sku: (*sku).into(),
+                    on_hand: offline_on_hand(batch * 125 + j, w),
+                    reserved: "0".into(),
+                    safety_stock: "20".into(),
+                    incoming: vec![],
+                })
+                .collect();
+            if batch == 0 {
+                // A level of a product outside its assortment.
+                levels.push(StockLevelUpdate {
+                    sku: tool.clone(),
+                    on_hand: "77777".into(),
+                    reserved: "0".into(),
+                    safety_stock: "20".into(),
+                    incoming: vec![],
+                });
+            }
+            let applied = stock
+                .update_stock_levels(UpdateStockLevelsRequest {
+                    warehouse_id: (*warehouse).into(),
+                    sequence: 2 + batch as u64,
+                    levels,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(applied.applied, "{warehouse} batch {batch}: {applied:?}");
+        }
+    }
+    let nordlicht = server.account(0);
+    let prices = format!(
+        "price_list_id,price_list_name,currency,scope,sku,min_quantity,unit_price\n\
+         pl-nordlicht-offline,Nordlicht only,EUR,customer:{nordlicht},{priced_sku},0,0.01\n"
+    );
+    let imported = CatalogBulkServiceClient::new(manager.authorized_channel())
+        .import_data(tokio_stream::iter([
+            ImportDataRequest {
+                part: Some(Part::Header(ImportHeader {
+                    kind: DataKind::Prices as i32,
+                    mode: ImportMode::AllOrNothing as i32,
+                    request_id: String::new(),
+                })),
+            },
+            ImportDataRequest {
+                part: Some(Part::Chunk(prices.into_bytes())),
+            },
+        ]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(imported.applied, "{imported:?}");
+
+    // Back online: one pull from the cursor brings exactly those changes.
+    let caught_up = device.pull_reference_data().await.unwrap();
+    assert!(!caught_up.reset, "{caught_up:?}");
+    assert_eq!(caught_up.changes, 1_000, "{caught_up:?}");
+    assert_eq!(caught_up.skipped, 0);
+    assert!(
+        caught_up.bytes < snapshot.bytes / 10,
+        "{caught_up:?} after {snapshot:?}"
+    );
+    for (w, warehouse) in WAREHOUSES.iter().enumerate() {
+        for (i, sku) in skus.iter().enumerate() {
+            let levels = device.stock(sku).unwrap();
+            let level = levels
+                .iter()
+                .find(|l| l.warehouse_id == *warehouse)
+                .unwrap_or_else(|| panic!("{sku} in {warehouse}: {levels:?}"));
+            assert_eq!(level.on_hand, offline_on_hand(i, w), "{sku} in {warehouse}");
+        }
+    }
+    let untouched = device.stock(skus[0]).unwrap();
+    let rtm = untouched
+        .iter()
+        .find(|l| l.warehouse_id == "WH-RTM")
+        .unwrap();
+    assert!(rtm.on_hand.parse::<u32>().unwrap() < 10_000, "{rtm:?}");
+    assert!(
+        device.stock(tool).unwrap().is_empty(),
+        "a tool's level arrived"
+    );
+    assert_eq!(device.product(tool).unwrap(), None);
+    assert_eq!(
+        device.product(priced_sku).unwrap().unwrap(),
+        price_before,
+        "another customer's price arrived"
+    );
+
+    // And nothing more.
+    let again = device.pull_reference_data().await.unwrap();
+    assert_eq!((again.changes, again.reset), (0, false), "{again:?}");
+}
