@@ -8,7 +8,7 @@
 //! transaction, flush and the final close go through [`writing`].
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -35,23 +35,10 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// index and hot lookups are held in memory by the SDK itself.
 const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
-/// Batches, transactions, flushes and closes, one at a time in this
-/// process. sled 0.34 guards every tree of every database in the process
-/// with one lock: a flush holds it shared while it waits for the log to be
-/// written, a batch or transaction asks for it exclusively, after which the
-/// log flusher's own shared request waits too — a flush and a batch started
-/// together can wait on each other for ever. Never letting them overlap
-/// removes the cycle. Process-wide because sled's lock is.
-static WRITES: Mutex<()> = Mutex::new(());
-
-/// Hold this around any `apply_batch`, sled transaction, `flush` or the
-/// drop of the last database handle.
-pub(crate) fn writing() -> MutexGuard<'static, ()> {
-    // The guarded value is `()`: a panic elsewhere leaves nothing half-set.
-    WRITES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Batches, transactions, flushes and closes never overlap another sled
+/// write in this process (the server's store included, when both run in
+/// one process): see `tradeport_sled_writes`.
+pub(crate) use tradeport_sled_writes::writing;
 
 /// The open database. Dropping it flushes and closes it (under [`writing`]).
 pub(crate) struct LocalDb {
@@ -125,7 +112,7 @@ impl LocalDb {
 
 /// sled flushes when its last handle drops, holding its process-wide lock
 /// like any flush: that drop is one of the writes that must not overlap a
-/// batch (see [`WRITES`]). Trees handed out must be dropped before this.
+/// batch (see [`writing`]). Trees handed out must be dropped before this.
 impl Drop for LocalDb {
     fn drop(&mut self) {
         let _writing = writing();

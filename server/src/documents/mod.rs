@@ -16,6 +16,8 @@
 //! same as an id nobody used.
 
 mod storage;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

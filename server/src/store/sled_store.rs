@@ -4,7 +4,7 @@
 //! is flushed before it returns: an acknowledged write survives a crash.
 
 use std::path::Path;
-use std::sync::Mutex;
+
 use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -17,21 +17,9 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// The page cache sled may hold in memory.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
-/// Transactions and flushes, one at a time in this process. sled 0.34
-/// guards every tree with one process-wide lock (shared by all its
-/// databases): a flush holds it shared while it waits for the log to be
-/// written, and a transaction asks for it exclusively, after which the log
-/// flusher's own shared request waits too — a flush and a transaction
-/// started together can wait on each other for ever. Never letting the two
-/// overlap removes the cycle.
-static WRITES: Mutex<()> = Mutex::new(());
-
-fn writing() -> std::sync::MutexGuard<'static, ()> {
-    match WRITES.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
+/// Transactions, flushes and closes never overlap another sled write in
+/// this process: see `tradeport_sled_writes`.
+use tradeport_sled_writes::writing;
 
 pub struct SledStore {
     /// Always `Some` until the store is dropped: see `Drop`.
@@ -114,7 +102,7 @@ struct Unmet(Vec<u8>);
 
 /// sled flushes when its last handle drops, holding its process-wide lock
 /// like any flush: that drop is one of the writes that must not overlap a
-/// transaction (see [`WRITES`]).
+/// transaction (see [`writing`]).
 impl Drop for SledStore {
     fn drop(&mut self) {
         let _writing = writing();

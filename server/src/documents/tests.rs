@@ -1,0 +1,181 @@
+//! The document store against a real sled store: compaction keeps what was
+//! synced and a restart finds it; refused rounds leave the store as it was.
+
+use std::sync::Arc;
+
+use tradeport_sync::{OrderDraft, Replica, SyncState};
+
+use super::*;
+use crate::config::Config;
+use crate::domain::documents::COMPACT_AFTER;
+use crate::domain::identity::{CallerKind, Role};
+use crate::store::{KeyRange, SledStore};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    identity: Arc<Identity>,
+    account: String,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store: Arc<dyn Store> =
+        Arc::new(SledStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
+    let config = Config {
+        demo: true,
+        demo_order_history: false,
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
+    let app = crate::App::with_store(config, Arc::clone(&store)).unwrap_or_else(|e| panic!("{e}"));
+    let account = app
+        .demo_credentials()
+        .and_then(|d| d.accounts.first().map(|(_, id)| id.clone()))
+        .unwrap_or_else(|| panic!("the demo has accounts"));
+    Fixture {
+        identity: Arc::clone(app.identity()),
+        _dir: dir,
+        store,
+        account,
+    }
+}
+
+fn buyer(account: &str) -> Caller {
+    Caller {
+        kind: CallerKind::User,
+        id: "documents-test-buyer".into(),
+        account_id: Some(account.to_owned()),
+        roles: vec![Role::Buyer],
+        session_id: None,
+        on_behalf_of: None,
+        assigned_accounts: vec![],
+        territories: vec![],
+    }
+}
+
+/// Rounds between a device's replica and the server until both are quiet.
+fn sync(
+    documents: &Documents,
+    caller: &Caller,
+    device: &mut Replica,
+    state: &mut SyncState,
+    whole: bool,
+) {
+    let id = device.document_id().to_owned();
+    let mut first = whole;
+    for _ in 0..20 {
+        let message = device.generate(state);
+        if message.is_none() && !first {
+            return;
+        }
+        let replies = documents
+            .round(
+                caller,
+                "device-1",
+                vec![Incoming {
+                    document_id: id.clone(),
+                    sync_message: message.unwrap_or_default(),
+                    document: if first { device.save() } else { Vec::new() },
+                }],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        first = false;
+        assert_eq!(replies[0].problem, None);
+        if !replies[0].sync_message.is_empty() {
+            device
+                .receive(state, &replies[0].sync_message)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    panic!("the sync did not settle");
+}
+
+fn keys_under(store: &dyn Store, prefix: &str) -> usize {
+    store
+        .scan(KeyRange::prefix(prefix.as_bytes()), 10_000)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .len()
+}
+
+#[test]
+fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
+    let f = fixture();
+    let caller = buyer(&f.account);
+    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
+    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
+    let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
+    let mut state = SyncState::new();
+    sync(&documents, &caller, &mut device, &mut state, true);
+    let edits = COMPACT_AFTER as usize + 6;
+    for n in 0..edits {
+        draft
+            .add_line(&format!("SKU-{n}"), "1")
+            .unwrap_or_else(|e| panic!("{e}"));
+        device
+            .merge_document(&draft.save())
+            .unwrap_or_else(|e| panic!("{e}"));
+        sync(&documents, &caller, &mut device, &mut state, false);
+    }
+    let chunks = keys_under(f.store.as_ref(), &format!("docchg/{id}/"));
+    assert!(
+        chunks < COMPACT_AFTER as usize,
+        "{chunks} incremental saves are left after {edits} changes"
+    );
+
+    // A new server process: everything synced is there.
+    let restarted = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let held = restarted
+        .order_draft(&caller, &id, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(held.lines.len(), edits);
+}
+
+#[test]
+fn a_refused_round_leaves_the_store_as_it_was() {
+    let f = fixture();
+    let caller = buyer(&f.account);
+    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
+    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
+    let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
+    let mut state = SyncState::new();
+    sync(&documents, &caller, &mut device, &mut state, true);
+    let before = f
+        .store
+        .scan(KeyRange::prefix(b"doc"), 10_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let replies = documents
+        .round(
+            &caller,
+            "device-1",
+            vec![
+                Incoming {
+                    document_id: id.clone(),
+                    sync_message: b"\x42not a sync message".to_vec(),
+                    document: Vec::new(),
+                },
+                Incoming {
+                    document_id: "1@00".into(),
+                    sync_message: Vec::new(),
+                    document: b"not a document".to_vec(),
+                },
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(&replies[0].problem, Some(Problem::Invalid { .. })),
+        "{replies:?}"
+    );
+    assert!(
+        matches!(&replies[1].problem, Some(Problem::Invalid { .. })),
+        "{replies:?}"
+    );
+    let after = f
+        .store
+        .scan(KeyRange::prefix(b"doc"), 10_000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(before, after, "nothing of a refused round is stored");
+}
