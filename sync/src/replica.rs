@@ -165,6 +165,11 @@ impl Replica {
     /// and valid.
     fn adopt(&mut self, candidate: Automerge) -> Result<Applied, Error> {
         let before = self.doc.get_heads();
+        // Nothing new (a peer's acknowledgement, or changes already held):
+        // the document is the one already checked.
+        if candidate.get_heads() == before {
+            return Ok(Applied { changed: false });
+        }
         let Some(known) = &self.info else {
             // An awaited document: nothing yet is fine, and the first
             // changes must make it the document asked for.

@@ -332,8 +332,13 @@ impl Documents {
             None => load_state(self.store.as_ref(), &key)?,
         };
         let heads_before = loaded.replica.heads();
-        for message in messages {
+        let created = matches!(change, Change::Created);
+        for (n, message) in messages.iter().enumerate() {
+            // A new document was loaded from the first whole document
+            // sent: merging it into itself again would only cost time.
+            let just_loaded = created && messages[..n].iter().all(|m| m.document.is_empty());
             if !message.document.is_empty()
+                && !just_loaded
                 && let Err(e) = loaded.replica.merge_document(&message.document)
             {
                 return Ok(Err(invalid("document", &e)));
