@@ -98,6 +98,8 @@ pub struct SyncStatus {
     pub pending_actions: usize,
     /// Local draft changes the server does not hold yet.
     pub pending_draft_changes: usize,
+    /// At most this many bytes of those drafts go up with the next sync.
+    pub pending_draft_bytes: u64,
     /// When a sync last completed without an error.
     pub last_synced: Option<SystemTime>,
     /// The last completed pull of reference data.
@@ -458,10 +460,12 @@ impl Device {
             }
             None => None,
         };
+        let to_send = inner.pending_draft_changes()?;
         let progress = lock(&inner.progress);
         Ok(SyncStatus {
             pending_actions: inner.outbox.pending_count()?,
-            pending_draft_changes: inner.pending_draft_changes()?,
+            pending_draft_changes: to_send.documents,
+            pending_draft_bytes: to_send.bytes,
             last_synced,
             last_pull,
             products: inner.reference.product_count(),
@@ -808,8 +812,8 @@ impl Inner {
     // --- draft sync hooks (drafts.rs fills these) -------------------------
 
     /// Local draft changes the server does not hold yet.
-    fn pending_draft_changes(&self) -> Result<usize, Error> {
-        self.drafts.pending()
+    fn pending_draft_changes(&self) -> Result<crate::drafts::ToSend, Error> {
+        self.drafts.to_send()
     }
 
     /// Fetches the account's drafts this device does not hold and

@@ -87,6 +87,14 @@ pub enum DraftEvent {
     },
 }
 
+/// What the next sync has to send up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToSend {
+    pub documents: usize,
+    /// The documents' whole size: an upper bound of the bytes to go.
+    pub bytes: u64,
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DraftSyncReport {
@@ -260,14 +268,22 @@ impl Drafts {
 
     /// How many documents hold changes the server has not confirmed.
     pub fn pending(&self) -> Result<usize, Error> {
-        let mut pending = 0;
+        Ok(self.to_send()?.documents)
+    }
+
+    /// The documents holding changes the server has not confirmed, and
+    /// their size: at most what the next sync sends up (a sync sends only
+    /// the changes the server lacks, often far less).
+    pub fn to_send(&self) -> Result<ToSend, Error> {
+        let mut to_send = ToSend::default();
         for entry in self.states.iter() {
-            let (_, value) = entry?;
+            let (id, value) = entry?;
             if DocState::decode(&value).is_some_and(|s| s.dirty && s.refused.is_none()) {
-                pending += 1;
+                to_send.documents += 1;
+                to_send.bytes += self.docs.get(id)?.map_or(0, |d| d.len() as u64);
             }
         }
-        Ok(pending)
+        Ok(to_send)
     }
 
     /// Why the server refused a document, if it did.

@@ -40,7 +40,7 @@ pub use device::{
     BackgroundSync, Device, DeviceEvent, FlushReport, PullReport, SignOutReport, SyncReport,
     SyncStatus,
 };
-pub use drafts::{DraftEvent, DraftSyncReport, Drafts};
+pub use drafts::{DraftEvent, DraftSyncReport, Drafts, ToSend};
 pub use identity::IdentityClient;
 pub use outbox::{Action, ActionFailure, ActionState, ChangedLine, OutboxEntry, Violation};
 pub use passkey::{Authenticator, AuthenticatorError, SoftwarePasskey};

@@ -641,10 +641,16 @@ async fn devices_merge_a_draft_and_the_outbox_submits_it_once_despite_a_lost_rep
         .drafts()
         .edit(&id, |d| d.add_line("TP-LI-01001", "2"))
         .unwrap();
-    assert_eq!(phone.status().unwrap().pending_draft_changes, 1);
+    let status = phone.status().unwrap();
+    assert_eq!(status.pending_draft_changes, 1);
+    assert!(status.pending_draft_bytes > 0, "{status:?}");
     tablet.sync_now().await.unwrap();
     phone.sync_now().await.unwrap();
-    assert_eq!(phone.status().unwrap().pending_draft_changes, 0);
+    let status = phone.status().unwrap();
+    assert_eq!(
+        (status.pending_draft_changes, status.pending_draft_bytes),
+        (0, 0)
+    );
     assert_eq!(lines(phone.drafts(), &id).len(), 2);
 
     let request_id = phone.queue_submit_draft(&id).unwrap();
