@@ -11,7 +11,7 @@ mod process;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use process::ServerProcess;
+pub use process::{DEMO_SCALE_VAR, ServerProcess};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tradeport_mobile::{Client, ClientConfig};

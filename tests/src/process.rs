@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 use tradeport_mobile::{Client, ClientConfig};
 use tradeport_proto::identity::SessionTokens;
 
+/// The environment variable the `server-process` binary takes its
+/// `demo_scale` from (the server's own flag reads the same one).
+pub const DEMO_SCALE_VAR: &str = "TRADEPORT_DEMO_SCALE";
+
 /// A test server in a process of its own (the `server-process` binary):
 /// for tests that kill it with SIGKILL and benchmarks that measure its
 /// memory apart from the load generator's.
@@ -22,8 +26,24 @@ impl ServerProcess {
     /// Starts the `server-process` binary of this crate on the store in
     /// `dir` (found next to the running test or bench executable).
     pub fn start(binary: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<Self> {
+        Self::start_scaled(binary, dir, None)
+    }
+
+    /// Like [`ServerProcess::start`], seeding a fresh store with the large
+    /// demo of about `demo_scale` products (`Config::demo_scale`) when
+    /// given.
+    pub fn start_scaled(
+        binary: &std::path::Path,
+        dir: &std::path::Path,
+        demo_scale: Option<usize>,
+    ) -> anyhow::Result<Self> {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(binary)
+        let mut command = std::process::Command::new(binary);
+        match demo_scale {
+            Some(n) => command.env(DEMO_SCALE_VAR, n.to_string()),
+            None => command.env_remove(DEMO_SCALE_VAR),
+        };
+        let mut child = command
             .arg(dir)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
