@@ -9,8 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use std::time::{Duration, Instant};
-
 use crate::Error;
 
 /// The read-only copy of the reference-data feed and its cursor.
@@ -25,11 +23,6 @@ pub(crate) const DRAFTS_TREE: &str = "drafts";
 /// Reserved for the per-document draft sync state (drafts.rs).
 #[allow(dead_code)]
 pub(crate) const DRAFT_SYNC_TREE: &str = "draft_sync";
-
-/// How long opening waits for a previous holder's file lock: sled keeps it
-/// until its flusher thread has exited, a moment after the last handle
-/// drops (a reopen, a sign-out followed by a sign-in).
-const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// sled would cache up to 1 GiB; a phone has less to spare, and the search
 /// index and hot lookups are held in memory by the SDK itself.
@@ -57,23 +50,9 @@ impl LocalDb {
     /// Opens (or creates) the database in `dir`, waiting briefly for a
     /// previous handle's file lock to be released.
     pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
-        let started = Instant::now();
-        let db = loop {
-            match sled::Config::new()
-                .path(dir)
-                .cache_capacity(CACHE_BYTES)
-                .open()
-            {
-                Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock")
-                        && started.elapsed() < LOCK_WAIT =>
-                {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(e) => return Err(Error::from(e)),
-            }
-        };
+        let db = tradeport_sled_writes::open(
+            &sled::Config::new().path(dir).cache_capacity(CACHE_BYTES),
+        )?;
         Ok(Self {
             db: Some(db),
             dir: dir.to_path_buf(),

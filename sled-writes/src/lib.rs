@@ -9,10 +9,36 @@
 //! process, like sled's: the server's store and the SDK's local database
 //! meet in one process in tests and benchmarks, so both take it from here.
 //!
-//! What this crate must never do: depend on anything, or hold the lock
+//! It also opens databases: one closed a moment ago (a restart, a test
+//! reopening it, a device signing back in) keeps its file lock until
+//! sled's flusher thread has exited, so opening waits for it a little
+//! rather than fail.
+//!
+//! What this crate must never do: know what is stored, or hold the lock
 //! for the caller beyond the guard it returns.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long [`open`] waits for a previous handle's file lock.
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Opens the database `config` describes, waiting up to [`LOCK_WAIT`] for
+/// a just-closed handle of it to let go of its file lock.
+pub fn open(config: &sled::Config) -> sled::Result<sled::Db> {
+    let started = Instant::now();
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            result => return result,
+        }
+    }
+}
 
 static WRITES: Mutex<()> = Mutex::new(());
 

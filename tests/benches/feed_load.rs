@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use prost::Message;
-use tradeport_mobile::{Client, Device, SoftwarePasskey};
+use tradeport_mobile::{Client, Device};
 use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
@@ -84,20 +84,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn enrol(server: &ServerProcess, email: &str) -> Client {
-    let client = server.client(None).unwrap();
-    let mut passkey = SoftwarePasskey::new();
-    client
-        .identity()
-        .enrol(
-            &mut passkey,
-            &tradeport_mobile::Url::parse(tradeport_tests::ORIGIN).unwrap(),
-            &server.invitations[email],
-            "bench key",
-            "bench",
-        )
-        .await
-        .unwrap();
-    client
+    server.enrolled(email).await.unwrap()
 }
 
 async fn api_key(server: &ServerProcess, admin: &Client, role: Role) -> Client {

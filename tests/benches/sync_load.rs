@@ -22,7 +22,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tradeport_mobile::{Drafts, SoftwarePasskey};
+use tradeport_mobile::Drafts;
 use tradeport_tests::ServerProcess;
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -52,19 +52,7 @@ async fn main() {
     let data = tempfile::tempdir().unwrap();
     let server =
         ServerProcess::start(Path::new(env!("CARGO_BIN_EXE_server-process")), data.path()).unwrap();
-    let client = server.client(None).unwrap();
-    let mut passkey = SoftwarePasskey::new();
-    client
-        .identity()
-        .enrol(
-            &mut passkey,
-            &tradeport_mobile::Url::parse(tradeport_tests::ORIGIN).unwrap(),
-            &server.invitations["buyer@nordlicht.example"],
-            "bench key",
-            "bench",
-        )
-        .await
-        .unwrap();
+    let client = server.enrolled("buyer@nordlicht.example").await.unwrap();
     let tokens = client.tokens().unwrap();
     let account = server.accounts[0].clone();
 

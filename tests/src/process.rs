@@ -85,6 +85,27 @@ impl ServerProcess {
         Ok(client)
     }
 
+    /// A client signed in as the demo person `email`, who enrols a new
+    /// software passkey with their code (on the server's first start).
+    pub async fn enrolled(&self, email: &str) -> anyhow::Result<Client> {
+        let client = self.client(None)?;
+        let code = self
+            .invitations
+            .get(email)
+            .ok_or_else(|| anyhow::anyhow!("no enrolment code for {email}"))?;
+        client
+            .identity()
+            .enrol(
+                &mut tradeport_mobile::SoftwarePasskey::new(),
+                &tradeport_mobile::Url::parse(crate::ORIGIN)?,
+                code,
+                "test key",
+                "test device",
+            )
+            .await?;
+        Ok(client)
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -5,14 +5,9 @@
 
 use std::path::Path;
 
-use std::time::{Duration, Instant};
-
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
-
-/// How long opening waits for a previous holder's file lock.
-const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// The page cache sled may hold in memory.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
@@ -30,30 +25,16 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`, refusing one written by a
     /// newer schema.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let started = Instant::now();
-        let db = loop {
-            match sled::Config::new()
+        let db = tradeport_sled_writes::open(
+            &sled::Config::new()
                 .path(dir)
                 .mode(sled::Mode::HighThroughput)
                 // sled would cache up to 1 GiB; the server keeps its hot
                 // data (catalog, prices) in memory itself, so the store's
                 // cache is held to what keeps its own tree pages warm.
-                .cache_capacity(CACHE_BYTES)
-                .open()
-            {
-                Ok(db) => break db,
-                // A store closed a moment ago (a restart, a test reopening
-                // it) keeps its file lock until sled's flusher thread has
-                // exited; wait for it rather than fail the start.
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock")
-                        && started.elapsed() < LOCK_WAIT =>
-                {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Err(e) => return Err(engine(e)),
-            }
-        };
+                .cache_capacity(CACHE_BYTES),
+        )
+        .map_err(engine)?;
         let store = Self { db: Some(db) };
         store.check_schema(dir)?;
         Ok(store)
@@ -196,7 +177,7 @@ mod tests {
         first.commit(Commit::new().put("k", vec![7])).unwrap();
         // The first holder lets go a little later, as a stopping process does.
         let closer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(std::time::Duration::from_millis(300));
             drop(first);
         });
         let second = SledStore::open(dir.path()).unwrap();

@@ -465,19 +465,7 @@ async fn a_server_killed_during_a_sync_loses_nothing_acknowledged_and_sync_resum
         dir.path(),
     )
     .unwrap();
-    let client = server.client(None).unwrap();
-    let mut passkey = tradeport_mobile::SoftwarePasskey::new();
-    client
-        .identity()
-        .enrol(
-            &mut passkey,
-            &crate::passkeys::origin(),
-            &server.invitations["buyer@nordlicht.example"],
-            "laptop key",
-            "test device",
-        )
-        .await
-        .unwrap();
+    let client = server.enrolled("buyer@nordlicht.example").await.unwrap();
     let tokens = client.tokens().unwrap();
     let account = server.accounts[0].clone();
 
