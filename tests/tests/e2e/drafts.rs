@@ -88,6 +88,21 @@ fn device(peer: &str) -> (Drafts, tempfile::TempDir) {
     (Drafts::standalone(dir.path(), peer).unwrap(), dir)
 }
 
+/// A buyer's device holding a draft of the first account with one line,
+/// synced to the server.
+async fn synced_draft(
+    f: &Users,
+    peer: &str,
+    sku: &str,
+    quantity: &str,
+) -> (Drafts, tempfile::TempDir, String) {
+    let (phone, dir) = device(peer);
+    let id = phone.create(&f.server.account(0)).unwrap();
+    phone.edit(&id, |d| d.add_line(sku, quantity)).unwrap();
+    phone.sync(&f.buyer).await.unwrap();
+    (phone, dir, id)
+}
+
 /// A draft's lines as (sku, quantity), sorted.
 fn lines(drafts: &Drafts, id: &str) -> Vec<(String, Decimal)> {
     let mut lines: Vec<(String, Decimal)> = drafts
@@ -267,10 +282,7 @@ async fn a_sync_cut_mid_stream_resumes_without_duplicating_anything() {
 #[tokio::test]
 async fn another_account_cannot_sync_or_even_learn_of_a_draft() {
     let f = &fixture().await;
-    let (phone, _p) = device("private-phone");
-    let id = phone.create(&f.server.account(0)).unwrap();
-    phone.edit(&id, |d| d.add_line("NL-0001", "1")).unwrap();
-    phone.sync(&f.buyer).await.unwrap();
+    let (_phone, _p, id) = synced_draft(f, "private-phone", "NL-0001", "1").await;
 
     // Not listed for them ...
     let (outsider, _o) = device("outsider");
@@ -339,10 +351,7 @@ async fn round(
 #[tokio::test]
 async fn a_document_moved_to_another_account_is_refused_and_nothing_of_it_is_kept() {
     let f = &fixture().await;
-    let (phone, _p) = device("hostile-source");
-    let id = phone.create(&f.server.account(0)).unwrap();
-    phone.edit(&id, |d| d.add_line("NL-0001", "1")).unwrap();
-    phone.sync(&f.buyer).await.unwrap();
+    let (phone, _p, id) = synced_draft(f, "hostile-source", "NL-0001", "1").await;
     let before = server_copy(f, &id).await;
 
     // A tampered copy: the same draft, its account rewritten, one line more.
@@ -424,10 +433,7 @@ async fn browser_sync(f: &Users, token: &str, replica: &mut Replica, state: &mut
 #[tokio::test]
 async fn a_browser_over_grpc_web_edits_the_same_draft_as_a_native_client() {
     let f = &fixture().await;
-    let (phone, _p) = device("web-phone");
-    let id = phone.create(&f.server.account(0)).unwrap();
-    phone.edit(&id, |d| d.add_line("NL-0001", "2")).unwrap();
-    phone.sync(&f.buyer).await.unwrap();
+    let (phone, _p, id) = synced_draft(f, "web-phone", "NL-0001", "2").await;
 
     let token = f.approver.tokens().unwrap().access_token;
     let mut replica = Replica::awaiting(&id);

@@ -26,11 +26,11 @@ use tradeport_tests::{TestServer, error_reason};
 
 use crate::passkeys::enrolled;
 
-fn orders(client: &Client) -> OrderServiceClient<tradeport_mobile::AuthorizedChannel> {
+pub(crate) fn orders(client: &Client) -> OrderServiceClient<tradeport_mobile::AuthorizedChannel> {
     OrderServiceClient::new(client.authorized_channel())
 }
 
-fn line(sku: &str, quantity: &str) -> OrderLineInput {
+pub(crate) fn line(sku: &str, quantity: &str) -> OrderLineInput {
     OrderLineInput {
         sku: sku.into(),
         quantity: quantity.into(),
@@ -63,7 +63,8 @@ async fn reserved(client: &Client, sku: &str) -> Decimal {
         .sum()
 }
 
-async fn count(client: &Client) -> usize {
+/// How many orders the caller sees (the first 200).
+pub(crate) async fn count(client: &Client) -> usize {
     orders(client)
         .list_orders(ListOrdersRequest {
             page_size: 200,

@@ -16,33 +16,11 @@ use tradeport_mobile::{
     ActionState, Client, ClientConfig, Device, DeviceEvent, Error, SoftwarePasskey,
 };
 use tradeport_proto::orders::order_service_client::OrderServiceClient;
-use tradeport_proto::orders::{
-    ListOrdersRequest, Order, OrderLineInput, OrderStatus, SubmitOrderRequest,
-};
+use tradeport_proto::orders::{Order, OrderLineInput, OrderStatus, SubmitOrderRequest};
 use tradeport_tests::TestServer;
 
+use crate::orders::{count, line};
 use crate::passkeys::origin;
-
-fn line(sku: &str, quantity: &str) -> OrderLineInput {
-    OrderLineInput {
-        sku: sku.into(),
-        quantity: quantity.into(),
-        ..Default::default()
-    }
-}
-
-async fn order_count(client: &Client) -> usize {
-    OrderServiceClient::new(client.authorized_channel())
-        .list_orders(ListOrdersRequest {
-            page_size: 200,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .orders
-        .len()
-}
 
 async fn next_event(events: &mut broadcast::Receiver<DeviceEvent>) -> DeviceEvent {
     loop {
@@ -64,7 +42,7 @@ async fn a_submission_replayed_after_a_lost_reply_makes_exactly_one_order() {
     let dir = tempfile::tempdir().unwrap();
     let device = Device::open(dir.path(), server.client()).unwrap();
     let mut events = device.events();
-    let before = order_count(device.client()).await;
+    let before = count(device.client()).await;
 
     let request = SubmitOrderRequest {
         lines: vec![line("TP-EL-00007", "2")],
@@ -97,10 +75,10 @@ async fn a_submission_replayed_after_a_lost_reply_makes_exactly_one_order() {
         }
         other => panic!("expected success, got {other:?}"),
     }
-    assert_eq!(order_count(device.client()).await, before + 1);
+    assert_eq!(count(device.client()).await, before + 1);
     // Nothing is left to send, and the outcome is kept.
     assert_eq!(device.flush_outbox().await.unwrap().succeeded, 0);
-    assert_eq!(order_count(device.client()).await, before + 1);
+    assert_eq!(count(device.client()).await, before + 1);
     let entries = device.outbox().unwrap();
     assert!(
         matches!(&entries[0].state, ActionState::Succeeded(o) if o.id == first.id),
@@ -118,7 +96,7 @@ async fn a_price_that_moved_comes_back_as_a_final_failure_naming_the_line() {
     {
         let device = Device::open(dir.path(), server.client()).unwrap();
         let mut events = device.events();
-        let before = order_count(device.client()).await;
+        let before = count(device.client()).await;
         request_id = device
             .queue_submit_order(SubmitOrderRequest {
                 lines: vec![
@@ -166,7 +144,7 @@ async fn a_price_that_moved_comes_back_as_a_final_failure_naming_the_line() {
             DeviceEvent::ActionSucceeded { request_id, .. } => assert_eq!(request_id, ok_after),
             other => panic!("expected success, got {other:?}"),
         }
-        assert_eq!(order_count(device.client()).await, before + 1);
+        assert_eq!(count(device.client()).await, before + 1);
         // Final: it is not sent again.
         assert_eq!(device.flush_outbox().await.unwrap().failed, 0);
     }
