@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::attributes::AttributeColumns;
 use super::{AttributeKind, CatalogFacts, Category, CategoryTree, Product, Visible};
 
 /// The lookups are each behind an `Arc`: a new index made from this one
@@ -27,6 +28,8 @@ pub struct CatalogIndex {
     /// Each attribute key's kind, and how many attributes of products have
     /// the key (a key no product has any longer is forgotten).
     attribute_kinds: Arc<HashMap<String, (AttributeKind, u32)>>,
+    /// Each attribute key's value per slot, for filters and facets.
+    pub(super) attributes: AttributeColumns,
     /// Slots of each family's products, ascending.
     families: Arc<HashMap<String, Vec<usize>>>,
     /// Per slot: the product's category's position in the tree, and
@@ -181,6 +184,8 @@ impl CatalogIndex {
                 }
             }
         }
+
+        self.attributes.put(slot, old, &new);
 
         let old_family = old.and_then(|o| o.family_id.as_ref());
         if old_family != new.family_id.as_ref() {

@@ -4,6 +4,7 @@
 //! list price; customer prices are the pricing engine's.
 
 mod assortment;
+mod attributes;
 mod index;
 pub mod product;
 pub mod quick_order;

@@ -1,20 +1,25 @@
 //! Product search: the text part comes from the full-text index as a list
 //! of hits (see `crate::search::text`); this module decides everything
 //! else — what the caller may see, category, attribute, price and stock
-//! filters, facets, sort and paging.
+//! filters, facets, sort and paging. Attribute filters and facets read
+//! the index's attribute columns (see `attributes`).
 //!
 //! Facets are disjunctive: a facet's counts ignore the filter on its own
 //! key, so a buyer sees how many products each other value would give.
 //! Price filters and sorting use the caller's own price, which the caller
 //! of [`CatalogIndex::search`] supplies as a function.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{AttributeValue, CatalogIndex, Product, Visible};
+use super::attributes::{Filter, MAX_FILTER_BITS, Scoped, Selection};
+use super::{CatalogIndex, Product, Visible};
+// The tests (`use super::*`) build products with attribute values.
+#[cfg(test)]
+use super::AttributeValue;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::{DomainError, FieldViolation};
@@ -25,6 +30,7 @@ const LIMITS: PageLimits = PageLimits {
 };
 const MAX_QUERY_CHARS: usize = 256;
 const MAX_FILTERS: usize = 20;
+const _: () = assert!(MAX_FILTERS <= MAX_FILTER_BITS);
 const MAX_FILTER_VALUES: usize = 100;
 const MAX_FACET_KEYS: usize = 20;
 /// Ranks an exact SKU or barcode hit above any sum of word weights.
@@ -94,46 +100,6 @@ pub struct SearchResults {
     pub next_page_token: String,
     pub total: usize,
     pub facets: Vec<Facet>,
-}
-
-/// A validated filter.
-#[derive(Debug)]
-struct Filter {
-    key: String,
-    values: Vec<String>,
-    numbers: Vec<Decimal>,
-    min: Option<Decimal>,
-    max: Option<Decimal>,
-}
-
-impl Filter {
-    fn matches(&self, product: &Product) -> bool {
-        let Some(value) = product.attribute(&self.key) else {
-            return false;
-        };
-        // Searches run this per product and filter: only a number's label
-        // ("230 V") needs building; text is compared where it lies.
-        let by_value = self.values.is_empty()
-            || match value {
-                AttributeValue::Text(s) | AttributeValue::Option(s) => {
-                    self.values.iter().any(|v| v.eq_ignore_ascii_case(s))
-                }
-                AttributeValue::Number { value: n, .. } => {
-                    self.numbers.contains(n) || {
-                        let label = value.label();
-                        self.values.iter().any(|v| v.eq_ignore_ascii_case(&label))
-                    }
-                }
-            };
-        let in_range = match value {
-            AttributeValue::Number { value, .. } => {
-                self.min.is_none_or(|min| *value >= min) && self.max.is_none_or(|max| *value <= max)
-            }
-            // A range can only hold for numbers.
-            _ => self.min.is_none() && self.max.is_none(),
-        };
-        by_value && in_range
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,58 +174,30 @@ impl CatalogIndex {
             LIMITS,
         )?;
 
-        let scores = ctx.text.map(|hits| self.scores(hits));
-        let needs_price = plan.price_min.is_some()
-            || plan.price_max.is_some()
-            || plan.order.key == SortKey::Price;
-        let mut prices: HashMap<usize, Option<Decimal>> = HashMap::new();
-        let candidates: Box<dyn Iterator<Item = usize>> = match &scores {
-            // Only the text hits can match: no need to look at the rest.
-            Some(scores) => Box::new(scores.keys().copied()),
-            None => Box::new(0..self.products.len()),
-        };
-        let mut scoped = Vec::new();
-        let scope = self.scope(ctx.visible, &request.category_id);
-        for doc in candidates {
-            if !self.in_scope(&scope, doc) {
-                continue;
+        let filter_keys = plan.filters.iter().map(|f| f.key.as_str());
+        let mut facet_keys: Vec<&str> = Vec::new();
+        for key in filter_keys.chain(request.facet_keys.iter().map(String::as_str)) {
+            if !key.is_empty() && !facet_keys.contains(&key) {
+                facet_keys.push(key);
             }
-            let product = &self.products[doc];
-            if needs_price {
-                let price = (ctx.price)(product);
-                let in_range = price.is_some_and(|p| {
-                    plan.price_min.is_none_or(|min| p >= min)
-                        && plan.price_max.is_none_or(|max| p <= max)
-                });
-                let filtered = plan.price_min.is_some() || plan.price_max.is_some();
-                if filtered && !in_range {
-                    continue;
-                }
-                prices.insert(doc, price);
-            }
-            // Last: the stock check is the dearest filter.
-            if !request.in_stock_at.is_empty()
-                && !(ctx.in_stock)(&product.sku, &request.in_stock_at)
-            {
-                continue;
-            }
-            scoped.push(doc);
         }
-        scoped.sort_unstable();
-
-        let mut hits: Vec<usize> = scoped
-            .iter()
-            .copied()
-            .filter(|&d| plan.filters.iter().all(|f| f.matches(&self.products[d])))
-            .collect();
-        let facets = self.facets(request, &plan.filters, &scoped);
-        self.sort(&mut hits, plan.order, scores.as_ref(), &prices);
-
+        let selection = self.attributes.select(&plan.filters, &facet_keys);
+        let found = match ctx.text {
+            // Only the text hits can match: no need to look at the rest.
+            Some(hits) => self.gather(request, ctx, &plan, &selection, self.scores(hits)),
+            None => {
+                let everything = (0..self.products.len()).map(|slot| (slot, 0.0));
+                self.gather(request, ctx, &plan, &selection, everything)
+            }
+        };
+        let facets = selection.facets(&found.scoped);
+        let mut hits = found.hits;
         let window = page.window(hits.len());
+        self.sort_window(&mut hits, plan.order, window.end);
         Ok(SearchResults {
             products: hits[window]
                 .iter()
-                .map(|&d| Arc::clone(&self.products[d]))
+                .map(|hit| Arc::clone(&self.products[hit.slot]))
                 .collect(),
             next_page_token: page.next_token(hits.len()),
             total: hits.len(),
@@ -267,9 +205,64 @@ impl CatalogIndex {
         })
     }
 
-    /// Text scores by slot; an exact SKU or barcode outranks everything.
-    fn scores(&self, hits: &[TextHit]) -> HashMap<usize, f32> {
-        hits.iter()
+    /// Collects from `candidates` (slot and text score, ascending by slot)
+    /// the products in scope and within the price and stock filters: those
+    /// passing every attribute filter as hits, and those a facet counts.
+    fn gather(
+        &self,
+        request: &SearchRequest,
+        ctx: &SearchContext<'_>,
+        plan: &Plan,
+        selection: &Selection<'_>,
+        candidates: impl IntoIterator<Item = (usize, f32)>,
+    ) -> Found {
+        let scope = self.scope(ctx.visible, &request.category_id);
+        let price_filtered = plan.price_min.is_some() || plan.price_max.is_some();
+        let needs_price = price_filtered || plan.order.key == SortKey::Price;
+        let mut found = Found::default();
+        for (slot, score) in candidates {
+            if !self.in_scope(&scope, slot) {
+                continue;
+            }
+            // The attribute columns are cheap to ask: the caller's price and
+            // the stock are only looked up for a product that shows somewhere.
+            let failed = selection.failed(slot);
+            if !selection.counts(failed) {
+                continue;
+            }
+            let product = &self.products[slot];
+            let mut price = None;
+            if needs_price {
+                price = (ctx.price)(product);
+                let in_range = price.is_some_and(|p| {
+                    plan.price_min.is_none_or(|min| p >= min)
+                        && plan.price_max.is_none_or(|max| p <= max)
+                });
+                if price_filtered && !in_range {
+                    continue;
+                }
+            }
+            // Last: the stock check is the dearest filter.
+            if !request.in_stock_at.is_empty()
+                && !(ctx.in_stock)(&product.sku, &request.in_stock_at)
+            {
+                continue;
+            }
+            if selection.has_facets() {
+                found.scoped.push(Scoped { slot, failed });
+            }
+            if failed == 0 {
+                found.hits.push(Hit { slot, score, price });
+            }
+        }
+        found
+    }
+
+    /// Text scores by slot, ascending; an exact SKU or barcode outranks
+    /// everything.
+    fn scores(&self, hits: &[TextHit]) -> Vec<(usize, f32)> {
+        let mut scores: Vec<(usize, f32)> = hits
+            .iter()
             .filter_map(|hit| {
                 let slot = usize::try_from(hit.slot).ok()?;
                 // A slot from a newer index than this one: not ours yet.
@@ -282,7 +275,17 @@ impl CatalogIndex {
                     },
                 ))
             })
-            .collect()
+            .collect();
+        // Stable, so of a slot listed twice the last score counts.
+        scores.sort_by_key(|&(slot, _)| slot);
+        scores.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = later.1;
+            }
+            same
+        });
+        scores
     }
 
     fn validate(&self, request: &SearchRequest) -> Result<Plan, DomainError> {
@@ -343,84 +346,60 @@ impl CatalogIndex {
         }
     }
 
-    fn facets(&self, request: &SearchRequest, filters: &[Filter], scoped: &[usize]) -> Vec<Facet> {
-        let mut keys: Vec<&str> = Vec::new();
-        for key in filters
-            .iter()
-            .map(|f| f.key.as_str())
-            .chain(request.facet_keys.iter().map(String::as_str))
-        {
-            if !key.is_empty() && !keys.contains(&key) {
-                keys.push(key);
-            }
+    /// Puts in order the first `end` of `hits`, as if all were sorted:
+    /// only a page is returned, so the rest stays unordered.
+    fn sort_window(&self, hits: &mut [Hit], order: Order, end: usize) {
+        let compare = |a: &Hit, b: &Hit| self.compare(a, b, order);
+        if end == 0 {
+            return;
         }
-        keys.into_iter()
-            .map(|key| {
-                // Count by borrowed value, label once per distinct value.
-                let mut counts: HashMap<&AttributeValue, u32> = HashMap::new();
-                for &doc in scoped {
-                    let product = &self.products[doc];
-                    let others_hold = filters
-                        .iter()
-                        .filter(|f| f.key != key)
-                        .all(|f| f.matches(product));
-                    if let (true, Some(value)) = (others_hold, product.attribute(key)) {
-                        *counts.entry(value).or_default() += 1;
-                    }
-                }
-                let mut labelled: HashMap<String, u32> = HashMap::new();
-                for (value, count) in counts {
-                    *labelled.entry(value.label()).or_default() += count;
-                }
-                let mut values: Vec<FacetCount> = labelled
-                    .into_iter()
-                    .map(|(value, count)| FacetCount { value, count })
-                    .collect();
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                Facet {
-                    key: key.to_string(),
-                    values,
-                }
-            })
-            .collect()
+        if end < hits.len() {
+            hits.select_nth_unstable_by(end - 1, compare);
+        }
+        hits[..end].sort_unstable_by(compare);
     }
 
-    fn sort(
-        &self,
-        hits: &mut [usize],
-        order: Order,
-        scores: Option<&HashMap<usize, f32>>,
-        prices: &HashMap<usize, Option<Decimal>>,
-    ) {
-        let p = &self.products;
-        hits.sort_by(|&a, &b| {
-            let primary = match order.key {
-                SortKey::Relevance => {
-                    let score = |d: usize| scores.and_then(|s| s.get(&d)).copied().unwrap_or(0.0);
-                    score(b).total_cmp(&score(a))
-                }
-                SortKey::Name => p[a].name.cmp(&p[b].name),
-                SortKey::Sku => p[a].sku.cmp(&p[b].sku),
-                // Products without a price for the caller sort last.
-                SortKey::Price => {
-                    let price = |d: usize| prices.get(&d).copied().flatten();
-                    match (price(a), price(b)) {
-                        (Some(x), Some(y)) => x.cmp(&y),
-                        (x, y) => y.is_some().cmp(&x.is_some()),
-                    }
-                }
-            };
-            let primary = if order.descending {
-                primary.reverse()
-            } else {
-                primary
-            };
-            // Ties break by name then id so pages never overlap or skip.
+    fn compare(&self, a: &Hit, b: &Hit, order: Order) -> Ordering {
+        let (pa, pb) = (&self.products[a.slot], &self.products[b.slot]);
+        let primary = match order.key {
+            SortKey::Relevance => b.score.total_cmp(&a.score),
+            SortKey::Name => pa.name.cmp(&pb.name),
+            SortKey::Sku => pa.sku.cmp(&pb.sku),
+            // Products without a price for the caller sort last.
+            SortKey::Price => match (a.price, b.price) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (x, y) => y.is_some().cmp(&x.is_some()),
+            },
+        };
+        let primary = if order.descending {
+            primary.reverse()
+        } else {
             primary
-                .then_with(|| p[a].name.cmp(&p[b].name))
-                .then_with(|| p[a].id.cmp(&p[b].id))
-        });
+        };
+        // Ties break by name then id so pages never overlap or skip.
+        primary
+            .then_with(|| pa.name.cmp(&pb.name))
+            .then_with(|| pa.id.cmp(&pb.id))
     }
+}
+
+/// What a search found, in slot order.
+#[derive(Default)]
+struct Found {
+    hits: Vec<Hit>,
+    /// What facets count: every product in scope and within the price and
+    /// stock filters, with the attribute filters it fails.
+    scoped: Vec<Scoped>,
+}
+
+/// A product passing every filter, with what sorting needs.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    slot: usize,
+    /// The text score (0 without a query).
+    score: f32,
+    /// The caller's price, if the search looked it up.
+    price: Option<Decimal>,
 }
 
 /// Parses an optional inclusive decimal range.
