@@ -161,7 +161,7 @@ impl Drafts {
     /// Drafts in a database of their own in `dir`, for tools and tests
     /// that sync documents without a full device.
     pub fn standalone(dir: &std::path::Path, peer_id: &str) -> Result<Self, Error> {
-        let db = sled::open(dir)?;
+        let db = tradeport_sled_writes::open(&sled::Config::new().path(dir))?;
         Ok(Self::new(
             db.open_tree("drafts")?,
             db.open_tree("draft_sync")?,
@@ -319,6 +319,15 @@ impl Drafts {
         update(&mut state);
         self.docs.insert(id, bytes)?;
         self.states.insert(id, state.encode())?;
+        self.make_durable()
+    }
+
+    /// Waits until everything written so far is on disk. sled flushes only
+    /// when asked (see `tradeport_sled_writes`), and both trees share one
+    /// log, so flushing one flushes both.
+    fn make_durable(&self) -> Result<(), Error> {
+        let _writing = tradeport_sled_writes::writing();
+        self.docs.flush()?;
         Ok(())
     }
 
@@ -499,6 +508,7 @@ impl Drafts {
                 self.incoming(states, push, report, &mut skip)?;
             }
             self.incoming(states, answer, report, &mut skip)?;
+            self.make_durable()?;
         }
     }
 
@@ -526,6 +536,7 @@ impl Drafts {
                     };
                     let mut skip = HashSet::new();
                     self.incoming(&mut states, pushed, &mut report, &mut skip)?;
+                    self.make_durable()?;
                     self.run_rounds(&mut session, &mut states, &mut report).await?;
                 }
             }

@@ -2,10 +2,10 @@
 //! gives [`crate::Device::open`], and the named trees in it. Everything the
 //! SDK keeps on the device lives here, so signing out can delete it all.
 //!
-//! It never runs a sled write that takes sled's process-wide lock
-//! exclusively (`apply_batch`, a transaction) at the same time as a flush:
-//! sled 0.34 can deadlock between the two (see [`writing`]). Every batch,
-//! transaction, flush and the final close go through [`writing`].
+//! It is opened without sled's background flusher, so nothing is durable
+//! until flushed: whatever the app was told is saved is flushed first.
+//! Every batch, transaction, flush and the final close go through [`writing`]
+//! (see `tradeport_sled_writes` for why).
 
 use std::path::{Path, PathBuf};
 

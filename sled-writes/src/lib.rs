@@ -1,18 +1,26 @@
-//! The one lock every sled database in a process writes under.
+//! How every sled database in a Tradeport process is opened and written.
 //!
 //! sled 0.34 guards every tree of every database in a process with one
-//! lock of its own: a flush holds it shared while it waits for the log to
-//! be written, a batch or transaction asks for it exclusively, after which
-//! the log flusher's own shared request waits too — so a flush and a batch
-//! or transaction started together can wait on each other for ever. Never
-//! letting them overlap removes the cycle. The lock must be one per
-//! process, like sled's: the server's store and the SDK's local database
-//! meet in one process in tests and benchmarks, so both take it from here.
+//! lock of its own, and its writers — batches, transactions, flushes,
+//! and its own background flusher thread, which seals the log and
+//! rewrites pages for segment cleaning every half second — can wait on
+//! each other for ever when they overlap. We have seen it three ways: a
+//! flush and a transaction started together; a store that never finished
+//! closing, its last flush waiting on a log write that never came while
+//! the background flusher ran; and, with flushes let out of the lock,
+//! syncing devices in one process stalling in about one run in six.
+//!
+//! So: every database is opened without the background flusher
+//! ([`open`]), and every batch, transaction, flush and last drop runs
+//! under [`writing`], one lock per process (the server's store and the
+//! SDK's local database meet in one process in tests and benchmarks).
+//! Nothing is durable until flushed: whoever writes flushes what must be
+//! durable before acknowledging it.
 //!
 //! It also opens databases: one closed a moment ago (a restart, a test
 //! reopening it, a device signing back in) keeps its file lock until
-//! sled's flusher thread has exited, so opening waits for it a little
-//! rather than fail.
+//! its last handle is gone, so opening waits for it a little rather than
+//! fail.
 //!
 //! What this crate must never do: know what is stored, or hold the lock
 //! for the caller beyond the guard it returns.
@@ -23,9 +31,11 @@ use std::time::{Duration, Instant};
 /// How long [`open`] waits for a previous handle's file lock.
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
-/// Opens the database `config` describes, waiting up to [`LOCK_WAIT`] for
-/// a just-closed handle of it to let go of its file lock.
+/// Opens the database `config` describes, without sled's background
+/// flusher, waiting up to [`LOCK_WAIT`] for a just-closed handle of it to
+/// let go of its file lock.
 pub fn open(config: &sled::Config) -> sled::Result<sled::Db> {
+    let config = config.clone().flush_every_ms(None);
     let started = Instant::now();
     loop {
         match config.open() {
@@ -52,6 +62,43 @@ pub fn writing() -> MutexGuard<'static, ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The threads of this process whose name is `name`.
+    fn threads_named(name: &str) -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter(|task| {
+                        std::fs::read_to_string(task.path().join("comm"))
+                            .is_ok_and(|comm| comm.trim_end() == name)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_database_is_opened_without_sleds_background_flusher() {
+        let dir = std::env::temp_dir().join(format!("sled-writes-{}", std::process::id()));
+        let before = threads_named("log flusher");
+        let ours = open(&sled::Config::new().path(&dir)).expect("opens");
+        let theirs = sled::Config::new().temporary(true).open().expect("opens");
+        // A thread names itself once it runs: give sled's a moment.
+        let started = Instant::now();
+        while threads_named("log flusher") == before && started.elapsed() < LOCK_WAIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            threads_named("log flusher"),
+            before + 1,
+            "only the database opened with sled's defaults has a flusher"
+        );
+        let _writing = writing();
+        drop((ours, theirs));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_lock_is_one_for_the_process_and_survives_a_panicking_holder() {
