@@ -11,6 +11,7 @@
 pub mod catalog;
 mod codec;
 pub mod feed;
+mod group_flush;
 pub mod idempotency;
 pub mod pricing;
 pub mod records;

@@ -4,9 +4,11 @@
 //! is flushed before it returns: an acknowledged write survives a crash.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::group_flush::GroupFlush;
 use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
 
 /// The page cache sled may hold in memory.
@@ -19,6 +21,10 @@ use tradeport_sled_writes::writing;
 pub struct SledStore {
     /// Always `Some` until the store is dropped: see `Drop`.
     db: Option<sled::Db>,
+    /// Commits applied (or being applied) so far; counted under
+    /// [`writing`], so a flush that starts under it covers all of them.
+    applied: AtomicU64,
+    group: GroupFlush,
 }
 
 impl SledStore {
@@ -35,7 +41,11 @@ impl SledStore {
                 .cache_capacity(CACHE_BYTES),
         )
         .map_err(engine)?;
-        let store = Self { db: Some(db) };
+        let store = Self {
+            db: Some(db),
+            applied: AtomicU64::new(0),
+            group: GroupFlush::default(),
+        };
         store.check_schema(dir)?;
         Ok(store)
     }
@@ -114,6 +124,9 @@ impl Store for SledStore {
 
     fn apply(&self, commit: Commit) -> Result<(), StoreError> {
         let _writing = writing();
+        // Counted before it lands: whoever reads this commit's writes and
+        // then flushes waits for it too.
+        self.applied.fetch_add(1, Ordering::SeqCst);
         let result = self.db()?.transaction(|tx| {
             for (key, expected) in &commit.expect {
                 let current = tx.get(key)?;
@@ -141,9 +154,15 @@ impl Store for SledStore {
         Ok(())
     }
 
+    /// Concurrent callers share one sled flush (see `group_flush`).
     fn flush(&self) -> Result<(), StoreError> {
-        let _writing = writing();
-        self.db()?.flush().map(|_| ()).map_err(engine)
+        let written = self.applied.load(Ordering::SeqCst);
+        self.group.until(written, &|| {
+            let _writing = writing();
+            let covered = self.applied.load(Ordering::SeqCst);
+            self.db()?.flush().map_err(engine)?;
+            Ok(covered)
+        })
     }
 }
 

@@ -338,9 +338,8 @@ fn payments_round_trip_through_the_stores_encoding() {
             external_reference: "f4184fc5".into(),
         },
     ] {
-        let mut bytes = Vec::new();
-        ciborium::into_writer(&p, &mut bytes).unwrap();
-        let back: Payment = ciborium::from_reader(bytes.as_slice()).unwrap();
+        let bytes = crate::store::encode(b"payment", &p).unwrap();
+        let back: Payment = crate::store::decode(b"payment", &bytes).unwrap();
         assert_eq!(back, p);
     }
 }
