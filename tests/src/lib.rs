@@ -5,6 +5,7 @@
 //! server shared by a test module keeps serving while each `#[tokio::test]`
 //! runtime comes and goes.
 
+pub mod catalog_csv;
 pub mod grpc_web;
 mod process;
 

@@ -16,6 +16,7 @@ use tradeport_proto::catalog::{
 };
 use tradeport_proto::identity as pb;
 use tradeport_tests::TestServer;
+use tradeport_tests::catalog_csv::{MINIMAL_HEADER as HEADER, rows};
 
 use crate::passkeys::brand_api_key;
 
@@ -84,21 +85,6 @@ async fn exists(id: &str) -> bool {
         .get_product(GetProductRequest { id: id.into() })
         .await
         .is_ok()
-}
-
-const HEADER: &str = "id,sku,name,category_id,status,sales_unit_code,price_currency,price_amount";
-
-fn rows(from: u32, count: u32, prefix: &str) -> String {
-    let mut csv = String::from(HEADER);
-    for n in from..from + count {
-        csv.push_str(&format!(
-            "\n{prefix}-{n},{}-{n},Imported {prefix} {n},cat-el-00,active,EA,EUR,{}.50",
-            prefix.to_uppercase(),
-            n % 90 + 1
-        ));
-    }
-    csv.push('\n');
-    csv
 }
 
 #[tokio::test]
@@ -381,4 +367,40 @@ async fn each_kind_has_a_template_whose_example_imports() {
             "{kind:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn full_rows_fill_every_column_of_the_template_and_import() {
+    use tradeport_tests::catalog_csv::{CatalogCsv, Detail, FULL_HEADER};
+    let manager = manager();
+    let template = bulk(&manager)
+        .get_import_template(GetImportTemplateRequest {
+            kind: DataKind::Catalog as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(template.csv.lines().next(), Some(FULL_HEADER));
+    let file = CatalogCsv::new("full", Detail::Full, 1);
+    let report = import(
+        &manager,
+        DataKind::Catalog,
+        ImportMode::AllOrNothing,
+        "",
+        file.file(400).into_bytes(),
+        4096,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.errors, []);
+    assert_eq!((report.rows_accepted, report.applied), (400, true));
+    let product = catalog(&manager)
+        .get_product(GetProductRequest { id: file.id(5) })
+        .await
+        .unwrap()
+        .into_inner();
+    let product = product.product.unwrap();
+    assert_eq!(product.sku, file.sku(5));
+    assert!(!product.barcode.is_empty() && product.family_id.starts_with("full-fam-"));
+    assert_eq!((product.attributes.len(), product.image_urls.len()), (3, 2));
 }
