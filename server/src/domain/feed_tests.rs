@@ -3,9 +3,7 @@ use std::collections::HashSet;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::catalog::{
-    Assortment, AssortmentScope, Category, Money, Product, ProductStatus, UnitOfMeasure,
-};
+use crate::domain::catalog::{Assortment, AssortmentScope, Category, Product, ProductStatus};
 
 fn category(id: &str, parent: Option<&str>) -> Category {
     Category {
@@ -18,30 +16,8 @@ fn category(id: &str, parent: Option<&str>) -> Category {
 
 fn product(id: &str, sku: &str, category: &str, status: ProductStatus) -> Product {
     Product {
-        id: id.into(),
-        sku: sku.into(),
-        barcode: None,
-        name: id.into(),
-        description: String::new(),
-        category_id: category.into(),
-        attributes: Vec::new(),
-        sales_unit: UnitOfMeasure {
-            code: "EA".into(),
-            name: "Each".into(),
-            base_units: Decimal::ONE,
-        },
-        order_units: Vec::new(),
-        base_price: Money {
-            currency: "EUR".into(),
-            amount: Decimal::TEN,
-        },
         status,
-        successor_id: None,
-        quantity_rule: Default::default(),
-        tax_class: Default::default(),
-        image_urls: Vec::new(),
-        family_id: None,
-        variant_keys: Vec::new(),
+        ..Product::for_tests(id, sku, category, Decimal::TEN)
     }
 }
 

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::domain::catalog::{
-    Attribute, CatalogIndex, Category, Money, ProductStatus, RawFilter, SearchContext,
-    SearchRequest, SearchResults, UnitOfMeasure, Visible,
+    Attribute, CatalogIndex, Category, RawFilter, SearchContext, SearchRequest, SearchResults,
+    Visible,
 };
 use crate::domain::decimal::parse_decimal;
 
@@ -94,30 +94,14 @@ fn text(key: &str, value: &str) -> Attribute {
 
 fn product(n: u32, attributes: Vec<Attribute>) -> Product {
     Product {
-        id: format!("prd-{n}"),
-        sku: format!("TP-{n}"),
-        barcode: None,
         name: format!("Product {n}"),
-        description: String::new(),
-        category_id: "all".into(),
         attributes,
-        sales_unit: UnitOfMeasure {
-            code: "EA".into(),
-            name: "Each".into(),
-            base_units: Decimal::ONE,
-        },
-        base_price: Money {
-            currency: "EUR".into(),
-            amount: Decimal::from(n),
-        },
-        order_units: Vec::new(),
-        status: ProductStatus::Active,
-        successor_id: None,
-        quantity_rule: Default::default(),
-        tax_class: Default::default(),
-        image_urls: Vec::new(),
-        family_id: None,
-        variant_keys: Vec::new(),
+        ..Product::for_tests(
+            &format!("prd-{n}"),
+            &format!("TP-{n}"),
+            "all",
+            Decimal::from(n),
+        )
     }
 }
 

@@ -201,6 +201,41 @@ pub struct Product {
     pub variant_keys: Vec<String>,
 }
 
+#[cfg(test)]
+impl Product {
+    /// An active product sold by the piece for `price` euros, named after
+    /// its id, with no attributes: tests change what they need with
+    /// struct update syntax.
+    pub(crate) fn for_tests(id: &str, sku: &str, category_id: &str, price: Decimal) -> Self {
+        Self {
+            id: id.into(),
+            sku: sku.into(),
+            barcode: None,
+            name: id.into(),
+            description: String::new(),
+            category_id: category_id.into(),
+            attributes: Vec::new(),
+            sales_unit: UnitOfMeasure {
+                code: "EA".into(),
+                name: "Each".into(),
+                base_units: Decimal::ONE,
+            },
+            order_units: Vec::new(),
+            base_price: Money {
+                currency: "EUR".into(),
+                amount: price,
+            },
+            status: ProductStatus::Active,
+            successor_id: None,
+            quantity_rule: Default::default(),
+            tax_class: Default::default(),
+            image_urls: Vec::new(),
+            family_id: None,
+            variant_keys: Vec::new(),
+        }
+    }
+}
+
 impl Product {
     pub fn attribute(&self, key: &str) -> Option<&AttributeValue> {
         self.attributes

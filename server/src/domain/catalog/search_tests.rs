@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::catalog::{Attribute, Category, Money, ProductStatus, UnitOfMeasure};
+use crate::domain::catalog::{Attribute, Category, ProductStatus};
 
 fn category(id: &str, parent: Option<&str>, name: &str) -> Category {
     Category {
@@ -23,30 +23,10 @@ fn product(
     attrs: Vec<Attribute>,
 ) -> Product {
     Product {
-        id: id.into(),
-        sku: sku.into(),
         barcode: Some(format!("400{}", &id[4..])),
         name: name.into(),
-        description: String::new(),
-        category_id: category.into(),
         attributes: attrs,
-        sales_unit: UnitOfMeasure {
-            code: "EA".into(),
-            name: "Each".into(),
-            base_units: Decimal::ONE,
-        },
-        base_price: Money {
-            currency: "EUR".into(),
-            amount: price.parse().unwrap(),
-        },
-        order_units: Vec::new(),
-        status: ProductStatus::Active,
-        successor_id: None,
-        quantity_rule: Default::default(),
-        tax_class: Default::default(),
-        image_urls: Vec::new(),
-        family_id: None,
-        variant_keys: Vec::new(),
+        ..Product::for_tests(id, sku, category, price.parse().unwrap())
     }
 }
 
