@@ -25,6 +25,8 @@
 //!
 //! Run with `cargo bench -p tradeport-tests --bench catalog_import`.
 //! `BENCH_ROWS=<n>`, and `BENCH_QUICK=1` for a smoke run of 2,000 rows.
+//! `BENCH_ATTACH_SECS=<s>` prints the server's pid and waits that long
+//! before the import, to attach `perf record -p` or `heaptrack -p` to it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -173,7 +175,11 @@ async fn main() {
         generated.elapsed()
     );
 
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let attach = env_or("BENCH_ATTACH_SECS", 0) as u64;
+    if attach > 0 {
+        println!("server pid {pid}: attach a profiler now, the import starts in {attach} s");
+    }
+    tokio::time::sleep(Duration::from_secs(attach.max(1))).await;
     let rss_before = status_kib(pid, "VmRSS:");
     let hwm_before = status_kib(pid, "VmHWM:");
 
