@@ -1,12 +1,15 @@
-//! The embedded engine: sled. Commits run as sled transactions, which are
-//! serializable; the expectations are checked inside the transaction, so two
-//! commits that read the same value cannot both write over it. Every commit
-//! is flushed before it returns: an acknowledged write survives a crash.
+//! The embedded engine: sled. Every commit of this process runs under one
+//! lock ([`writing`]), and only one process opens a store (sled locks its
+//! files): so expectations read under that lock still hold when the
+//! commit's writes land, as one atomic sled batch, and two commits that
+//! read the same value cannot both write over it. A sled transaction would
+//! check the same thing again at several times the cost (about 0.65 ms
+//! for an order's 26 keys on a store of 100,000 products). Every commit is
+//! flushed before it is acknowledged: an acknowledged write survives a
+//! crash.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::group_flush::GroupFlush;
 use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
@@ -88,9 +91,6 @@ fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
 }
 
-/// Why a transaction aborted: an unmet expectation names its key.
-struct Unmet(Vec<u8>);
-
 /// sled flushes when its last handle drops, holding its process-wide lock
 /// like any flush: that drop is one of the writes that must not overlap a
 /// transaction (see [`writing`]).
@@ -127,30 +127,23 @@ impl Store for SledStore {
         // Counted before it lands: whoever reads this commit's writes and
         // then flushes waits for it too.
         self.applied.fetch_add(1, Ordering::SeqCst);
-        let result = self.db()?.transaction(|tx| {
-            for (key, expected) in &commit.expect {
-                let current = tx.get(key)?;
-                if current.as_deref() != expected.as_deref() {
-                    return Err(ConflictableTransactionError::Abort(Unmet(key.clone())));
-                }
-            }
-            for (key, value) in &commit.write {
-                match value {
-                    Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
-                    None => tx.remove(key.as_slice())?,
-                };
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Abort(Unmet(key))) => {
+        let db = self.db()?;
+        for (key, expected) in &commit.expect {
+            let current = db.get(key).map_err(engine)?;
+            if current.as_deref() != expected.as_deref() {
                 return Err(StoreError::Conflict {
-                    key: String::from_utf8_lossy(&key).into_owned(),
+                    key: String::from_utf8_lossy(key).into_owned(),
                 });
             }
-            Err(TransactionError::Storage(e)) => return Err(engine(e)),
         }
+        let mut batch = sled::Batch::default();
+        for (key, value) in &commit.write {
+            match value {
+                Some(value) => batch.insert(key.as_slice(), value.as_slice()),
+                None => batch.remove(key.as_slice()),
+            }
+        }
+        db.apply_batch(batch).map_err(engine)?;
         Ok(())
     }
 
