@@ -25,10 +25,11 @@ pub mod telemetry;
 pub mod transport;
 
 /// Every binary that runs the server (its own, the tests, the benchmarks)
-/// allocates with mimalloc. Under load a submit spent about a quarter of
-/// its CPU in the system allocator (sled copies tree nodes on writes, and
-/// orders are kilobytes of many small strings); mimalloc's per-thread
-/// heaps cut that and hand freed memory back sooner.
+/// allocates with mimalloc. With the system allocator, a server holding
+/// 100,000 products and 50,000 orders slowed down as its heap fragmented:
+/// a ListOrders page took 24.7 ms instead of 6.5 ms and the process held
+/// 1,948 MiB instead of 912 MiB (orders_load benchmark). The price: a
+/// 100,000-row import peaks at 1,813 MiB instead of 1,509 MiB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
