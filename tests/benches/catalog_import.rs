@@ -42,7 +42,7 @@ use tradeport_proto::catalog::{
     DataKind, ImportDataRequest, ImportHeader, ImportMode, SearchProductsRequest,
     import_data_request::Part,
 };
-use tradeport_proto::identity::{CreateApiKeyRequest, Role};
+use tradeport_proto::identity::Role;
 use tradeport_tests::ServerProcess;
 use tradeport_tests::catalog_csv::{CatalogCsv, Detail};
 
@@ -106,19 +106,10 @@ impl Sampler {
 
 async fn manager(server: &ServerProcess) -> Client {
     let admin = server.enrolled("admin@tradeport.example").await.unwrap();
-    let key = admin
-        .identity()
-        .raw()
-        .create_api_key(CreateApiKeyRequest {
-            name: "catalog import bench".into(),
-            roles: vec![Role::CatalogManager as i32],
-            ..Default::default()
-        })
+    server
+        .with_api_key(&admin, "catalog import bench", Role::CatalogManager)
         .await
         .unwrap()
-        .into_inner()
-        .secret;
-    server.client(None).unwrap().with_bearer(key)
 }
 
 /// The ids of the first products a search for `query` finds.

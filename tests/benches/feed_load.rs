@@ -46,7 +46,7 @@ use tradeport_proto::catalog::{
     DataKind, ImportDataRequest, ImportHeader, ImportMode, StockLevelUpdate,
     UpdateStockLevelsRequest, import_data_request::Part,
 };
-use tradeport_proto::identity::{CreateApiKeyRequest, Role};
+use tradeport_proto::identity::Role;
 use tradeport_proto::sync::PullReferenceDataRequest;
 use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_tests::ServerProcess;
@@ -88,19 +88,10 @@ async fn enrol(server: &ServerProcess, email: &str) -> Client {
 }
 
 async fn api_key(server: &ServerProcess, admin: &Client, role: Role) -> Client {
-    let key = admin
-        .identity()
-        .raw()
-        .create_api_key(CreateApiKeyRequest {
-            name: format!("feed bench {role:?}"),
-            roles: vec![role as i32],
-            ..Default::default()
-        })
+    server
+        .with_api_key(admin, &format!("feed bench {role:?}"), role)
         .await
         .unwrap()
-        .into_inner()
-        .secret;
-    server.client(None).unwrap().with_bearer(key)
 }
 
 async fn open_device(dir: &Path, client: Client) -> Device {

@@ -106,6 +106,28 @@ impl ServerProcess {
         Ok(client)
     }
 
+    /// A client of it that calls with a new API key for `role`, which
+    /// `admin` (signed in with the right to) creates under `name`.
+    pub async fn with_api_key(
+        &self,
+        admin: &Client,
+        name: &str,
+        role: tradeport_proto::identity::Role,
+    ) -> anyhow::Result<Client> {
+        let key = admin
+            .identity()
+            .raw()
+            .create_api_key(tradeport_proto::identity::CreateApiKeyRequest {
+                name: name.into(),
+                roles: vec![role as i32],
+                ..Default::default()
+            })
+            .await?
+            .into_inner()
+            .secret;
+        Ok(self.client(None)?.with_bearer(key))
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
