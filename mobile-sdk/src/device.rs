@@ -204,8 +204,7 @@ fn peer_id(meta: &sled::Tree) -> Result<String, Error> {
     }
     let id = format!("device-{}", uuid::Uuid::new_v4().simple());
     meta.insert(PEER_ID, id.as_bytes())?;
-    let _writing = tradeport_sled_writes::writing();
-    meta.flush()?;
+    tradeport_sled_writes::flush(meta)?;
     Ok(id)
 }
 

@@ -326,9 +326,7 @@ impl Drafts {
     /// when asked (see `tradeport_sled_writes`), and both trees share one
     /// log, so flushing one flushes both.
     fn make_durable(&self) -> Result<(), Error> {
-        let _writing = tradeport_sled_writes::writing();
-        self.docs.flush()?;
-        Ok(())
+        Ok(tradeport_sled_writes::flush(&self.docs)?)
     }
 
     /// Our part of the next round: a message for every document that needs

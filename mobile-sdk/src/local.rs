@@ -76,9 +76,7 @@ impl LocalDb {
     /// Writes everything written so far to disk before returning: what was
     /// acknowledged to the app survives the app being killed. Blocking.
     pub(crate) fn flush(&self) -> Result<(), Error> {
-        let _writing = writing();
-        self.db()?.flush()?;
-        Ok(())
+        Ok(tradeport_sled_writes::flush(self.db()?)?)
     }
 
     /// A batch applied atomically to one tree, under [`writing`].
@@ -89,17 +87,12 @@ impl LocalDb {
     }
 }
 
-/// sled flushes when its last handle drops, holding its process-wide lock
-/// like any flush: that drop is one of the writes that must not overlap a
-/// batch (see [`writing`]). Trees handed out must be dropped before this.
+/// Trees handed out must be dropped before this (see
+/// `tradeport_sled_writes::close`).
 impl Drop for LocalDb {
     fn drop(&mut self) {
-        let _writing = writing();
-        if let Some(db) = self.db.take() {
-            if let Err(error) = db.flush() {
-                tracing::warn!(%error, "flushing the local database at close failed");
-            }
-            drop(db);
+        if let Some(Err(error)) = self.db.take().map(tradeport_sled_writes::close) {
+            tracing::warn!(%error, "flushing the local database at close failed");
         }
     }
 }

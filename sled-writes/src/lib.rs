@@ -59,6 +59,25 @@ pub fn writing() -> MutexGuard<'static, ()> {
     WRITES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Makes everything written to `tree`'s database so far durable (the
+/// trees of a database share one log), under [`writing`].
+pub fn flush(tree: &sled::Tree) -> sled::Result<()> {
+    let _writing = writing();
+    tree.flush()?;
+    Ok(())
+}
+
+/// Flushes and lets go of a database handle, under [`writing`]: sled
+/// flushes again when a database's last handle drops, which must not
+/// overlap a batch or transaction either. Trees handed out must be
+/// dropped before this.
+pub fn close(db: sled::Db) -> sled::Result<()> {
+    let _writing = writing();
+    let flushed = db.flush().map(|_| ());
+    drop(db);
+    flushed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ pub struct SledStore {
     /// Always `Some` until the store is dropped: see `Drop`.
     db: Option<sled::Db>,
     /// Commits applied (or being applied) so far; counted under
-    /// [`writing`], so a flush that starts under it covers all of them.
+    /// [`writing`], so a flush, which waits for it, covers all of them.
     applied: AtomicU64,
     group: GroupFlush,
 }
@@ -91,17 +91,10 @@ fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
 }
 
-/// sled flushes when its last handle drops, holding its process-wide lock
-/// like any flush: that drop is one of the writes that must not overlap a
-/// transaction (see [`writing`]).
 impl Drop for SledStore {
     fn drop(&mut self) {
-        let _writing = writing();
-        if let Some(db) = self.db.take() {
-            if let Err(error) = db.flush() {
-                tracing::warn!(%error, "flushing the store at close failed");
-            }
-            drop(db);
+        if let Some(Err(error)) = self.db.take().map(tradeport_sled_writes::close) {
+            tracing::warn!(%error, "flushing the store at close failed");
         }
     }
 }
@@ -151,9 +144,10 @@ impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         let written = self.applied.load(Ordering::SeqCst);
         self.group.until(written, &|| {
-            let _writing = writing();
+            // A commit counted by now holds or has held `writing` while it
+            // lands, and the flush waits for `writing`: it covers them all.
             let covered = self.applied.load(Ordering::SeqCst);
-            self.db()?.flush().map_err(engine)?;
+            tradeport_sled_writes::flush(self.db()?).map_err(engine)?;
             Ok(covered)
         })
     }

@@ -17,9 +17,6 @@ use rust_decimal::Decimal;
 
 use super::attributes::{Filter, MAX_FILTER_BITS, Scoped, Selection};
 use super::{CatalogIndex, Product, Visible};
-// The tests (`use super::*`) build products with attribute values.
-#[cfg(test)]
-use super::AttributeValue;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::paging::{Page, PageLimits};
 use crate::domain::{DomainError, FieldViolation};

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::catalog::{Attribute, Category, ProductStatus};
+use crate::domain::catalog::{Attribute, AttributeValue, Category, ProductStatus};
 
 fn category(id: &str, parent: Option<&str>, name: &str) -> Category {
     Category {
