@@ -13,6 +13,7 @@ mod codec;
 pub mod feed;
 mod group_flush;
 pub mod idempotency;
+mod journal;
 pub mod pricing;
 pub mod records;
 mod sled_store;
@@ -148,7 +149,11 @@ pub trait Store: Send + Sync + 'static {
     fn scan(&self, range: KeyRange, limit: usize) -> Result<Vec<Entry>, StoreError>;
 
     /// Applies every write of `commit` atomically if every expectation holds,
-    /// and returns only once the writes are durable on disk.
+    /// and returns only once the writes are durable on disk. Atomic means:
+    /// after a crash, all of the writes are there or none; no other commit
+    /// lands between them. A reader may see part of a very large commit
+    /// (an import) before all of it; only the committer acts on the
+    /// outcome.
     fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         self.apply(commit)?;
         self.flush()

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::group_flush::GroupFlush;
+use super::journal;
 use super::{Commit, KeyRange, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError};
 
 /// The page cache sled may hold in memory.
@@ -49,6 +50,7 @@ impl SledStore {
             applied: AtomicU64::new(0),
             group: GroupFlush::default(),
         };
+        store.roll_back_unfinished()?;
         store.check_schema(dir)?;
         Ok(store)
     }
@@ -57,6 +59,20 @@ impl SledStore {
         self.db
             .as_ref()
             .ok_or_else(|| StoreError::Engine("the store is closed".into()))
+    }
+
+    /// Undoes a large commit that a crash cut short (see `journal`).
+    fn roll_back_unfinished(&self) -> Result<(), StoreError> {
+        let db = self.db()?;
+        let rolled_back = {
+            let _writing = writing();
+            journal::roll_back(db)?
+        };
+        if rolled_back {
+            tracing::warn!("rolled back a large commit that the last run left unfinished");
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn check_schema(&self, dir: &Path) -> Result<(), StoreError> {
@@ -128,6 +144,9 @@ impl Store for SledStore {
                     key: String::from_utf8_lossy(key).into_owned(),
                 });
             }
+        }
+        if commit.write.len() > journal::STEP_WRITES {
+            return journal::apply_in_steps(db, &commit.write, journal::STEP_WRITES);
         }
         let mut batch = sled::Batch::default();
         for (key, value) in &commit.write {
