@@ -8,16 +8,17 @@
 //! in between, the checked rows may no longer hold, and the import is
 //! refused as a whole rather than written half-checked.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use super::{Catalog, CatalogError, Result};
+use super::{Catalog, CatalogError, CatalogView, Result};
 use crate::domain::DomainError;
 use crate::domain::bulk::{self, ImportMode, ImportReport, prices, products, stock};
 use crate::domain::catalog::Product;
 use crate::domain::feed::{price_changes, product_changed};
 use crate::inventory::Inventory;
-use crate::store::idempotency;
+use crate::store::{StoreError, idempotency};
 
 impl Catalog {
     /// Imports products; see the module comment.
@@ -103,28 +104,32 @@ impl Catalog {
             return Ok(report);
         }
         let view = self.view();
-        let stored = self.pricing.price_lists()?;
-        let mut batch = prices::PriceBatch::new(&view.index, stored, account_exists);
+        // What each list named was read from, so the commit can expect it.
+        let mut read: HashMap<String, Option<Vec<u8>>> = HashMap::new();
+        let mut failed: Option<StoreError> = None;
+        let mut load = |id: &str| match self.pricing.list(id) {
+            Ok(list) => {
+                let (list, raw) = list.map(|l| (l.value, l.raw)).unzip();
+                read.insert(id.to_string(), raw);
+                list
+            }
+            Err(error) => {
+                failed.get_or_insert(error);
+                None
+            }
+        };
+        let mut batch = prices::PriceBatch::new(&view.index, &mut load, account_exists);
         let mut report =
             bulk::read_rows(input, prices::COLUMNS, |row| batch.add(row)).map_err(interrupted)?;
         let lists = batch.into_lists();
+        if let Some(error) = failed {
+            return Err(error.into());
+        }
         if !report.should_apply(mode) {
             return Ok(report);
         }
-        let mut held = self.lock_writes();
-        // The batch holds whole lists as read before the upload: had another
-        // import changed them since, writing these would undo it. (SKUs
-        // cannot vanish meanwhile: products are never deleted and a SKU
-        // never changes.)
-        if held.digest != super::lists_digest(&self.pricing)? {
-            return Err(DomainError::precondition(
-                "PRICES_CHANGED",
-                "price lists changed while the file was being checked; import it again",
-            )
-            .into());
-        }
+        let _writes = self.lock_writes();
         report.applied = true;
-        let before = self.pricing.price_lists()?;
         let mut published = None;
         let report = idempotency::once::<_, CatalogError, _>(
             self.pricing.store(),
@@ -132,14 +137,34 @@ impl Catalog {
             RPC,
             request_id,
             |commit| {
-                let commit = self.pricing.put_lists_in(commit, &lists)?;
-                let (commit, ticket) = self.feed.stage(commit, price_changes(&before, &lists))?;
+                // The batch holds whole lists as read before the upload:
+                // had another import changed one since, writing it would
+                // undo that import. (SKUs cannot vanish meanwhile: products
+                // are never deleted and a SKU never changes.)
+                let commit = read.iter().fold(commit, |commit, (id, raw)| {
+                    self.pricing.expect_list(commit, id, raw.as_deref())
+                });
+                let commit = self.pricing.put_lists_in(commit, &lists.after)?;
+                let changes = price_changes(&lists.before, &lists.after);
+                let (commit, ticket) = self.feed.stage(commit, changes)?;
                 published = Some(ticket);
                 Ok((commit, report))
             },
-        )?;
-        let promotions = held.promotions.clone();
-        self.swap_lists(&mut held, promotions)?;
+        )
+        .map_err(|error| match error {
+            CatalogError::Store(StoreError::Conflict { .. }) => DomainError::precondition(
+                "PRICES_CHANGED",
+                "price lists changed while the file was being checked; import it again",
+            )
+            .into(),
+            other => other,
+        })?;
+        let current = self.view();
+        self.swap(CatalogView {
+            pricebook: current.pricebook.with_changed_lists(lists.after),
+            assortments: current.assortments.clone(),
+            index: current.index.clone(),
+        });
         drop(published);
         Ok(report)
     }
@@ -235,3 +260,7 @@ fn recheck(
 fn interrupted(e: bulk::Interrupted) -> CatalogError {
     DomainError::precondition("UPLOAD_INTERRUPTED", e.to_string()).into()
 }
+
+#[cfg(test)]
+#[path = "bulk_tests.rs"]
+mod tests;

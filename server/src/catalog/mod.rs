@@ -17,7 +17,6 @@ mod writes;
 
 pub use buyer::Buyer;
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rust_decimal::Decimal;
@@ -27,7 +26,6 @@ use crate::domain::catalog::{
     Assortment, CatalogIndex, Product, SearchContext, SearchRequest, SearchResults, TextHit,
     Visible,
 };
-use crate::domain::feed::{Audience, FeedEntry};
 use crate::domain::pricing::{CatalogPrice, Pricebook, Promotion};
 use crate::search::text::{TextDoc, TextIndex, TextIndexError};
 use crate::store::StoreError;
@@ -60,16 +58,6 @@ pub struct CatalogView {
     pub assortments: Vec<Assortment>,
 }
 
-/// What the writer keeps of the stored prices: the lists themselves live
-/// only in the pricebook, in its compact form; a digest of them as read
-/// tells whether the store still holds the same ones.
-#[derive(Default, Clone)]
-struct StoredPrices {
-    /// A digest of the stored price lists, in store order, as last read.
-    digest: u64,
-    promotions: Vec<Promotion>,
-}
-
 pub struct Catalog {
     repo: CatalogRepository,
     pricing: PricingRepository,
@@ -78,7 +66,7 @@ pub struct Catalog {
     text: TextIndex,
     view: RwLock<Arc<CatalogView>>,
     /// Held by every write, from validation until the view is swapped.
-    writer: Mutex<StoredPrices>,
+    writer: Mutex<()>,
 }
 
 impl Catalog {
@@ -95,9 +83,8 @@ impl Catalog {
         text.upsert(index.products().map(|(slot, p)| text_doc(&index, slot, p)))?;
         let promotions = pricing.promotions()?;
         let base = Pricebook::for_catalog(catalog_prices(&index), Vec::new());
-        let (pricebook, digest) = read_lists(&pricing, &base, promotions.clone())?;
+        let pricebook = read_lists(&pricing, &base, promotions)?;
         drop(base);
-        let prices = StoredPrices { digest, promotions };
         let view = CatalogView {
             pricebook,
             assortments: repo.assortments()?,
@@ -109,7 +96,7 @@ impl Catalog {
             feed,
             text,
             view: RwLock::new(Arc::new(view)),
-            writer: Mutex::new(prices),
+            writer: Mutex::new(()),
         })
     }
 
@@ -130,7 +117,7 @@ impl Catalog {
         *slot = Arc::new(view);
     }
 
-    fn lock_writes(&self) -> MutexGuard<'_, StoredPrices> {
+    fn lock_writes(&self) -> MutexGuard<'_, ()> {
         match self.writer.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -213,42 +200,6 @@ impl Catalog {
         });
         Ok(())
     }
-
-    /// Re-reads price lists and promotions from the store (after an import
-    /// of prices) and swaps in a pricebook built from them. What changed is
-    /// not known here, so every customer's device starts over.
-    pub fn reload_prices(&self) -> Result<()> {
-        let mut prices = self.lock_writes();
-        let promotions = self.pricing.promotions()?;
-        let (commit, _published) = self.feed.stage(
-            crate::store::Commit::new(),
-            [FeedEntry::Visibility {
-                audience: Audience::All,
-            }],
-        )?;
-        self.repo.store().commit(commit)?;
-        self.swap_lists(&mut prices, promotions)
-    }
-
-    /// Reads the stored price lists into a new view with `promotions`,
-    /// under the write lock `prices`.
-    fn swap_lists(&self, prices: &mut StoredPrices, promotions: Vec<Promotion>) -> Result<()> {
-        let current = self.view();
-        let (pricebook, digest) =
-            read_lists(&self.pricing, &current.pricebook, promotions.clone())?;
-        *prices = StoredPrices { digest, promotions };
-        let index = current
-            .index
-            .with_products(Vec::new())
-            .map_err(CatalogError::Inconsistent)?
-            .0;
-        self.swap(CatalogView {
-            pricebook,
-            assortments: current.assortments.clone(),
-            index,
-        });
-        Ok(())
-    }
 }
 
 fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> TextDoc<'a> {
@@ -278,25 +229,13 @@ fn catalog_price<'a>(index: &'a CatalogIndex, p: &'a Product) -> CatalogPrice<'a
     }
 }
 
-/// `book` with the stored price lists, read one by one, and `promotions`;
-/// and the digest of those lists.
+/// `book` with the stored price lists, read one by one, and `promotions`.
 fn read_lists(
     pricing: &PricingRepository,
     book: &Pricebook,
     promotions: Vec<Promotion>,
-) -> Result<(Pricebook, u64)> {
+) -> Result<Pricebook> {
     let mut loader = book.lists_loader();
-    let mut hasher = DefaultHasher::new();
-    pricing.for_each_list(|list| {
-        list.hash(&mut hasher);
-        loader.add(list);
-    })?;
-    Ok((book.with_lists(loader, promotions), hasher.finish()))
-}
-
-/// The digest of the stored price lists, as [`read_lists`] computes it.
-fn lists_digest(pricing: &PricingRepository) -> Result<u64> {
-    let mut hasher = DefaultHasher::new();
-    pricing.for_each_list(|list| list.hash(&mut hasher))?;
-    Ok(hasher.finish())
+    pricing.for_each_list(|list| loader.add(list))?;
+    Ok(book.with_lists(loader, promotions))
 }

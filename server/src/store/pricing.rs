@@ -5,9 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::records::{get_value, scan};
+use super::records::{Versioned, get, get_value, scan};
 use super::{Commit, Store, StoreError};
 use crate::domain::pricing::{PriceList, Promotion};
+
+fn list_key(id: &str) -> String {
+    format!("plist/{id}")
+}
 
 #[derive(Clone)]
 pub struct PricingRepository {
@@ -26,6 +30,17 @@ impl PricingRepository {
                 .map(|(_, l)| l)
                 .collect(),
         )
+    }
+
+    /// The list `id` as stored, with the bytes a commit can expect.
+    pub fn list(&self, id: &str) -> Result<Option<Versioned<PriceList>>, StoreError> {
+        get(self.store.as_ref(), &list_key(id))
+    }
+
+    /// Adds to `commit` the expectation that list `id` is still as `read`
+    /// (absent for `None`).
+    pub fn expect_list(&self, commit: Commit, id: &str, read: Option<&[u8]>) -> Commit {
+        commit.expect(list_key(id), read.map(<[u8]>::to_vec))
     }
 
     /// Every price list in id order, read a few at a time and handed to
@@ -76,7 +91,7 @@ impl PricingRepository {
         for list in lists {
             // One list per commit: a tier list holds every SKU.
             self.store
-                .commit(Commit::new().put_record(&format!("plist/{}", list.id), list)?)?;
+                .commit(Commit::new().put_record(&list_key(&list.id), list)?)?;
         }
         let mut commit = Commit::new();
         for promotion in promotions {
@@ -92,7 +107,7 @@ impl PricingRepository {
     /// Adds whole price lists to `commit`.
     pub fn put_lists_in(&self, commit: Commit, lists: &[PriceList]) -> Result<Commit, StoreError> {
         lists.iter().try_fold(commit, |commit, list| {
-            commit.put_record(&format!("plist/{}", list.id), list)
+            commit.put_record(&list_key(&list.id), list)
         })
     }
 

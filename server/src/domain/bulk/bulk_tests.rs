@@ -182,7 +182,12 @@ fn price_rows_replace_a_skus_breaks_and_keep_the_lists_other_skus() {
         ]),
     };
     let known = |id: &str| id == "acc-1";
-    let mut batch = prices::PriceBatch::new(&index, vec![stored], &known);
+    let mut loaded = Vec::new();
+    let mut load = |id: &str| {
+        loaded.push(id.to_string());
+        (id == stored.id).then(|| stored.clone())
+    };
+    let mut batch = prices::PriceBatch::new(&index, &mut load, &known);
     let csv = "price_list_id,price_list_name,currency,scope,sku,min_quantity,unit_price\n\
                pl-gold,,,,TP-1,0,8.50\n\
                pl-gold,,,,TP-1,100,7.90\n\
@@ -204,6 +209,11 @@ fn price_rows_replace_a_skus_breaks_and_keep_the_lists_other_skus() {
         ]
     );
     let lists = batch.into_lists();
+    assert_eq!(lists.before, std::slice::from_ref(&stored));
+    let lists = lists.after;
+    // Each list named is read once, however many rows name it.
+    loaded.sort();
+    assert_eq!(loaded, ["pl-gold", "pl-new", "pl-x", "pl-y"]);
     assert_eq!(lists.len(), 2);
     let gold = &lists[0];
     assert_eq!(

@@ -99,25 +99,48 @@ fn date(row: &mut Row<'_>, column: &str) -> Option<Date> {
 }
 
 /// Price lists being changed by an import: those it touches, as they
-/// will be stored.
+/// will be stored. Stored lists are read only when a row names them, so
+/// an import of one customer's prices never reads the tier lists.
 pub struct PriceBatch<'a> {
     catalog: &'a CatalogIndex,
-    stored: HashMap<String, PriceList>,
+    /// Reads a stored list by id.
+    load: &'a mut dyn FnMut(&str) -> Option<PriceList>,
+    /// Every list a row named, as stored before the import (`None`: new).
+    stored: HashMap<String, Option<PriceList>>,
     account_exists: &'a dyn Fn(&str) -> bool,
     changed: BTreeMap<String, PriceList>,
     /// SKUs whose breaks this file has started to give, per list.
     replaced: HashSet<(String, String)>,
 }
 
+/// What an import changes: the lists it touches before and after.
+pub struct ChangedLists {
+    /// The touched lists that were stored, as they were.
+    pub before: Vec<PriceList>,
+    /// The touched lists whole, as they will be stored.
+    pub after: Vec<PriceList>,
+}
+
+/// A list's columns as a row gives them.
+struct ListColumns {
+    name: String,
+    currency: String,
+    scope_raw: String,
+    scope: Option<PriceListScope>,
+    valid_from: Option<Date>,
+    valid_until: Option<Date>,
+}
+
 impl<'a> PriceBatch<'a> {
     pub fn new(
         catalog: &'a CatalogIndex,
-        stored: Vec<PriceList>,
+        load: &'a mut dyn FnMut(&str) -> Option<PriceList>,
         account_exists: &'a dyn Fn(&str) -> bool,
     ) -> Self {
         Self {
             catalog,
-            stored: stored.into_iter().map(|l| (l.id.clone(), l)).collect(),
+            load,
+            stored: HashMap::new(),
             account_exists,
             changed: BTreeMap::new(),
             replaced: HashSet::new(),
@@ -147,24 +170,51 @@ impl<'a> PriceBatch<'a> {
         {
             row.error("valid_until", "is before valid_from");
         }
-        let Some(mut list) = self.list_for(row, &id, valid_from, valid_until) else {
-            return false;
-        };
+        let columns = self.list_columns(row, valid_from, valid_until);
+        if !self.stored.contains_key(&id) {
+            let stored = (self.load)(&id);
+            self.stored.insert(id.clone(), stored);
+        }
+        let existing = self
+            .changed
+            .get(&id)
+            .or_else(|| self.stored.get(&id).and_then(Option::as_ref));
         let key = (id.clone(), sku.clone());
-        let breaks = list.entries.entry(sku.clone()).or_default();
-        if !self.replaced.contains(&key) {
-            breaks.clear();
-        } else if breaks.iter().any(|b| b.min_quantity == min_quantity) {
-            row.error(
-                "min_quantity",
-                format!(
-                    "{sku} already has a break from {} in {id} on an earlier line",
-                    min_quantity.normalize()
-                ),
-            );
+        match existing {
+            Some(list) => {
+                check_same_list(row, list, &columns);
+                let earlier = self.replaced.contains(&key).then(|| list.entries.get(&sku));
+                if let Some(Some(breaks)) = earlier
+                    && breaks.iter().any(|b| b.min_quantity == min_quantity)
+                {
+                    row.error(
+                        "min_quantity",
+                        format!(
+                            "{sku} already has a break from {} in {id} on an earlier line",
+                            min_quantity.normalize()
+                        ),
+                    );
+                }
+            }
+            None => check_new_list(row, &columns),
         }
         if !row.errors.is_empty() {
             return false;
+        }
+        // Checked: from here on the row is taken.
+        let list = match self.changed.entry(id.clone()) {
+            std::collections::btree_map::Entry::Occupied(list) => list.into_mut(),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                let list = match self.stored.get(&id).and_then(Option::as_ref) {
+                    Some(stored) => stored.clone(),
+                    None => new_list(&id, columns),
+                };
+                slot.insert(list)
+            }
+        };
+        let breaks = list.entries.entry(sku).or_default();
+        if !self.replaced.contains(&key) {
+            breaks.clear();
         }
         breaks.push(PriceBreak {
             min_quantity,
@@ -172,23 +222,21 @@ impl<'a> PriceBatch<'a> {
         });
         breaks.sort_by_key(|b| b.min_quantity);
         self.replaced.insert(key);
-        self.changed.insert(id, list);
         true
     }
 
-    /// The list a row belongs to, as this batch has it so far, checked
-    /// against the row's list columns; `None` if they disagree.
-    fn list_for(
-        &mut self,
+    /// The row's list columns, with errors for a scope that does not parse
+    /// or names no customer.
+    fn list_columns(
+        &self,
         row: &mut Row<'_>,
-        id: &str,
         valid_from: Option<Date>,
         valid_until: Option<Date>,
-    ) -> Option<PriceList> {
-        let name = row.text("price_list_name");
+    ) -> ListColumns {
+        let name = row.text("price_list_name").to_string();
         let currency = row.text("currency").to_uppercase();
-        let scope_raw = row.text("scope");
-        let scope = (!scope_raw.is_empty()).then(|| parse_scope(scope_raw));
+        let scope_raw = row.text("scope").to_string();
+        let scope = (!scope_raw.is_empty()).then(|| parse_scope(&scope_raw));
         if let Some(None) = scope {
             row.error(
                 "scope",
@@ -202,60 +250,75 @@ impl<'a> PriceBatch<'a> {
         {
             row.error("scope", format!("no customer account {a:?}"));
         }
-        let existing = self
-            .changed
-            .get(id)
-            .or_else(|| self.stored.get(id))
-            .cloned();
-        let list = match existing {
-            Some(list) => {
-                let differs = |given: &str, has: &str| !given.is_empty() && given != has;
-                if differs(name, &list.name) {
-                    row.error("price_list_name", format!("{id} is named {:?}", list.name));
-                }
-                if differs(&currency, &list.currency) {
-                    row.error("currency", format!("{id} is in {}", list.currency));
-                }
-                if scope.as_ref().is_some_and(|s| *s != list.scope) {
-                    row.error("scope", format!("{id} is for {}", scope_text(&list.scope)));
-                }
-                if valid_from.is_some_and(|d| Some(d) != list.valid_from)
-                    || valid_until.is_some_and(|d| Some(d) != list.valid_until)
-                {
-                    row.error("valid_from", format!("{id} has other validity dates"));
-                }
-                list
-            }
-            None => {
-                if name.is_empty() {
-                    row.error("price_list_name", "is required for a new price list");
-                }
-                if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-                    row.error(
-                        "currency",
-                        "a new price list needs an ISO 4217 code like EUR",
-                    );
-                }
-                if scope_raw.is_empty() {
-                    row.error("scope", "is required for a new price list");
-                }
-                PriceList {
-                    id: id.to_string(),
-                    name: name.to_string(),
-                    currency,
-                    scope: scope.unwrap_or(PriceListScope::Base),
-                    valid_from,
-                    valid_until,
-                    entries: BTreeMap::new(),
-                }
-            }
-        };
-        row.errors.is_empty().then_some(list)
+        ListColumns {
+            name,
+            currency,
+            scope_raw,
+            scope,
+            valid_from,
+            valid_until,
+        }
     }
 
-    /// The lists to store, whole.
-    pub fn into_lists(self) -> Vec<PriceList> {
-        self.changed.into_values().collect()
+    /// The touched lists; see [`ChangedLists`].
+    pub fn into_lists(self) -> ChangedLists {
+        ChangedLists {
+            before: self.stored.into_values().flatten().collect(),
+            after: self.changed.into_values().collect(),
+        }
+    }
+}
+
+/// Errors for list columns a row gives that disagree with `list`'s.
+fn check_same_list(row: &mut Row<'_>, list: &PriceList, columns: &ListColumns) {
+    let id = &list.id;
+    let differs = |given: &str, has: &str| !given.is_empty() && given != has;
+    if differs(&columns.name, &list.name) {
+        row.error("price_list_name", format!("{id} is named {:?}", list.name));
+    }
+    if differs(&columns.currency, &list.currency) {
+        row.error("currency", format!("{id} is in {}", list.currency));
+    }
+    if columns.scope.as_ref().is_some_and(|s| *s != list.scope) {
+        row.error("scope", format!("{id} is for {}", scope_text(&list.scope)));
+    }
+    if columns
+        .valid_from
+        .is_some_and(|d| Some(d) != list.valid_from)
+        || columns
+            .valid_until
+            .is_some_and(|d| Some(d) != list.valid_until)
+    {
+        row.error("valid_from", format!("{id} has other validity dates"));
+    }
+}
+
+/// Errors for the list columns a new list needs and the row lacks.
+fn check_new_list(row: &mut Row<'_>, columns: &ListColumns) {
+    if columns.name.is_empty() {
+        row.error("price_list_name", "is required for a new price list");
+    }
+    let currency = &columns.currency;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        row.error(
+            "currency",
+            "a new price list needs an ISO 4217 code like EUR",
+        );
+    }
+    if columns.scope_raw.is_empty() {
+        row.error("scope", "is required for a new price list");
+    }
+}
+
+fn new_list(id: &str, columns: ListColumns) -> PriceList {
+    PriceList {
+        id: id.to_string(),
+        name: columns.name,
+        currency: columns.currency,
+        scope: columns.scope.unwrap_or(PriceListScope::Base),
+        valid_from: columns.valid_from,
+        valid_until: columns.valid_until,
+        entries: BTreeMap::new(),
     }
 }
 

@@ -156,6 +156,18 @@ impl CompactList {
         Self::from_numbered(list, numbered)
     }
 
+    /// [`CompactList::from_list`] for a list whose SKUs all have numbers
+    /// in `skus` already (one that has none is left out).
+    pub(super) fn from_known(mut list: PriceList, skus: &Skus) -> Self {
+        let entries = std::mem::take(&mut list.entries);
+        let mut numbered: Vec<(SkuId, Vec<PriceBreak>)> = entries
+            .into_iter()
+            .filter_map(|(sku, breaks)| Some((skus.id(&sku)?, breaks)))
+            .collect();
+        numbered.sort_by_key(|(id, _)| *id);
+        Self::from_numbered(list, numbered)
+    }
+
     pub(super) fn from_numbered(terms: PriceList, numbered: Vec<(SkuId, Vec<PriceBreak>)>) -> Self {
         let mut out = Self {
             terms,

@@ -265,6 +265,34 @@ impl Pricebook {
         )
     }
 
+    /// This pricebook with `changed` stored lists in place of those with
+    /// the same ids (new ones added), keeping its promotions: an import of
+    /// one customer's prices rebuilds that list only. Every other list is
+    /// shared, and the SKU table is copied only when a list names a SKU
+    /// it has no number for.
+    pub fn with_changed_lists(&self, changed: Vec<PriceList>) -> Self {
+        let mut skus = Arc::clone(&self.skus);
+        let mut lists = self.lists.clone();
+        for list in changed {
+            if list.entries.keys().any(|sku| skus.id(sku).is_none()) {
+                Arc::make_mut(&mut skus);
+            }
+            let at = lists[self.catalog_base..]
+                .iter()
+                .position(|l| l.terms.id == list.id)
+                .map(|i| i + self.catalog_base);
+            let compact = Arc::new(match Arc::get_mut(&mut skus) {
+                Some(owned) => CompactList::from_list(list, owned),
+                None => CompactList::from_known(list, &skus),
+            });
+            match at {
+                Some(i) => lists[i] = compact,
+                None => lists.push(compact),
+            }
+        }
+        Self::assemble(skus, lists, self.catalog_base, Arc::clone(&self.promotions))
+    }
+
     /// This pricebook with `changed` catalog products' list prices and
     /// category paths, and the SKUs `gone` no longer in the catalog: only
     /// the base lists holding them are copied, and the SKU table only when

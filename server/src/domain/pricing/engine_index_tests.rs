@@ -183,3 +183,54 @@ fn a_sku_outside_the_assortment_has_no_lean_price_either() {
         assert_eq!(book.unit_price(&ctx, sku, Decimal::ONE), None);
     }
 }
+
+#[test]
+fn changing_some_lists_prices_as_a_pricebook_built_from_scratch() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let used = HashMap::new();
+    let everything = |_: &str| true;
+    let paths = HashMap::from([("A".to_string(), vec!["cat-x".to_string()])]);
+    let unique = |lists: Vec<PriceList>| -> BTreeMap<String, PriceList> {
+        lists.into_iter().map(|l| (l.id.clone(), l)).collect()
+    };
+    let mut compared = 0;
+    for _ in 0..100 {
+        let stored = unique(random_book(&mut rng).0);
+        let book = Pricebook::new(
+            stored.values().cloned().collect(),
+            Vec::new(),
+            paths.clone(),
+        );
+        // Some of these replace stored lists, some are new; one names a
+        // SKU the pricebook has never seen.
+        let mut changed = unique(random_book(&mut rng).0);
+        if let Some(list) = changed.values_mut().next() {
+            list.entries
+                .insert("NEW".into(), list_price_break(Decimal::TEN));
+        }
+        let patched = book.with_changed_lists(changed.values().cloned().collect());
+        let mut merged = stored;
+        merged.extend(changed);
+        let scratch = Pricebook::new(merged.into_values().collect(), Vec::new(), paths.clone());
+        for account in ACCOUNTS {
+            for tier in TIERS {
+                for currency in CURRENCIES {
+                    let ctx = PricingContext {
+                        account_id: account,
+                        tier,
+                        currency,
+                        date: day(12),
+                        promotion_uses: &used,
+                        visible: &everything,
+                    };
+                    for sku in SKUS.iter().chain(&["NEW"]) {
+                        let expected = scratch.price(&ctx, sku, Decimal::from(25));
+                        assert_eq!(patched.price(&ctx, sku, Decimal::from(25)), expected);
+                        compared += usize::from(expected.is_some());
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1_000, "only {compared} prices compared");
+}
