@@ -29,6 +29,9 @@ pub struct SledStore {
     /// [`writing`], so a flush, which waits for it, covers all of them.
     applied: AtomicU64,
     group: GroupFlush,
+    /// Whether opening found a large commit that a crash cut short, and
+    /// rolled it back.
+    rolled_back: bool,
 }
 
 impl SledStore {
@@ -45,12 +48,13 @@ impl SledStore {
                 .cache_capacity(CACHE_BYTES),
         )
         .map_err(engine)?;
-        let store = Self {
+        let mut store = Self {
             db: Some(db),
             applied: AtomicU64::new(0),
             group: GroupFlush::default(),
+            rolled_back: false,
         };
-        store.roll_back_unfinished()?;
+        store.rolled_back = store.roll_back_unfinished()?;
         store.check_schema(dir)?;
         Ok(store)
     }
@@ -61,8 +65,15 @@ impl SledStore {
             .ok_or_else(|| StoreError::Engine("the store is closed".into()))
     }
 
-    /// Undoes a large commit that a crash cut short (see `journal`).
-    fn roll_back_unfinished(&self) -> Result<(), StoreError> {
+    /// Whether opening rolled back a large commit that a crash cut short
+    /// (an operator sees it logged as a warning too).
+    pub fn rolled_back_at_open(&self) -> bool {
+        self.rolled_back
+    }
+
+    /// Undoes a large commit that a crash cut short (see `journal`), and
+    /// tells whether there was one.
+    fn roll_back_unfinished(&self) -> Result<bool, StoreError> {
         let db = self.db()?;
         let rolled_back = {
             let _writing = writing();
@@ -72,7 +83,7 @@ impl SledStore {
             tracing::warn!("rolled back a large commit that the last run left unfinished");
             self.flush()?;
         }
-        Ok(())
+        Ok(rolled_back)
     }
 
     fn check_schema(&self, dir: &Path) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! The store's promises: no lost update under concurrent conflicting
-//! commits, acknowledged writes survive SIGKILL, newer schemas are refused.
+//! commits, acknowledged writes survive SIGKILL, a large commit cut short
+//! by SIGKILL is rolled back whole, newer schemas are refused.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -117,4 +118,70 @@ fn a_store_from_a_newer_schema_is_refused() {
         .err()
         .expect("the server refuses it too");
     assert!(format!("{err:#}").contains("schema version"), "{err:#}");
+}
+
+/// Records per commit of the `step-writer` child: enough that a commit
+/// spans a dozen steps and more than one of sled's log buffers, so a kill
+/// finds some of its steps on disk.
+const STEP_WRITER_RECORDS: usize = 50_000;
+
+/// Kills `step-writer` `delay` after its second commit returned, and
+/// reopens its store: each commit's records must be all there or none,
+/// every acknowledged commit whole. Tells whether opening rolled back a
+/// commit the kill cut short.
+fn kill_a_large_commit_midway(delay: std::time::Duration) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_step-writer"))
+        .arg(dir.path())
+        .arg(STEP_WRITER_RECORDS.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = 0;
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("acked ") {
+            acked += 1;
+            if acked == 2 {
+                break;
+            }
+        }
+    }
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    acked += lines
+        .map_while(Result::ok)
+        .filter(|l| l.starts_with("acked "))
+        .count();
+    child.wait().unwrap();
+
+    let store = SledStore::open(dir.path()).unwrap();
+    for n in 0..acked + 2 {
+        let prefix = format!("big/{n:04}/");
+        let found = tradeport_server::store::scan_all(&store, prefix.as_bytes(), 10_000)
+            .unwrap()
+            .len();
+        let expected = if n < acked {
+            STEP_WRITER_RECORDS
+        } else {
+            found
+        };
+        assert!(
+            found == expected && (found == 0 || found == STEP_WRITER_RECORDS),
+            "commit {n} has {found} of {STEP_WRITER_RECORDS} records after a kill ({acked} acknowledged)"
+        );
+    }
+    store.rolled_back_at_open()
+}
+
+#[test]
+fn a_large_commit_cut_short_by_sigkill_is_rolled_back_whole() {
+    // Where the kill lands depends on timing: try delays until one cut a
+    // commit after some of its steps had reached the disk.
+    let cut_short = [60, 120, 30, 200, 90, 300, 15, 400]
+        .into_iter()
+        .map(std::time::Duration::from_millis)
+        .any(kill_a_large_commit_midway);
+    assert!(cut_short, "no kill landed inside a large commit's steps");
 }
