@@ -195,15 +195,32 @@ impl Inventory {
     /// through here.
     fn stage(
         &self,
-        mut commit: Commit,
+        commit: Commit,
         warehouse: &str,
         levels: &[StockLevel],
     ) -> Result<(Commit, Vec<String>, Vec<String>)> {
-        let (mut raised, mut cleared) = (Vec::new(), Vec::new());
+        let mut befores = Vec::with_capacity(levels.len());
         for level in levels {
             let key = level_key(&level.sku, warehouse);
-            let before = get_value::<StockLevel>(self.store.as_ref(), &key)?;
-            match alert_change(before.as_ref(), level) {
+            befores.push(get_value::<StockLevel>(self.store.as_ref(), &key)?);
+        }
+        let changes = befores
+            .iter()
+            .zip(levels)
+            .map(|(before, level)| (before.as_ref(), level, warehouse));
+        self.stage_changes(commit, changes)
+    }
+
+    /// [`Inventory::stage`] for levels, of any warehouses, whose stored
+    /// value the caller has read: (as read, new, warehouse).
+    fn stage_changes<'a>(
+        &self,
+        mut commit: Commit,
+        changes: impl Iterator<Item = (Option<&'a StockLevel>, &'a StockLevel, &'a str)> + Clone,
+    ) -> Result<(Commit, Vec<String>, Vec<String>)> {
+        let (mut raised, mut cleared) = (Vec::new(), Vec::new());
+        for (before, level, warehouse) in changes.clone() {
+            match alert_change(before, level) {
                 AlertChange::Raised => {
                     commit = commit.put(alert_key(warehouse, &level.sku), Vec::new());
                     raised.push(level.sku.clone());
@@ -214,13 +231,13 @@ impl Inventory {
                 }
                 AlertChange::Unchanged => {}
             }
-            commit = commit.put_record(&key, level)?;
+            commit = commit.put_record(&level_key(&level.sku, warehouse), level)?;
         }
         // Feed readers read levels from the store: the commit's own ticket
         // is hold enough.
         let (commit, _) = self.feed.stage(
             commit,
-            levels.iter().map(|level| FeedEntry::Stock {
+            changes.map(|(_, level, warehouse)| FeedEntry::Stock {
                 sku: level.sku.clone(),
                 warehouse: warehouse.to_string(),
             }),
@@ -238,35 +255,38 @@ impl Inventory {
         wanted: &[(String, Decimal)],
     ) -> Result<(Commit, Vec<Reservation>, Vec<StockLevel>)> {
         let mut reserved = Vec::new();
-        let mut changed = Vec::new();
+        // (as read, new, warehouse)
+        let mut changes: Vec<(StockLevel, StockLevel, String)> = Vec::new();
         for (sku, quantity) in wanted {
             // Raw reads: the commit expects exactly the bytes allocated from.
             let raw = self.store.scan(
                 crate::store::KeyRange::prefix(format!("stock/{sku}/").as_bytes()),
                 1000,
             )?;
-            let mut levels = Vec::with_capacity(raw.len());
-            for (key, bytes) in raw {
-                let level: StockLevel = crate::store::decode(&key, &bytes)?;
-                levels.push((key, bytes, level));
+            let mut current = Vec::with_capacity(raw.len());
+            for (key, bytes) in &raw {
+                current.push(crate::store::decode::<StockLevel>(key, bytes)?);
             }
-            let current: Vec<StockLevel> = levels.iter().map(|(_, _, l)| l.clone()).collect();
             for (warehouse, take) in allocate(&current, *quantity) {
-                let Some((key, bytes, level)) =
-                    levels.iter().find(|(_, _, l)| l.warehouse_id == warehouse)
-                else {
+                let Some(i) = current.iter().position(|l| l.warehouse_id == warehouse) else {
                     continue;
                 };
-                let mut next = level.clone();
+                let (key, bytes) = &raw[i];
+                let mut next = current[i].clone();
                 next.reserved += take;
                 commit = commit.expect(key.clone(), Some(bytes.clone()));
-                commit = self
-                    .stage(commit, &warehouse, std::slice::from_ref(&next))?
-                    .0;
-                reserved.push((sku.clone(), warehouse, take));
-                changed.push(next);
+                reserved.push((sku.clone(), warehouse.clone(), take));
+                changes.push((current[i].clone(), next, warehouse));
             }
         }
+        // Every level's write, alert and feed entry at once.
+        let (commit, _, _) = self.stage_changes(
+            commit,
+            changes
+                .iter()
+                .map(|(before, next, warehouse)| (Some(before), next, warehouse.as_str())),
+        )?;
+        let changed = changes.into_iter().map(|(_, next, _)| next).collect();
         Ok((commit, reserved, changed))
     }
 

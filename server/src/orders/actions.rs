@@ -87,8 +87,22 @@ impl Orders {
     ) -> Result<(Commit, Vec<StockLevel>)> {
         let policy: ApprovalPolicy =
             get_value(self.store(), &keys::approval_policy(&order.account_id))?.unwrap_or_default();
+        let budget = self.budget(&policy, order)?;
+        self.pass_approval_with(commit, order, budget, by, note)
+    }
+
+    /// [`Orders::pass_approval`] with the department's budget already
+    /// read (in the same turn).
+    pub(super) fn pass_approval_with(
+        &self,
+        commit: Commit,
+        order: &mut Order,
+        budget: Option<Budget>,
+        by: &str,
+        note: &str,
+    ) -> Result<(Commit, Vec<StockLevel>)> {
         let mut commit = commit;
-        if let Some(budget) = self.budget(&policy, order)? {
+        if let Some(budget) = budget {
             commit = expect(commit, &budget.key, budget.read.as_ref())
                 .put_record(&budget.key, &(budget.spent + order.total))?;
             order.budget_month = Some(budget.month);
@@ -159,15 +173,16 @@ impl Orders {
         request_id: &str,
         change: impl FnOnce(&Self, Commit, &mut Order) -> Result<(Commit, Vec<StockLevel>)>,
     ) -> Result<Order> {
-        let _writing = self.lock();
         let mut announce = None;
-        let order = idempotency::once(self.store(), &caller.id, rpc, request_id, |commit| {
-            let read = self.order_for(caller, action, id)?;
-            let mut order = read.value.clone();
-            let commit = commit.expect_version(&keys::order(id), &read);
-            let (commit, levels) = change(self, commit, &mut order)?;
-            announce = Some(levels);
-            Ok::<_, OrderError>((self.put_order(commit, Some(&read.value), &order)?, order))
+        let order = self.writer.run(self.store(), || {
+            idempotency::once_unflushed(self.store(), &caller.id, rpc, request_id, |commit| {
+                let read = self.order_for(caller, action, id)?;
+                let mut order = read.value.clone();
+                let commit = commit.expect_version(&keys::order(id), &read);
+                let (commit, levels) = change(self, commit, &mut order)?;
+                announce = Some(levels);
+                Ok::<_, OrderError>((self.put_order(commit, Some(&read.value), &order)?, order))
+            })
         })?;
         if let Some(levels) = announce {
             self.inventory.announce(levels);
@@ -380,7 +395,7 @@ impl Orders {
 
     /// Sets an account's approval rules (brand or account admins).
     pub fn set_approval_policy(&self, account_id: &str, policy: &ApprovalPolicy) -> Result<()> {
-        let _writing = self.lock();
+        let _turn = self.writer.alone();
         self.store
             .commit(Commit::new().put_record(&keys::approval_policy(account_id), policy)?)?;
         Ok(())

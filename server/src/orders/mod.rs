@@ -10,6 +10,8 @@
 //! for the same few records (an account's exposure, a year's number), and
 //! queueing them is cheaper than retrying conflicts. The commit's
 //! expectations still guard against any other writer (the stock feed).
+//! Each mutation applies its commit in its turn and flushes after it, and
+//! runs of mutations share one flush (see `writer`).
 //!
 //! Keys: `ord/<id>` orders; `ordacc/<account>/<newest-first time>/<id>` and
 //! `ordall/<newest-first time>/<id>` list indexes; `ordseq/<year>` number
@@ -23,8 +25,9 @@ pub use fulfilment::{NewShipment, NewTrackingEvent};
 mod list;
 mod notify;
 mod submit;
+mod writer;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::catalog::Catalog;
@@ -101,7 +104,8 @@ pub struct Orders {
     gateway: Arc<dyn crate::payments::PaymentGateway>,
     /// Every order written is recorded in the same commit.
     feed: Arc<FeedLog>,
-    writing: Mutex<()>,
+    /// Order mutations take turns here and share flushes.
+    writer: writer::Writer,
     /// Every committed order, for live watches.
     changes: tokio::sync::broadcast::Sender<Arc<Order>>,
     /// Flips to true at shutdown, ending every watch.
@@ -178,16 +182,9 @@ impl Orders {
             tax,
             gateway,
             feed,
-            writing: Mutex::new(()),
+            writer: writer::Writer::default(),
             changes: tokio::sync::broadcast::channel(4096).0,
             closing: tokio::sync::watch::channel(false).0,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, ()> {
-        match self.writing.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
         }
     }
 

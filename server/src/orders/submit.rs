@@ -51,6 +51,14 @@ pub struct Submission {
     pub draft_id: String,
 }
 
+/// What a SubmitOrder request id remembers: the order it placed, which a
+/// replay reads back (the order is written in the same commit). Results
+/// remembered before held the whole order, whose `id` field reads as this.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Placed {
+    id: String,
+}
+
 /// The quick-order template SubmitOrder's `lines_text` takes.
 pub const ORDER_TEMPLATE: &str = "sku,quantity,unit\nTP-EL-00042,10,\nTP-EL-00005,2,BOX10\n";
 
@@ -85,13 +93,13 @@ impl Orders {
             submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
         }
         // A replay answers at once, before any pricing or card hold.
-        if let Some(first) = idempotency::recall::<Order, super::OrderError>(
+        if let Some(first) = idempotency::recall::<Placed, super::OrderError>(
             self.store(),
             &caller.id,
             "SubmitOrder",
             &submission.request_id,
         )? {
-            return Ok(first);
+            return self.placed(&first);
         }
         // Everything that reads only the catalog and the account is done
         // before the lock: pricing, tax, the caller's expectations, the
@@ -101,8 +109,7 @@ impl Orders {
         let (mut order, chosen) = self.prepare(caller, &account, &submission, placed_at)?;
         let card = self.authorize_card(&chosen, &order)?;
         let mut announce = None;
-        let placed = {
-            let _writing = self.lock();
+        let placed = self.writer.run(self.store(), || {
             idempotency::once_unflushed::<_, super::OrderError, _>(
                 self.store(),
                 &caller.id,
@@ -113,21 +120,23 @@ impl Orders {
                     let (commit, levels) =
                         self.decide(commit, caller, &mut order, chosen, card.clone())?;
                     announce = Some(levels);
-                    Ok((commit, order.clone()))
+                    Ok((
+                        commit,
+                        Placed {
+                            id: order.id.clone(),
+                        },
+                    ))
                 },
             )
-        }
-        .and_then(|order| {
-            self.store().flush()?;
-            Ok(order)
         });
         let order = match placed {
+            Ok(placed) if announce.is_some() && placed.id == order.id => order,
             // A twin got there first: this card hold is not needed.
-            Ok(first) if announce.is_none() => {
+            Ok(first) => {
+                announce = None;
                 self.release_card(card.as_ref());
-                first
+                self.placed(&first)?
             }
-            Ok(order) => order,
             Err(error) => {
                 // Nothing was stored: let go of the card's hold too.
                 self.release_card(card.as_ref());
@@ -140,6 +149,17 @@ impl Orders {
             self.publish(&order);
         }
         Ok(order)
+    }
+
+    /// The order a remembered submission placed, as it is now.
+    fn placed(&self, first: &Placed) -> Result<Order> {
+        get_value::<Order>(self.store(), &keys::order(&first.id))?.ok_or_else(|| {
+            crate::store::StoreError::Corrupt {
+                key: keys::order(&first.id),
+                reason: "a remembered submission names an order that is not stored".into(),
+            }
+            .into()
+        })
     }
 
     /// The order as the catalog, the account and the tax rules make it,
@@ -461,7 +481,8 @@ impl Orders {
         );
         let (commit, levels) = if order.approval.steps.is_empty() {
             let note = order.approval.rule.clone();
-            self.pass_approval(commit, order, "system", &note)?
+            // The policy and budget just read decide it: read once.
+            self.pass_approval_with(commit, order, budget, "system", &note)?
         } else {
             let note = order.approval.rule.clone();
             order.apply(OrderEvent::RequireApproval, "system", placed_at, note)?;
@@ -620,5 +641,55 @@ fn invalid(violations: Vec<FieldViolation>) -> DomainError {
     DomainError::InvalidArgument {
         reason: "INVALID_ORDER",
         violations,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{SledStore, Store, encode};
+
+    /// How a SubmitOrder request id was remembered before: the whole order.
+    #[derive(serde::Serialize)]
+    struct RememberedWhole {
+        created: i64,
+        result: Order,
+    }
+
+    #[test]
+    fn a_submission_remembered_whole_still_names_the_order_it_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let order = crate::domain::orders::tests::order(OrderStatus::Confirmed, vec![]);
+        let whole = RememberedWhole {
+            created: now(),
+            result: order.clone(),
+        };
+        store
+            .commit(
+                Commit::new()
+                    .put_record("idem/usr-1/SubmitOrder/req-1", &whole)
+                    .unwrap(),
+            )
+            .unwrap();
+        let placed = idempotency::recall::<Placed, super::super::OrderError>(
+            &store,
+            "usr-1",
+            "SubmitOrder",
+            "req-1",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(placed.id, order.id);
+    }
+
+    #[test]
+    fn a_submission_remembers_the_order_id_only() {
+        let order = crate::domain::orders::tests::order(OrderStatus::Confirmed, vec![]);
+        let whole = encode(b"k", &order).unwrap();
+        let placed = encode(b"k", &Placed { id: order.id }).unwrap();
+        assert!(placed.len() < 16, "{} bytes", placed.len());
+        assert!(placed.len() * 10 < whole.len());
     }
 }

@@ -215,4 +215,4 @@ pub fn check_expectation(
 
 #[cfg(test)]
 #[path = "orders_tests.rs"]
-mod tests;
+pub(crate) mod tests;

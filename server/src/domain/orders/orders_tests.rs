@@ -23,7 +23,7 @@ pub(super) fn line(n: u32, sku: &str, unit_price: Decimal) -> OrderLine {
     }
 }
 
-pub(super) fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
+pub(crate) fn order(status: OrderStatus, steps: Vec<Role>) -> Order {
     Order {
         id: "ord-1".into(),
         number: order_number(2026, 123),
