@@ -161,7 +161,7 @@ impl Drafts {
     /// Drafts in a database of their own in `dir`, for tools and tests
     /// that sync documents without a full device.
     pub fn standalone(dir: &std::path::Path, peer_id: &str) -> Result<Self, Error> {
-        let db = tradeport_sled_writes::open(&sled::Config::new().path(dir))?;
+        let db = tradeport_sled_writes::open(sled::Config::new().path(dir))?;
         Ok(Self::new(
             db.open_tree("drafts")?,
             db.open_tree("draft_sync")?,

@@ -50,9 +50,8 @@ impl LocalDb {
     /// Opens (or creates) the database in `dir`, waiting briefly for a
     /// previous handle's file lock to be released.
     pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
-        let db = tradeport_sled_writes::open(
-            &sled::Config::new().path(dir).cache_capacity(CACHE_BYTES),
-        )?;
+        let db =
+            tradeport_sled_writes::open(sled::Config::new().path(dir).cache_capacity(CACHE_BYTES))?;
         Ok(Self {
             db: Some(db),
             dir: dir.to_path_buf(),

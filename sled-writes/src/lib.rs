@@ -34,8 +34,11 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Opens the database `config` describes, without sled's background
 /// flusher, waiting up to [`LOCK_WAIT`] for a just-closed handle of it to
 /// let go of its file lock.
-pub fn open(config: &sled::Config) -> sled::Result<sled::Db> {
-    let config = config.clone().flush_every_ms(None);
+///
+/// It takes the configuration whole: sled logs an error when a
+/// configuration it shares with a clone is changed.
+pub fn open(config: sled::Config) -> sled::Result<sled::Db> {
+    let config = config.flush_every_ms(None);
     let started = Instant::now();
     loop {
         match config.open() {
@@ -101,7 +104,7 @@ mod tests {
     fn a_database_is_opened_without_sleds_background_flusher() {
         let dir = std::env::temp_dir().join(format!("sled-writes-{}", std::process::id()));
         let before = threads_named("log flusher");
-        let ours = open(&sled::Config::new().path(&dir)).expect("opens");
+        let ours = open(sled::Config::new().path(&dir)).expect("opens");
         let theirs = sled::Config::new().temporary(true).open().expect("opens");
         // A thread names itself once it runs: give sled's a moment.
         let started = Instant::now();

@@ -168,7 +168,7 @@ mod tests {
     }
 
     fn raw(dir: &std::path::Path, writes: &Writes, stop_after: Option<usize>) {
-        let db = tradeport_sled_writes::open(&sled::Config::new().path(dir)).unwrap();
+        let db = tradeport_sled_writes::open(sled::Config::new().path(dir)).unwrap();
         let mut batch = sled::Batch::default();
         for (key, value) in writes {
             batch.insert(key.as_slice(), value.clone().unwrap());
@@ -186,7 +186,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (before, commit) = before_and_commit();
         raw(dir.path(), &before, None);
-        let db = tradeport_sled_writes::open(&sled::Config::new().path(dir.path())).unwrap();
+        let db = tradeport_sled_writes::open(sled::Config::new().path(dir.path())).unwrap();
         apply_in_steps(&db, &commit, 64).unwrap();
         assert!(db.get(HEAD).unwrap().is_none());
         assert_eq!(db.scan_prefix(STEP_PREFIX).count(), 0);

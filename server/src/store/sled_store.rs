@@ -39,7 +39,7 @@ impl SledStore {
     /// newer schema.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = tradeport_sled_writes::open(
-            &sled::Config::new()
+            sled::Config::new()
                 .path(dir)
                 .mode(sled::Mode::HighThroughput)
                 // sled would cache up to 1 GiB; the server keeps its hot
