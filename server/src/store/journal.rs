@@ -23,6 +23,7 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
+use super::sled_store::{batch_of, engine};
 use super::{StoreError, codec};
 
 /// Writes per batch. Small enough that sled's copies stay in the tens of
@@ -46,10 +47,6 @@ fn step_key(step: u32) -> Vec<u8> {
     let mut key = STEP_PREFIX.to_vec();
     key.extend_from_slice(&step.to_be_bytes());
     key
-}
-
-fn engine(e: sled::Error) -> StoreError {
-    StoreError::Engine(e.to_string())
 }
 
 /// Applies `writes` in steps of `step_writes`; see the module comment.
@@ -85,23 +82,21 @@ fn steps(
         }
         let step = u32::try_from(step)
             .map_err(|_| StoreError::Engine("a commit of more than 2^32 steps".into()))?;
-        let mut undo = Vec::with_capacity(chunk.len());
-        let mut batch = sled::Batch::default();
-        for (key, value) in chunk {
-            // A key written twice in one step: its first value is the one
-            // before the step (reads see no write of this batch yet).
-            undo.push(Undo {
-                key: ByteBuf::from(key.clone()),
-                before: db
-                    .get(key)
-                    .map_err(engine)?
-                    .map(|v| ByteBuf::from(v.to_vec())),
-            });
-            match value {
-                Some(value) => batch.insert(key.as_slice(), value.as_slice()),
-                None => batch.remove(key.as_slice()),
-            }
-        }
+        // A key written twice in one step: both entries hold the value
+        // before the step (no write of this batch has landed yet).
+        let undo = chunk
+            .iter()
+            .map(|(key, _)| {
+                Ok(Undo {
+                    key: ByteBuf::from(key.clone()),
+                    before: db
+                        .get(key)
+                        .map_err(engine)?
+                        .map(|v| ByteBuf::from(v.to_vec())),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut batch = batch_of(chunk);
         let undo_key = step_key(step);
         batch.insert(undo_key.clone(), codec::encode(&undo_key, &undo)?);
         db.apply_batch(batch).map_err(engine)?;

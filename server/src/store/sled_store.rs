@@ -114,8 +114,20 @@ impl SledStore {
     }
 }
 
-fn engine(e: sled::Error) -> StoreError {
+pub(super) fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
+}
+
+/// `writes` as one sled batch (`None` removes the key).
+pub(super) fn batch_of(writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    for (key, value) in writes {
+        match value {
+            Some(value) => batch.insert(key.as_slice(), value.as_slice()),
+            None => batch.remove(key.as_slice()),
+        }
+    }
+    batch
 }
 
 impl Drop for SledStore {
@@ -159,14 +171,7 @@ impl Store for SledStore {
         if commit.write.len() > journal::STEP_WRITES {
             return journal::apply_in_steps(db, &commit.write, journal::STEP_WRITES);
         }
-        let mut batch = sled::Batch::default();
-        for (key, value) in &commit.write {
-            match value {
-                Some(value) => batch.insert(key.as_slice(), value.as_slice()),
-                None => batch.remove(key.as_slice()),
-            }
-        }
-        db.apply_batch(batch).map_err(engine)?;
+        db.apply_batch(batch_of(&commit.write)).map_err(engine)?;
         Ok(())
     }
 

@@ -146,23 +146,21 @@ impl<'a> Breaks<'a> {
 
 impl CompactList {
     /// A list from its record, numbering its SKUs in `skus`.
-    pub(super) fn from_list(mut list: PriceList, skus: &mut Skus) -> Self {
-        let entries = std::mem::take(&mut list.entries);
-        let mut numbered: Vec<(SkuId, Vec<PriceBreak>)> = entries
-            .into_iter()
-            .map(|(sku, breaks)| (skus.intern(&sku), breaks))
-            .collect();
-        numbered.sort_by_key(|(id, _)| *id);
-        Self::from_numbered(list, numbered)
+    pub(super) fn from_list(list: PriceList, skus: &mut Skus) -> Self {
+        Self::numbered_by(list, |sku| Some(skus.intern(sku)))
     }
 
     /// [`CompactList::from_list`] for a list whose SKUs all have numbers
     /// in `skus` already (one that has none is left out).
-    pub(super) fn from_known(mut list: PriceList, skus: &Skus) -> Self {
+    pub(super) fn from_known(list: PriceList, skus: &Skus) -> Self {
+        Self::numbered_by(list, |sku| skus.id(sku))
+    }
+
+    fn numbered_by(mut list: PriceList, mut number: impl FnMut(&str) -> Option<SkuId>) -> Self {
         let entries = std::mem::take(&mut list.entries);
         let mut numbered: Vec<(SkuId, Vec<PriceBreak>)> = entries
             .into_iter()
-            .filter_map(|(sku, breaks)| Some((skus.id(&sku)?, breaks)))
+            .filter_map(|(sku, breaks)| Some((number(&sku)?, breaks)))
             .collect();
         numbered.sort_by_key(|(id, _)| *id);
         Self::from_numbered(list, numbered)

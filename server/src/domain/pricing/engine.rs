@@ -274,16 +274,15 @@ impl Pricebook {
         let mut skus = Arc::clone(&self.skus);
         let mut lists = self.lists.clone();
         for list in changed {
-            if list.entries.keys().any(|sku| skus.id(sku).is_none()) {
-                Arc::make_mut(&mut skus);
-            }
             let at = lists[self.catalog_base..]
                 .iter()
                 .position(|l| l.terms.id == list.id)
                 .map(|i| i + self.catalog_base);
-            let compact = Arc::new(match Arc::get_mut(&mut skus) {
-                Some(owned) => CompactList::from_list(list, owned),
-                None => CompactList::from_known(list, &skus),
+            let known = list.entries.keys().all(|sku| skus.id(sku).is_some());
+            let compact = Arc::new(if known {
+                CompactList::from_known(list, &skus)
+            } else {
+                CompactList::from_list(list, Arc::make_mut(&mut skus))
             });
             match at {
                 Some(i) => lists[i] = compact,
