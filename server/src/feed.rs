@@ -395,7 +395,9 @@ impl Pull<'_> {
                     break;
                 }
                 scanned += 1;
-                page.take(seq, feed::wanted(&entry, &self.reader, &self.view.index));
+                if !page.take(seq, feed::wanted(&entry, &self.reader, &self.view.index)) {
+                    break;
+                }
             }
             // Past the last entry read lie only gaps up to the watermark.
             reached = exhausted && !page.is_done();

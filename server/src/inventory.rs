@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::DomainError;
 
-use crate::domain::feed::FeedEntry;
+use crate::domain::feed::{self, LevelRef};
 use crate::domain::inventory::{
     AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
     feed_outcome, parse_levels,
@@ -235,13 +235,13 @@ impl Inventory {
         }
         // Feed readers read levels from the store: the commit's own ticket
         // is hold enough.
-        let (commit, _) = self.feed.stage(
-            commit,
-            changes.map(|(_, level, warehouse)| FeedEntry::Stock {
+        let levels = changes
+            .map(|(_, level, warehouse)| LevelRef {
                 sku: level.sku.clone(),
                 warehouse: warehouse.to_string(),
-            }),
-        )?;
+            })
+            .collect();
+        let (commit, _) = self.feed.stage(commit, feed::stock_changed(levels))?;
         Ok((commit, raised, cleared))
     }
 

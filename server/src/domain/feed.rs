@@ -56,13 +56,34 @@ pub enum FeedEntry {
     },
     /// A SKU's price changed for `audience` (its visibility did not).
     Prices { sku: String, audience: Audience },
-    /// A stock level changed.
+    /// A stock level changed (one entry per level: written by earlier
+    /// builds, still read).
     Stock { sku: String, warehouse: String },
+    /// Stock levels changed together, e.g. an order's reservation. One
+    /// entry for them all: an order's commit writes one log key instead of
+    /// one per level, and every key a commit writes costs the store's
+    /// single writer time.
+    StockLevels { levels: Vec<LevelRef> },
     /// An order changed.
     Order { account_id: String, id: String },
     /// What `audience` may see changed as a whole (an assortment): their
     /// devices start over from a snapshot, so revoked products leave too.
     Visibility { audience: Audience },
+}
+
+/// One stock level: a SKU in a warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelRef {
+    pub sku: String,
+    pub warehouse: String,
+}
+
+/// The entry for stock levels that changed together; `None` for none.
+pub fn stock_changed(levels: Vec<LevelRef>) -> Option<FeedEntry> {
+    match levels.len() {
+        0 => None,
+        _ => Some(FeedEntry::StockLevels { levels }),
+    }
 }
 
 /// The entry for a write of product `id`, judged against `index` as it
@@ -230,14 +251,21 @@ impl Wanted {
 }
 
 /// What `entry` means for `reader`, judged against the catalog as it is
-/// now; `None` when it does not concern them.
-pub fn wanted(entry: &FeedEntry, reader: &Reader, index: &CatalogIndex) -> Option<Wanted> {
+/// now: nothing when it does not concern them, several items for an entry
+/// of several levels.
+pub fn wanted(entry: &FeedEntry, reader: &Reader, index: &CatalogIndex) -> Vec<Wanted> {
     let sees_sku = |sku: &str| {
         index
             .get_sku(sku)
             .filter(|p| index.may_see(p, &reader.visible))
     };
-    match entry {
+    let stock = |sku: &str, warehouse: &str| {
+        sees_sku(sku).map(|_| Wanted::Stock {
+            sku: sku.to_string(),
+            warehouse: warehouse.to_string(),
+        })
+    };
+    let one = match entry {
         FeedEntry::Product { id, before } => match index.get(id) {
             Some(p) if index.may_see(p, &reader.visible) => Some(Wanted::Product(id.clone())),
             _ => before
@@ -249,16 +277,20 @@ pub fn wanted(entry: &FeedEntry, reader: &Reader, index: &CatalogIndex) -> Optio
             sees_sku(sku).map(|p| Wanted::Product(p.id.clone()))
         }
         FeedEntry::Prices { .. } => None,
-        FeedEntry::Stock { sku, warehouse } => sees_sku(sku).map(|_| Wanted::Stock {
-            sku: sku.clone(),
-            warehouse: warehouse.clone(),
-        }),
+        FeedEntry::Stock { sku, warehouse } => stock(sku, warehouse),
+        FeedEntry::StockLevels { levels } => {
+            return levels
+                .iter()
+                .filter_map(|l| stock(&l.sku, &l.warehouse))
+                .collect();
+        }
         FeedEntry::Order { account_id, id } => reader
             .order_accounts
             .contains(account_id)
             .then(|| Wanted::Order(id.clone())),
         FeedEntry::Visibility { audience } => reader.hears(audience).then_some(Wanted::Reset),
-    }
+    };
+    one.into_iter().collect()
 }
 
 /// A delta page as it fills: each item once, in the order first met.
@@ -271,6 +303,8 @@ pub struct DeltaPage {
     pub last: u64,
     /// An entry asked for a fresh snapshot.
     pub reset: bool,
+    /// An entry did not fit.
+    full: bool,
 }
 
 impl DeltaPage {
@@ -282,29 +316,45 @@ impl DeltaPage {
             items: Vec::new(),
             last: after,
             reset: false,
+            full: false,
         }
     }
 
     /// Whether the page takes no more entries.
     pub fn is_done(&self) -> bool {
-        self.reset || self.items.len() >= self.limit
+        self.reset || self.full || self.items.len() >= self.limit
     }
 
     /// Takes in the entry at position `seq`, meaning `wanted` for the
-    /// reader. Call only while [`DeltaPage::is_done`] is false.
-    pub fn take(&mut self, seq: u64, wanted: Option<Wanted>) {
+    /// reader, whole or not at all: positions name entries, so a page
+    /// cannot end inside one. An entry whose new items would overflow a
+    /// page that holds some already is left for the next page; an empty
+    /// page takes it whole even if it is larger than the limit, so every
+    /// page moves on. Call only while [`DeltaPage::is_done`] is false;
+    /// returns whether the entry was taken.
+    pub fn take(&mut self, seq: u64, wanted: Vec<Wanted>) -> bool {
+        if wanted.iter().any(|w| matches!(w, Wanted::Reset)) {
+            self.last = self.last.max(seq);
+            self.reset = true;
+            return true;
+        }
+        let new: Vec<Wanted> = wanted
+            .into_iter()
+            .filter(|w| w.key().is_some_and(|key| !self.seen.contains(&key)))
+            .collect();
+        if !self.items.is_empty() && self.items.len() + new.len() > self.limit {
+            self.full = true;
+            return false;
+        }
         self.last = self.last.max(seq);
-        match wanted {
-            None => {}
-            Some(Wanted::Reset) => self.reset = true,
-            Some(w) => {
-                if let Some(key) = w.key()
-                    && self.seen.insert(key)
-                {
-                    self.items.push(w);
-                }
+        for w in new {
+            if let Some(key) = w.key()
+                && self.seen.insert(key)
+            {
+                self.items.push(w);
             }
         }
+        true
     }
 }
 

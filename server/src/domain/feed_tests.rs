@@ -64,6 +64,13 @@ fn brand() -> Reader {
     }
 }
 
+/// What a single-item entry means for `reader`.
+fn wanted_one(entry: &FeedEntry, reader: &Reader, index: &CatalogIndex) -> Option<Wanted> {
+    let mut items = wanted(entry, reader, index);
+    assert!(items.len() <= 1, "{entry:?} meant {items:?}");
+    items.pop()
+}
+
 fn placement(sku: &str, path: &[&str], listed: bool) -> Option<Placement> {
     Some(Placement {
         sku: sku.into(),
@@ -79,7 +86,7 @@ fn a_product_the_reader_sees_is_sent_whole() {
         before: None,
     };
     assert_eq!(
-        wanted(&entry, &electrician(), &index()),
+        wanted_one(&entry, &electrician(), &index()),
         Some(Wanted::Product("p-cable".into()))
     );
 }
@@ -92,7 +99,7 @@ fn a_product_moved_out_of_the_assortment_is_removed_only_for_those_who_saw_it() 
         before: placement("SKU-LAMP", &["elec", "cable"], true),
     };
     assert_eq!(
-        wanted(&moved, &electrician(), &index()),
+        wanted_one(&moved, &electrician(), &index()),
         Some(Wanted::Removed("p-lamp".into()))
     );
     // A lighting product that was always lighting is none of their business.
@@ -100,12 +107,12 @@ fn a_product_moved_out_of_the_assortment_is_removed_only_for_those_who_saw_it() 
         id: "p-lamp".into(),
         before: placement("SKU-LAMP", &["light"], true),
     };
-    assert_eq!(wanted(&unseen, &electrician(), &index()), None);
+    assert_eq!(wanted_one(&unseen, &electrician(), &index()), None);
     let created = FeedEntry::Product {
         id: "p-lamp".into(),
         before: None,
     };
-    assert_eq!(wanted(&created, &electrician(), &index()), None);
+    assert_eq!(wanted_one(&created, &electrician(), &index()), None);
 }
 
 #[test]
@@ -119,11 +126,11 @@ fn a_product_hidden_now_is_removed_for_customers_but_kept_for_brand_staff() {
         ..electrician()
     };
     assert_eq!(
-        wanted(&hidden, &customer, &index()),
+        wanted_one(&hidden, &customer, &index()),
         Some(Wanted::Removed("p-secret".into()))
     );
     assert_eq!(
-        wanted(&hidden, &brand(), &index()),
+        wanted_one(&hidden, &brand(), &index()),
         Some(Wanted::Product("p-secret".into()))
     );
 }
@@ -136,9 +143,12 @@ fn price_changes_reach_only_their_audience() {
         audience,
     };
     let cable = Some(Wanted::Product("p-cable".into()));
-    assert_eq!(wanted(&for_sku(Audience::All), &reader, &index()), cable);
     assert_eq!(
-        wanted(
+        wanted_one(&for_sku(Audience::All), &reader, &index()),
+        cable
+    );
+    assert_eq!(
+        wanted_one(
             &for_sku(Audience::Account("acc-1".into())),
             &reader,
             &index()
@@ -146,11 +156,11 @@ fn price_changes_reach_only_their_audience() {
         cable
     );
     assert_eq!(
-        wanted(&for_sku(Audience::Tier("gold".into())), &reader, &index()),
+        wanted_one(&for_sku(Audience::Tier("gold".into())), &reader, &index()),
         cable
     );
     assert_eq!(
-        wanted(
+        wanted_one(
             &for_sku(Audience::Account("acc-2".into())),
             &reader,
             &index()
@@ -158,7 +168,7 @@ fn price_changes_reach_only_their_audience() {
         None
     );
     assert_eq!(
-        wanted(&for_sku(Audience::Tier("silver".into())), &reader, &index()),
+        wanted_one(&for_sku(Audience::Tier("silver".into())), &reader, &index()),
         None
     );
     // Outside the assortment: no price to send, nothing to remove.
@@ -166,9 +176,12 @@ fn price_changes_reach_only_their_audience() {
         sku: "SKU-LAMP".into(),
         audience: Audience::All,
     };
-    assert_eq!(wanted(&lamp, &reader, &index()), None);
+    assert_eq!(wanted_one(&lamp, &reader, &index()), None);
     // Brand staff see list prices: customer price lists are not theirs.
-    assert_eq!(wanted(&for_sku(Audience::All), &brand(), &index()), None);
+    assert_eq!(
+        wanted_one(&for_sku(Audience::All), &brand(), &index()),
+        None
+    );
 }
 
 #[test]
@@ -179,25 +192,25 @@ fn stock_follows_product_visibility_and_orders_follow_accounts() {
         warehouse: "wh-1".into(),
     };
     assert_eq!(
-        wanted(&stock("SKU-CABLE"), &reader, &index()),
+        wanted_one(&stock("SKU-CABLE"), &reader, &index()),
         Some(Wanted::Stock {
             sku: "SKU-CABLE".into(),
             warehouse: "wh-1".into()
         })
     );
-    assert_eq!(wanted(&stock("SKU-LAMP"), &reader, &index()), None);
-    assert_eq!(wanted(&stock("SKU-GONE"), &reader, &index()), None);
+    assert_eq!(wanted_one(&stock("SKU-LAMP"), &reader, &index()), None);
+    assert_eq!(wanted_one(&stock("SKU-GONE"), &reader, &index()), None);
     let order = |account: &str| FeedEntry::Order {
         account_id: account.into(),
         id: "ord-1".into(),
     };
     assert_eq!(
-        wanted(&order("acc-1"), &reader, &index()),
+        wanted_one(&order("acc-1"), &reader, &index()),
         Some(Wanted::Order("ord-1".into()))
     );
-    assert_eq!(wanted(&order("acc-2"), &reader, &index()), None);
+    assert_eq!(wanted_one(&order("acc-2"), &reader, &index()), None);
     assert_eq!(
-        wanted(&order("acc-2"), &brand(), &index()),
+        wanted_one(&order("acc-2"), &brand(), &index()),
         Some(Wanted::Order("ord-1".into()))
     );
 }
@@ -207,7 +220,7 @@ fn an_assortment_change_resets_only_the_accounts_it_concerns() {
     let reader = electrician();
     let change = |audience| FeedEntry::Visibility { audience };
     assert_eq!(
-        wanted(
+        wanted_one(
             &change(Audience::Account("acc-1".into())),
             &reader,
             &index()
@@ -215,11 +228,11 @@ fn an_assortment_change_resets_only_the_accounts_it_concerns() {
         Some(Wanted::Reset)
     );
     assert_eq!(
-        wanted(&change(Audience::Tier("gold".into())), &reader, &index()),
+        wanted_one(&change(Audience::Tier("gold".into())), &reader, &index()),
         Some(Wanted::Reset)
     );
     assert_eq!(
-        wanted(
+        wanted_one(
             &change(Audience::Account("acc-2".into())),
             &reader,
             &index()
@@ -227,7 +240,7 @@ fn an_assortment_change_resets_only_the_accounts_it_concerns() {
         None
     );
     assert_eq!(
-        wanted(&change(Audience::All), &brand(), &index()),
+        wanted_one(&change(Audience::All), &brand(), &index()),
         None,
         "brand staff see everything whatever the assortments"
     );
@@ -236,16 +249,16 @@ fn an_assortment_change_resets_only_the_accounts_it_concerns() {
 #[test]
 fn a_page_sends_each_item_once_and_stops_when_full() {
     let mut page = DeltaPage::new(10, 2);
-    page.take(11, Some(Wanted::Product("a".into())));
-    page.take(12, None);
-    page.take(13, Some(Wanted::Removed("a".into())));
+    page.take(11, vec![Wanted::Product("a".into())]);
+    page.take(12, vec![]);
+    page.take(13, vec![Wanted::Removed("a".into())]);
     assert!(!page.is_done());
     page.take(
         14,
-        Some(Wanted::Stock {
+        vec![Wanted::Stock {
             sku: "a".into(),
             warehouse: "w".into(),
-        }),
+        }],
     );
     assert!(page.is_done());
     assert_eq!(page.items.len(), 2);
@@ -254,10 +267,57 @@ fn a_page_sends_each_item_once_and_stops_when_full() {
 }
 
 #[test]
+fn a_batch_of_levels_brings_those_the_reader_sees() {
+    let level = |sku: &str, warehouse: &str| LevelRef {
+        sku: sku.into(),
+        warehouse: warehouse.into(),
+    };
+    let entry = stock_changed(vec![
+        level("SKU-CABLE", "wh-1"),
+        level("SKU-LAMP", "wh-1"),
+        level("SKU-CABLE", "wh-2"),
+        level("SKU-GONE", "wh-1"),
+    ])
+    .unwrap();
+    let stock = |warehouse: &str| Wanted::Stock {
+        sku: "SKU-CABLE".into(),
+        warehouse: warehouse.into(),
+    };
+    assert_eq!(
+        wanted(&entry, &electrician(), &index()),
+        vec![stock("wh-1"), stock("wh-2")]
+    );
+    assert_eq!(stock_changed(Vec::new()), None);
+}
+
+#[test]
+fn an_entry_is_taken_whole_or_left_for_the_next_page() {
+    let stock = |sku: &str| Wanted::Stock {
+        sku: sku.into(),
+        warehouse: "w".into(),
+    };
+    let mut page = DeltaPage::new(0, 3);
+    assert!(page.take(1, vec![stock("a")]));
+    // Two new items, one already on the page: it fits.
+    assert!(page.take(2, vec![stock("a"), stock("b")]));
+    assert!(!page.is_done());
+    assert!(!page.take(3, vec![stock("c"), stock("d")]));
+    assert!(page.is_done());
+    assert_eq!(page.items, vec![stock("a"), stock("b")]);
+    assert_eq!(page.last, 2, "the next page starts at the entry left out");
+
+    // An empty page takes an entry larger than itself: pages move on.
+    let mut page = DeltaPage::new(2, 1);
+    assert!(page.take(3, vec![stock("c"), stock("d")]));
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.last, 3);
+}
+
+#[test]
 fn a_reset_ends_the_page() {
     let mut page = DeltaPage::new(0, 100);
-    page.take(1, Some(Wanted::Order("o".into())));
-    page.take(2, Some(Wanted::Reset));
+    page.take(1, vec![Wanted::Order("o".into())]);
+    page.take(2, vec![Wanted::Reset]);
     assert!(page.is_done());
     assert!(page.reset);
 }

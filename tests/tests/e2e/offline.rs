@@ -26,9 +26,19 @@ async fn a_pulled_catalog_searches_and_prices_offline_and_a_sync_brings_only_the
     // The price the device shows is the one the server charges.
     let line = device.order_line("TP-EL-00007", Decimal::from(4)).unwrap();
     assert!(!line.expected_unit_price.is_empty());
+    let second = device.order_line("TP-EL-00008", Decimal::from(3)).unwrap();
+    let reserved = |sku: &str| -> Decimal {
+        device
+            .stock(sku)
+            .unwrap()
+            .iter()
+            .map(|l| l.reserved.parse::<Decimal>().unwrap())
+            .sum()
+    };
+    let reserved_before = [reserved("TP-EL-00007"), reserved("TP-EL-00008")];
     let request_id = device
         .queue_submit_order(SubmitOrderRequest {
-            lines: vec![line],
+            lines: vec![line, second],
             po_number: "PO-OFFLINE-PRICED".into(),
             ..Default::default()
         })
@@ -47,6 +57,15 @@ async fn a_pulled_catalog_searches_and_prices_offline_and_a_sync_brings_only_the
         .find(|o| o.po_number == "PO-OFFLINE-PRICED")
         .unwrap_or_else(|| panic!("the order {request_id} is kept locally"));
     assert_eq!(order.lines[0].sku, "TP-EL-00007");
+    // The order's reservation, one feed entry for both levels, reached
+    // the device's stock.
+    assert_eq!(
+        [reserved("TP-EL-00007"), reserved("TP-EL-00008")],
+        [
+            reserved_before[0] + Decimal::from(4),
+            reserved_before[1] + Decimal::from(3)
+        ]
+    );
 
     // Only what changed since: far less than the snapshot.
     assert!(
