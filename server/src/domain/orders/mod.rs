@@ -21,28 +21,57 @@ pub use status::{OrderEvent, OrderStatus};
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
+/// A line as ordered and priced. An order holds up to hundreds of these and
+/// every change to the order rewrites them all, so their stored field
+/// names are short; each long name is an alias, so lines stored before
+/// still read. Amounts that are usually zero are left out when they are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// 1-based.
+    #[serde(rename = "no", alias = "line_no")]
     pub line_no: u32,
     pub sku: String,
+    #[serde(rename = "pid", alias = "product_id")]
     pub product_id: String,
     pub name: String,
     /// In the product's sales unit.
+    #[serde(rename = "qty", alias = "quantity")]
     pub quantity: Decimal,
+    #[serde(rename = "list", alias = "list_unit_price")]
     pub list_unit_price: Decimal,
     /// Net, rounded, as the pricing engine gave it at submission.
+    #[serde(rename = "unit", alias = "unit_price")]
     pub unit_price: Decimal,
     /// Net of discounts, before tax.
+    #[serde(rename = "net", alias = "line_total")]
     pub line_total: Decimal,
+    #[serde(
+        rename = "disc",
+        alias = "discount_total",
+        default,
+        skip_serializing_if = "Decimal::is_zero"
+    )]
     pub discount_total: Decimal,
     /// Promotions that priced the line, counted against their caps.
+    #[serde(
+        rename = "promo",
+        alias = "promotions",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub promotions: Vec<String>,
+    #[serde(rename = "tc", alias = "tax_class")]
     pub tax_class: TaxClass,
     pub tax: Decimal,
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
     pub duty: Decimal,
     /// Shipped so far.
-    #[serde(default)]
+    #[serde(
+        rename = "shp",
+        alias = "shipped",
+        default,
+        skip_serializing_if = "Decimal::is_zero"
+    )]
     pub shipped: Decimal,
 }
 

@@ -121,3 +121,94 @@ fn each_status_change_is_recorded_and_approvals_go_step_by_step() {
         ]
     );
 }
+
+/// An order line as builds before short stored names wrote it.
+#[derive(serde::Serialize)]
+struct LineWithLongNames {
+    line_no: u32,
+    sku: String,
+    product_id: String,
+    name: String,
+    quantity: Decimal,
+    list_unit_price: Decimal,
+    unit_price: Decimal,
+    line_total: Decimal,
+    discount_total: Decimal,
+    promotions: Vec<String>,
+    tax_class: TaxClass,
+    tax: Decimal,
+    duty: Decimal,
+    shipped: Decimal,
+}
+
+#[test]
+fn lines_stored_with_long_names_still_read() {
+    let old = LineWithLongNames {
+        line_no: 3,
+        sku: "TP-EL-00003".into(),
+        product_id: "prd-el-00003".into(),
+        name: "Cable".into(),
+        quantity: dec!(2),
+        list_unit_price: dec!(12.34),
+        unit_price: dec!(11.10),
+        line_total: dec!(22.20),
+        discount_total: dec!(2.48),
+        promotions: vec!["promo-spring".into()],
+        tax_class: TaxClass::Reduced,
+        tax: dec!(1.55),
+        duty: dec!(0.40),
+        shipped: dec!(1),
+    };
+    let read: OrderLine = serde_cbor_2::from_slice(&serde_cbor_2::to_vec(&old).unwrap()).unwrap();
+    assert_eq!(
+        read,
+        OrderLine {
+            line_no: 3,
+            sku: "TP-EL-00003".into(),
+            product_id: "prd-el-00003".into(),
+            name: "Cable".into(),
+            quantity: dec!(2),
+            list_unit_price: dec!(12.34),
+            unit_price: dec!(11.10),
+            line_total: dec!(22.20),
+            discount_total: dec!(2.48),
+            promotions: vec!["promo-spring".into()],
+            tax_class: TaxClass::Reduced,
+            tax: dec!(1.55),
+            duty: dec!(0.40),
+            shipped: dec!(1),
+        }
+    );
+    // And a line round-trips, zero amounts left out included.
+    for line in [read, line(1, "A", dec!(10))] {
+        let bytes = serde_cbor_2::to_vec(&line).unwrap();
+        assert_eq!(serde_cbor_2::from_slice::<OrderLine>(&bytes).unwrap(), line);
+    }
+}
+
+#[test]
+fn a_line_is_stored_in_about_half_the_bytes_of_its_long_names() {
+    let mut line = line(7, "TP-EL-00007", dec!(12.34));
+    line.product_id = "prd-el-00007".into();
+    line.name = "Installation cable NYM-J 3x1.5".into();
+    line.tax = dec!(4.69);
+    let long = LineWithLongNames {
+        line_no: line.line_no,
+        sku: line.sku.clone(),
+        product_id: line.product_id.clone(),
+        name: line.name.clone(),
+        quantity: line.quantity,
+        list_unit_price: line.list_unit_price,
+        unit_price: line.unit_price,
+        line_total: line.line_total,
+        discount_total: line.discount_total,
+        promotions: line.promotions.clone(),
+        tax_class: line.tax_class,
+        tax: line.tax,
+        duty: line.duty,
+        shipped: line.shipped,
+    };
+    let short = serde_cbor_2::to_vec(&line).unwrap().len();
+    let long = serde_cbor_2::to_vec(&long).unwrap().len();
+    assert!(short * 10 < long * 6, "{short} bytes against {long}");
+}
