@@ -4,10 +4,10 @@
 //! and `tradeport_sync`; this only translates and runs the blocking work
 //! off the async threads.
 
-use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{BroadcastStream, ReceiverStream};
 use tokio_stream::{Stream, StreamExt};
@@ -16,7 +16,7 @@ use tradeport_proto::sync::{self as pb, sync_service_server::SyncService};
 
 use super::identity::{caller, ts};
 use super::status::Failure;
-use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, Problem};
+use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, PeerSession, Problem};
 use crate::domain::documents::DocumentKind;
 use crate::domain::identity::Caller;
 use crate::feed::Feed;
@@ -87,22 +87,25 @@ fn problem_to(document_id: &str, problem: Problem) -> pb::DocumentProblem {
     }
 }
 
-/// Runs one round off the async threads: it merges documents and waits
-/// for the disk.
+/// Runs one round of `session` off the async threads: it merges documents
+/// and waits for the disk. The session comes back with the answer.
 async fn run_round(
     documents: &Arc<Documents>,
     caller: &Caller,
-    peer: String,
+    mut session: PeerSession,
     messages: Vec<pb::DocumentMessage>,
-) -> Result<Vec<pb::DocumentMessage>, Status> {
+) -> Result<(PeerSession, Vec<pb::DocumentMessage>), Status> {
     let documents = Arc::clone(documents);
     let caller = caller.clone();
     let messages = incoming(messages);
-    let replies = tokio::task::spawn_blocking(move || documents.round(&caller, &peer, messages))
-        .await
-        .map_err(|e| Failure::Internal(format!("sync round task: {e}")))?
-        .map_err(Failure::from)?;
-    Ok(outgoing(replies))
+    let (session, replies) = tokio::task::spawn_blocking(move || {
+        let replies = documents.round(&caller, &mut session, messages);
+        (session, replies)
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("sync round task: {e}")))?;
+    let replies = replies.map_err(Failure::from)?;
+    Ok((session, outgoing(replies)))
 }
 
 type SyncStream = Pin<Box<dyn Stream<Item = Result<pb::SyncDocumentsResponse, Status>> + Send>>;
@@ -131,9 +134,9 @@ impl SyncService for SyncApi {
         let closed = documents.closed();
         tokio::spawn(async move {
             tokio::pin!(closed);
-            let mut peer = String::new();
-            // The documents this stream synced: the ones to push.
-            let mut synced: HashSet<String> = HashSet::new();
+            // Begun by the first round, which names the device; it ends
+            // with the stream, and what it had in flight with it.
+            let mut session: Option<PeerSession> = None;
             loop {
                 tokio::select! {
                     _ = &mut closed => break,
@@ -144,32 +147,34 @@ impl SyncService for SyncApi {
                             // stream ends; its state is already durable.
                             Some(Err(_)) | None => break,
                         };
-                        let answer = stream_round(&documents, &caller, &mut peer, &mut synced, request).await;
+                        let answer = stream_round(&documents, &caller, &mut session, request).await;
                         let failed = answer.is_err();
                         if tx.send(answer).await.is_err() || failed {
                             break;
                         }
                     }
                     change = changes.recv() => {
-                        let change = match change {
-                            Ok(change) => change,
+                        let ids = match (&session, change) {
+                            (_, Err(RecvError::Closed)) => break,
+                            // No round yet: nothing synced, nothing to push.
+                            (None, _) => continue,
                             // Missed notices: push every synced document;
-                            // messages for unchanged ones are empty.
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                                for id in synced.clone() {
-                                    if push(&documents, &caller, &peer, &id, &tx).await.is_err() {
-                                        return;
-                                    }
-                                }
-                                continue;
+                            // unchanged ones need no message.
+                            (Some(current), Err(RecvError::Lagged(_))) => current.documents(),
+                            (Some(current), Ok(change))
+                                if current.syncs(&change.document_id)
+                                    && change.by != (caller.id.clone(), current.peer().to_owned()) =>
+                            {
+                                vec![change.document_id]
                             }
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                            (Some(_), Ok(_)) => continue,
                         };
-                        if synced.contains(&change.document_id)
-                            && change.by != (caller.id.clone(), peer.clone())
-                            && push(&documents, &caller, &peer, &change.document_id, &tx).await.is_err()
-                        {
-                            break;
+                        let Some(current) = session.take() else {
+                            continue;
+                        };
+                        match push(&documents, &caller, current, ids, &tx).await {
+                            Ok(current) => session = Some(current),
+                            Err(()) => break,
                         }
                     }
                 }
@@ -184,7 +189,8 @@ impl SyncService for SyncApi {
     ) -> Result<Response<pb::SyncRoundResponse>, Status> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let messages = run_round(&self.documents, &caller, r.peer_id, r.messages).await?;
+        let session = PeerSession::new(&caller, &r.peer_id);
+        let (_, messages) = run_round(&self.documents, &caller, session, r.messages).await?;
         Ok(Response::new(pb::SyncRoundResponse { messages }))
     }
 
@@ -266,20 +272,21 @@ fn kind_to(kind: DocumentKind) -> pb::DocumentKind {
 async fn stream_round(
     documents: &Arc<Documents>,
     caller: &Caller,
-    peer: &mut String,
-    synced: &mut HashSet<String>,
+    session: &mut Option<PeerSession>,
     request: pb::SyncDocumentsRequest,
 ) -> Result<pb::SyncDocumentsResponse, Status> {
-    if peer.is_empty() {
-        *peer = request.peer_id;
-    } else if !request.peer_id.is_empty() && request.peer_id != *peer {
-        return Err(Failure::from(crate::domain::DomainError::invalid(
-            "PEER_ID_CHANGED",
-            "peer_id",
-            "a stream syncs one device; open another stream for another peer_id",
-        ))
-        .into());
-    }
+    let current = match session.take() {
+        None => PeerSession::new(caller, &request.peer_id),
+        Some(current) if request.peer_id.is_empty() || request.peer_id == current.peer() => current,
+        Some(_) => {
+            return Err(Failure::from(crate::domain::DomainError::invalid(
+                "PEER_ID_CHANGED",
+                "peer_id",
+                "a stream syncs one device; open another stream for another peer_id",
+            ))
+            .into());
+        }
+    };
     if request.round == 0 {
         return Err(Failure::from(crate::domain::DomainError::invalid(
             "ROUND_REQUIRED",
@@ -288,54 +295,69 @@ async fn stream_round(
         ))
         .into());
     }
-    let messages = run_round(documents, caller, peer.clone(), request.messages).await?;
-    synced.extend(
-        messages
-            .iter()
-            .filter(|m| m.problem.is_none())
-            .map(|m| m.document_id.clone()),
-    );
+    let (current, messages) = run_round(documents, caller, current, request.messages).await?;
+    *session = Some(current);
     Ok(pb::SyncDocumentsResponse {
         round: request.round,
         messages,
     })
 }
 
-/// Pushes `document_id`'s next message to this stream's device, if it
-/// needs one.
+/// Pushes to this stream's device the next message of each of `ids` that
+/// needs one, and hands the session back; `Err` ends the stream (its
+/// device went away, or the session was lost with a failed task).
 async fn push(
     documents: &Arc<Documents>,
     caller: &Caller,
-    peer: &str,
-    document_id: &str,
+    mut session: PeerSession,
+    ids: Vec<String>,
     tx: &mpsc::Sender<Result<pb::SyncDocumentsResponse, Status>>,
-) -> Result<(), ()> {
-    let message = {
+) -> Result<PeerSession, ()> {
+    if ids.is_empty() {
+        return Ok(session);
+    }
+    let made = {
         let documents = Arc::clone(documents);
-        let (caller, peer, id) = (caller.clone(), peer.to_owned(), document_id.to_owned());
-        tokio::task::spawn_blocking(move || documents.push_for(&caller, &peer, &id)).await
+        let caller = caller.clone();
+        tokio::task::spawn_blocking(move || {
+            let messages: Vec<_> = ids
+                .into_iter()
+                .map(|id| {
+                    let message = documents.push_for(&caller, &mut session, &id);
+                    (id, message)
+                })
+                .collect();
+            (session, messages)
+        })
+        .await
     };
-    let message = match message {
-        Ok(Ok(Some(message))) => message,
-        Ok(Ok(None)) => return Ok(()),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, document_id, "pushing a document change failed");
-            return Ok(());
-        }
+    let (session, messages) = match made {
+        Ok(made) => made,
         Err(e) => {
-            tracing::warn!(error = %e, document_id, "the push task failed");
-            return Ok(());
+            tracing::warn!(error = %e, "the push task failed");
+            return Err(());
         }
     };
-    tx.send(Ok(pb::SyncDocumentsResponse {
-        round: 0,
-        messages: vec![pb::DocumentMessage {
-            document_id: document_id.to_owned(),
-            sync_message: message,
-            document: Vec::new(),
-            problem: None,
-        }],
-    }))
-    .await
-    .map_err(|_| ())
+    for (document_id, message) in messages {
+        let message = match message {
+            Ok(Some(message)) => message,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, document_id, "pushing a document change failed");
+                continue;
+            }
+        };
+        tx.send(Ok(pb::SyncDocumentsResponse {
+            round: 0,
+            messages: vec![pb::DocumentMessage {
+                document_id,
+                sync_message: message,
+                document: Vec::new(),
+                problem: None,
+            }],
+        }))
+        .await
+        .map_err(|_| ())?;
+    }
+    Ok(session)
 }

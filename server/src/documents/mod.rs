@@ -10,6 +10,15 @@
 //! two rounds touching the same documents never deadlock and never lose
 //! each other's changes.
 //!
+//! The sync states of a conversation with a device live in a
+//! [`PeerSession`] and die with it; the store keeps only what both sides
+//! are known to share. A new stream therefore starts where a device that
+//! reconnects starts (from the stored state, automerge's `State::decode`),
+//! never from what an earlier stream believed it had sent: a push that
+//! went out on a stream the device had already stopped reading would
+//! otherwise be taken as delivered, the server would never send those
+//! changes again, and device and server would trade messages forever.
+//!
 //! What this module must never do: read or decide a document's content
 //! (that is `tradeport_sync`'s), or let a caller learn whether a document
 //! of an account they may not sync exists — to them it is NOT_FOUND, the
@@ -104,10 +113,57 @@ struct Loaded {
 /// last written to the store.
 struct PeerState {
     state: SyncState,
-    persisted: Vec<u8>,
+    persisted: Option<Vec<u8>>,
 }
 
+/// (user, peer, document): whose sync state it is, as stored.
 type PeerKey = (String, String, String);
+
+/// One conversation with one device of one user: a `SyncDocuments`
+/// stream, or a single unary round (gRPC-web has no stream, so the server
+/// cannot know which of its answers arrived; each round starts from what
+/// both sides are known to share).
+///
+/// It holds the automerge sync state of every document synced in it,
+/// including what is in flight (changes sent and not yet acknowledged),
+/// which is only true of this conversation: it is never carried over to
+/// another one.
+pub struct PeerSession {
+    user: String,
+    peer: String,
+    states: HashMap<String, PeerState>,
+}
+
+impl PeerSession {
+    /// A conversation with `caller`'s device `peer` (checked with the
+    /// first round).
+    pub fn new(caller: &Caller, peer: &str) -> Self {
+        Self {
+            user: caller.id.clone(),
+            peer: peer.to_owned(),
+            states: HashMap::new(),
+        }
+    }
+
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// Whether `document_id` was synced in this conversation (and not
+    /// refused): another device's change to it is pushed here.
+    pub fn syncs(&self, document_id: &str) -> bool {
+        self.states.contains_key(document_id)
+    }
+
+    /// The documents synced in this conversation.
+    pub fn documents(&self) -> Vec<String> {
+        self.states.keys().cloned().collect()
+    }
+
+    fn key(&self, document_id: &str) -> PeerKey {
+        (self.user.clone(), self.peer.clone(), document_id.to_owned())
+    }
+}
 
 pub struct Documents {
     store: Arc<dyn Store>,
@@ -115,8 +171,6 @@ pub struct Documents {
     /// Documents loaded so far; each behind its own lock. Drafts are small
     /// and few per account, so they stay loaded.
     open: Mutex<HashMap<String, Arc<Mutex<Option<Loaded>>>>>,
-    /// (user, peer, document) → sync state.
-    peers: Mutex<HashMap<PeerKey, PeerState>>,
     changes: broadcast::Sender<DocumentChanged>,
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -141,7 +195,6 @@ impl Documents {
             store,
             identity,
             open: Mutex::new(HashMap::new()),
-            peers: Mutex::new(HashMap::new()),
             changes: broadcast::channel(4096).0,
             closing: tokio::sync::watch::channel(false).0,
         }
@@ -181,16 +234,17 @@ impl Documents {
         )
     }
 
-    /// Takes one round of messages from `caller`'s device `peer` and answers
-    /// each document: changes applied and durable, the server's next sync
-    /// message, or the problem that kept it out.
+    /// Takes one round of messages from `caller`'s device in `session` and
+    /// answers each document: changes applied and durable, the server's
+    /// next sync message, or the problem that kept it out.
     pub fn round(
         &self,
         caller: &Caller,
-        peer: &str,
+        session: &mut PeerSession,
         incoming: Vec<Incoming>,
     ) -> Result<Vec<Outgoing>> {
-        check_peer_id(peer)?;
+        check_peer_id(&session.peer)?;
+        debug_assert_eq!(session.user, caller.id, "a session is one user's");
         check_round(incoming.len())?;
         // One entry per document, in id order: that is the lock order.
         let mut by_id: BTreeMap<String, Vec<Incoming>> = BTreeMap::new();
@@ -220,15 +274,17 @@ impl Documents {
             if guards[index].is_none() {
                 *guards[index] = load_replica(self.store.as_ref(), id)?;
             }
-            let key: PeerKey = (caller.id.clone(), peer.to_owned(), id.clone());
-            let problem = match self.apply(caller, key, guards[index].as_ref(), messages, at)? {
-                Ok(mut candidate) => {
-                    commit = storage::write(commit, &mut candidate, at)?;
-                    accepted.push((index, candidate));
-                    None
-                }
-                Err(problem) => Some(problem),
-            };
+            let key = session.key(id);
+            let known = session.states.get(id);
+            let problem =
+                match self.apply(caller, key, guards[index].as_ref(), known, messages, at)? {
+                    Ok(mut candidate) => {
+                        commit = storage::write(commit, &mut candidate, at)?;
+                        accepted.push((index, candidate));
+                        None
+                    }
+                    Err(problem) => Some(problem),
+                };
             replies.push(Outgoing {
                 document_id: id.clone(),
                 sync_message: Vec::new(),
@@ -241,30 +297,27 @@ impl Documents {
 
         // Durable: now the round's results become visible and are answered.
         let mut changed = Vec::new();
-        {
-            let mut peers = lock(&self.peers);
-            for (index, candidate) in accepted {
-                let Candidate {
-                    loaded,
-                    key,
-                    mut state,
-                    change,
-                    ..
-                } = candidate;
-                replies[index].sync_message =
-                    loaded.replica.generate(&mut state).unwrap_or_default();
-                if !matches!(change, Change::None) {
-                    changed.push(DocumentChanged {
-                        document_id: loaded.record.id.clone(),
-                        account_id: loaded.record.account_id.clone(),
-                        at,
-                        by: (caller.id.clone(), peer.to_owned()),
-                    });
-                }
-                *guards[index] = Some(loaded);
-                let persisted = state.encode();
-                peers.insert(key, PeerState { state, persisted });
+        for (index, candidate) in accepted {
+            let Candidate {
+                loaded,
+                mut state,
+                change,
+                ..
+            } = candidate;
+            replies[index].sync_message = loaded.replica.generate(&mut state).unwrap_or_default();
+            if !matches!(change, Change::None) {
+                changed.push(DocumentChanged {
+                    document_id: loaded.record.id.clone(),
+                    account_id: loaded.record.account_id.clone(),
+                    at,
+                    by: (caller.id.clone(), session.peer.clone()),
+                });
             }
+            let id = loaded.record.id.clone();
+            *guards[index] = Some(loaded);
+            // Written with the round's commit (see `storage::write`).
+            let persisted = Some(state.encode());
+            session.states.insert(id, PeerState { state, persisted });
         }
         drop(guards);
         for change in changed {
@@ -274,12 +327,14 @@ impl Documents {
         Ok(replies)
     }
 
-    /// One document's part of a round, worked on a fork of `current`.
+    /// One document's part of a round, worked on a fork of `current`, with
+    /// the session's sync state for it if it has one.
     fn apply(
         &self,
         caller: &Caller,
         key: PeerKey,
         current: Option<&Loaded>,
+        known: Option<&PeerState>,
         messages: &[Incoming],
         at: i64,
     ) -> Result<std::result::Result<Candidate, Problem>> {
@@ -324,11 +379,10 @@ impl Documents {
                 (Loaded { replica, record }, Change::Created)
             }
         };
-        let known = lock(&self.peers)
-            .get(&key)
-            .map(|p| (p.state.clone(), Some(p.persisted.clone())));
+        // New to this session: what both sides are known to share, and
+        // nothing of what an earlier session had in flight.
         let (mut state, persisted) = match known {
-            Some(known) => known,
+            Some(known) => (known.state.clone(), known.persisted.clone()),
             None => load_state(self.store.as_ref(), &key)?,
         };
         let heads_before = loaded.replica.heads();
@@ -425,15 +479,20 @@ impl Documents {
         })
     }
 
-    /// The message `caller`'s device `peer` needs for `document_id` after
-    /// another device changed it, if that device has synced the document
-    /// with this server and still may.
+    /// The message `caller`'s device in `session` needs for `document_id`
+    /// after another device changed it, if the document was synced in
+    /// this session and the caller still may sync it. The message counts
+    /// as sent: it must go out on the session's stream, before its next
+    /// answer.
     pub fn push_for(
         &self,
         caller: &Caller,
-        peer: &str,
+        session: &mut PeerSession,
         document_id: &str,
     ) -> Result<Option<Vec<u8>>> {
+        let Some(known) = session.states.get_mut(document_id) else {
+            return Ok(None);
+        };
         let slot = self.slot(document_id);
         let guard = lock(&slot);
         let Some(loaded) = guard.as_ref() else {
@@ -442,11 +501,7 @@ impl Documents {
         if !self.may_see(caller, &loaded.record.account_id)? {
             return Ok(None);
         }
-        let key: PeerKey = (caller.id.clone(), peer.to_owned(), document_id.to_owned());
-        let mut peers = lock(&self.peers);
-        Ok(peers
-            .get_mut(&key)
-            .and_then(|known| loaded.replica.generate(&mut known.state)))
+        Ok(loaded.replica.generate(&mut known.state))
     }
 
     /// The documents `caller` may sync, most recently changed first.

@@ -54,10 +54,12 @@ fn buyer(account: &str) -> Caller {
     }
 }
 
-/// Rounds between a device's replica and the server until both are quiet.
+/// Rounds between a device's replica and the server in `session` until
+/// both are quiet.
 fn sync(
     documents: &Documents,
     caller: &Caller,
+    session: &mut PeerSession,
     device: &mut Replica,
     state: &mut SyncState,
     whole: bool,
@@ -72,7 +74,7 @@ fn sync(
         let replies = documents
             .round(
                 caller,
-                "device-1",
+                session,
                 vec![Incoming {
                     document_id: id.clone(),
                     sync_message: message.unwrap_or_default(),
@@ -107,7 +109,15 @@ fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
     let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
     let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
     let mut state = SyncState::new();
-    sync(&documents, &caller, &mut device, &mut state, true);
+    let mut session = PeerSession::new(&caller, "device-1");
+    sync(
+        &documents,
+        &caller,
+        &mut session,
+        &mut device,
+        &mut state,
+        true,
+    );
     let edits = COMPACT_AFTER as usize + 6;
     for n in 0..edits {
         draft
@@ -116,7 +126,14 @@ fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
         device
             .merge_document(&draft.save())
             .unwrap_or_else(|e| panic!("{e}"));
-        sync(&documents, &caller, &mut device, &mut state, false);
+        sync(
+            &documents,
+            &caller,
+            &mut session,
+            &mut device,
+            &mut state,
+            false,
+        );
     }
     let chunks = keys_under(f.store.as_ref(), &format!("docchg/{id}/"));
     assert!(
@@ -141,7 +158,15 @@ fn a_refused_round_leaves_the_store_as_it_was() {
     let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
     let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
     let mut state = SyncState::new();
-    sync(&documents, &caller, &mut device, &mut state, true);
+    let mut session = PeerSession::new(&caller, "device-1");
+    sync(
+        &documents,
+        &caller,
+        &mut session,
+        &mut device,
+        &mut state,
+        true,
+    );
     let before = f
         .store
         .scan(KeyRange::prefix(b"doc"), 10_000)
@@ -150,7 +175,7 @@ fn a_refused_round_leaves_the_store_as_it_was() {
     let replies = documents
         .round(
             &caller,
-            "device-1",
+            &mut session,
             vec![
                 Incoming {
                     document_id: id.clone(),
@@ -178,4 +203,80 @@ fn a_refused_round_leaves_the_store_as_it_was() {
         .scan(KeyRange::prefix(b"doc"), 10_000)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(before, after, "nothing of a refused round is stored");
+}
+
+/// A stream's device stopped reading (its sync was over) while another
+/// device changed the draft, and the change was pushed down that stream
+/// into the void. The device's next stream starts from its stored state;
+/// the server must not count the lost push as delivered, or the two trade
+/// heads forever, the device asking for changes the server is sure it sent.
+#[test]
+fn a_push_lost_with_its_stream_is_sent_again_in_the_next_session() {
+    let f = fixture();
+    let caller = buyer(&f.account);
+    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
+    draft
+        .add_line("SKU-1", "1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
+
+    let mut phone = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
+    let mut phone_state = SyncState::new();
+    let mut phone_stream = PeerSession::new(&caller, "phone");
+    sync(
+        &documents,
+        &caller,
+        &mut phone_stream,
+        &mut phone,
+        &mut phone_state,
+        true,
+    );
+
+    let mut tablet = Replica::awaiting(&id);
+    let mut tablet_state = SyncState::new();
+    let mut tablet_stream = PeerSession::new(&caller, "tablet");
+    sync(
+        &documents,
+        &caller,
+        &mut tablet_stream,
+        &mut tablet,
+        &mut tablet_state,
+        false,
+    );
+    let mut on_tablet = OrderDraft::load(&tablet.save()).unwrap_or_else(|e| panic!("{e}"));
+    on_tablet
+        .add_line("SKU-2", "2")
+        .unwrap_or_else(|e| panic!("{e}"));
+    tablet
+        .merge_document(&on_tablet.save())
+        .unwrap_or_else(|e| panic!("{e}"));
+    sync(
+        &documents,
+        &caller,
+        &mut tablet_stream,
+        &mut tablet,
+        &mut tablet_state,
+        false,
+    );
+
+    let lost = documents
+        .push_for(&caller, &mut phone_stream, &id)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(lost.is_some(), "the tablet's change is pushed to the phone");
+    drop(phone_stream);
+
+    // The phone reconnects as a device does: its state as stored.
+    let mut phone_state =
+        SyncState::decode(&phone_state.encode()).unwrap_or_else(|e| panic!("{e}"));
+    let mut phone_stream = PeerSession::new(&caller, "phone");
+    sync(
+        &documents,
+        &caller,
+        &mut phone_stream,
+        &mut phone,
+        &mut phone_state,
+        false,
+    );
+    assert_eq!(phone.heads(), tablet.heads());
 }

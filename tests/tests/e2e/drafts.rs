@@ -207,6 +207,62 @@ async fn offline_edits_on_two_devices_converge_when_the_tablet_syncs_first() {
     offline_edits_converge(false).await;
 }
 
+/// A device's last sync is over but its stream is still open on the server
+/// when another device's change comes in: the server pushes the change
+/// down a stream nobody reads any more. The device's next sync starts
+/// afresh, and must still get that change (it once traded messages
+/// forever, the server sure it had already sent it).
+#[tokio::test]
+async fn a_push_lost_with_a_finished_sync_still_arrives_with_the_next_one() {
+    let f = &fixture().await;
+    let (phone, _p, id) = synced_draft(f, "lost-push-phone", "NL-0001", "1").await;
+    let (tablet, _t) = device("lost-push-tablet");
+    tablet.fetch(&id).unwrap();
+    tablet.sync(&f.approver).await.unwrap();
+
+    // The phone's finished stream, as the server still sees it: it has
+    // synced the draft (an empty round, as a device with nothing to say).
+    let (requests, rx) = tokio::sync::mpsc::channel(4);
+    let mut stale = SyncServiceClient::new(f.buyer.authorized_channel())
+        .sync_documents(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    requests
+        .send(pb::SyncDocumentsRequest {
+            peer_id: "lost-push-phone".into(),
+            round: 1,
+            messages: vec![pb::DocumentMessage {
+                document_id: id.clone(),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap();
+    let answer = stale.message().await.unwrap().unwrap();
+    assert_eq!(answer.round, 1);
+
+    tablet.edit(&id, |d| d.add_line("NL-0002", "2")).unwrap();
+    tablet.sync(&f.approver).await.unwrap();
+    let pushed = tokio::time::timeout(Duration::from_secs(5), stale.message())
+        .await
+        .expect("the server pushes the tablet's change to the open stream")
+        .unwrap()
+        .unwrap();
+    assert_eq!(pushed.round, 0);
+    assert_eq!(pushed.messages[0].document_id, id);
+    // ... and the push is lost with the stream.
+    drop((requests, stale));
+
+    let synced = tokio::time::timeout(Duration::from_secs(20), phone.sync(&f.buyer))
+        .await
+        .expect("the sync settles");
+    synced.unwrap();
+    assert_eq!(lines(&phone, &id), lines(&tablet, &id));
+    assert_eq!(lines(&phone, &id).len(), 2);
+    assert_eq!(phone.pending().unwrap(), 0);
+}
+
 #[tokio::test]
 async fn a_watching_device_receives_a_change_within_a_second() {
     let f = &fixture().await;
