@@ -59,6 +59,12 @@ pub enum Error {
     /// The device was signed out and its local data deleted.
     #[error("this device is signed out; its local data is gone")]
     SignedOut,
+    /// A draft sync still had messages to trade after `rounds` rounds and
+    /// was stopped. Everything received so far is saved and what was not
+    /// confirmed stays pending, so the next sync carries on; `documents`
+    /// are those still exchanging messages.
+    #[error("the draft sync did not settle after {rounds} rounds; still exchanging {documents:?}")]
+    SyncUnsettled { rounds: u64, documents: Vec<String> },
 }
 
 #[derive(Debug, Clone)]

@@ -145,6 +145,54 @@ fn draft_error(e: tradeport_sync::Error) -> Error {
 /// (the stream is then dropped and the next sync starts afresh).
 const ROUND_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The rounds a sync may take whatever it syncs. The documents of a sync
+/// travel together, one message each per round, so a clean exchange takes
+/// the same few rounds for one document or a hundred: two for offline
+/// edits on both sides (heads and summaries out, each side's missing
+/// changes across, acknowledged), one or two more when a bloom filter's
+/// false positive makes a side ask for a change by hash. 64 is some twenty
+/// times that: a sync still going then is not going to end.
+const BASE_ROUNDS: u64 = 64;
+
+/// The rounds added per document synced. What lengthens a sync that does
+/// converge is other devices changing its documents meanwhile: each
+/// change the server pushes costs its document about two more rounds, and
+/// the more documents a sync holds, the more such changes can come in.
+const ROUNDS_PER_DOCUMENT: u64 = 2;
+
+/// Counts a sync's rounds and stops it when it has taken so many that it is
+/// not converging: the two sides trading messages whose heads never meet,
+/// or other devices changing the documents faster than this one syncs.
+/// Either way going on is worse than stopping with what was received so
+/// far, and the next sync starts a fresh exchange.
+#[derive(Debug, Default)]
+struct RoundBudget {
+    taken: u64,
+}
+
+impl RoundBudget {
+    fn limit(documents: usize) -> u64 {
+        BASE_ROUNDS.saturating_add(ROUNDS_PER_DOCUMENT.saturating_mul(documents as u64))
+    }
+
+    /// Takes one more round for `messages`, of a sync holding `documents`
+    /// documents, or says which documents have not settled.
+    fn take(&mut self, documents: usize, messages: &[pb::DocumentMessage]) -> Result<(), Error> {
+        if self.taken >= Self::limit(documents) {
+            let mut unsettled: Vec<String> =
+                messages.iter().map(|m| m.document_id.clone()).collect();
+            unsettled.sort();
+            unsettled.dedup();
+            return Err(Error::SyncUnsettled {
+                rounds: self.taken,
+                documents: unsettled,
+            });
+        }
+        self.taken += 1;
+        Ok(())
+    }
+}
+
 impl Drafts {
     /// The documents in `docs` with their sync state in `states`, synced as
     /// device `peer_id`.
@@ -473,7 +521,8 @@ impl Drafts {
     }
 
     /// Syncs every document with the server until neither side has
-    /// anything to send.
+    /// anything to send, or stops with [`Error::SyncUnsettled`] if that
+    /// takes implausibly many rounds (see `RoundBudget`).
     pub async fn sync(&self, client: &Client) -> Result<DraftSyncReport, Error> {
         let mut session = Session::open(client, &self.peer_id).await?;
         let mut report = DraftSyncReport::default();
@@ -490,11 +539,20 @@ impl Drafts {
         report: &mut DraftSyncReport,
     ) -> Result<(), Error> {
         let mut skip = HashSet::new();
+        let mut budget = RoundBudget::default();
         loop {
             let messages = self.outgoing(states, &skip)?;
             if messages.is_empty() {
                 self.settle(states)?;
                 return Ok(());
+            }
+            if let Err(unsettled) = budget.take(states.len(), &messages) {
+                // Every message taken in is saved already; what is shared
+                // is marked so, and the rest stays pending for the next
+                // sync.
+                self.settle(states)?;
+                self.make_durable()?;
+                return Err(unsettled);
             }
             report.rounds += 1;
             report.bytes_sent += messages
@@ -632,5 +690,38 @@ mod tests {
             Some(DocState::default())
         );
         assert_eq!(DocState::decode(&[1, 0, 0]), None);
+    }
+
+    fn message(id: &str) -> pb::DocumentMessage {
+        pb::DocumentMessage {
+            document_id: id.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_sync_that_does_not_settle_is_stopped_naming_its_documents() {
+        let documents = 3;
+        let limit = RoundBudget::limit(documents);
+        assert!(limit >= BASE_ROUNDS + 6, "{limit}");
+        let mut budget = RoundBudget::default();
+        let round = [message("b"), message("a"), message("b")];
+        for _ in 0..limit {
+            assert!(budget.take(documents, &round).is_ok());
+        }
+        match budget.take(documents, &round) {
+            Err(Error::SyncUnsettled { rounds, documents }) => {
+                assert_eq!(rounds, limit);
+                assert_eq!(documents, ["a", "b"]);
+            }
+            other => panic!("the round after the limit must be refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn more_documents_may_take_more_rounds() {
+        assert_eq!(RoundBudget::limit(0), BASE_ROUNDS);
+        assert!(RoundBudget::limit(100) > RoundBudget::limit(1));
+        assert!(RoundBudget::limit(usize::MAX) >= RoundBudget::limit(100));
     }
 }
