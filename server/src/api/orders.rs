@@ -8,6 +8,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
 use rust_decimal::Decimal;
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 
@@ -28,11 +29,28 @@ pub struct OrderApi {
     orders: Arc<Orders>,
     /// Where orders from drafts find their lines.
     documents: Arc<Documents>,
+    /// Submissions let in at once; the rest wait their turn here.
+    submissions: Arc<Semaphore>,
 }
+
+/// How many submissions run at once. Each prices and checks its lines on
+/// a thread of its own, then takes its turn at the order writer (one at a
+/// time). With every caller let in, dozens of threads pricing crowd the
+/// turn's holder off the two cores, and the turn's lock, which lets a
+/// newcomer barge in ahead of a sleeping waiter, leaves some submissions
+/// waiting far longer than others. Waiting here instead is first come,
+/// first served, and costs no thread. 16 still queues enough at the turn
+/// for a run of submissions to share one flush (`orders::writer`); with 4,
+/// a single account's orders went slower (runs too short to share).
+pub const SUBMISSIONS_IN_FLIGHT: usize = 16;
 
 impl OrderApi {
     pub fn new(orders: Arc<Orders>, documents: Arc<Documents>) -> Self {
-        Self { orders, documents }
+        Self {
+            orders,
+            documents,
+            submissions: Arc::new(Semaphore::new(SUBMISSIONS_IN_FLIGHT)),
+        }
     }
 
     /// Ends every order watch (at shutdown).
@@ -365,9 +383,17 @@ impl OrderService for OrderApi {
             payment: payment_from(r.payment.unwrap_or_default())?,
         };
         let orders = Arc::clone(&self.orders);
-        let order = tokio::task::spawn_blocking(move || orders.submit(&caller, submission))
+        // Never closed: an error here would be a bug, not a busy server.
+        let admitted = Arc::clone(&self.submissions)
+            .acquire_owned()
             .await
-            .map_err(|e| Failure::Internal(format!("submit task: {e}")))??;
+            .map_err(|e| Failure::Internal(format!("submission queue: {e}")))?;
+        let order = tokio::task::spawn_blocking(move || {
+            let _admitted = admitted;
+            orders.submit(&caller, submission)
+        })
+        .await
+        .map_err(|e| Failure::Internal(format!("submit task: {e}")))??;
         Ok(Response::new(pb::SubmitOrderResponse {
             order: Some(order_to(&order)),
         }))
