@@ -4,16 +4,18 @@
 //! `SyncService.SyncDocuments` when online.
 //!
 //! Every edit is saved before the call returns, so a killed app loses
-//! nothing. A sync runs rounds until neither side has anything to send; a
-//! live session keeps the stream open and takes in what other devices
-//! change as the server pushes it.
+//! nothing. A sync runs rounds until neither side has anything to send,
+//! each round carrying at most the server's per-round limit of documents
+//! (the rest go in the next rounds of the same sync); a live session keeps
+//! the stream open and takes in what other devices change as the server
+//! pushes it.
 //!
 //! What this module must never do: decide what the server decides (a draft
 //! becomes an order only through the outbox and `OrderService`), or drop a
 //! local change because the server refused a message — a refused document
 //! stays on the device, marked, for the person to see.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
@@ -21,7 +23,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Status};
 use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
-use tradeport_sync::{OrderDraft, Replica, SyncState};
+use tradeport_sync::{MAX_DOCUMENTS_PER_ROUND, OrderDraft, Replica, SyncState};
 
 use crate::client::{AuthorizedChannel, Client, Error};
 
@@ -145,19 +147,23 @@ fn draft_error(e: tradeport_sync::Error) -> Error {
 /// (the stream is then dropped and the next sync starts afresh).
 const ROUND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The rounds a sync may take whatever it syncs. The documents of a sync
-/// travel together, one message each per round, so a clean exchange takes
-/// the same few rounds for one document or a hundred: two for offline
-/// edits on both sides (heads and summaries out, each side's missing
-/// changes across, acknowledged), one or two more when a bloom filter's
-/// false positive makes a side ask for a change by hash. 64 is some twenty
-/// times that: a sync still going then is not going to end.
+/// The rounds a sync may take per round's worth of documents
+/// ([`MAX_DOCUMENTS_PER_ROUND`]). Up to that many documents travel
+/// together, one message each per round, so a clean exchange takes the
+/// same few rounds for one document or two hundred: two for offline edits
+/// on both sides (heads and summaries out, each side's missing changes
+/// across, acknowledged), one or two more when a bloom filter's false
+/// positive makes a side ask for a change by hash. More documents than a
+/// round holds take their turns, so each further round's worth adds those
+/// few rounds again (1,000 documents: five times as many). 64 is some
+/// twenty times that: a sync still going then is not going to end.
 const BASE_ROUNDS: u64 = 64;
 
 /// The rounds added per document synced. What lengthens a sync that does
 /// converge is other devices changing its documents meanwhile: each
-/// change the server pushes costs its document about two more rounds, and
-/// the more documents a sync holds, the more such changes can come in.
+/// change the server pushes costs its document about two more messages,
+/// at worst two more rounds, and the more documents a sync holds, the
+/// more such changes can come in.
 const ROUNDS_PER_DOCUMENT: u64 = 2;
 
 /// Counts a sync's rounds and stops it when it has taken so many that it is
@@ -172,7 +178,10 @@ struct RoundBudget {
 
 impl RoundBudget {
     fn limit(documents: usize) -> u64 {
-        BASE_ROUNDS.saturating_add(ROUNDS_PER_DOCUMENT.saturating_mul(documents as u64))
+        let turns = documents.div_ceil(MAX_DOCUMENTS_PER_ROUND).max(1) as u64;
+        BASE_ROUNDS
+            .saturating_mul(turns)
+            .saturating_add(ROUNDS_PER_DOCUMENT.saturating_mul(documents as u64))
     }
 
     /// Takes one more round for `messages`, of a sync holding `documents`
@@ -302,16 +311,13 @@ impl Drafts {
         }
     }
 
-    /// Every document the device syncs: held or awaited.
+    /// Every document the device syncs: held or awaited, in id order.
     fn synced_ids(&self) -> Result<Vec<String>, Error> {
-        let mut ids = self.ids()?;
+        let mut ids: BTreeSet<String> = self.ids()?.into_iter().collect();
         for key in self.states.iter().keys() {
-            let id = String::from_utf8_lossy(&key?).into_owned();
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
+            ids.insert(String::from_utf8_lossy(&key?).into_owned());
         }
-        Ok(ids)
+        Ok(ids.into_iter().collect())
     }
 
     /// How many documents hold changes the server has not confirmed.
@@ -377,28 +383,46 @@ impl Drafts {
         Ok(tradeport_sled_writes::flush(&self.docs)?)
     }
 
-    /// Our part of the next round: a message for every document that needs
-    /// one (with the whole document while the server may not hold it).
+    /// Our part of the next round: a message for each of `ids` (sorted)
+    /// that needs one (with the whole document while the server may not
+    /// hold it), at most [`MAX_DOCUMENTS_PER_ROUND`] of them, beginning
+    /// with the first id after `after` and wrapping around. Empty only when
+    /// no document has anything to send.
+    ///
+    /// Starting after the previous round's last document lets every
+    /// document have its turn: documents still exchanging messages at the
+    /// front of the list (another device keeps changing them) cannot hold
+    /// the rest back, and a round fills up with the next documents while
+    /// the first ones wait for their acknowledgement.
     fn outgoing(
         &self,
+        ids: &[String],
         states: &mut BTreeMap<String, (Replica, SyncState)>,
         skip: &HashSet<String>,
+        after: Option<&str>,
     ) -> Result<Vec<pb::DocumentMessage>, Error> {
+        let start = after.map_or(0, |after| ids.partition_point(|id| id.as_str() <= after));
         let mut messages = Vec::new();
-        for id in self.synced_ids()? {
-            if skip.contains(&id) {
+        for id in ids[start..].iter().chain(&ids[..start]) {
+            // Checked before a message is generated: generating one marks
+            // its changes as sent in the sync state, so a message made and
+            // then left out of the round would never be sent at all.
+            if messages.len() == MAX_DOCUMENTS_PER_ROUND {
+                break;
+            }
+            if skip.contains(id) {
                 continue;
             }
-            let stored = self.state(&id)?;
+            let stored = self.state(id)?;
             if stored.refused.is_some() {
                 continue;
             }
-            if !states.contains_key(&id) {
-                let replica = match self.docs.get(&id)? {
+            if !states.contains_key(id) {
+                let replica = match self.docs.get(id)? {
                     Some(bytes) => {
                         Replica::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))?
                     }
-                    None if stored.awaiting => Replica::awaiting(&id),
+                    None if stored.awaiting => Replica::awaiting(id),
                     None => continue,
                 };
                 let sync_state = if stored.sync_state.is_empty() {
@@ -409,7 +433,7 @@ impl Drafts {
                 };
                 states.insert(id.clone(), (replica, sync_state));
             }
-            let Some((replica, sync_state)) = states.get_mut(&id) else {
+            let Some((replica, sync_state)) = states.get_mut(id) else {
                 continue;
             };
             let message = replica.generate(sync_state);
@@ -540,13 +564,17 @@ impl Drafts {
     ) -> Result<(), Error> {
         let mut skip = HashSet::new();
         let mut budget = RoundBudget::default();
+        let mut after: Option<String> = None;
         loop {
-            let messages = self.outgoing(states, &skip)?;
+            let ids = self.synced_ids()?;
+            let messages = self.outgoing(&ids, states, &skip, after.as_deref())?;
             if messages.is_empty() {
                 self.settle(states)?;
                 return Ok(());
             }
-            if let Err(unsettled) = budget.take(states.len(), &messages) {
+            // Every document the sync holds, not only those it has reached
+            // so far: the budget is for all their turns.
+            if let Err(unsettled) = budget.take(ids.len(), &messages) {
                 // Every message taken in is saved already; what is shared
                 // is marked so, and the rest stays pending for the next
                 // sync.
@@ -555,6 +583,7 @@ impl Drafts {
                 return Err(unsettled);
             }
             report.rounds += 1;
+            after = messages.last().map(|m| m.document_id.clone());
             report.bytes_sent += messages
                 .iter()
                 .map(|m| (m.sync_message.len() + m.document.len()) as u64)
@@ -723,5 +752,47 @@ mod tests {
         assert_eq!(RoundBudget::limit(0), BASE_ROUNDS);
         assert!(RoundBudget::limit(100) > RoundBudget::limit(1));
         assert!(RoundBudget::limit(usize::MAX) >= RoundBudget::limit(100));
+    }
+
+    #[test]
+    fn documents_taking_turns_get_the_base_rounds_for_each_turn() {
+        // 1,000 documents go in five turns of a round's worth: each turn's
+        // clean exchange needs what one round's worth needs alone.
+        let documents = 5 * MAX_DOCUMENTS_PER_ROUND;
+        assert!(RoundBudget::limit(documents) >= 5 * BASE_ROUNDS);
+        assert!(
+            RoundBudget::limit(MAX_DOCUMENTS_PER_ROUND + 1)
+                > RoundBudget::limit(MAX_DOCUMENTS_PER_ROUND) + BASE_ROUNDS
+        );
+    }
+
+    #[test]
+    fn a_round_holds_at_most_the_servers_limit_and_every_document_gets_its_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafts = Drafts::standalone(dir.path(), "many").unwrap();
+        let count = MAX_DOCUMENTS_PER_ROUND + 50;
+        for _ in 0..count {
+            drafts.create("acc-1").unwrap();
+        }
+        let ids = drafts.synced_ids().unwrap();
+        assert_eq!(ids.len(), count);
+        let mut states = BTreeMap::new();
+        let skip = HashSet::new();
+        let sent = |messages: &[pb::DocumentMessage]| -> Vec<String> {
+            messages.iter().map(|m| m.document_id.clone()).collect()
+        };
+
+        let first = sent(&drafts.outgoing(&ids, &mut states, &skip, None).unwrap());
+        assert_eq!(first, ids[..MAX_DOCUMENTS_PER_ROUND]);
+        // Unanswered, the first ones still need to go whole; the ones left
+        // out go first all the same, and the round fills up after them.
+        let second = sent(
+            &drafts
+                .outgoing(&ids, &mut states, &skip, first.last().map(String::as_str))
+                .unwrap(),
+        );
+        assert_eq!(second.len(), MAX_DOCUMENTS_PER_ROUND);
+        assert_eq!(second[..50], ids[MAX_DOCUMENTS_PER_ROUND..]);
+        assert_eq!(second[50..], ids[..MAX_DOCUMENTS_PER_ROUND - 50]);
     }
 }

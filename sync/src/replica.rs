@@ -18,6 +18,14 @@ use automerge::{Automerge, ChangeHash};
 use crate::Error;
 use crate::document::{DocumentInfo, inspect};
 
+/// The most documents one sync round may carry, a message each. The
+/// server refuses a larger round (`ROUND_TOO_LARGE`), so that one request
+/// never holds many documents' locks or builds an unbounded commit; a
+/// device with more documents to sync spreads them over the rounds of one
+/// sync. It lives here, where both sides read it, so a device never splits
+/// by another number than the server checks.
+pub const MAX_DOCUMENTS_PER_ROUND: usize = 200;
+
 /// Sync state for one (document, peer) pair. Its [`encode`](State::encode)d
 /// form keeps only what both sides are known to share, which is all a
 /// reconnecting peer needs.

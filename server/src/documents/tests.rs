@@ -1,5 +1,6 @@
 //! The document store against a real sled store: compaction keeps what was
-//! synced and a restart finds it; refused rounds leave the store as it was.
+//! synced and a restart finds it; refused rounds leave the store as it was;
+//! a round holds at most the limit the devices split their syncs by.
 
 use std::sync::Arc;
 
@@ -203,6 +204,49 @@ fn a_refused_round_leaves_the_store_as_it_was() {
         .scan(KeyRange::prefix(b"doc"), 10_000)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(before, after, "nothing of a refused round is stored");
+}
+
+/// Devices split a sync by `tradeport_sync::MAX_DOCUMENTS_PER_ROUND`: a
+/// round that full is taken, and one more document (a client that does not
+/// split) is refused whole.
+#[test]
+fn a_round_of_the_shared_limit_is_taken_and_one_more_document_is_refused() {
+    let f = fixture();
+    let caller = buyer(&f.account);
+    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let new_drafts = |n: usize| -> Vec<Incoming> {
+        (0..n)
+            .map(|_| {
+                let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
+                Incoming {
+                    document_id: draft.draft_id().unwrap_or_else(|e| panic!("{e}")),
+                    sync_message: Vec::new(),
+                    document: draft.save(),
+                }
+            })
+            .collect()
+    };
+    let limit = tradeport_sync::MAX_DOCUMENTS_PER_ROUND;
+    let mut session = PeerSession::new(&caller, "device-1");
+
+    let too_many = documents.round(&caller, &mut session, new_drafts(limit + 1));
+    assert!(
+        matches!(
+            too_many,
+            Err(DocumentsError::Domain(DomainError::InvalidArgument {
+                reason: "ROUND_TOO_LARGE",
+                ..
+            }))
+        ),
+        "{too_many:?}"
+    );
+    assert_eq!(keys_under(f.store.as_ref(), "doc"), 0, "nothing was stored");
+
+    let replies = documents
+        .round(&caller, &mut session, new_drafts(limit))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replies.len(), limit);
+    assert!(replies.iter().all(|r| r.problem.is_none()), "{replies:?}");
 }
 
 /// A stream's device stopped reading (its sync was over) while another

@@ -1,7 +1,8 @@
 //! Draft documents synced between devices through a real server: offline
 //! edits on two devices converging in either order, a watching device
-//! told within a second, a connection cut mid-sync, other accounts kept
-//! out, hostile documents refused, and a browser syncing over gRPC-web.
+//! told within a second, a connection cut mid-sync, more documents than a
+//! round may carry, other accounts kept out, hostile documents refused,
+//! and a browser syncing over gRPC-web.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -333,6 +334,87 @@ async fn a_sync_cut_mid_stream_resumes_without_duplicating_anything() {
         held,
         "the server holds each line once"
     );
+}
+
+/// A field rep's phone made more drafts offline than the server takes in
+/// one round (it refuses more with ROUND_TOO_LARGE): one sync takes them
+/// all up, over several rounds, and another device takes them all down.
+#[tokio::test]
+async fn more_drafts_than_a_round_carries_all_sync_in_one_sync() {
+    const DRAFTS: usize = 450;
+    let f = &fixture().await;
+    // The second account's: other tests' devices discover and fetch every
+    // draft of the first account they may see, and need not wait for 450.
+    let account = f.server.account(1);
+    let (phone, _p) = device("many-drafts-phone");
+    let mut made = Vec::with_capacity(DRAFTS);
+    for n in 0..DRAFTS {
+        let id = phone.create(&account).unwrap();
+        phone
+            .edit(&id, |d| d.add_line(&format!("SUR-{n:04}"), "1"))
+            .unwrap();
+        made.push(id);
+    }
+    made.sort();
+    assert_eq!(phone.pending().unwrap(), DRAFTS);
+
+    let started = std::time::Instant::now();
+    let up = phone.sync(&f.foreign).await.unwrap();
+    println!(
+        "{DRAFTS} drafts up in {} rounds, {:?}, {} bytes sent",
+        up.rounds,
+        started.elapsed(),
+        up.bytes_sent
+    );
+    let turns = DRAFTS.div_ceil(tradeport_sync::MAX_DOCUMENTS_PER_ROUND) as u64;
+    assert!(up.rounds >= turns, "{up:?}");
+    // A clean exchange takes a few rounds per round's worth of drafts.
+    assert!(up.rounds <= 4 * turns, "{} rounds", up.rounds);
+    assert!(up.refused.is_empty(), "{:?}", up.refused);
+    assert_eq!(phone.pending().unwrap(), 0, "the server confirmed them all");
+
+    let mut listed = Vec::new();
+    let mut page_token = String::new();
+    let mut sync = SyncServiceClient::new(f.foreign.authorized_channel());
+    loop {
+        let page = sync
+            .list_documents(pb::ListDocumentsRequest {
+                page_size: 500,
+                page_token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        listed.extend(page.documents.into_iter().map(|d| d.document_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    listed.retain(|id| made.binary_search(id).is_ok());
+    assert_eq!(listed.len(), DRAFTS, "the server lists every draft");
+
+    // Another device asks for all of them at once and gets each whole.
+    let (tablet, _t) = device("many-drafts-tablet");
+    for id in &made {
+        tablet.fetch(id).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let down = tablet.sync(&f.foreign).await.unwrap();
+    println!(
+        "{DRAFTS} drafts down in {} rounds, {:?}, {} bytes received",
+        down.rounds,
+        started.elapsed(),
+        down.bytes_received
+    );
+    assert!(down.rounds >= turns, "{down:?}");
+    assert!(down.refused.is_empty(), "{:?}", down.refused);
+    let mut held = tablet.ids().unwrap();
+    held.sort();
+    assert_eq!(held, made);
+    for id in &made {
+        assert_eq!(lines(&tablet, id), lines(&phone, id));
+    }
 }
 
 #[tokio::test]
