@@ -264,6 +264,140 @@ async fn a_push_lost_with_a_finished_sync_still_arrives_with_the_next_one() {
     assert_eq!(phone.pending().unwrap(), 0);
 }
 
+/// The server's next message to a device as it would be had its bloom
+/// filter matched `hash` by chance (about one change in a hundred does):
+/// the filter summarises the changes since its `last_sync` the server
+/// holds, which are all the device's but `offline`, plus `hash`.
+fn with_false_positive(
+    message: &[u8],
+    device: &Replica,
+    offline: &[tradeport_sync::ChangeHash],
+    hash: tradeport_sync::ChangeHash,
+) -> Vec<u8> {
+    let mut message = automerge::sync::Message::decode(message).unwrap();
+    for have in &mut message.have {
+        let held: Vec<_> = device
+            .doc()
+            .get_changes(&have.last_sync)
+            .iter()
+            .map(|c| c.hash())
+            .filter(|h| !offline.contains(h) || *h == hash)
+            .collect();
+        have.bloom = automerge::sync::BloomFilter::from_hashes(held.into_iter());
+    }
+    message.encode()
+}
+
+/// One sync of `replica` over a `SyncDocuments` stream of its own, as a
+/// device runs it; the server's first message summarising what it holds
+/// is replaced by `tamper`'s. Returns the rounds taken, or `None` if it had
+/// not settled after 20.
+async fn stream_sync(
+    client: &Client,
+    replica: &mut Replica,
+    state: &mut SyncState,
+    whole: bool,
+    mut tamper: impl FnMut(&[u8]) -> Option<Vec<u8>>,
+) -> Option<u64> {
+    let (requests, rx) = tokio::sync::mpsc::channel(4);
+    let mut responses = SyncServiceClient::new(client.authorized_channel())
+        .sync_documents(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut up = replica.generate(state).unwrap_or_default();
+    let mut tampered = false;
+    for round in 1..=20 {
+        requests
+            .send(pb::SyncDocumentsRequest {
+                peer_id: "false-positive".into(),
+                round,
+                messages: vec![pb::DocumentMessage {
+                    document_id: replica.document_id().to_owned(),
+                    sync_message: up,
+                    document: if whole && round == 1 {
+                        replica.save()
+                    } else {
+                        Vec::new()
+                    },
+                    problem: None,
+                }],
+            })
+            .await
+            .unwrap();
+        let answer = responses.message().await.unwrap().unwrap();
+        assert_eq!(answer.round, round, "no other device changes the draft");
+        assert!(answer.messages[0].problem.is_none());
+        let mut down = answer.messages[0].sync_message.clone();
+        if !tampered && let Some(replaced) = tamper(&down) {
+            down = replaced;
+            tampered = true;
+        }
+        if !down.is_empty() {
+            replica.receive(state, &down).unwrap();
+        }
+        match replica.generate(state) {
+            Some(next) => up = next,
+            None => return Some(round),
+        }
+    }
+    None
+}
+
+/// A device sends offline changes to a server whose summary of what it
+/// holds falsely claims the first of them: the device holds that one back
+/// and sends the ones built on it, which the server cannot apply yet. The
+/// server must keep them until the first arrives (it once dropped them,
+/// asked for them again, and the device, sure it had sent them, answered
+/// heads only — round after round until `SyncUnsettled`).
+#[tokio::test]
+async fn changes_held_back_by_a_bloom_false_positive_still_arrive_in_the_same_sync() {
+    let f = &fixture().await;
+    let mut draft = OrderDraft::new(&f.server.account(0)).unwrap();
+    // Enough history that three new changes go one by one, not as the
+    // whole document.
+    for n in 0..8 {
+        draft.add_line(&format!("NL-000{n}"), "1").unwrap();
+    }
+    let id = draft.draft_id().unwrap();
+    let mut replica = Replica::load(&draft.save()).unwrap();
+    let mut state = SyncState::new();
+    stream_sync(&f.buyer, &mut replica, &mut state, true, |_| None)
+        .await
+        .expect("the draft reaches the server");
+
+    // Offline: three changes, each on the one before.
+    let before = replica.heads();
+    for sku in ["NL-0101", "NL-0102", "NL-0103"] {
+        draft.add_line(sku, "2").unwrap();
+    }
+    replica.merge_document(&draft.save()).unwrap();
+    let changes = replica.doc().get_changes(&before);
+    let offline: Vec<tradeport_sync::ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    assert_eq!(offline.len(), 3);
+    let first = changes
+        .iter()
+        .find(|c| c.deps() == before.as_slice())
+        .map(|c| c.hash())
+        .unwrap();
+
+    // Back online: a new stream, from what both sides are known to share.
+    let mut state = SyncState::decode(&state.encode()).unwrap();
+    let view = replica.clone();
+    let rounds = stream_sync(&f.buyer, &mut replica, &mut state, false, |down| {
+        automerge::sync::Message::decode(down)
+            .is_ok_and(|m| !m.have.is_empty())
+            .then(|| with_false_positive(down, &view, &offline, first))
+    })
+    .await;
+    assert!(rounds.is_some(), "the sync never settles");
+
+    let (fresh, _dir) = device("false-positive-check");
+    fresh.fetch(&id).unwrap();
+    fresh.sync(&f.admin).await.unwrap();
+    assert_eq!(fresh.open(&id).unwrap().lines().unwrap().len(), 11);
+}
+
 #[tokio::test]
 async fn a_watching_device_receives_a_change_within_a_second() {
     let f = &fixture().await;
