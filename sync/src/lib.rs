@@ -48,6 +48,6 @@ pub use lines::{MAX_LINES, MAX_NOTE_CHARS, MAX_SKU_CHARS};
 pub use quantity::{
     MAX_QUANTITY_DIGITS, MAX_QUANTITY_INTEGER_DIGITS, MAX_QUANTITY_SCALE, parse_quantity,
 };
-pub use replica::{Applied, MAX_DOCUMENTS_PER_ROUND, Replica, SyncState, sync_pair};
+pub use replica::{Applied, MAX_DOCUMENTS_PER_ROUND, Replica, SyncState, Waiting, sync_pair};
 pub use shopping_list::{ListItem, ShoppingList, ShoppingListHeader};
 pub use visit_note::{VisitNote, VisitNoteHeader};

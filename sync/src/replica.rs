@@ -13,7 +13,7 @@
 //! document (the server's job), or touch storage or the network.
 
 use automerge::sync::{Message, State, SyncDoc};
-use automerge::{Automerge, ChangeHash};
+use automerge::{Automerge, ChangeHash, ReadDoc, SaveOptions};
 
 use crate::Error;
 use crate::document::{DocumentInfo, inspect};
@@ -40,6 +40,15 @@ pub struct Replica {
     info: Option<DocumentInfo>,
     /// The id a fetch asked for.
     awaited: Option<String>,
+}
+
+/// The changes a copy holds that wait for a dependency it has not
+/// received (see [`Replica::waiting`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    pub changes: usize,
+    /// Their size as automerge stores them, headers included.
+    pub bytes: usize,
 }
 
 /// What applying a peer's message or document did.
@@ -160,6 +169,35 @@ impl Replica {
         self.doc.generate_sync_message(state).map(Message::encode)
     }
 
+    /// The changes that wait in automerge's queue for a dependency that
+    /// has not arrived. [`Replica::adopt`] keeps them (they are what a
+    /// bloom filter's false positive sends ahead), so a peer that never
+    /// sends the dependency can make them grow: whoever holds copies for
+    /// untrusted peers bounds them with this.
+    pub fn waiting(&self) -> Waiting {
+        // The queue is nothing but changes with a dependency missing, so
+        // no missing dependency means no queue, and the usual answer costs
+        // no save.
+        if self.doc.get_missing_deps(&[]).is_empty() {
+            return Waiting::default();
+        }
+        // automerge keeps its queue to itself; a save that retains the
+        // queued changes appends them, as stored, to the same save without.
+        let save = |retain_orphans| {
+            self.doc.save_with_options(SaveOptions {
+                deflate: false,
+                retain_orphans,
+            })
+        };
+        let with = save(true);
+        let without = save(false);
+        let queued = with.get(without.len()..).unwrap_or_default();
+        Waiting {
+            changes: count_chunks(queued),
+            bytes: queued.len(),
+        }
+    }
+
     /// The document's id, known even while awaited.
     pub fn document_id(&self) -> &str {
         match (&self.info, &self.awaited) {
@@ -231,6 +269,32 @@ impl Replica {
         self.doc = candidate;
         Ok(Applied { changed })
     }
+}
+
+/// How many chunks `bytes` holds, by their headers (automerge's storage
+/// format: 4 magic bytes, a 4-byte checksum, a type byte, then the length
+/// of the data as unsigned LEB128, then the data).
+fn count_chunks(mut bytes: &[u8]) -> usize {
+    const FIXED: usize = 9;
+    let mut count = 0;
+    while !bytes.is_empty() {
+        count += 1;
+        let mut length: usize = 0;
+        let mut header = FIXED;
+        for (n, byte) in bytes.iter().skip(FIXED).enumerate() {
+            length |= usize::from(byte & 0x7f)
+                .checked_shl(7 * n as u32)
+                .unwrap_or(0);
+            if byte & 0x80 == 0 {
+                header = FIXED + n + 1;
+                break;
+            }
+        }
+        bytes = bytes
+            .get(header.saturating_add(length)..)
+            .unwrap_or_default();
+    }
+    count
 }
 
 /// Runs the sync protocol between two in-memory replicas until neither has
@@ -377,6 +441,53 @@ mod tests {
         assert!(rounds < 20, "the exchange never settled");
         assert_eq!(device.heads(), server.heads());
         assert_eq!(lines_of(&server), lines_of(&device));
+        Ok(())
+    }
+
+    /// A message carrying `changes` and nothing else.
+    fn carrying(heads: Vec<ChangeHash>, changes: &[automerge::Change]) -> Vec<u8> {
+        let raw: Vec<Vec<u8>> = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+        Message {
+            heads,
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: raw.into(),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        }
+        .encode()
+    }
+
+    #[test]
+    fn changes_waiting_for_a_dependency_are_counted_until_it_comes() -> Result<(), Error> {
+        let mut shared = OrderDraft::new("acc-1")?;
+        shared.add_line("SKU-0", "1")?;
+        let mut offline = shared.fork_for_device();
+        let mut server = replica_of(&mut shared);
+        assert_eq!(server.waiting(), Waiting::default());
+        offline.add_line("SKU-A", "2")?;
+        let device_first = replica_of(&mut offline);
+        offline.add_line("SKU-B", "3")?;
+        offline.add_line("SKU-C", "4")?;
+        let device = replica_of(&mut offline);
+        let dependency = device.doc.get_changes(&server.heads());
+        let built_on_it = device.doc.get_changes(&device_first.heads());
+        assert_eq!(built_on_it.len(), 2);
+
+        let mut state = SyncState::new();
+        let applied = server.receive(&mut state, &carrying(device.heads(), &built_on_it))?;
+        assert!(!applied.changed);
+        let bytes = built_on_it.iter().map(|c| c.raw_bytes().len()).sum();
+        assert_eq!(server.waiting(), Waiting { changes: 2, bytes });
+
+        let first: Vec<automerge::Change> = dependency
+            .into_iter()
+            .filter(|c| !built_on_it.iter().any(|b| b.hash() == c.hash()))
+            .collect();
+        let applied = server.receive(&mut state, &carrying(device.heads(), &first))?;
+        assert!(applied.changed);
+        assert_eq!(server.waiting(), Waiting::default());
+        assert_eq!(server.heads(), device.heads());
         Ok(())
     }
 

@@ -36,7 +36,8 @@ use tradeport_sync::{Replica, SyncState};
 
 use crate::domain::DomainError;
 use crate::domain::documents::{
-    DocumentKind, DocumentRecord, check_confirmed_lines, check_peer_id, check_round, may_sync,
+    DocumentKind, DocumentRecord, check_confirmed_lines, check_peer_id, check_round, check_waiting,
+    may_sync,
 };
 use crate::domain::identity::Caller;
 use crate::domain::paging::{Page, PageLimits};
@@ -393,6 +394,10 @@ impl Documents {
             None => load_state(self.store.as_ref(), &key)?,
         };
         let heads_before = loaded.replica.heads();
+        let waiting_before = match current {
+            Some(current) => current.replica.waiting(),
+            None => tradeport_sync::Waiting::default(),
+        };
         let created = matches!(change, Change::Created);
         for (n, message) in messages.iter().enumerate() {
             // A new document was loaded from the first whole document
@@ -410,6 +415,8 @@ impl Documents {
                 return Ok(Err(invalid("sync_message", &e)));
             }
         }
+        // The whole round is refused, before anything of it is written.
+        check_waiting(&key.2, waiting_before, loaded.replica.waiting())?;
         if matches!(change, Change::None) && loaded.replica.heads() != heads_before {
             change = Change::Updated { heads_before };
         }

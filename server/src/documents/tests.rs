@@ -324,3 +324,102 @@ fn a_push_lost_with_its_stream_is_sent_again_in_the_next_session() {
     );
     assert_eq!(phone.heads(), tablet.heads());
 }
+
+/// A device sends changes built on one it never sends: they wait in the
+/// server's copy, up to the bound. The round that would take them past it
+/// is refused, naming the document, and the stored document is the one
+/// synced before.
+#[test]
+fn changes_waiting_for_one_never_sent_are_refused_past_the_bound() {
+    use crate::domain::documents::MAX_WAITING_CHANGES;
+
+    let f = fixture();
+    let caller = buyer(&f.account);
+    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
+    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
+    let line = draft
+        .add_line("SKU-1", "1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
+    let mut state = SyncState::new();
+    let mut session = PeerSession::new(&caller, "device-1");
+    sync(
+        &documents,
+        &caller,
+        &mut session,
+        &mut device,
+        &mut state,
+        true,
+    );
+    let synced = device.save();
+    let stored = |store: &dyn Store| {
+        let mut keys = Vec::new();
+        for prefix in ["doc/", "docsave/", "docchg/"] {
+            keys.extend(
+                store
+                    .scan(KeyRange::prefix(prefix.as_bytes()), 10_000)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        keys
+    };
+    let before = stored(f.store.as_ref());
+
+    // The one never sent, then the changes built on it.
+    draft
+        .set_quantity(&line, "2")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let never_sent = Replica::load(&draft.save())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .heads();
+    let mut built_on_it = |n: usize| {
+        let from = Replica::load(&draft.save())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .heads();
+        for q in 0..n {
+            draft
+                .set_quantity(&line, &(q % 7 + 3).to_string())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        Replica::load(&draft.save())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .save_after(&from)
+    };
+    // A copy the server holds, with changes appended: a whole document
+    // that loads, its appended changes waiting for `never_sent`.
+    let sending = |changes: Vec<u8>| {
+        vec![Incoming {
+            document_id: id.clone(),
+            sync_message: Vec::new(),
+            document: [synced.as_slice(), &changes].concat(),
+        }]
+    };
+    assert!(!never_sent.is_empty());
+
+    let replies = documents
+        .round(
+            &caller,
+            &mut session,
+            sending(built_on_it(MAX_WAITING_CHANGES)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replies[0].problem, None, "up to the bound they wait");
+
+    let past = documents.round(&caller, &mut session, sending(built_on_it(1)));
+    assert!(
+        matches!(
+            &past,
+            Err(DocumentsError::Domain(DomainError::InvalidArgument {
+                reason: "TOO_MANY_WAITING_CHANGES",
+                violations,
+            })) if violations[0].description.contains(&id)
+        ),
+        "{past:?}"
+    );
+    assert_eq!(
+        stored(f.store.as_ref()),
+        before,
+        "the document stored is unchanged"
+    );
+}

@@ -8,6 +8,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use tradeport_sync::Waiting;
 
 use super::identity::records::Account;
 use super::identity::{Caller, Role};
@@ -17,6 +18,25 @@ use super::{DomainError, FieldViolation};
 /// them over several rounds, so one request never holds many documents'
 /// locks or builds an unbounded commit.
 pub const MAX_DOCUMENTS_PER_ROUND: usize = 200;
+
+/// At most this many of a document's changes may wait for a dependency
+/// the server has not received. Such changes are kept (a bloom filter's
+/// false positive makes a device send the changes built on one it holds
+/// back, and they must be there when it comes), and the server keeps
+/// documents in memory, so without a bound a device that sends changes
+/// whose dependencies never come grows the server at will. An honest
+/// device's waiting changes are those sent ahead after one false
+/// positive: a handful, and at the very worst a draft's whole offline
+/// history, which could be several hundred changes. Ten times that still
+/// leaves room, and no honest sync comes near it.
+pub const MAX_WAITING_CHANGES: usize = 2_000;
+
+/// ... and at most this many bytes of them. A line edit is a change of a
+/// few hundred bytes, so several hundred of them take well under a
+/// megabyte, as do a dozen rewrites of a visit note's longest text
+/// (20,000 characters); a change that large is rare, and the bound is
+/// about memory, not about how a person edits.
+pub const MAX_WAITING_BYTES: usize = 2 * 1024 * 1024;
 
 /// A document's incremental saves are folded into one full save once there
 /// are this many: loading stays fast, and the store does not keep one
@@ -80,6 +100,33 @@ pub fn check_round(documents: usize) -> Result<(), DomainError> {
         ));
     }
     Ok(())
+}
+
+/// Checks the changes of `document_id` waiting for a dependency after a
+/// round (`after`) against the bound, refusing a round that leaves more
+/// waiting than allowed. A round that adds nothing to them passes: a copy
+/// that was over the bound before it existed must not refuse every round
+/// of its document, including the one bringing the missing dependency.
+pub fn check_waiting(
+    document_id: &str,
+    before: Waiting,
+    after: Waiting,
+) -> Result<(), DomainError> {
+    let within = after.changes <= MAX_WAITING_CHANGES && after.bytes <= MAX_WAITING_BYTES;
+    let grew = after.changes > before.changes || after.bytes > before.bytes;
+    if within || !grew {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        "TOO_MANY_WAITING_CHANGES",
+        "messages",
+        format!(
+            "document {document_id:?}: {} changes ({} bytes) wait for changes they depend on that \
+             were never sent; at most {MAX_WAITING_CHANGES} changes of {MAX_WAITING_BYTES} bytes \
+             may wait: send the changes they depend on",
+            after.changes, after.bytes
+        ),
+    ))
 }
 
 /// An order draft's lines as the server holds them: (SKU, quantity).
@@ -270,6 +317,25 @@ mod tests {
     fn rounds_are_bounded() {
         assert!(check_round(MAX_DOCUMENTS_PER_ROUND).is_ok());
         assert!(check_round(MAX_DOCUMENTS_PER_ROUND + 1).is_err());
+    }
+
+    #[test]
+    fn waiting_changes_are_bounded_and_a_round_adding_none_passes() {
+        let waiting = |changes, bytes| Waiting { changes, bytes };
+        let none = Waiting::default();
+        assert!(check_waiting("d", none, waiting(MAX_WAITING_CHANGES, MAX_WAITING_BYTES)).is_ok());
+        for over in [
+            waiting(MAX_WAITING_CHANGES + 1, 100),
+            waiting(10, MAX_WAITING_BYTES + 1),
+        ] {
+            let err = check_waiting("doc-7", none, over).err();
+            assert!(
+                matches!(&err, Some(DomainError::InvalidArgument { reason: "TOO_MANY_WAITING_CHANGES", violations })
+                    if violations[0].field == "messages" && violations[0].description.contains("\"doc-7\"")),
+                "{err:?}"
+            );
+            assert!(check_waiting("doc-7", over, over).is_ok());
+        }
     }
 
     #[test]
