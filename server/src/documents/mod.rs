@@ -45,13 +45,6 @@ use crate::identity::Identity;
 use crate::store::{Commit, Store, StoreError};
 use storage::{load_replica, load_state};
 
-// Devices split a sync into rounds by `tradeport_sync`'s limit while the
-// domain checks its own constant: were the two ever to differ, a device
-// with many documents would send rounds the server refuses, at every sync.
-const _: () = assert!(
-    crate::domain::documents::MAX_DOCUMENTS_PER_ROUND == tradeport_sync::MAX_DOCUMENTS_PER_ROUND
-);
-
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentsError {
     #[error(transparent)]

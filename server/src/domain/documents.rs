@@ -8,16 +8,14 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tradeport_sync::Waiting;
+// The round limit is the sync crate's, the number devices split their
+// syncs by: with a copy here, a change to one side alone would have every
+// large sync refused.
+use tradeport_sync::{MAX_DOCUMENTS_PER_ROUND, Waiting};
 
 use super::identity::records::Account;
 use super::identity::{Caller, Role};
 use super::{DomainError, FieldViolation};
-
-/// At most this many documents in one round: a device with more syncs
-/// them over several rounds, so one request never holds many documents'
-/// locks or builds an unbounded commit.
-pub const MAX_DOCUMENTS_PER_ROUND: usize = 200;
 
 /// At most this many of a document's changes may wait for a dependency
 /// the server has not received. Such changes are kept (a bloom filter's
@@ -88,7 +86,9 @@ pub fn check_peer_id(peer_id: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// Checks the size of a round.
+/// Checks the size of a round: a device with more documents syncs them
+/// over several rounds, so one request never holds many documents' locks
+/// or builds an unbounded commit.
 pub fn check_round(documents: usize) -> Result<(), DomainError> {
     if documents > MAX_DOCUMENTS_PER_ROUND {
         return Err(DomainError::invalid(
