@@ -150,8 +150,16 @@ fn rand_suffix() -> u64 {
 async fn offline_edits_converge(phone_first: bool) {
     let f = &fixture().await;
     let account = f.server.account(0);
-    let (phone, _p) = device("phone");
-    let (tablet, _t) = device("tablet");
+    // Peer ids of this test's own: both orders run at once, as the same
+    // users, and the server keys what it keeps of a device (its sync
+    // states, whose changes a push skips) by user and peer id.
+    let order = if phone_first {
+        "phone-first"
+    } else {
+        "tablet-first"
+    };
+    let (phone, _p) = device(&format!("phone.{order}"));
+    let (tablet, _t) = device(&format!("tablet.{order}"));
     let id = phone.create(&account).unwrap();
     phone.edit(&id, |d| d.add_line("NL-0001", "2")).unwrap();
     phone.edit(&id, |d| d.add_line("NL-0002", "3")).unwrap();
