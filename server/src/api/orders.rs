@@ -41,9 +41,9 @@ pub struct OrderApi {
 /// waiting far longer than others. Waiting here instead is first come,
 /// first served, and costs no thread. Measured at 64 callers (quick demo,
 /// alternating runs): 8 let in gave p99 70-71 ms, 16 gave 88-113 ms, and
-/// all 64 gave 140-210 ms; 4 made a single account's orders slower, its
-/// runs at the turn too short to share a flush (`orders::writer`). Those
-/// were two cores: four per core.
+/// all 64 gave 140-210 ms; 4 was no better, and too few queue at the
+/// turn for a run of them to share a flush (`orders::writer`). Those were
+/// two cores: four per core.
 pub const SUBMISSIONS_PER_CORE: usize = 4;
 
 impl OrderApi {
