@@ -42,6 +42,23 @@ fn fixture() -> Fixture {
     }
 }
 
+impl Fixture {
+    /// The document service on the fixture's store, as a (re)started
+    /// server has it.
+    fn documents(&self) -> Documents {
+        Documents::new(Arc::clone(&self.store), Arc::clone(&self.identity))
+    }
+
+    /// A new draft of the fixture's account, its id, and a device's copy
+    /// of it with a fresh sync state.
+    fn draft_on_device(&self) -> (OrderDraft, String, Replica, SyncState) {
+        let mut draft = OrderDraft::new(&self.account).unwrap_or_else(|e| panic!("{e}"));
+        let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
+        let device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
+        (draft, id, device, SyncState::new())
+    }
+}
+
 fn buyer(account: &str) -> Caller {
     Caller {
         kind: CallerKind::User,
@@ -105,11 +122,8 @@ fn keys_under(store: &dyn Store, prefix: &str) -> usize {
 fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
     let f = fixture();
     let caller = buyer(&f.account);
-    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
-    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
-    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
-    let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
-    let mut state = SyncState::new();
+    let documents = f.documents();
+    let (mut draft, id, mut device, mut state) = f.draft_on_device();
     let mut session = PeerSession::new(&caller, "device-1");
     sync(
         &documents,
@@ -143,7 +157,7 @@ fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
     );
 
     // A new server process: everything synced is there.
-    let restarted = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let restarted = f.documents();
     let held = restarted
         .order_draft(&caller, &id, &[])
         .unwrap_or_else(|e| panic!("{e}"));
@@ -154,11 +168,8 @@ fn changes_are_compacted_and_a_restarted_server_holds_all_of_them() {
 fn a_refused_round_leaves_the_store_as_it_was() {
     let f = fixture();
     let caller = buyer(&f.account);
-    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
-    let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
-    let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
-    let mut device = Replica::load(&draft.save()).unwrap_or_else(|e| panic!("{e}"));
-    let mut state = SyncState::new();
+    let documents = f.documents();
+    let (_, id, mut device, mut state) = f.draft_on_device();
     let mut session = PeerSession::new(&caller, "device-1");
     sync(
         &documents,
@@ -213,7 +224,7 @@ fn a_refused_round_leaves_the_store_as_it_was() {
 fn a_round_of_the_shared_limit_is_taken_and_one_more_document_is_refused() {
     let f = fixture();
     let caller = buyer(&f.account);
-    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let documents = f.documents();
     let new_drafts = |n: usize| -> Vec<Incoming> {
         (0..n)
             .map(|_| {
@@ -258,7 +269,7 @@ fn a_round_of_the_shared_limit_is_taken_and_one_more_document_is_refused() {
 fn a_push_lost_with_its_stream_is_sent_again_in_the_next_session() {
     let f = fixture();
     let caller = buyer(&f.account);
-    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let documents = f.documents();
     let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
     draft
         .add_line("SKU-1", "1")
@@ -335,7 +346,7 @@ fn changes_waiting_for_one_never_sent_are_refused_past_the_bound() {
 
     let f = fixture();
     let caller = buyer(&f.account);
-    let documents = Documents::new(Arc::clone(&f.store), Arc::clone(&f.identity));
+    let documents = f.documents();
     let mut draft = OrderDraft::new(&f.account).unwrap_or_else(|e| panic!("{e}"));
     let id = draft.draft_id().unwrap_or_else(|e| panic!("{e}"));
     let line = draft
