@@ -6,6 +6,7 @@
 //! applied feed sequence, `stockalert/<warehouse>/<sku>` while a level is
 //! below its safety stock.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
@@ -56,6 +57,17 @@ pub struct Inventory {
 
 fn level_key(sku: &str, warehouse: &str) -> String {
     format!("stock/{sku}/{warehouse}")
+}
+
+/// Whether a store key (as a conflict names it) is a stock level's.
+pub fn is_level_key(key: &str) -> bool {
+    key.starts_with("stock/")
+}
+
+/// Stock levels read ahead of a reservation: [`Inventory::read_levels`].
+#[derive(Debug, Default)]
+pub struct LevelsRead {
+    by_sku: HashMap<String, Vec<crate::store::Entry>>,
 }
 
 fn alert_key(warehouse: &str, sku: &str) -> String {
@@ -253,30 +265,40 @@ impl Inventory {
         &self,
         mut commit: Commit,
         wanted: &[(String, Decimal)],
+        read_ahead: Option<&LevelsRead>,
     ) -> Result<(Commit, Vec<Reservation>, Vec<StockLevel>)> {
         let mut reserved = Vec::new();
         // (as read, new, warehouse)
         let mut changes: Vec<(StockLevel, StockLevel, String)> = Vec::new();
         for (sku, quantity) in wanted {
-            // Raw reads: the commit expects exactly the bytes allocated from.
-            let raw = self.store.scan(
-                crate::store::KeyRange::prefix(format!("stock/{sku}/").as_bytes()),
-                1000,
-            )?;
+            let raw = match read_ahead.and_then(|r| r.by_sku.get(sku)) {
+                Some(raw) => raw.clone(),
+                None => self.scan_levels(sku)?,
+            };
             let mut current = Vec::with_capacity(raw.len());
             for (key, bytes) in &raw {
                 current.push(crate::store::decode::<StockLevel>(key, bytes)?);
             }
-            for (warehouse, take) in allocate(&current, *quantity) {
+            let taken = allocate(&current, *quantity);
+            let short = taken.iter().map(|(_, take)| *take).sum::<Decimal>() < *quantity;
+            let mut expected = vec![false; raw.len()];
+            for (warehouse, take) in taken {
                 let Some(i) = current.iter().position(|l| l.warehouse_id == warehouse) else {
                     continue;
                 };
-                let (key, bytes) = &raw[i];
                 let mut next = current[i].clone();
                 next.reserved += take;
-                commit = commit.expect(key.clone(), Some(bytes.clone()));
+                expected[i] = true;
                 reserved.push((sku.clone(), warehouse.clone(), take));
                 changes.push((current[i].clone(), next, warehouse));
+            }
+            // Levels not taken from matter only when the SKU is short:
+            // one of them may have gained stock since it was read, and
+            // the order must not be backordered for what is there.
+            for (i, (key, bytes)) in raw.iter().enumerate() {
+                if expected[i] || short {
+                    commit = commit.expect(key.clone(), Some(bytes.clone()));
+                }
             }
         }
         // Every level's write, alert and feed entry at once.
@@ -288,6 +310,30 @@ impl Inventory {
         )?;
         let changed = changes.into_iter().map(|(_, next, _)| next).collect();
         Ok((commit, reserved, changed))
+    }
+
+    /// The stored levels of `skus`, read ahead of the turn in which they
+    /// are reserved from. What is reserved from them is expected unchanged
+    /// at commit, so a level that moved meanwhile makes the commit conflict
+    /// on its key (see [`is_level_key`]) and the reservation is staged
+    /// again from fresh reads.
+    pub fn read_levels<'a>(&self, skus: impl IntoIterator<Item = &'a str>) -> Result<LevelsRead> {
+        let mut by_sku = HashMap::new();
+        for sku in skus {
+            if !by_sku.contains_key(sku) {
+                by_sku.insert(sku.to_string(), self.scan_levels(sku)?);
+            }
+        }
+        Ok(LevelsRead { by_sku })
+    }
+
+    /// A SKU's levels as stored: raw, because a commit expects exactly the
+    /// bytes it allocated from.
+    fn scan_levels(&self, sku: &str) -> Result<Vec<crate::store::Entry>> {
+        Ok(self.store.scan(
+            crate::store::KeyRange::prefix(format!("stock/{sku}/").as_bytes()),
+            1000,
+        )?)
     }
 
     /// Adds giving back `reservations` (SKU, warehouse, quantity) to

@@ -12,6 +12,7 @@ use crate::domain::inventory::StockLevel;
 use crate::domain::orders::approval::ApprovalPolicy;
 use crate::domain::orders::credit::{self, Exposure};
 use crate::domain::orders::{Approval, Order, OrderEvent, OrderStatus};
+use crate::inventory::LevelsRead;
 use crate::store::records::{Versioned, get, get_value};
 use crate::store::{Commit, idempotency};
 
@@ -88,7 +89,7 @@ impl Orders {
         let policy: ApprovalPolicy =
             get_value(self.store(), &keys::approval_policy(&order.account_id))?.unwrap_or_default();
         let budget = self.budget(&policy, order)?;
-        self.pass_approval_with(commit, order, budget, by, note)
+        self.pass_approval_with(commit, order, budget, by, note, None)
     }
 
     /// [`Orders::pass_approval`] with the department's budget already
@@ -100,6 +101,7 @@ impl Orders {
         budget: Option<Budget>,
         by: &str,
         note: &str,
+        read_ahead: Option<&LevelsRead>,
     ) -> Result<(Commit, Vec<StockLevel>)> {
         let mut commit = commit;
         if let Some(budget) = budget {
@@ -135,7 +137,7 @@ impl Orders {
         };
         let commit =
             expect(commit, &exposure_key, exposure.as_ref()).put_record(&exposure_key, &raised)?;
-        self.confirm(commit, order, OrderEvent::Confirm, by, note)
+        self.confirm(commit, order, OrderEvent::Confirm, by, note, read_ahead)
     }
 
     /// Confirms by `event`: reserves stock and counts the promotions used
@@ -147,8 +149,9 @@ impl Orders {
         event: OrderEvent,
         by: &str,
         note: &str,
+        read_ahead: Option<&LevelsRead>,
     ) -> Result<(Commit, Vec<StockLevel>)> {
-        let (mut commit, levels) = self.reserve(commit, order)?;
+        let (mut commit, levels) = self.reserve(commit, order, read_ahead)?;
         let mut promotions: Vec<&String> = order.lines.iter().flat_map(|l| &l.promotions).collect();
         promotions.sort();
         promotions.dedup();
@@ -388,6 +391,7 @@ impl Orders {
                     OrderEvent::ReleaseCredit,
                     &caller.id,
                     comment,
+                    None,
                 )
             },
         )

@@ -22,8 +22,9 @@ use crate::domain::payments::{self, AccountPayment, CardPayment, PaymentRequest}
 use crate::domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
 use crate::domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
 use crate::domain::{DomainError, FieldViolation};
+use crate::inventory::{LevelsRead, is_level_key};
 use crate::store::records::{get, get_value};
-use crate::store::{Commit, idempotency};
+use crate::store::{Commit, StoreError, idempotency};
 
 /// A line as the caller sent it.
 #[derive(Debug, Clone, Default)]
@@ -108,26 +109,53 @@ impl Orders {
         // concurrent submissions share it.
         let (mut order, chosen) = self.prepare(caller, &account, &submission, placed_at)?;
         let card = self.authorize_card(&chosen, &order)?;
+        // The stock levels too: reading them is most of what a turn would
+        // read, and other submissions rarely want the same SKUs meanwhile.
+        // One that did makes the commit conflict on a level; the turn then
+        // decides again from the order as prepared, reading afresh.
+        let read_ahead = self
+            .inventory
+            .read_levels(order.lines.iter().map(|l| l.sku.as_str()))?;
+        let prepared = order.clone();
         let mut announce = None;
         let placed = self.writer.run(self.store(), || {
-            idempotency::once_unflushed::<_, super::OrderError, _>(
-                self.store(),
-                &caller.id,
-                "SubmitOrder",
-                &submission.request_id,
-                |commit| {
-                    let commit = self.claim_draft(commit, &submission.draft_id, &order.id)?;
-                    let (commit, levels) =
-                        self.decide(commit, caller, &mut order, chosen, card.clone())?;
-                    announce = Some(levels);
-                    Ok((
-                        commit,
-                        Placed {
-                            id: order.id.clone(),
-                        },
-                    ))
-                },
-            )
+            let mut read_ahead = Some(read_ahead);
+            loop {
+                let used = read_ahead.take();
+                let placed = idempotency::once_unflushed::<_, super::OrderError, _>(
+                    self.store(),
+                    &caller.id,
+                    "SubmitOrder",
+                    &submission.request_id,
+                    |commit| {
+                        let commit = self.claim_draft(commit, &submission.draft_id, &order.id)?;
+                        let (commit, levels) = self.decide(
+                            commit,
+                            caller,
+                            &mut order,
+                            chosen.clone(),
+                            card.clone(),
+                            used.as_ref(),
+                        )?;
+                        announce = Some(levels);
+                        Ok((
+                            commit,
+                            Placed {
+                                id: order.id.clone(),
+                            },
+                        ))
+                    },
+                );
+                match placed {
+                    Err(super::OrderError::Store(StoreError::Conflict { key }))
+                        if used.is_some() && is_level_key(&key) =>
+                    {
+                        announce = None;
+                        order = prepared.clone();
+                    }
+                    placed => return placed,
+                }
+            }
         });
         let order = match placed {
             Ok(placed) if announce.is_some() && placed.id == order.id => order,
@@ -449,6 +477,7 @@ impl Orders {
         order: &mut Order,
         chosen: payments::Chosen,
         card: Option<CardPayment>,
+        read_ahead: Option<&LevelsRead>,
     ) -> Result<(Commit, Vec<StockLevel>)> {
         let placed_at = order.placed_at;
         let year = OffsetDateTime::from_unix_timestamp(placed_at / 1000)
@@ -482,7 +511,7 @@ impl Orders {
         let (commit, levels) = if order.approval.steps.is_empty() {
             let note = order.approval.rule.clone();
             // The policy and budget just read decide it: read once.
-            self.pass_approval_with(commit, order, budget, "system", &note)?
+            self.pass_approval_with(commit, order, budget, "system", &note, read_ahead)?
         } else {
             let note = order.approval.rule.clone();
             order.apply(OrderEvent::RequireApproval, "system", placed_at, note)?;
@@ -608,13 +637,16 @@ impl Orders {
         &self,
         commit: Commit,
         order: &mut Order,
+        read_ahead: Option<&LevelsRead>,
     ) -> Result<(Commit, Vec<StockLevel>)> {
         let mut wanted: BTreeMap<String, Decimal> = BTreeMap::new();
         for line in &order.lines {
             *wanted.entry(line.sku.clone()).or_default() += line.quantity;
         }
         let wanted: Vec<(String, Decimal)> = wanted.into_iter().collect();
-        let (commit, reserved, levels) = self.inventory.stage_reservations(commit, &wanted)?;
+        let (commit, reserved, levels) = self
+            .inventory
+            .stage_reservations(commit, &wanted, read_ahead)?;
         order.reservations = reserved;
         Ok((commit, levels))
     }

@@ -215,6 +215,42 @@ async fn the_same_request_id_twenty_times_at_once_makes_one_order() {
     assert_eq!(count(&buyer).await, before + 1);
 }
 
+/// Submissions read the stock they reserve from before their turn; those
+/// racing for the same SKUs find it moved at commit and decide again, so
+/// every one is confirmed and the stock holds exactly what they took.
+#[tokio::test]
+async fn orders_racing_for_the_same_stock_are_all_confirmed_and_reserve_it_exactly() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let buyer = server.client();
+    let skus = ["TP-EL-00007", "TP-LI-01001"];
+    let before = [
+        reserved(&buyer, skus[0]).await,
+        reserved(&buyer, skus[1]).await,
+    ];
+    let racers = 24;
+    let mut tasks = Vec::new();
+    for i in 0..racers {
+        let client = buyer.clone();
+        let request = SubmitOrderRequest {
+            request_id: format!("race-{i}"),
+            lines: vec![line(skus[0], "1"), line(skus[1], "2")],
+            ..Default::default()
+        };
+        tasks.push(tokio::spawn(async move { submit(&client, request).await }));
+    }
+    for task in tasks {
+        let order = task.await.unwrap().unwrap();
+        assert_eq!(order.status, OrderStatus::Confirmed as i32, "{order:?}");
+    }
+    assert_eq!(
+        [
+            reserved(&buyer, skus[0]).await - before[0],
+            reserved(&buyer, skus[1]).await - before[1]
+        ],
+        [Decimal::from(racers), Decimal::from(2 * racers)]
+    );
+}
+
 #[tokio::test]
 async fn large_orders_wait_for_approval_and_credit_holds_wait_for_finance() {
     let server = TestServer::start(|_| {}).unwrap();
