@@ -108,14 +108,15 @@ impl Orders {
         // read and decided; the flush waits until the lock is let go, so
         // concurrent submissions share it.
         let (mut order, chosen) = self.prepare(caller, &account, &submission, placed_at)?;
-        let card = self.authorize_card(&chosen, &order)?;
         // The stock levels too: reading them is most of what a turn would
         // read, and other submissions rarely want the same SKUs meanwhile.
         // One that did makes the commit conflict on a level; the turn then
-        // decides again from the order as prepared, reading afresh.
+        // decides again from the order as prepared, reading afresh. Read
+        // before the card's hold, which an error here would leave behind.
         let read_ahead = self
             .inventory
             .read_levels(order.lines.iter().map(|l| l.sku.as_str()))?;
+        let card = self.authorize_card(&chosen, &order)?;
         let prepared = order.clone();
         let mut announce = None;
         let placed = self.writer.run(self.store(), || {
