@@ -161,10 +161,7 @@ impl SyncService for SyncApi {
                             // Missed notices: push every synced document;
                             // unchanged ones need no message.
                             (Some(current), Err(RecvError::Lagged(_))) => current.documents(),
-                            (Some(current), Ok(change))
-                                if current.syncs(&change.document_id)
-                                    && change.by != (caller.id.clone(), current.peer().to_owned()) =>
-                            {
+                            (Some(current), Ok(change)) if current.wants(&change) => {
                                 vec![change.document_id]
                             }
                             (Some(_), Ok(_)) => continue,

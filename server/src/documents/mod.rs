@@ -150,10 +150,12 @@ impl PeerSession {
         &self.peer
     }
 
-    /// Whether `document_id` was synced in this conversation (and not
-    /// refused): another device's change to it is pushed here.
-    pub fn syncs(&self, document_id: &str) -> bool {
-        self.states.contains_key(document_id)
+    /// Whether `change` is to be pushed here: its document was synced in
+    /// this conversation (and not refused), and another device made it.
+    pub fn wants(&self, change: &DocumentChanged) -> bool {
+        self.states.contains_key(&change.document_id)
+            && (change.by.0.as_str(), change.by.1.as_str())
+                != (self.user.as_str(), self.peer.as_str())
     }
 
     /// The documents synced in this conversation.
