@@ -21,7 +21,9 @@
 //!
 //! To tell where a submit's time goes, the run also times a `PriceCart` of
 //! the same 20 lines (the pricing a submit repeats) and, on a store of its
-//! own in the same temporary file system, a flushed commit alone.
+//! own in the same temporary file system, a flushed commit alone; and the
+//! disk alone: how long a small append takes to be made durable, and how
+//! often that stalls.
 //!
 //! It ends with this process's resident memory (VmRSS from
 //! /proc/self/status: the server, its store's cache and the load
@@ -717,6 +719,28 @@ fn time_commits(order_bytes: usize) -> Result<Tally> {
     Ok(tally)
 }
 
+/// The disk alone, under about the load of 1,500 orders/s: a 20 KB append
+/// (what a flush of a few orders writes) made durable with `fdatasync`,
+/// one every 2 ms, for `window`, in the temporary file system the server's
+/// store uses. A slow sync here holds every submission whose commit waits
+/// on a flush, whatever the server does.
+fn time_disk_syncs(window: Duration) -> Result<Tally> {
+    use std::io::Write;
+    let dir = tempfile::tempdir()?;
+    let mut file = std::fs::File::create(dir.path().join("appends"))?;
+    let chunk = vec![5_u8; 20 * 1024];
+    let mut tally = Tally::new()?;
+    let end = Instant::now() + window;
+    while Instant::now() < end {
+        let began = Instant::now();
+        file.write_all(&chunk)?;
+        file.sync_data()?;
+        tally.record(began.elapsed());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(tally)
+}
+
 fn print_rows(rows: &[Row]) {
     println!("| rpc | callers | requests/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -787,6 +811,7 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
     }
     let pricing = time_pricing(server.addr, first, &catalog, 200).await?;
     let commits = time_commits(order_bytes)?;
+    let disk = time_disk_syncs(settings.window)?;
 
     eprintln!(
         "seeding {} orders for {}",
@@ -881,6 +906,20 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
         6 + ORDER_LINES,
         commits.ms(0.5),
         commits.ms(0.99)
+    );
+    println!();
+    let over = |ms: u64| disk.latency_us.count_between(ms * 1_000, u64::MAX);
+    println!(
+        "The disk alone ({} appends of 20 KB, each made durable with fdatasync, one every 2 ms, \
+         for {:.1} s): p50 {:.3} ms, p99 {:.3} ms, max {:.1} ms; {} took over 10 ms, {} over \
+         50 ms",
+        disk.ok,
+        settings.window.as_secs_f64(),
+        disk.ms(0.5),
+        disk.ms(0.99),
+        disk.latency_us.max() as f64 / 1_000.0,
+        over(10),
+        over(50)
     );
     println!();
     println!(
