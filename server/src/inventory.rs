@@ -55,13 +55,24 @@ pub struct Inventory {
     closing: tokio::sync::watch::Sender<bool>,
 }
 
+/// Where every stock level's key starts.
+const LEVELS: &str = "stock/";
+
+/// The most warehouses one SKU's levels are read from.
+const MAX_WAREHOUSES: usize = 1000;
+
 fn level_key(sku: &str, warehouse: &str) -> String {
-    format!("stock/{sku}/{warehouse}")
+    format!("{}{warehouse}", sku_levels(sku))
+}
+
+/// Where the keys of one SKU's levels start.
+fn sku_levels(sku: &str) -> String {
+    format!("{LEVELS}{sku}/")
 }
 
 /// Whether a store key (as a conflict names it) is a stock level's.
 pub fn is_level_key(key: &str) -> bool {
-    key.starts_with("stock/")
+    key.starts_with(LEVELS)
 }
 
 /// Stock levels read ahead of a reservation: [`Inventory::read_levels`].
@@ -271,12 +282,16 @@ impl Inventory {
         // (as read, new, warehouse)
         let mut changes: Vec<(StockLevel, StockLevel, String)> = Vec::new();
         for (sku, quantity) in wanted {
+            let scanned;
             let raw = match read_ahead.and_then(|r| r.by_sku.get(sku)) {
-                Some(raw) => raw.clone(),
-                None => self.scan_levels(sku)?,
+                Some(raw) => raw,
+                None => {
+                    scanned = self.scan_levels(sku)?;
+                    &scanned
+                }
             };
             let mut current = Vec::with_capacity(raw.len());
-            for (key, bytes) in &raw {
+            for (key, bytes) in raw {
                 current.push(crate::store::decode::<StockLevel>(key, bytes)?);
             }
             let taken = allocate(&current, *quantity);
@@ -331,8 +346,8 @@ impl Inventory {
     /// bytes it allocated from.
     fn scan_levels(&self, sku: &str) -> Result<Vec<crate::store::Entry>> {
         Ok(self.store.scan(
-            crate::store::KeyRange::prefix(format!("stock/{sku}/").as_bytes()),
-            1000,
+            crate::store::KeyRange::prefix(sku_levels(sku).as_bytes()),
+            MAX_WAREHOUSES,
         )?)
     }
 
@@ -382,7 +397,7 @@ impl Inventory {
     ) -> Result<Vec<(Vec<u8>, StockLevel)>> {
         Ok(scan::<StockLevel>(
             self.store.as_ref(),
-            "stock/",
+            LEVELS,
             after,
             limit,
         )?)
@@ -420,7 +435,7 @@ impl Inventory {
         let mut out = Vec::new();
         for sku in skus {
             out.extend(
-                scan::<StockLevel>(self.store.as_ref(), &format!("stock/{sku}/"), None, 1000)?
+                scan::<StockLevel>(self.store.as_ref(), &sku_levels(sku), None, MAX_WAREHOUSES)?
                     .into_iter()
                     .map(|(_, l)| l),
             );
