@@ -235,7 +235,12 @@ impl App {
             auth,
         };
         let served = transport::serve(&self.config, services, listener, tls, shutdown).await;
+        // Aborting only asks: the sweep lets go of the store once it is
+        // dropped, which must be before this returns, or the store may
+        // close after whoever stopped us has moved on (and removed its
+        // directory).
         sweeper.abort();
+        let _ = sweeper.await;
         self.store.flush()?;
         served
     }

@@ -25,6 +25,7 @@
 //! What this crate must never do: know what is stored, or hold the lock
 //! for the caller beyond the guard it returns.
 
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,36 @@ pub fn open(config: sled::Config) -> sled::Result<sled::Db> {
             }
             result => return result,
         }
+    }
+}
+
+/// Waits up to `within` for every handle on the database in `dir`, in
+/// this process or another, to be closed; returns whether they all were.
+///
+/// sled holds an exclusive lock on its log file (`db` in the directory)
+/// from open until its last handle is dropped, after its last flush. A
+/// directory must not be removed before that: sled 0.34 writes its large
+/// pages to files of their own beside the log, and when it cannot create
+/// one, the log space it has already claimed is never written, so every
+/// later flush of that database waits for ever — under [`writing`], so
+/// every other database of the process waits with it.
+pub fn wait_closed(dir: &Path, within: Duration) -> bool {
+    let log = dir.join("db");
+    let started = Instant::now();
+    loop {
+        let free = match std::fs::OpenOptions::new().read(true).open(&log) {
+            // Released again when `file` drops.
+            Ok(file) => file.try_lock().is_ok(),
+            // Never opened, or already gone: nothing holds it.
+            Err(_) => true,
+        };
+        if free {
+            return true;
+        }
+        if started.elapsed() >= within {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -120,6 +151,35 @@ mod tests {
         let _writing = writing();
         drop((ours, theirs));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn closed_is_told_only_once_the_last_handle_has_let_go() {
+        let dir = std::env::temp_dir().join(format!("sled-closed-{}", std::process::id()));
+        let db = open(sled::Config::new().path(&dir)).expect("opens");
+        let tree = db.open_tree("t").expect("tree");
+        tree.insert("k", "v").expect("insert");
+        assert!(
+            !wait_closed(&dir, Duration::from_millis(50)),
+            "the database is open"
+        );
+        close(db).expect("closes");
+        assert!(
+            !wait_closed(&dir, Duration::from_millis(50)),
+            "a tree handed out still holds the database"
+        );
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let _writing = writing();
+            drop(tree);
+        });
+        assert!(wait_closed(&dir, LOCK_WAIT), "closed once the tree is gone");
+        closer.join().expect("closer");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            wait_closed(&dir, Duration::ZERO),
+            "a directory without a database"
+        );
     }
 
     #[test]

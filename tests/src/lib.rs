@@ -21,6 +21,7 @@ use tradeport_server::auth::{Principal, PrincipalLayer};
 use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
 use tradeport_server::demo::DemoCredentials;
 use tradeport_server::identity::Identity;
+use tradeport_server::store::SledStore;
 
 /// The web app origin test ceremonies run from, and the relying party id.
 pub const ORIGIN: &str = "https://portal.example.com";
@@ -80,8 +81,37 @@ pub struct TestServer {
     done: Mutex<Option<oneshot::Receiver<anyhow::Result<()>>>>,
     /// The demo people's enrolment codes and the partner app's API key.
     pub demo: DemoCredentials,
-    identity: Arc<Identity>,
-    _data: tempfile::TempDir,
+    /// `None` once stopping: it holds the store open.
+    identity: Option<Arc<Identity>>,
+    /// Removed once the store in it has closed (see `Drop`); `None` once
+    /// handed to a restarted server.
+    data: Option<tempfile::TempDir>,
+}
+
+/// How long a dropped server's directory waits for its store to close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Drop for TestServer {
+    /// Stops the server; its directory is removed once the store in it has
+    /// closed, which may be after clients still connected let go. A store
+    /// closing in a removed directory can hang in its last flush (see
+    /// `tradeport_sled_writes::wait_closed`). The wait is off this thread:
+    /// a test's runtime may be driving those very clients.
+    fn drop(&mut self) {
+        self.begin_shutdown();
+        self.identity = None;
+        if let Some(data) = self.data.take() {
+            std::thread::spawn(move || {
+                if !SledStore::wait_closed(data.path(), CLOSE_WAIT) {
+                    let kept = data.keep();
+                    eprintln!(
+                        "a test server's store did not close; left {}",
+                        kept.display()
+                    );
+                }
+            });
+        }
+    }
 }
 
 impl TestServer {
@@ -106,18 +136,18 @@ impl TestServer {
     /// Stops this server and starts another on the same data directory, as
     /// a restart after a crash or a deploy would: what was committed must
     /// be there. The demo credentials carry over.
-    pub async fn restarted(self) -> anyhow::Result<Self> {
+    pub async fn restarted(mut self) -> anyhow::Result<Self> {
         self.begin_shutdown();
         self.stopped().await?;
-        let Self {
-            demo,
-            _data,
-            identity,
-            ..
-        } = self;
-        // The old server's last hold on its store: let go before reopening.
-        drop(identity);
-        Self::open_in(_data, Some(demo), |_| {}, Auth::Checked)
+        let data = self
+            .data
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("a running server has its directory"))?;
+        let demo = self.demo.clone();
+        // The old server's last hold on its store: let go before reopening
+        // (opening waits a little for it to close).
+        drop(self);
+        Self::open_in(data, Some(demo), |_| {}, Auth::Checked)
     }
 
     fn open_in(
@@ -146,7 +176,7 @@ impl TestServer {
                 ))
             }
         };
-        let identity = Arc::clone(app.identity());
+        let identity = Some(Arc::clone(app.identity()));
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -176,7 +206,7 @@ impl TestServer {
             done: Mutex::new(Some(done_rx)),
             demo,
             identity,
-            _data: data,
+            data: Some(data),
         })
     }
 
@@ -192,7 +222,9 @@ impl TestServer {
     /// The server's identity service, shared with the running server: for
     /// timing what it does per call without the transport around it.
     pub fn identity(&self) -> &Arc<Identity> {
-        &self.identity
+        self.identity
+            .as_ref()
+            .unwrap_or_else(|| panic!("the server at {} is stopping", self.addr))
     }
 
     /// The URL a client dials: https with the name on the dev certificate.

@@ -37,6 +37,13 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the store in `dir`, refusing one written by a
     /// newer schema.
+    /// Waits up to `within` for the store in `dir` to be closed by
+    /// whoever has it open; returns whether it was. Its directory must
+    /// outlive it (see `tradeport_sled_writes::wait_closed`).
+    pub fn wait_closed(dir: &Path, within: std::time::Duration) -> bool {
+        tradeport_sled_writes::wait_closed(dir, within)
+    }
+
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = tradeport_sled_writes::open(
             sled::Config::new()
