@@ -9,9 +9,11 @@
 //! started after its apply (a [`Store::flush`] makes durable everything
 //! applied before it started).
 //!
-//! The flush is shared. A flush holds the engine's write lock, so a flush
-//! after every apply would stop the next mutation's apply each time, and
-//! each flush would cover one mutation. Instead, a mutation that leaves the
+//! The flush is shared. A flush costs one engine batch and one disk write
+//! whatever it covers. The store's own sharing alone (each mutation
+//! flushes unless a flush that started after its apply covers it) placed
+//! 935 and 1,381 orders/s at 64 submitters, against 1,323 and 1,521/s
+//! for the runs below, measured alternately. A mutation that leaves the
 //! lock while others wait for it does not flush: it waits for the flush of
 //! one behind it, which applies its own commit first. The last of a run —
 //! nobody waiting any more, or [`MAX_RUN`] mutations waiting on it — flushes

@@ -17,6 +17,7 @@ mod journal;
 pub mod pricing;
 pub mod records;
 mod sled_store;
+mod unflushed;
 
 use std::ops::Bound;
 
