@@ -81,8 +81,7 @@ pub struct TestServer {
     done: Mutex<Option<oneshot::Receiver<anyhow::Result<()>>>>,
     /// The demo people's enrolment codes and the partner app's API key.
     pub demo: DemoCredentials,
-    /// `None` once stopping: it holds the store open.
-    identity: Option<Arc<Identity>>,
+    identity: Arc<Identity>,
     /// Removed once the store in it has closed (see `Drop`); `None` once
     /// handed to a restarted server.
     data: Option<tempfile::TempDir>,
@@ -93,13 +92,13 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Drop for TestServer {
     /// Stops the server; its directory is removed once the store in it has
-    /// closed, which may be after clients still connected let go. A store
+    /// closed, which may be after clients still connected let go (and
+    /// after this server's own hold, `identity`, drops with it). A store
     /// closing in a removed directory can hang in its last flush (see
     /// `tradeport_sled_writes::wait_closed`). The wait is off this thread:
     /// a test's runtime may be driving those very clients.
     fn drop(&mut self) {
         self.begin_shutdown();
-        self.identity = None;
         if let Some(data) = self.data.take() {
             std::thread::spawn(move || {
                 if !SledStore::wait_closed(data.path(), CLOSE_WAIT) {
@@ -176,7 +175,7 @@ impl TestServer {
                 ))
             }
         };
-        let identity = Some(Arc::clone(app.identity()));
+        let identity = Arc::clone(app.identity());
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -222,9 +221,7 @@ impl TestServer {
     /// The server's identity service, shared with the running server: for
     /// timing what it does per call without the transport around it.
     pub fn identity(&self) -> &Arc<Identity> {
-        self.identity
-            .as_ref()
-            .unwrap_or_else(|| panic!("the server at {} is stopping", self.addr))
+        &self.identity
     }
 
     /// The URL a client dials: https with the name on the dev certificate.

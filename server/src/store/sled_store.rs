@@ -35,8 +35,6 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`, refusing one written by a
-    /// newer schema.
     /// Waits up to `within` for the store in `dir` to be closed by
     /// whoever has it open; returns whether it was. Its directory must
     /// outlive it (see `tradeport_sled_writes::wait_closed`).
@@ -44,6 +42,8 @@ impl SledStore {
         tradeport_sled_writes::wait_closed(dir, within)
     }
 
+    /// Opens (or creates) the store in `dir`, refusing one written by a
+    /// newer schema.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = tradeport_sled_writes::open(
             sled::Config::new()
