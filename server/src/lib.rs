@@ -232,6 +232,7 @@ impl App {
             orders: self.orders,
             sync: self.sync,
             identity: self.identity,
+            store: Arc::clone(&self.store),
             auth,
         };
         let served = transport::serve(&self.config, services, listener, tls, shutdown).await;

@@ -182,6 +182,20 @@ impl From<Failure> for Status {
                 info(&mut details, "CONCURRENT_UPDATE", &[]);
                 Code::Aborted
             }
+            Failure::Store(StoreError::Stalled { running_secs }) => {
+                // Ours, and loud: the engine has stopped writing.
+                tracing::error!(
+                    running_secs,
+                    "a store flush has stalled; refusing to wait on it"
+                );
+                info(&mut details, "STORAGE_STALLED", &[]);
+                details.set_retry_info(Some(std::time::Duration::from_secs(5)));
+                return Status::with_error_details(
+                    Code::Unavailable,
+                    "storage is not writing at the moment; retry later",
+                    details,
+                );
+            }
             Failure::Random(_) | Failure::Store(_) => {
                 let e = &failure;
                 // Engine details stay in the log; the caller learns only that
@@ -224,6 +238,15 @@ mod tests {
             details.bad_request().unwrap().field_violations[0].field,
             "page_size"
         );
+    }
+
+    #[test]
+    fn a_stalled_store_is_unavailable_and_worth_a_retry() {
+        let status = Status::from(Failure::from(StoreError::Stalled { running_secs: 31 }));
+        assert_eq!(status.code(), Code::Unavailable);
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "STORAGE_STALLED");
+        assert!(details.retry_info().is_some());
     }
 
     #[test]

@@ -209,6 +209,9 @@ mod tests {
             self.durable.fetch_max(covered, Ordering::SeqCst);
             Ok(())
         }
+        fn stalled_flush(&self) -> Option<Duration> {
+            None
+        }
     }
 
     /// Runs `n` mutations from `threads` threads; each checks, once its

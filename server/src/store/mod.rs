@@ -48,6 +48,8 @@ pub enum StoreError {
     Corrupt { key: String, reason: String },
     #[error("storage engine failure: {0}")]
     Engine(String),
+    #[error("the store's flush has not returned for {running_secs} s")]
+    Stalled { running_secs: u64 },
 }
 
 /// A range of keys, as bounds on the raw key bytes.
@@ -168,6 +170,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes everything written so far durable (used at shutdown).
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// How long the flush now running has run, once that is long enough
+    /// to count as stalled: the engine is not writing, and the server is
+    /// not fit to take writes.
+    fn stalled_flush(&self) -> Option<std::time::Duration>;
 }
 
 /// Reads every entry under `prefix`, page by page, so no engine has to hold

@@ -259,6 +259,10 @@ impl Store for SledStore {
             Ok(covered)
         })
     }
+
+    fn stalled_flush(&self) -> Option<std::time::Duration> {
+        self.group.stalled()
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! ids and tracing; size, time and concurrency limits; health and
 //! reflection; and a graceful, bounded shutdown.
 
+pub mod health;
 pub mod limits;
 pub mod tls;
 
@@ -37,6 +38,7 @@ use crate::api::sync::SyncApi;
 use crate::auth::PrincipalLayer;
 use crate::config::Config;
 use crate::identity::Identity;
+use crate::store::Store;
 
 /// The services one server exposes.
 pub struct Services {
@@ -45,6 +47,8 @@ pub struct Services {
     pub orders: Arc<OrderApi>,
     pub sync: Arc<SyncApi>,
     pub identity: Arc<Identity>,
+    /// Asked whether a flush has stalled (see `health`).
+    pub store: Arc<dyn Store>,
     /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
     pub auth: PrincipalLayer,
 }
@@ -61,21 +65,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
-        .await;
-    health
-        .set_serving::<IdentityServiceServer<IdentityApi>>()
-        .await;
-    health
-        .set_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()
-        .await;
-    health
-        .set_serving::<OrderServiceServer<Arc<OrderApi>>>()
-        .await;
-    health
-        .set_serving::<SyncServiceServer<Arc<SyncApi>>>()
-        .await;
+    health::set_all(&health, tonic_health::ServingStatus::Serving).await;
+    let store = services.store;
+    let store_watch = tokio::spawn(health::watch_store(
+        move || store.stalled_flush(),
+        health.clone(),
+        health::STORE_CHECK_EVERY,
+    ));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tradeport_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -159,7 +155,10 @@ pub async fn serve(
     };
     tokio::pin!(serving);
     tokio::select! {
-        result = &mut serving => return result.map_err(Into::into),
+        result = &mut serving => {
+            health::stop(store_watch).await;
+            return result.map_err(Into::into);
+        }
         () = shutdown => {}
     }
     tracing::info!(grace = ?config.shutdown_grace, "shutting down: no new connections, finishing calls in flight");
@@ -167,21 +166,9 @@ pub async fn serve(
     catalog_api.end_watches();
     orders_api.end_watches();
     sync_api.end_watches();
-    health
-        .set_not_serving::<CatalogServiceServer<Arc<CatalogApi>>>()
-        .await;
-    health
-        .set_not_serving::<IdentityServiceServer<IdentityApi>>()
-        .await;
-    health
-        .set_not_serving::<OrderServiceServer<Arc<OrderApi>>>()
-        .await;
-    health
-        .set_not_serving::<SyncServiceServer<Arc<SyncApi>>>()
-        .await;
-    health
-        .set_not_serving::<CatalogBulkServiceServer<Arc<CatalogBulkApi>>>()
-        .await;
+    // Stopped first, or it could turn a stopping server SERVING again.
+    health::stop(store_watch).await;
+    health::set_all(&health, tonic_health::ServingStatus::NotServing).await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut serving).await {
         Ok(result) => result.map_err(Into::into),
