@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read when the script runs, not baked in when it is compiled: a
+    // script built for a checkout elsewhere must not read that checkout.
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let root = root.as_path();
     let mut files = Vec::new();
     collect_protos(&root.join("tradeport"), &mut files)?;
     files.sort();

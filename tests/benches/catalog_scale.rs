@@ -16,6 +16,12 @@
 //! - `PriceCart` with 100 lines;
 //! - `grpc.health.v1.Health/Check`, the transport's ceiling.
 //!
+//! Then `SearchProducts` again at 64 callers, paced: together they offer a
+//! set rate (100, 200, 400 and 600 searches/s; `BENCH_SEARCH_RATES`) as
+//! random arrivals, latency counted from when each call was due (see
+//! `tradeport_tests::pace`): the closed-loop rows find where the server
+//! saturates, these tell the latency below that.
+//!
 //! It also reports how long seeding and loading took, how long one product
 //! write (which rebuilds the catalog view and pricebook) takes, and this
 //! process's resident memory (VmRSS from /proc/self/status): the server with
@@ -23,8 +29,8 @@
 //!
 //! Run with `cargo bench -p tradeport-tests --bench catalog_scale`.
 //! `BENCH_SCALE=<products>` (default 100000), `BENCH_SECS=<seconds>` per row
-//! (default 3), and `BENCH_QUICK=1` for a smoke run (5,400 products, 0.3 s
-//! rows).
+//! (default 3), `BENCH_SEARCH_RATES=<n,n,…>` for the paced rows, and
+//! `BENCH_QUICK=1` for a smoke run (5,400 products, 0.3 s rows).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -49,11 +55,15 @@ use tradeport_server::demo;
 use tradeport_server::domain::identity::{Caller as BrandCaller, CallerKind, Role};
 use tradeport_server::identity::Origin;
 use tradeport_tests::TestServer;
+use tradeport_tests::pace::{Pace, Schedule};
 
 const LEVELS: [usize; 3] = [1, 16, 64];
 const WARM_UP: Duration = Duration::from_millis(500);
 const DEFAULT_SECS: f64 = 3.0;
 const DEFAULT_SCALE: usize = 100_000;
+/// Callers of the paced search rows, and the rates they offer by default.
+const PACED_CALLERS: usize = 64;
+const DEFAULT_SEARCH_RATES: [usize; 4] = [100, 200, 400, 600];
 const CART_LINES: usize = 100;
 /// Calls per request kind when each is timed alone.
 const ALONE_CALLS: usize = 16;
@@ -79,6 +89,8 @@ impl Rpc {
 
 struct Settings {
     scale: usize,
+    /// Searches/s offered by the paced rows.
+    search_rates: Vec<usize>,
     window: Duration,
     warm_up: Duration,
 }
@@ -107,8 +119,19 @@ fn settings() -> Result<Settings> {
         Err(_) if quick => 0.3,
         Err(_) => DEFAULT_SECS,
     };
+    let search_rates = match std::env::var("BENCH_SEARCH_RATES") {
+        Ok(v) => v
+            .split(',')
+            .map(|r| match r.trim().parse::<usize>() {
+                Ok(rate) if rate > 0 => Ok(rate),
+                _ => bail!("BENCH_SEARCH_RATES={v:?} must be searches/s above 0, comma-separated"),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Err(_) => DEFAULT_SEARCH_RATES.to_vec(),
+    };
     Ok(Settings {
         scale,
+        search_rates,
         window: Duration::from_secs_f64(secs),
         warm_up: if quick {
             Duration::from_millis(100)
@@ -263,6 +286,8 @@ impl Tally {
 struct Row {
     rpc: Rpc,
     callers: usize,
+    /// Requests/s the callers offered together; `None`: closed loop.
+    offered: Option<usize>,
     window: Duration,
     tally: Tally,
 }
@@ -333,31 +358,30 @@ impl Caller {
     }
 }
 
-/// Calls back to back until `end`; counts those completing in `[start, end]`.
+/// Calls as `pace` says until `end`; counts those `Schedule::counts`.
 async fn run_caller(
     mut caller: Caller,
     first: usize,
+    pace: Pace,
+    warm_up: Duration,
     start: Instant,
     end: Instant,
 ) -> Result<Tally> {
     let mut tally = Tally::new()?;
+    let mut schedule = Schedule::new(pace, warm_up, start, end);
     let mut n = first;
-    loop {
-        let began = Instant::now();
-        if began >= end {
-            break;
-        }
+    while let Some(due) = schedule.next().await {
         let outcome = caller.call(n).await;
         n += 1;
         let done = Instant::now();
-        if done < start || done > end {
+        if !schedule.counts(due, done) {
             continue;
         }
         match outcome {
             Ok(()) => {
                 tally.ok += 1;
                 let micros =
-                    u64::try_from(done.duration_since(began).as_micros()).unwrap_or(u64::MAX);
+                    u64::try_from(done.duration_since(due).as_micros()).unwrap_or(u64::MAX);
                 tally.latency_us.saturating_record(micros.max(1));
             }
             Err(status) => tally.error(&status),
@@ -376,10 +400,13 @@ async fn connect(addr: SocketAddr) -> Result<Channel> {
         .with_context(|| format!("connecting to {url}"))
 }
 
+/// `callers` calling `rpc`, closed loop, or offering `offered` calls/s
+/// together.
 async fn run_level(
     addr: SocketAddr,
     rpc: Rpc,
     callers: usize,
+    offered: Option<usize>,
     settings: &Settings,
     customers: &[Customer],
     searches: &Arc<[SearchProductsRequest]>,
@@ -407,7 +434,15 @@ async fn run_level(
             ),
             Rpc::Health => Caller::Health(HealthClient::new(channel)),
         };
-        tasks.push(tokio::spawn(run_caller(caller, i, start, end)));
+        let pace = offered.map_or(Pace::ClosedLoop, |rate| Pace::offering(rate, callers, i));
+        tasks.push(tokio::spawn(run_caller(
+            caller,
+            i,
+            pace,
+            settings.warm_up,
+            start,
+            end,
+        )));
     }
     let mut tally = Tally::new()?;
     for task in tasks {
@@ -416,6 +451,7 @@ async fn run_level(
     Ok(Row {
         rpc,
         callers,
+        offered,
         window: settings.window,
         tally,
     })
@@ -684,9 +720,17 @@ async fn run(
     let mut rows = Vec::new();
     for callers in LEVELS {
         for rpc in [Rpc::Health, Rpc::Search, Rpc::PriceCart] {
-            let row = run_level(server.addr, rpc, callers, settings, &customers, &searches)
-                .await
-                .with_context(|| format!("{} with {callers} callers", rpc.name()))?;
+            let row = run_level(
+                server.addr,
+                rpc,
+                callers,
+                None,
+                settings,
+                &customers,
+                &searches,
+            )
+            .await
+            .with_context(|| format!("{} with {callers} callers", rpc.name()))?;
             eprintln!(
                 "measured {} with {callers} callers: {:.0} requests/s, p99 {:.3} ms",
                 rpc.name(),
@@ -696,20 +740,43 @@ async fn run(
             rows.push(row);
         }
     }
+    for &rate in &settings.search_rates {
+        let row = run_level(
+            server.addr,
+            Rpc::Search,
+            PACED_CALLERS,
+            Some(rate),
+            settings,
+            &customers,
+            &searches,
+        )
+        .await
+        .with_context(|| format!("SearchProducts offered at {rate}/s"))?;
+        eprintln!(
+            "measured SearchProducts offered at {rate}/s by {PACED_CALLERS} callers: {:.0} \
+             requests/s, p99 {:.3} ms",
+            row.rps(),
+            row.ms(0.99)
+        );
+        rows.push(row);
+    }
     println!("| rpc | callers | requests/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
     for rpc in [Rpc::Search, Rpc::PriceCart, Rpc::Health] {
-        for row in rows.iter().filter(|r| r.rpc == rpc) {
-            println!(
-                "| {} | {} | {:.0} | {:.3} | {:.3} | {} |",
-                rpc.name(),
-                row.callers,
-                row.rps(),
-                row.ms(0.50),
-                row.ms(0.99),
-                row.tally.errors
-            );
+        for row in rows.iter().filter(|r| r.rpc == rpc && r.offered.is_none()) {
+            print_row(row);
         }
+    }
+    println!();
+    println!(
+        "SearchProducts at a set load: {PACED_CALLERS} callers whose searches arrive at random \
+         (a Poisson stream of the rate offered); latency counts from when a search was due:"
+    );
+    println!();
+    println!("| rpc | callers | requests/s | p50 ms | p99 ms | errors |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for row in rows.iter().filter(|r| r.offered.is_some()) {
+        print_row(row);
     }
     println!();
     // Let the server settle before reading memory again.
@@ -737,6 +804,20 @@ async fn run(
         }
     }
     Ok(())
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "| {}{} | {} | {:.0} | {:.3} | {:.3} | {} |",
+        row.rpc.name(),
+        row.offered
+            .map_or(String::new(), |rate| format!(", {rate}/s offered")),
+        row.callers,
+        row.rps(),
+        row.ms(0.50),
+        row.ms(0.99),
+        row.tally.errors
+    );
 }
 
 fn main() -> Result<()> {

@@ -14,6 +14,11 @@
 //!   each is priced, taxed, confirmed with stock reserved and committed;
 //! - `grpc.health.v1.Health/Check` at the same concurrencies, the
 //!   transport's ceiling, and the ratio of the two;
+//! - `SubmitOrder` again at 64 callers, paced: together they offer 1,000
+//!   orders/s (`BENCH_PACED_RATE`) as random arrivals, and latency counts
+//!   from when each call was due (see `tradeport_tests::pace`). The
+//!   closed-loop rows find where the server saturates, and their latency
+//!   is that of saturation; this row measures latency at the target load;
 //! - one account then gets 50,000 orders (64 concurrent submitters; the
 //!   time it takes is reported), and `ListOrders` (50 per page) is measured
 //!   on it at 1 and 16 callers: first pages, and deep pages reached with
@@ -32,7 +37,8 @@
 //! Run with `cargo bench -p tradeport-tests --bench orders_load`.
 //! `BENCH_SCALE=<products>` (default 100000), `BENCH_SECS=<seconds>` per
 //! row (default 3), `BENCH_ORDERS=<orders>` on the listed account (default
-//! 50000), and `BENCH_QUICK=1` for a smoke run (5,400 products, 0.3 s rows,
+//! 50000), `BENCH_PACED_RATE=<orders/s>` offered by the paced row (default
+//! 1000), and `BENCH_QUICK=1` for a smoke run (5,400 products, 0.3 s rows,
 //! 1,000 orders listed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -63,6 +69,7 @@ use tradeport_server::domain::identity::{Caller as BrandCaller, CallerKind, Role
 use tradeport_server::identity::Origin;
 use tradeport_server::store::{Commit, SledStore, Store};
 use tradeport_tests::TestServer;
+use tradeport_tests::pace::{Pace, Schedule};
 
 const LEVELS: [usize; 3] = [1, 16, 64];
 const LIST_LEVELS: [usize; 2] = [1, 16];
@@ -70,6 +77,9 @@ const WARM_UP: Duration = Duration::from_millis(500);
 const DEFAULT_SECS: f64 = 3.0;
 const DEFAULT_SCALE: usize = 100_000;
 const DEFAULT_ORDERS: usize = 50_000;
+/// Callers of the paced row, and the rate they offer together by default.
+const PACED_CALLERS: usize = 64;
+const DEFAULT_PACED_RATE: usize = 1_000;
 const ORDER_LINES: usize = 20;
 const PAGE_SIZE: i32 = 50;
 /// Concurrent submitters while seeding the listed account.
@@ -101,6 +111,8 @@ impl Rpc {
 struct Settings {
     scale: usize,
     orders: usize,
+    /// Orders/s offered by the paced row.
+    paced_rate: usize,
     window: Duration,
     warm_up: Duration,
 }
@@ -123,6 +135,11 @@ fn settings() -> Result<Settings> {
     if orders < 2 * PAGE_SIZE as usize {
         bail!("BENCH_ORDERS must be at least {}", 2 * PAGE_SIZE);
     }
+    let paced_rate =
+        env_number("BENCH_PACED_RATE", "orders per second")?.unwrap_or(DEFAULT_PACED_RATE);
+    if paced_rate == 0 {
+        bail!("BENCH_PACED_RATE must be above 0");
+    }
     let secs = match std::env::var("BENCH_SECS") {
         Ok(v) => {
             let secs: f64 = v
@@ -140,6 +157,7 @@ fn settings() -> Result<Settings> {
     Ok(Settings {
         scale,
         orders,
+        paced_rate,
         window: Duration::from_secs_f64(secs),
         warm_up: if quick {
             Duration::from_millis(100)
@@ -226,6 +244,9 @@ impl Tally {
 struct Row {
     rpc: Rpc,
     callers: usize,
+    /// Requests/s the callers offered together on a schedule; `None`:
+    /// closed loop.
+    offered: Option<usize>,
     window: Duration,
     tally: Tally,
 }
@@ -233,6 +254,11 @@ struct Row {
 impl Row {
     fn rps(&self) -> f64 {
         self.tally.ok as f64 / self.window.as_secs_f64()
+    }
+
+    fn pace(&self) -> String {
+        self.offered
+            .map_or(String::new(), |rate| format!(", {rate}/s offered"))
     }
 }
 
@@ -396,29 +422,27 @@ impl Caller {
     }
 }
 
-/// Calls back to back until `end`; counts those completing in `[start, end]`.
+/// Calls as `pace` says until `end`; counts those `Schedule::counts`.
 async fn run_caller(
     mut caller: Caller,
     first: usize,
+    pace: Pace,
+    warm_up: Duration,
     start: Instant,
     end: Instant,
 ) -> Result<Tally> {
     let mut tally = Tally::new()?;
+    let mut schedule = Schedule::new(pace, warm_up, start, end);
     let mut n = first;
-    loop {
-        let began = Instant::now();
-        if began >= end {
-            break;
-        }
+    while let Some(due) = schedule.next().await {
         let outcome = caller.call(n).await;
         n += 1;
         let done = Instant::now();
-        if done < start || done > end {
-            continue;
-        }
-        match outcome {
-            Ok(()) => tally.record(done.duration_since(began)),
-            Err(status) => tally.error(&status),
+        if schedule.counts(due, done) {
+            match outcome {
+                Ok(()) => tally.record(done.duration_since(due)),
+                Err(status) => tally.error(&status),
+            }
         }
     }
     Ok(tally)
@@ -445,7 +469,14 @@ struct Load<'a> {
     deep_pages: Arc<[String]>,
 }
 
-async fn run_level(load: &Load<'_>, rpc: Rpc, callers: usize) -> Result<Row> {
+/// `callers` calling `rpc`, closed loop, or offering `offered` calls/s
+/// together.
+async fn run_level(
+    load: &Load<'_>,
+    rpc: Rpc,
+    callers: usize,
+    offered: Option<usize>,
+) -> Result<Row> {
     let mut channels = Vec::with_capacity(callers);
     for _ in 0..callers {
         channels.push(connect(load.addr).await?);
@@ -476,7 +507,15 @@ async fn run_level(load: &Load<'_>, rpc: Rpc, callers: usize) -> Result<Row> {
         };
         // Submitters start their order numbers apart; each request id is
         // unique through its caller's tag anyway.
-        tasks.push(tokio::spawn(run_caller(caller, i * 1_000_000, start, end)));
+        let pace = offered.map_or(Pace::ClosedLoop, |rate| Pace::offering(rate, callers, i));
+        tasks.push(tokio::spawn(run_caller(
+            caller,
+            i * 1_000_000,
+            pace,
+            load.settings.warm_up,
+            start,
+            end,
+        )));
     }
     let mut tally = Tally::new()?;
     for task in tasks {
@@ -485,12 +524,14 @@ async fn run_level(load: &Load<'_>, rpc: Rpc, callers: usize) -> Result<Row> {
     let row = Row {
         rpc,
         callers,
+        offered,
         window: load.settings.window,
         tally,
     };
     eprintln!(
-        "measured {} with {callers} callers: {:.0} requests/s, p50 {:.3} ms, p99 {:.3} ms, {} errors",
+        "measured {}{} with {callers} callers: {:.0} requests/s, p50 {:.3} ms, p99 {:.3} ms, {} errors",
         rpc.name(),
+        row.pace(),
         row.rps(),
         row.tally.ms(0.50),
         row.tally.ms(0.99),
@@ -746,8 +787,9 @@ fn print_rows(rows: &[Row]) {
     println!("|---|---:|---:|---:|---:|---:|");
     for row in rows {
         println!(
-            "| {} | {} | {:.0} | {:.3} | {:.3} | {} |",
+            "| {}{} | {} | {:.0} | {:.3} | {:.3} | {} |",
             row.rpc.name(),
+            row.pace(),
             row.callers,
             row.rps(),
             row.tally.ms(0.50),
@@ -803,12 +845,17 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
     for callers in LEVELS {
         for rpc in [Rpc::Health, Rpc::Submit] {
             rows.push(
-                run_level(&load, rpc, callers)
+                run_level(&load, rpc, callers, None)
                     .await
                     .with_context(|| format!("{} with {callers} callers", rpc.name()))?,
             );
         }
     }
+    rows.push(
+        run_level(&load, Rpc::Submit, PACED_CALLERS, Some(settings.paced_rate))
+            .await
+            .context("paced submits")?,
+    );
     let pricing = time_pricing(server.addr, first, &catalog, 200).await?;
     let commits = time_commits(order_bytes)?;
     let disk = time_disk_syncs(settings.window)?;
@@ -845,7 +892,7 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
     for callers in LIST_LEVELS {
         for rpc in [Rpc::ListFirst, Rpc::ListDeep] {
             list_rows.push(
-                run_level(&load, rpc, callers)
+                run_level(&load, rpc, callers, None)
                     .await
                     .with_context(|| format!("{} with {callers} callers", rpc.name()))?,
             );
@@ -875,8 +922,10 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
         order_bytes
     );
     println!(
-        "- each row: {:.1} s warm-up, then {:.1} s measured; closed loop, no think time; one \
-         HTTP/2 connection per caller",
+        "- each row: {:.1} s warm-up, then {:.1} s measured; closed loop, no think time, except \
+         the row with a rate offered: there the callers' calls arrive at random (a Poisson \
+         stream of that rate), and latency counts from when a call was due; one HTTP/2 connection per \
+         caller",
         settings.warm_up.as_secs_f64(),
         settings.window.as_secs_f64()
     );
@@ -887,7 +936,7 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
     for callers in LEVELS {
         let rate = |rpc| {
             rows.iter()
-                .find(|r| r.rpc == rpc && r.callers == callers)
+                .find(|r| r.rpc == rpc && r.callers == callers && r.offered.is_none())
                 .map_or(0.0, Row::rps)
         };
         let (submit, health) = (rate(Rpc::Submit), rate(Rpc::Health));

@@ -7,6 +7,7 @@
 
 pub mod catalog_csv;
 pub mod grpc_web;
+pub mod pace;
 mod process;
 
 use std::net::SocketAddr;
