@@ -607,15 +607,11 @@ fn main() -> Result<()> {
         .build()
         .context("starting the load generator's runtime")?;
     let result = runtime.block_on(run(&checked, &unchecked, cores, window, check));
-    for (name, server) in [("demo", &checked), ("unchecked demo", &unchecked)] {
-        server.begin_shutdown();
-        let stopped = runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(5), server.stopped()).await
-        });
-        match stopped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("the {name} server ended with an error: {e:#}"),
-            Err(_) => eprintln!("the {name} server did not stop within 5 s"),
+    // The load generator's connections go first: the stores close after.
+    drop(runtime);
+    for (name, server) in [("demo", checked), ("unchecked demo", unchecked)] {
+        if let Err(e) = server.close(Duration::from_secs(5)) {
+            eprintln!("closing the {name} server: {e:#}");
         }
     }
     result

@@ -843,13 +843,10 @@ fn main() -> Result<()> {
         .build()
         .context("starting the load generator's runtime")?;
     let result = runtime.block_on(run(&server, &settings, loaded, idle_rss));
-    server.begin_shutdown();
-    let stopped = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), server.stopped()).await });
-    match stopped {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("the server ended with an error: {e:#}"),
-        Err(_) => eprintln!("the server did not stop within 10 s"),
+    // The load generator's connections go first: the store closes after.
+    drop(runtime);
+    if let Err(e) = server.close(Duration::from_secs(10)) {
+        eprintln!("closing the server: {e:#}");
     }
     result
 }

@@ -102,16 +102,25 @@ impl Drop for TestServer {
         self.begin_shutdown();
         if let Some(data) = self.data.take() {
             std::thread::spawn(move || {
-                if !SledStore::wait_closed(data.path(), CLOSE_WAIT) {
-                    let kept = data.keep();
-                    eprintln!(
-                        "a test server's store did not close; left {}",
-                        kept.display()
-                    );
+                if let Err(e) = remove_when_closed(data) {
+                    eprintln!("{e:#}");
                 }
             });
         }
     }
+}
+
+/// Removes `data` once the store in it has closed, or keeps it and says
+/// where.
+fn remove_when_closed(data: tempfile::TempDir) -> anyhow::Result<()> {
+    if SledStore::wait_closed(data.path(), CLOSE_WAIT) {
+        return Ok(data.close()?);
+    }
+    let kept = data.keep();
+    anyhow::bail!(
+        "a test server's store did not close; left {}",
+        kept.display()
+    )
 }
 
 impl TestServer {
@@ -131,6 +140,23 @@ impl TestServer {
 
     fn open(tweak: impl FnOnce(&mut Config), auth: Auth) -> anyhow::Result<Self> {
         Self::open_in(tempfile::tempdir()?, None, tweak, auth)
+    }
+
+    /// Stops the server, waits up to `within` for it to stop, then until
+    /// its store has closed, and removes its directory. For the end of a
+    /// program (a benchmark's), where the cleanup thread of `Drop` would
+    /// die with the process and leave the directory behind. Blocks: call
+    /// it outside any runtime, once the program's clients are gone.
+    pub fn close(mut self, within: std::time::Duration) -> anyhow::Result<()> {
+        self.begin_shutdown();
+        let stopped =
+            server_runtime().block_on(async { tokio::time::timeout(within, self.stopped()).await });
+        let data = self.data.take();
+        // The server's own hold on its store goes with it.
+        drop(self);
+        let removed = data.map_or(Ok(()), remove_when_closed);
+        stopped.map_err(|_| anyhow::anyhow!("the server did not stop within {within:?}"))??;
+        removed
     }
 
     /// Stops this server and starts another on the same data directory, as
