@@ -239,14 +239,14 @@ impl Pull<'_> {
             };
         };
         let terms = buyer.terms(self.today);
-        let book = &self.view.pricebook;
+        let prices = self.view.pricebook.for_customer(&terms);
         PricedProduct {
             product: Arc::clone(product),
             path,
-            your_price: book
-                .unit_price(&terms, &product.sku, Decimal::ONE)
+            your_price: prices
+                .unit_price(&product.sku, Decimal::ONE)
                 .map(|price| (buyer.currency.clone(), price)),
-            price_breaks: book.price_breaks(&terms, &product.sku),
+            price_breaks: prices.price_breaks(&product.sku),
         }
     }
 

@@ -18,14 +18,14 @@ use super::product::{
 };
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
-use crate::catalog::{Buyer, Catalog, CatalogView};
+use crate::catalog::{Buyer, Catalog};
 use crate::domain::DomainError;
 use crate::domain::catalog::quick_order;
 use crate::domain::catalog::{Product, RawFilter, SearchRequest, Visible};
 use crate::domain::identity::{Action, Caller};
 use crate::domain::inventory::FeedOutcome;
 use crate::domain::paging::{Page, PageLimits};
-use crate::domain::pricing::{self, CartLine, PricingContext};
+use crate::domain::pricing::{self, CartLine, CustomerPrices, PricingContext};
 use crate::identity::Identity;
 use crate::inventory::{Inventory, check_skus};
 
@@ -71,27 +71,22 @@ fn search_pricing(buyer: Option<&Buyer>) -> Option<PricingContext<'_>> {
     buyer.map(|buyer| buyer.terms(time::OffsetDateTime::now_utc().date()))
 }
 
-/// The net unit price of one unit at `pricing`'s terms; brand staff see the
-/// list price.
-fn unit_price(
-    view: &CatalogView,
-    pricing: Option<&PricingContext<'_>>,
-    product: &Product,
-) -> Option<Decimal> {
-    let Some(ctx) = pricing else {
+/// The net unit price of one unit at the caller's prices; brand staff see
+/// the list price.
+fn unit_price(prices: Option<&CustomerPrices<'_>>, product: &Product) -> Option<Decimal> {
+    let Some(prices) = prices else {
         return Some(product.base_price.amount);
     };
-    view.pricebook.unit_price(ctx, &product.sku, Decimal::ONE)
+    prices.unit_price(&product.sku, Decimal::ONE)
 }
 
 fn with_price(
-    view: &CatalogView,
-    pricing: Option<&PricingContext<'_>>,
+    prices: Option<&CustomerPrices<'_>>,
     product: &Product,
     mut wire: pb::Product,
 ) -> pb::Product {
-    wire.your_price = pricing.and_then(|ctx| {
-        unit_price(view, Some(ctx), product).map(|amount| money_to(ctx.currency, amount))
+    wire.your_price = prices.and_then(|prices| {
+        unit_price(Some(prices), product).map(|amount| money_to(prices.currency(), amount))
     });
     wire
 }
@@ -158,7 +153,8 @@ impl CatalogService for CatalogApi {
         let buyer = self.buyer(&caller)?;
         let visible = Buyer::visible(buyer.as_ref(), &view);
         let pricing = search_pricing(buyer.as_ref());
-        let price = |p: &Product| unit_price(&view, pricing.as_ref(), p);
+        let prices = pricing.as_ref().map(|ctx| view.pricebook.for_customer(ctx));
+        let price = |p: &Product| unit_price(prices.as_ref(), p);
         let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
         let results = self
             .catalog
@@ -168,7 +164,7 @@ impl CatalogService for CatalogApi {
             products: results
                 .products
                 .iter()
-                .map(|p| with_price(&view, pricing.as_ref(), p, product_to(p, index.path(p))))
+                .map(|p| with_price(prices.as_ref(), p, product_to(p, index.path(p))))
                 .collect(),
             next_page_token: results.next_page_token,
             total_size: u32::try_from(results.total).unwrap_or(u32::MAX),
@@ -215,9 +211,9 @@ impl CatalogService for CatalogApi {
                 })
             })?;
         let pricing = search_pricing(buyer.as_ref());
+        let prices = pricing.as_ref().map(|ctx| view.pricebook.for_customer(ctx));
         let mut wire = with_price(
-            &view,
-            pricing.as_ref(),
+            prices.as_ref(),
             product,
             product_to(product, index.path(product)),
         );

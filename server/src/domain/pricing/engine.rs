@@ -7,10 +7,12 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use super::compact::{Breaks, CompactList, SharedList, SkuId, Skus};
+use super::customer::Applicable;
+pub use super::customer::CustomerPrices;
 use super::rounding::round_money;
 use super::{Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget};
-use crate::domain::decimal::parse_decimal;
-use crate::domain::{DomainError, FieldViolation};
+
+use crate::domain::DomainError;
 
 /// Lines a cart may hold.
 pub const MAX_CART_LINES: usize = 1000;
@@ -155,15 +157,15 @@ impl ListLoader {
 
 /// What the shared pricing function records when asked to explain.
 #[derive(Default)]
-struct Explanation {
-    steps: Vec<PricingStep>,
-    promotions: Vec<String>,
+pub(super) struct Explanation {
+    pub(super) steps: Vec<PricingStep>,
+    pub(super) promotions: Vec<String>,
 }
 
 /// A price before it becomes a quote.
-struct Priced {
-    list_unit_price: Decimal,
-    unit_price: Decimal,
+pub(super) struct Priced {
+    pub(super) list_unit_price: Decimal,
+    pub(super) unit_price: Decimal,
 }
 
 fn base_terms(currency: &str) -> PriceList {
@@ -397,28 +399,47 @@ impl Pricebook {
             }
     }
 
-    /// The list that prices `sku` for this customer: the highest-ranked
-    /// applicable one holding the SKU; among equals, the most recently
-    /// started, then the lowest id, so the choice never depends on order.
+    /// What of this pricebook can apply to the customer of `ctx` at all,
+    /// whatever the SKU.
+    pub(super) fn applicable(&self, ctx: &PricingContext<'_>) -> Applicable {
+        let applying = |bucket: Option<&Vec<usize>>| -> Vec<usize> {
+            bucket
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| {
+                    self.lists
+                        .get(i)
+                        .is_some_and(|list| self.applies_to(&list.terms, ctx))
+                })
+                .collect()
+        };
+        Applicable {
+            lists: [
+                applying(self.accounts.get(ctx.account_id)),
+                applying(self.tiers.get(ctx.tier)),
+                applying(self.base.get(ctx.currency)),
+            ],
+            promotions: (0..self.promotions.all.len())
+                .filter(|&i| self.promotion_applies(i, ctx))
+                .collect(),
+        }
+    }
+
+    /// The list that prices SKU `id`: the highest-ranked applicable one
+    /// holding it; among equals, the most recently started, then the lowest
+    /// id, so the choice never depends on order.
     ///
     /// The customer's account lists outrank their tier's, which outrank the
     /// base lists, so the buckets are tried in that order and the first
     /// that holds an applicable list decides.
-    fn list_for(&self, ctx: &PricingContext<'_>, sku: &str) -> Option<(&PriceList, Breaks<'_>)> {
-        let id = self.skus.id(sku)?;
-        let buckets = [
-            self.accounts.get(ctx.account_id),
-            self.tiers.get(ctx.tier),
-            self.base.get(ctx.currency),
-        ];
-        buckets.into_iter().flatten().find_map(|bucket| {
+    fn list_for(&self, applicable: &Applicable, id: SkuId) -> Option<(&PriceList, Breaks<'_>)> {
+        applicable.lists.iter().find_map(|bucket| {
             bucket
                 .iter()
                 .filter_map(|&i| {
                     let list = self.lists.get(i)?;
-                    let breaks = list.get(id)?;
-                    self.applies_to(&list.terms, ctx)
-                        .then_some((&list.terms, breaks))
+                    Some((&list.terms, list.get(id)?))
                 })
                 .max_by(|(a, _), (b, _)| {
                     a.scope
@@ -430,7 +451,10 @@ impl Pricebook {
         })
     }
 
-    fn eligible(&self, i: usize, ctx: &PricingContext<'_>, sku: &str) -> bool {
+    /// Whether promotion `i` may apply to this customer on this date,
+    /// before asking about the SKU: its window, the customer's use of it,
+    /// its currency, and whom it targets when that is account groups.
+    fn promotion_applies(&self, i: usize, ctx: &PricingContext<'_>) -> bool {
         let Some(promotion) = self.promotions.all.get(i) else {
             return false;
         };
@@ -443,19 +467,29 @@ impl Pricebook {
             Discount::Percent(_) => true,
             Discount::AmountOff(_) => promotion.currency == ctx.currency,
         };
-        let targeted = || match &promotion.target {
+        let customer_targeted = match &promotion.target {
+            PromotionTarget::AccountGroups(groups) => groups.iter().any(|g| g == ctx.tier),
+            PromotionTarget::Skus(_) | PromotionTarget::Categories(_) => true,
+        };
+        in_window && under_cap && currency_fits && customer_targeted
+    }
+
+    /// Whether promotion `i` aims at `sku` (numbered `id`).
+    fn targets(&self, i: usize, sku: &str, id: SkuId) -> bool {
+        let Some(promotion) = self.promotions.all.get(i) else {
+            return false;
+        };
+        match &promotion.target {
             PromotionTarget::Skus(skus) => match self.promotions.skus.get(i) {
                 Some(Some(set)) => set.contains(sku),
                 _ => skus.iter().any(|s| s == sku),
             },
-            PromotionTarget::AccountGroups(groups) => groups.iter().any(|g| g == ctx.tier),
+            PromotionTarget::AccountGroups(_) => true,
             PromotionTarget::Categories(categories) => self
                 .skus
-                .id(sku)
-                .and_then(|id| self.skus.path(id))
+                .path(id)
                 .is_some_and(|path| path.iter().any(|c| categories.contains(c))),
-        };
-        in_window && under_cap && currency_fits && targeted()
+        }
     }
 
     fn discounted(price: Decimal, discount: &Discount) -> Decimal {
@@ -466,6 +500,12 @@ impl Pricebook {
         next.max(Decimal::ZERO)
     }
 
+    /// This customer's prices, with what can apply to them resolved once:
+    /// for pricing many SKUs (a search, a cart, a feed).
+    pub fn for_customer<'a>(&'a self, ctx: &'a PricingContext<'a>) -> CustomerPrices<'a> {
+        CustomerPrices::new(self, ctx)
+    }
+
     /// Prices `quantity` of `sku`, explaining every rule that applied.
     pub fn price(
         &self,
@@ -473,65 +513,45 @@ impl Pricebook {
         sku: &str,
         quantity: Decimal,
     ) -> Option<LineQuote> {
-        let mut explanation = Explanation::default();
-        let priced = self.apply_rules(ctx, sku, quantity, Some(&mut explanation))?;
-        let line_total = round_money(priced.unit_price * quantity, ctx.currency);
-        let discount_total =
-            round_money(priced.list_unit_price * quantity, ctx.currency) - line_total;
-        Some(LineQuote {
-            sku: sku.to_string(),
-            quantity,
-            list_unit_price: priced.list_unit_price,
-            unit_price: priced.unit_price,
-            line_total,
-            discount_total,
-            steps: explanation.steps,
-            promotions: explanation.promotions,
-        })
+        self.for_customer(ctx).price(sku, quantity)
     }
 
     /// The net unit price of `quantity` of `sku`: exactly
-    /// [`Pricebook::price`]'s `unit_price`, from the same rules, without
-    /// building the explanation (search prices thousands of products).
+    /// [`Pricebook::price`]'s `unit_price`, without building the
+    /// explanation.
     pub fn unit_price(
         &self,
         ctx: &PricingContext<'_>,
         sku: &str,
         quantity: Decimal,
     ) -> Option<Decimal> {
-        self.apply_rules(ctx, sku, quantity, None)
-            .map(|p| p.unit_price)
+        self.for_customer(ctx).unit_price(sku, quantity)
     }
 
-    /// The unit price at each volume break of the list that prices `sku`
-    /// for this customer, ascending by quantity, the first from quantity
-    /// 0: the price at a quantity is that of the last break at or below
-    /// it, exactly as [`Pricebook::unit_price`] would answer. What a device
-    /// needs to price any quantity offline. Empty when there is no price.
+    /// See [`CustomerPrices::price_breaks`].
     pub fn price_breaks(&self, ctx: &PricingContext<'_>, sku: &str) -> Vec<(Decimal, Decimal)> {
+        self.for_customer(ctx).price_breaks(sku)
+    }
+
+    /// The breaks of the list that prices `sku` for this customer.
+    pub(super) fn breaks_for(
+        &self,
+        applicable: &Applicable,
+        ctx: &PricingContext<'_>,
+        sku: &str,
+    ) -> Option<Breaks<'_>> {
         if !(ctx.visible)(sku) {
-            return Vec::new();
+            return None;
         }
-        let Some((_, breaks)) = self.list_for(ctx, sku) else {
-            return Vec::new();
-        };
-        let mut quantities: Vec<Decimal> = breaks
-            .iter()
-            .map(|b| b.min_quantity)
-            .filter(|q| !q.is_zero())
-            .collect();
-        quantities.sort();
-        quantities.dedup();
-        std::iter::once(Decimal::ZERO)
-            .chain(quantities)
-            .filter_map(|q| self.unit_price(ctx, sku, q).map(|price| (q, price)))
-            .collect()
+        let id = self.skus.id(sku)?;
+        self.list_for(applicable, id).map(|(_, breaks)| breaks)
     }
 
     /// The pricing rules, once: list, volume break, promotions, rounding.
     /// Records each step in `explain` when given.
-    fn apply_rules(
+    pub(super) fn apply_rules(
         &self,
+        applicable: &Applicable,
         ctx: &PricingContext<'_>,
         sku: &str,
         quantity: Decimal,
@@ -540,7 +560,8 @@ impl Pricebook {
         if !(ctx.visible)(sku) {
             return None;
         }
-        let (list, breaks) = self.list_for(ctx, sku)?;
+        let id = self.skus.id(sku)?;
+        let (list, breaks) = self.list_for(applicable, id)?;
         let list_unit_price = breaks
             .iter()
             .filter(|b| b.min_quantity.is_zero())
@@ -581,8 +602,11 @@ impl Pricebook {
         let mut stacked_steps = Vec::new();
         let mut stacked_ids = Vec::new();
         let mut best_exclusive: Option<(Decimal, &Promotion)> = None;
-        for (i, promotion) in self.promotions.all.iter().enumerate() {
-            if !self.eligible(i, ctx, sku) {
+        for &i in &applicable.promotions {
+            let Some(promotion) = self.promotions.all.get(i) else {
+                continue;
+            };
+            if !self.targets(i, sku, id) {
                 continue;
             }
             if promotion.exclusive {
@@ -649,69 +673,13 @@ impl Pricebook {
             .map(|(_, id)| id.as_str())
     }
 
-    /// Prices a cart in one call; every bad line is reported by its index.
+    /// See [`CustomerPrices::price_cart`].
     pub fn price_cart(
         &self,
         ctx: &PricingContext<'_>,
         lines: &[CartLine],
     ) -> Result<CartQuote, DomainError> {
-        if lines.is_empty() {
-            return Err(DomainError::invalid(
-                "EMPTY_CART",
-                "lines",
-                "give at least one line",
-            ));
-        }
-        if lines.len() > MAX_CART_LINES {
-            return Err(DomainError::invalid(
-                "CART_TOO_LARGE",
-                "lines",
-                format!("at most {MAX_CART_LINES} lines"),
-            ));
-        }
-        let mut violations = Vec::new();
-        let mut quotes = Vec::with_capacity(lines.len());
-        for (i, line) in lines.iter().enumerate() {
-            let quantity = match parse_decimal(&format!("lines[{i}].quantity"), &line.quantity) {
-                Ok(q) if q > Decimal::ZERO => q,
-                Ok(_) => {
-                    violations.push(FieldViolation::new(
-                        format!("lines[{i}].quantity"),
-                        "must be greater than zero",
-                    ));
-                    continue;
-                }
-                Err(DomainError::InvalidArgument { violations: v, .. }) => {
-                    violations.extend(v);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            match self.price(ctx, &line.sku, quantity) {
-                Some(quote) => quotes.push(quote),
-                None => violations.push(FieldViolation::new(
-                    format!("lines[{i}].sku"),
-                    format!(
-                        "{:?} has no {} price for this customer",
-                        line.sku, ctx.currency
-                    ),
-                )),
-            }
-        }
-        if !violations.is_empty() {
-            return Err(DomainError::InvalidArgument {
-                reason: "INVALID_CART",
-                violations,
-            });
-        }
-        let subtotal = quotes.iter().map(|q| q.line_total).sum();
-        let discount_total = quotes.iter().map(|q| q.discount_total).sum();
-        Ok(CartQuote {
-            currency: ctx.currency.to_string(),
-            lines: quotes,
-            subtotal,
-            discount_total,
-        })
+        self.for_customer(ctx).price_cart(lines)
     }
 }
 

@@ -141,9 +141,14 @@ fn the_index_picks_the_list_a_full_scan_picks_and_the_lean_price_matches() {
                             promotion_uses: &used,
                             visible: &everything,
                         };
+                        let applicable = book.applicable(&ctx);
                         for sku in SKUS {
                             let expected = scan(&lists, &book, &ctx, sku);
-                            let got = book.list_for(&ctx, sku).map(|(l, _)| l);
+                            let got = book
+                                .skus
+                                .id(sku)
+                                .and_then(|id| book.list_for(&applicable, id))
+                                .map(|(l, _)| l);
                             assert_eq!(
                                 got.map(|l| (&l.id, &l.scope, l.valid_from)),
                                 expected.map(|l| (&l.id, &l.scope, l.valid_from)),

@@ -11,9 +11,11 @@
 //! Every step is recorded, so the customer sees which rule gave the price.
 
 mod compact;
+mod customer;
 mod engine;
 mod rounding;
 
+pub use customer::CustomerPrices;
 pub use engine::{
     CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_LINES, Pricebook,
     PricingContext, PricingStep, StepKind,

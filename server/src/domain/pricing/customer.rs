@@ -1,0 +1,169 @@
+//! One customer's prices. What of a pricebook can apply to a customer on a
+//! date — the lists of their account, tier and currency that are valid, in
+//! their currency and scope, and the promotions in their window, under the
+//! customer's cap and aimed at them — does not depend on the SKU. Resolved
+//! once, pricing each of a search's thousands of hits or a cart's lines
+//! asks only which of those hold or target the SKU. The rules themselves
+//! are the pricebook's one pricing function (`Pricebook::apply_rules`).
+
+use rust_decimal::Decimal;
+
+use super::engine::{
+    CartLine, CartQuote, Explanation, LineQuote, MAX_CART_LINES, Pricebook, PricingContext,
+};
+use super::rounding::round_money;
+use crate::domain::decimal::parse_decimal;
+use crate::domain::{DomainError, FieldViolation};
+
+/// What can apply to one customer on one date, as indexes into a
+/// pricebook.
+#[derive(Debug, Default)]
+pub(super) struct Applicable {
+    /// The lists that apply, by rank bucket: the customer's account lists
+    /// (customer and contract), their tier's, the base lists of their
+    /// currency.
+    pub(super) lists: [Vec<usize>; 3],
+    /// The promotions that may apply, in priority order, before asking
+    /// whether they aim at a given SKU.
+    pub(super) promotions: Vec<usize>,
+}
+
+/// A customer's prices from one pricebook (see
+/// [`Pricebook::for_customer`]).
+pub struct CustomerPrices<'a> {
+    book: &'a Pricebook,
+    ctx: &'a PricingContext<'a>,
+    applicable: Applicable,
+}
+
+impl<'a> CustomerPrices<'a> {
+    pub(super) fn new(book: &'a Pricebook, ctx: &'a PricingContext<'a>) -> Self {
+        Self {
+            book,
+            ctx,
+            applicable: book.applicable(ctx),
+        }
+    }
+
+    /// The currency these prices are in.
+    pub fn currency(&self) -> &str {
+        self.ctx.currency
+    }
+
+    /// Prices `quantity` of `sku`, explaining every rule that applied.
+    pub fn price(&self, sku: &str, quantity: Decimal) -> Option<LineQuote> {
+        let ctx = self.ctx;
+        let mut explanation = Explanation::default();
+        let priced =
+            self.book
+                .apply_rules(&self.applicable, ctx, sku, quantity, Some(&mut explanation))?;
+        let line_total = round_money(priced.unit_price * quantity, ctx.currency);
+        let discount_total =
+            round_money(priced.list_unit_price * quantity, ctx.currency) - line_total;
+        Some(LineQuote {
+            sku: sku.to_string(),
+            quantity,
+            list_unit_price: priced.list_unit_price,
+            unit_price: priced.unit_price,
+            line_total,
+            discount_total,
+            steps: explanation.steps,
+            promotions: explanation.promotions,
+        })
+    }
+
+    /// The net unit price of `quantity` of `sku`: exactly
+    /// [`CustomerPrices::price`]'s `unit_price`, from the same rules,
+    /// without building the explanation (search prices thousands of
+    /// products).
+    pub fn unit_price(&self, sku: &str, quantity: Decimal) -> Option<Decimal> {
+        self.book
+            .apply_rules(&self.applicable, self.ctx, sku, quantity, None)
+            .map(|p| p.unit_price)
+    }
+
+    /// The unit price at each volume break of the list that prices `sku`
+    /// for this customer, ascending by quantity, the first from quantity
+    /// 0: the price at a quantity is that of the last break at or below
+    /// it, exactly as [`CustomerPrices::unit_price`] would answer. What a
+    /// device needs to price any quantity offline. Empty when there is no
+    /// price.
+    pub fn price_breaks(&self, sku: &str) -> Vec<(Decimal, Decimal)> {
+        let Some(breaks) = self.book.breaks_for(&self.applicable, self.ctx, sku) else {
+            return Vec::new();
+        };
+        let mut quantities: Vec<Decimal> = breaks
+            .iter()
+            .map(|b| b.min_quantity)
+            .filter(|q| !q.is_zero())
+            .collect();
+        quantities.sort();
+        quantities.dedup();
+        std::iter::once(Decimal::ZERO)
+            .chain(quantities)
+            .filter_map(|q| self.unit_price(sku, q).map(|price| (q, price)))
+            .collect()
+    }
+
+    /// Prices a cart in one call; every bad line is reported by its index.
+    pub fn price_cart(&self, lines: &[CartLine]) -> Result<CartQuote, DomainError> {
+        let ctx = self.ctx;
+        if lines.is_empty() {
+            return Err(DomainError::invalid(
+                "EMPTY_CART",
+                "lines",
+                "give at least one line",
+            ));
+        }
+        if lines.len() > MAX_CART_LINES {
+            return Err(DomainError::invalid(
+                "CART_TOO_LARGE",
+                "lines",
+                format!("at most {MAX_CART_LINES} lines"),
+            ));
+        }
+        let mut violations = Vec::new();
+        let mut quotes = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            let quantity = match parse_decimal(&format!("lines[{i}].quantity"), &line.quantity) {
+                Ok(q) if q > Decimal::ZERO => q,
+                Ok(_) => {
+                    violations.push(FieldViolation::new(
+                        format!("lines[{i}].quantity"),
+                        "must be greater than zero",
+                    ));
+                    continue;
+                }
+                Err(DomainError::InvalidArgument { violations: v, .. }) => {
+                    violations.extend(v);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match self.price(&line.sku, quantity) {
+                Some(quote) => quotes.push(quote),
+                None => violations.push(FieldViolation::new(
+                    format!("lines[{i}].sku"),
+                    format!(
+                        "{:?} has no {} price for this customer",
+                        line.sku, ctx.currency
+                    ),
+                )),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(DomainError::InvalidArgument {
+                reason: "INVALID_CART",
+                violations,
+            });
+        }
+        let subtotal = quotes.iter().map(|q| q.line_total).sum();
+        let discount_total = quotes.iter().map(|q| q.discount_total).sum();
+        Ok(CartQuote {
+            currency: ctx.currency.to_string(),
+            lines: quotes,
+            subtotal,
+            discount_total,
+        })
+    }
+}
