@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::attributes::AttributeColumns;
+use super::name_order::NameOrder;
 use super::{AttributeKind, CatalogFacts, Category, CategoryTree, Product, Visible};
 
 /// The lookups are each behind an `Arc`: a new index made from this one
@@ -37,6 +38,8 @@ pub struct CatalogIndex {
     /// each product.
     category_of: Vec<u32>,
     listed: Vec<bool>,
+    /// Every slot's place in name order, for breaking ties.
+    pub(super) name_order: Arc<NameOrder>,
 }
 
 /// Which products a search may look at: what the caller may see, within
@@ -67,6 +70,7 @@ impl CatalogIndex {
         for product in products {
             index.put(None, Arc::new(product))?;
         }
+        index.name_order = Arc::new(NameOrder::of(&index.products));
         Ok(index)
     }
 
@@ -78,9 +82,20 @@ impl CatalogIndex {
     pub fn with_products(&self, changed: Vec<Product>) -> Result<(Self, Vec<usize>), String> {
         let mut index = self.clone();
         let mut touched = Vec::with_capacity(changed.len());
+        let mut renamed = Vec::new();
         for product in changed {
             let slot = index.by_id.get(&product.id).copied();
-            touched.push(index.put(slot, Arc::new(product))?);
+            let old_name = slot
+                .and_then(|s| index.products.get(s))
+                .map(|p| p.name.clone());
+            let at = index.put(slot, Arc::new(product))?;
+            if old_name.as_ref() != index.products.get(at).map(|p| &p.name) {
+                renamed.push(at);
+            }
+            touched.push(at);
+        }
+        if !renamed.is_empty() {
+            index.name_order = Arc::new(index.name_order.with_changed(&index.products, &renamed));
         }
         Ok((index, touched))
     }
@@ -454,6 +469,7 @@ mod scope_tests {
         assert_eq!(a.families, b.families);
         assert_eq!(a.category_of, b.category_of);
         assert_eq!(a.listed, b.listed);
+        assert_eq!(a.name_order, b.name_order);
         assert_eq!(a.products, b.products);
     }
 
@@ -480,6 +496,10 @@ mod scope_tests {
         hidden.attributes.clear();
         hidden.family_id = None;
         changed.push(hidden);
+        // Renamed: its place in name order moves (to the front).
+        let mut renamed = products[50].clone();
+        renamed.name = "0 first by name".into();
+        changed.push(renamed);
         let mut added = products[40].clone();
         added.id = "prd-new".into();
         added.sku = "TP-NEW-1".into();
@@ -499,7 +519,8 @@ mod scope_tests {
         let rebuilt = CatalogIndex::build(categories, products).unwrap();
         assert_same(&patched, &rebuilt);
         let last = rebuilt.len() - 1;
-        assert_eq!(touched, vec![3, 10, 30, last, last]);
+        assert_eq!(touched, vec![3, 10, 30, 50, last, last]);
+        assert_eq!(patched.name_order.rank(50), 0);
         // The old index is untouched.
         let again = CatalogIndex::build(
             crate::demo::catalog().categories,

@@ -6,6 +6,7 @@
 mod assortment;
 mod attributes;
 mod index;
+mod name_order;
 pub mod product;
 pub mod quick_order;
 mod search;

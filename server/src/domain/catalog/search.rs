@@ -357,11 +357,11 @@ impl CatalogIndex {
     }
 
     fn compare(&self, a: &Hit, b: &Hit, order: Order) -> Ordering {
-        let (pa, pb) = (&self.products[a.slot], &self.products[b.slot]);
+        let product = |hit: &Hit| &self.products[hit.slot];
         let primary = match order.key {
             SortKey::Relevance => b.score.total_cmp(&a.score),
-            SortKey::Name => pa.name.cmp(&pb.name),
-            SortKey::Sku => pa.sku.cmp(&pb.sku),
+            SortKey::Name => product(a).name.cmp(&product(b).name),
+            SortKey::Sku => product(a).sku.cmp(&product(b).sku),
             // Products without a price for the caller sort last.
             SortKey::Price => match (a.price, b.price) {
                 (Some(x), Some(y)) => x.cmp(&y),
@@ -374,9 +374,11 @@ impl CatalogIndex {
             primary
         };
         // Ties break by name then id so pages never overlap or skip.
-        primary
-            .then_with(|| pa.name.cmp(&pb.name))
-            .then_with(|| pa.id.cmp(&pb.id))
+        primary.then_with(|| {
+            self.name_order
+                .rank(a.slot)
+                .cmp(&self.name_order.rank(b.slot))
+        })
     }
 }
 
