@@ -7,11 +7,9 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use super::compact::{Breaks, CompactList, SharedList, SkuId, Skus};
-use super::customer::Applicable;
-pub use super::customer::CustomerPrices;
+use super::customer::{Applicable, CustomerPrices};
 use super::rounding::round_money;
 use super::{Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget};
-
 use crate::domain::DomainError;
 
 /// Lines a cart may hold.
