@@ -110,6 +110,47 @@ impl Drop for TestServer {
     }
 }
 
+/// Test servers' directories are named for the process that made them.
+const DATA_PREFIX: &str = "tradeport-test-";
+
+/// A new directory for a test server's data. The servers a test binary
+/// shares through statics are never dropped, so their directories outlive
+/// the process; the first server of each process removes those left by
+/// processes no longer running.
+fn data_dir() -> std::io::Result<tempfile::TempDir> {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_left_behind);
+    tempfile::Builder::new()
+        .prefix(&format!("{DATA_PREFIX}{}-", std::process::id()))
+        .tempdir()
+}
+
+fn remove_left_behind() {
+    // Whether a process runs is read from /proc: without it, sweep nothing.
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(DATA_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let running = proc.join(pid.to_string()).exists();
+        if !running && pid != std::process::id() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Removes `data` once the store in it has closed, or keeps it and says
 /// where.
 fn remove_when_closed(data: tempfile::TempDir) -> anyhow::Result<()> {
@@ -139,7 +180,7 @@ impl TestServer {
     }
 
     fn open(tweak: impl FnOnce(&mut Config), auth: Auth) -> anyhow::Result<Self> {
-        Self::open_in(tempfile::tempdir()?, None, tweak, auth)
+        Self::open_in(data_dir()?, None, tweak, auth)
     }
 
     /// Stops the server, waits up to `within` for it to stop, then until
