@@ -47,11 +47,11 @@ impl Catalog {
             visible: &in_assortment,
         };
         let stock = |sku: &str| available.get(sku).copied().unwrap_or_default();
+        let prices = view.pricebook.for_customer(&ctx);
         Ok(quick_order::check_lines(
             &quick_order::QuickOrderContext {
                 index: &view.index,
-                pricebook: &view.pricebook,
-                pricing: &ctx,
+                prices: &prices,
                 visible: &visible,
                 available: &stock,
             },

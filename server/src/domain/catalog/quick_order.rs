@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::{CatalogIndex, Product, QuantityProblem, Visible};
 use crate::domain::DomainError;
 use crate::domain::decimal::parse_decimal;
-use crate::domain::pricing::{LineQuote, Pricebook, PricingContext};
+use crate::domain::pricing::{CustomerPrices, LineQuote};
 
 /// Lines one quick order may hold.
 pub const MAX_LINES: usize = 1000;
@@ -161,8 +161,8 @@ pub fn numbered(lines: Vec<(String, String, String)>) -> Result<Vec<QuickOrderIn
 /// Everything a quick order is checked against.
 pub struct QuickOrderContext<'a> {
     pub index: &'a CatalogIndex,
-    pub pricebook: &'a Pricebook,
-    pub pricing: &'a PricingContext<'a>,
+    /// The customer's prices, resolved once for every line.
+    pub prices: &'a CustomerPrices<'a>,
     pub visible: &'a Visible,
     /// Available stock of a SKU over every warehouse.
     pub available: &'a dyn Fn(&str) -> Decimal,
@@ -240,10 +240,10 @@ fn check_line(ctx: &QuickOrderContext<'_>, input: QuickOrderInput) -> QuickOrder
             .map(LineProblem::Quantity),
     );
     if quantity > Decimal::ZERO {
-        line.quote = ctx.pricebook.price(ctx.pricing, &product.sku, quantity);
+        line.quote = ctx.prices.price(&product.sku, quantity);
         if line.quote.is_none() {
             line.problems.push(LineProblem::NoPrice {
-                currency: ctx.pricing.currency.to_string(),
+                currency: ctx.prices.currency().to_string(),
             });
         }
         let available = (ctx.available)(&product.sku);

@@ -8,7 +8,7 @@ use super::*;
 use crate::domain::catalog::{
     Category, Money, ProductStatus, QuantityRule, TaxClass, UnitOfMeasure,
 };
-use crate::domain::pricing::{self, StepKind};
+use crate::domain::pricing::{self, Pricebook, PricingContext, StepKind};
 
 fn unit(code: &str, base: Decimal) -> UnitOfMeasure {
     UnitOfMeasure {
@@ -100,10 +100,10 @@ fn run(text: &str) -> Vec<QuickOrderLine> {
     };
     // 30 of everything in stock.
     let available = |_: &str| dec!(30);
+    let prices = f.pricebook.for_customer(&pricing);
     let ctx = QuickOrderContext {
         index: &f.index,
-        pricebook: &f.pricebook,
-        pricing: &pricing,
+        prices: &prices,
         visible: &visible,
         available: &available,
     };
