@@ -183,8 +183,10 @@ impl From<Failure> for Status {
                 Code::Aborted
             }
             Failure::Store(StoreError::Stalled { running_secs }) => {
-                // Ours, and loud: the engine has stopped writing.
-                tracing::error!(
+                // The health watch logs the stall as an error, once; each
+                // call it turns away is a warning, or a stall would flood
+                // the log with one error per write.
+                tracing::warn!(
                     running_secs,
                     "a store flush has stalled; refusing to wait on it"
                 );
