@@ -13,6 +13,8 @@
 //! - `SearchProducts`, rotating over text queries (one misspelt), category
 //!   browsing, an attribute filter with facets and price-range filters at
 //!   the caller's prices;
+//! - `SearchProducts` for one SKU only (one product found): the least any
+//!   search costs, so the floor under the mixed row at each concurrency;
 //! - `PriceCart` with 100 lines;
 //! - `grpc.health.v1.Health/Check`, the transport's ceiling.
 //!
@@ -65,6 +67,8 @@ const DEFAULT_SCALE: usize = 100_000;
 const PACED_CALLERS: usize = 64;
 const DEFAULT_SEARCH_RATES: [usize; 6] = [100, 200, 400, 600, 900, 1200];
 const CART_LINES: usize = 100;
+/// The workload's search for one product by its SKU.
+const EXACT_SKU: &str = "exact SKU";
 /// Calls per request kind when each is timed alone.
 const ALONE_CALLS: usize = 16;
 /// Distinct error messages kept per row for the report.
@@ -73,6 +77,9 @@ const ERROR_KINDS: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rpc {
     Search,
+    /// Only the exact-SKU search: one product found, the least a search
+    /// does, so what any search costs at a given concurrency at least.
+    SearchExactSku,
     PriceCart,
     Health,
 }
@@ -81,6 +88,7 @@ impl Rpc {
     fn name(self) -> &'static str {
         match self {
             Rpc::Search => "SearchProducts",
+            Rpc::SearchExactSku => "SearchProducts, exact SKU only",
             Rpc::PriceCart => "PriceCart (100 lines)",
             Rpc::Health => "Health/Check",
         }
@@ -176,7 +184,7 @@ fn search_workload() -> Vec<(&'static str, SearchProductsRequest)> {
         ("text", text("cable")),
         ("text", text("led panel")),
         ("text, misspelt", text("circiut braker")),
-        ("exact SKU", text("TP-EL-00042")),
+        (EXACT_SKU, text("TP-EL-00042")),
         (
             "category browse",
             page(SearchProductsRequest {
@@ -216,6 +224,29 @@ fn search_workload() -> Vec<(&'static str, SearchProductsRequest)> {
             }),
         ),
     ]
+}
+
+/// The searches callers rotate over.
+struct Searches {
+    mixed: Arc<[SearchProductsRequest]>,
+    exact_sku: Arc<[SearchProductsRequest]>,
+}
+
+impl Searches {
+    fn of(workload: &[(&'static str, SearchProductsRequest)]) -> Self {
+        let of_kind = |wanted: Option<&str>| -> Arc<[SearchProductsRequest]> {
+            workload
+                .iter()
+                .filter(|(kind, _)| wanted.is_none_or(|w| w == *kind))
+                .map(|(_, r)| r.clone())
+                .collect::<Vec<_>>()
+                .into()
+        };
+        Self {
+            mixed: of_kind(None),
+            exact_sku: of_kind(Some(EXACT_SKU)),
+        }
+    }
 }
 
 fn describe(r: &SearchProductsRequest) -> String {
@@ -409,7 +440,7 @@ async fn run_level(
     offered: Option<usize>,
     settings: &Settings,
     customers: &[Customer],
-    searches: &Arc<[SearchProductsRequest]>,
+    searches: &Searches,
 ) -> Result<Row> {
     let mut channels = Vec::with_capacity(callers);
     for _ in 0..callers {
@@ -424,7 +455,12 @@ async fn run_level(
         let caller = match rpc {
             Rpc::Search => Caller::Search(
                 CatalogServiceClient::new(channel),
-                Arc::clone(searches),
+                Arc::clone(&searches.mixed),
+                customer.token.clone(),
+            ),
+            Rpc::SearchExactSku => Caller::Search(
+                CatalogServiceClient::new(channel),
+                Arc::clone(&searches.exact_sku),
                 customer.token.clone(),
             ),
             Rpc::PriceCart => Caller::Cart(
@@ -610,11 +646,7 @@ async fn run(
         })
         .count();
     let workload = search_workload();
-    let searches: Arc<[SearchProductsRequest]> = workload
-        .iter()
-        .map(|(_, r)| r.clone())
-        .collect::<Vec<_>>()
-        .into();
+    let searches = Searches::of(&workload);
 
     // What each request gives the first customer, and that every customer's
     // cart prices.
@@ -719,7 +751,12 @@ async fn run(
 
     let mut rows = Vec::new();
     for callers in LEVELS {
-        for rpc in [Rpc::Health, Rpc::Search, Rpc::PriceCart] {
+        for rpc in [
+            Rpc::Health,
+            Rpc::Search,
+            Rpc::SearchExactSku,
+            Rpc::PriceCart,
+        ] {
             let row = run_level(
                 server.addr,
                 rpc,
@@ -762,7 +799,12 @@ async fn run(
     }
     println!("| rpc | callers | requests/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
-    for rpc in [Rpc::Search, Rpc::PriceCart, Rpc::Health] {
+    for rpc in [
+        Rpc::Search,
+        Rpc::SearchExactSku,
+        Rpc::PriceCart,
+        Rpc::Health,
+    ] {
         for row in rows.iter().filter(|r| r.rpc == rpc && r.offered.is_none()) {
             print_row(row);
         }
