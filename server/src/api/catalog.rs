@@ -72,12 +72,19 @@ fn search_pricing(buyer: Option<&Buyer>) -> Option<PricingContext<'_>> {
 }
 
 /// The net unit price of one unit at the caller's prices; brand staff see
-/// the list price.
-fn unit_price(prices: Option<&CustomerPrices<'_>>, product: &Product) -> Option<Decimal> {
+/// the list price. `slot`, the product's in the view's index, if known.
+fn unit_price(
+    prices: Option<&CustomerPrices<'_>>,
+    slot: Option<usize>,
+    product: &Product,
+) -> Option<Decimal> {
     let Some(prices) = prices else {
         return Some(product.base_price.amount);
     };
-    prices.unit_price(&product.sku, Decimal::ONE)
+    match slot {
+        Some(slot) => prices.unit_price_at(slot, &product.sku, Decimal::ONE),
+        None => prices.unit_price(&product.sku, Decimal::ONE),
+    }
 }
 
 fn with_price(
@@ -86,7 +93,7 @@ fn with_price(
     mut wire: pb::Product,
 ) -> pb::Product {
     wire.your_price = prices.and_then(|prices| {
-        unit_price(Some(prices), product).map(|amount| money_to(prices.currency(), amount))
+        unit_price(Some(prices), None, product).map(|amount| money_to(prices.currency(), amount))
     });
     wire
 }
@@ -154,7 +161,7 @@ impl CatalogService for CatalogApi {
         let visible = Buyer::visible(buyer.as_ref(), &view);
         let pricing = search_pricing(buyer.as_ref());
         let prices = pricing.as_ref().map(|ctx| view.pricebook.for_customer(ctx));
-        let price = |p: &Product| unit_price(prices.as_ref(), p);
+        let price = |slot: usize, p: &Product| unit_price(prices.as_ref(), Some(slot), p);
         let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
         let results = self
             .catalog

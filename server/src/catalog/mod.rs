@@ -135,7 +135,7 @@ impl Catalog {
         view: &CatalogView,
         request: &SearchRequest,
         visible: &Visible,
-        price: &(dyn Fn(&Product) -> Option<Decimal> + Sync),
+        price: &(dyn Fn(usize, &Product) -> Option<Decimal> + Sync),
         in_stock: &(dyn Fn(&str, &str) -> bool + Sync),
     ) -> Result<SearchResults> {
         let hits: Option<Vec<TextHit>> = self.text.search(&request.query)?.map(|matches| {
@@ -190,7 +190,7 @@ impl Catalog {
         let pricebook = current.pricebook.with_products(
             touched
                 .iter()
-                .filter_map(|&slot| index.at(slot).map(|p| catalog_price(&index, p))),
+                .filter_map(|&slot| index.at(slot).map(|p| catalog_price(&index, slot, p))),
             &gone,
         );
         self.swap(CatalogView {
@@ -217,11 +217,14 @@ fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> T
 /// What the pricebook needs of `index`'s products: list prices (the base
 /// lists) and category paths (for category promotions).
 fn catalog_prices(index: &CatalogIndex) -> impl Iterator<Item = CatalogPrice<'_>> {
-    index.products().map(|(_, p)| catalog_price(index, p))
+    index
+        .products()
+        .map(|(slot, p)| catalog_price(index, slot, p))
 }
 
-fn catalog_price<'a>(index: &'a CatalogIndex, p: &'a Product) -> CatalogPrice<'a> {
+fn catalog_price<'a>(index: &'a CatalogIndex, slot: usize, p: &'a Product) -> CatalogPrice<'a> {
     CatalogPrice {
+        slot,
         sku: &p.sku,
         currency: &p.base_price.currency,
         list_price: p.base_price.amount,

@@ -122,7 +122,7 @@ fn search(index: &CatalogIndex, request: SearchRequest) -> SearchResults {
             &SearchContext {
                 visible: &Visible::Everything,
                 text: None,
-                price: &|p: &Product| Some(p.base_price.amount),
+                price: &|_: usize, p: &Product| Some(p.base_price.amount),
                 in_stock: &|_: &str, _: &str| true,
             },
         )

@@ -65,8 +65,8 @@ pub struct SearchContext<'a> {
     pub visible: &'a Visible,
     /// `None` when the query has no words: everything matches.
     pub text: Option<&'a [TextHit]>,
-    /// The caller's unit price of a product, if it has one.
-    pub price: &'a (dyn Fn(&Product) -> Option<Decimal> + Sync),
+    /// The caller's unit price of a product, by its slot, if it has one.
+    pub price: &'a (dyn Fn(usize, &Product) -> Option<Decimal> + Sync),
     /// Whether a SKU has stock available in a warehouse.
     pub in_stock: &'a (dyn Fn(&str, &str) -> bool + Sync),
 }
@@ -230,7 +230,7 @@ impl CatalogIndex {
             let product = &self.products[slot];
             let mut price = None;
             if needs_price {
-                price = (ctx.price)(product);
+                price = (ctx.price)(slot, product);
                 let in_range = price.is_some_and(|p| {
                     plan.price_min.is_none_or(|min| p >= min)
                         && plan.price_max.is_none_or(|max| p <= max)

@@ -106,7 +106,7 @@ fn ids(results: &SearchResults) -> Vec<&str> {
 
 /// The caller's price in these tests: half the list price, except that
 /// TP-102 has none.
-fn half_price(p: &Product) -> Option<Decimal> {
+fn half_price(_slot: usize, p: &Product) -> Option<Decimal> {
     (p.sku != "TP-102").then(|| p.base_price.amount / Decimal::TWO)
 }
 

@@ -59,6 +59,9 @@ impl Packed {
     }
 }
 
+/// "No SKU number known for this catalog slot" in [`Skus::by_slot`].
+const NO_SKU: SkuId = SkuId::MAX;
+
 /// Every SKU any list or the catalog names, by number, with its category
 /// path (for category promotions). Only grows: a number, once given, stays.
 #[derive(Debug, Default, Clone)]
@@ -68,11 +71,28 @@ pub(super) struct Skus {
     path_of: Vec<u32>,
     /// Distinct category paths, root first (a catalog has few).
     paths: Vec<Vec<String>>,
+    /// The number of the catalog product at each slot of the catalog index
+    /// the pricebook was made from, or [`NO_SKU`]: a search pricing
+    /// thousands of hits in slot order reads these in turn rather than
+    /// hashing each SKU (which was half of pricing a hit).
+    by_slot: Vec<SkuId>,
 }
 
 impl Skus {
     pub(super) fn id(&self, sku: &str) -> Option<SkuId> {
         self.ids.get(sku).copied()
+    }
+
+    /// The number of the catalog product at `slot`, if the catalog said.
+    pub(super) fn at_slot(&self, slot: usize) -> Option<SkuId> {
+        self.by_slot.get(slot).copied().filter(|&id| id != NO_SKU)
+    }
+
+    pub(super) fn set_slot(&mut self, slot: usize, id: SkuId) {
+        if self.by_slot.len() <= slot {
+            self.by_slot.resize(slot + 1, NO_SKU);
+        }
+        self.by_slot[slot] = id;
     }
 
     /// The number of `sku`, giving it one if it has none.
@@ -309,19 +329,23 @@ mod tests {
             vec!["cat-a".to_string()],
             vec!["cat-a".to_string(), "cat-b".to_string()],
         ];
-        let price = |sku: &'static str, currency: &'static str, cents: i64, path: usize| {
-            (sku, currency, Decimal::new(cents, 2), path)
-        };
+        // (slot in the catalog, SKU, currency, list price, path)
+        let price =
+            |slot: usize, sku: &'static str, currency: &'static str, cents: i64, path: usize| {
+                (slot, sku, currency, Decimal::new(cents, 2), path)
+            };
         let before = vec![
-            price("A", "EUR", 1000, 0),
-            price("B", "EUR", 2050, 1),
-            price("C", "USD", 990, 0),
-            price("D", "EUR", 100, 1),
+            price(0, "A", "EUR", 1000, 0),
+            price(1, "B", "EUR", 2050, 1),
+            price(2, "C", "USD", 990, 0),
+            price(3, "D", "EUR", 100, 1),
         ];
+        // D's slot now holds F; E is added at a new slot.
         let changes = vec![
-            price("A", "EUR", 1100, 0),
-            price("B", "USD", 2050, 0),
-            price("E", "GBP", 500, 1),
+            price(0, "A", "EUR", 1100, 0),
+            price(1, "B", "USD", 2050, 0),
+            price(4, "E", "GBP", 500, 1),
+            price(3, "F", "EUR", 700, 0),
         ];
         let promotion = Promotion {
             id: "p".into(),
@@ -335,15 +359,11 @@ mod tests {
             priority: 1,
             per_customer_cap: None,
         };
-        let entries = |rows: &[(&'static str, &'static str, Decimal, usize)]| {
+        type Row = (usize, &'static str, &'static str, Decimal, usize);
+        let as_prices = |rows: &[Row]| {
             rows.iter()
-                .map(|&(sku, currency, list_price, path)| (sku, currency, list_price, path))
-                .collect::<Vec<_>>()
-        };
-        let as_prices = |rows: &[(&'static str, &'static str, Decimal, usize)]| {
-            entries(rows)
-                .into_iter()
-                .map(|(sku, currency, list_price, path)| CatalogPrice {
+                .map(|&(slot, sku, currency, list_price, path)| CatalogPrice {
+                    slot,
                     sku,
                     currency,
                     list_price,
@@ -360,7 +380,6 @@ mod tests {
                 None => after.push(*c),
             }
         }
-        after.retain(|r| r.0 != "D");
         let rebuilt = Pricebook::for_catalog(as_prices(&after), vec![promotion]);
         let uses = HashMap::new();
         let everything = |_: &str| true;
@@ -373,11 +392,20 @@ mod tests {
                 promotion_uses: &uses,
                 visible: &everything,
             };
-            for sku in ["A", "B", "C", "D", "E"] {
+            for sku in ["A", "B", "C", "D", "E", "F"] {
                 assert_eq!(
                     patched.price(&ctx, sku, Decimal::ONE),
                     rebuilt.price(&ctx, sku, Decimal::ONE),
                     "{currency} {sku}"
+                );
+            }
+            // By slot, as search prices, the same as by SKU.
+            let prices = patched.for_customer(&ctx);
+            for &(slot, sku, ..) in &after {
+                assert_eq!(
+                    prices.unit_price_at(slot, sku, Decimal::ONE),
+                    rebuilt.unit_price(&ctx, sku, Decimal::ONE),
+                    "{currency} {sku} at slot {slot}"
                 );
             }
         }

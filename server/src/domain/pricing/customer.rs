@@ -54,9 +54,14 @@ impl<'a> CustomerPrices<'a> {
     pub fn price(&self, sku: &str, quantity: Decimal) -> Option<LineQuote> {
         let ctx = self.ctx;
         let mut explanation = Explanation::default();
-        let priced =
-            self.book
-                .apply_rules(&self.applicable, ctx, sku, quantity, Some(&mut explanation))?;
+        let id = self.book.sku_id(sku)?;
+        let priced = self.book.apply_rules(
+            &self.applicable,
+            ctx,
+            (sku, id),
+            quantity,
+            Some(&mut explanation),
+        )?;
         let line_total = round_money(priced.unit_price * quantity, ctx.currency);
         let discount_total =
             round_money(priced.list_unit_price * quantity, ctx.currency) - line_total;
@@ -77,8 +82,18 @@ impl<'a> CustomerPrices<'a> {
     /// without building the explanation (search prices thousands of
     /// products).
     pub fn unit_price(&self, sku: &str, quantity: Decimal) -> Option<Decimal> {
+        let id = self.book.sku_id(sku)?;
         self.book
-            .apply_rules(&self.applicable, self.ctx, sku, quantity, None)
+            .apply_rules(&self.applicable, self.ctx, (sku, id), quantity, None)
+            .map(|p| p.unit_price)
+    }
+
+    /// [`CustomerPrices::unit_price`] of the catalog product at `slot` of
+    /// the catalog index this pricebook was made with, whose SKU is `sku`.
+    pub fn unit_price_at(&self, slot: usize, sku: &str, quantity: Decimal) -> Option<Decimal> {
+        let id = self.book.catalog_sku_id(slot, sku)?;
+        self.book
+            .apply_rules(&self.applicable, self.ctx, (sku, id), quantity, None)
             .map(|p| p.unit_price)
     }
 

@@ -132,6 +132,9 @@ impl Promotions {
 /// A catalog product as its base price list and category promotions see it.
 #[derive(Debug, Clone, Copy)]
 pub struct CatalogPrice<'a> {
+    /// Where the product sits in the catalog index: search prices hits by
+    /// slot (see [`CustomerPrices::unit_price_at`]).
+    pub slot: usize,
     pub sku: &'a str,
     pub currency: &'a str,
     pub list_price: Decimal,
@@ -221,6 +224,7 @@ impl Pricebook {
         for p in products {
             let id = skus.intern(p.sku);
             skus.set_path(id, p.path);
+            skus.set_slot(p.slot, id);
             by_currency
                 .entry(p.currency)
                 .or_default()
@@ -304,9 +308,9 @@ impl Pricebook {
         let changed: Vec<CatalogPrice<'a>> = changed.into_iter().collect();
         let stale = !gone.is_empty()
             || changed.iter().any(|p| {
-                self.skus
-                    .id(p.sku)
-                    .is_none_or(|id| self.skus.path(id) != Some(p.path))
+                self.skus.id(p.sku).is_none_or(|id| {
+                    self.skus.path(id) != Some(p.path) || self.skus.at_slot(p.slot) != Some(id)
+                })
             });
         let skus = if stale {
             let mut skus = Skus::clone(&self.skus);
@@ -318,6 +322,7 @@ impl Pricebook {
             for p in &changed {
                 let id = skus.intern(p.sku);
                 skus.set_path(id, p.path);
+                skus.set_slot(p.slot, id);
             }
             Arc::new(skus)
         } else {
@@ -545,20 +550,38 @@ impl Pricebook {
         self.list_for(applicable, id).map(|(_, breaks)| breaks)
     }
 
-    /// The pricing rules, once: list, volume break, promotions, rounding.
-    /// Records each step in `explain` when given.
+    /// The number of `sku`.
+    pub(super) fn sku_id(&self, sku: &str) -> Option<SkuId> {
+        self.skus.id(sku)
+    }
+
+    /// The number of the catalog product at `slot`, whose SKU is `sku`,
+    /// without hashing the SKU when the catalog gave its slots.
+    pub(super) fn catalog_sku_id(&self, slot: usize, sku: &str) -> Option<SkuId> {
+        match self.skus.at_slot(slot) {
+            Some(id) => {
+                // The catalog view swaps its index and pricebook together.
+                debug_assert_eq!(self.skus.id(sku), Some(id), "slot {slot} is not {sku:?}");
+                Some(id)
+            }
+            None => self.skus.id(sku),
+        }
+    }
+
+    /// The pricing rules, once: list, volume break, promotions, rounding,
+    /// for `sku`, whose number is `id`. Records each step in `explain`
+    /// when given.
     pub(super) fn apply_rules(
         &self,
         applicable: &Applicable,
         ctx: &PricingContext<'_>,
-        sku: &str,
+        (sku, id): (&str, SkuId),
         quantity: Decimal,
         mut explain: Option<&mut Explanation>,
     ) -> Option<Priced> {
         if !(ctx.visible)(sku) {
             return None;
         }
-        let id = self.skus.id(sku)?;
         let (list, breaks) = self.list_for(applicable, id)?;
         let list_unit_price = breaks
             .iter()
