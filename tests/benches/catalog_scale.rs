@@ -19,7 +19,7 @@
 //! - `grpc.health.v1.Health/Check`, the transport's ceiling.
 //!
 //! Then `SearchProducts` again at 64 callers, paced: together they offer a
-//! set rate (100 to 1,200 searches/s; `BENCH_SEARCH_RATES`) as
+//! set rate (100 to 1,800 searches/s; `BENCH_SEARCH_RATES`) as
 //! random arrivals, latency counted from when each call was due (see
 //! `tradeport_tests::pace`): the closed-loop rows find where the server
 //! saturates, these tell the latency below that.
@@ -65,7 +65,7 @@ const DEFAULT_SECS: f64 = 3.0;
 const DEFAULT_SCALE: usize = 100_000;
 /// Callers of the paced search rows, and the rates they offer by default.
 const PACED_CALLERS: usize = 64;
-const DEFAULT_SEARCH_RATES: [usize; 6] = [100, 200, 400, 600, 900, 1200];
+const DEFAULT_SEARCH_RATES: [usize; 8] = [100, 200, 400, 600, 900, 1200, 1500, 1800];
 const CART_LINES: usize = 100;
 /// The workload's search for one product by its SKU.
 const EXACT_SKU: &str = "exact SKU";

@@ -66,6 +66,8 @@
 //! is eligible) a Levenshtein-automaton and/or prefix-automaton query on the
 //! term dictionary; there is no scan of the products. A custom collector
 //! gathers every hit's key (from a fast field) and score across segments.
+//! Since that work is per segment, a bulk load is merged into one segment
+//! and later small writes are merged as they pile up (see `merge`).
 //! Measured once with a throwaway 100k-document test (dev profile, whose
 //! dependencies are built at opt-level 2; 2 cores; 100,000 generated
 //! products with a 30,000-word description vocabulary): the bulk load takes
@@ -77,6 +79,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::ColumnValues;
+use tantivy::index::SegmentId;
+use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
 };
@@ -121,6 +125,12 @@ const MAX_WORD_BYTES: usize = 64;
 /// least tantivy allows. Writes after the initial load are a few documents
 /// each, and a larger arena would only stay resident.
 const WRITER_MEMORY_BYTES: usize = 15_000_000;
+/// An upsert of at least this many documents is a bulk load (the catalog
+/// at start, an import): it is merged into one segment before returning.
+/// The writer's small arena cuts 100,000 products into about twenty
+/// segments, and every query walks each segment's term dictionaries once
+/// per field and word, which made text matching several times dearer.
+const BULK_DOCS: usize = 10_000;
 
 const TOKENIZER: &str = "tradeport_words";
 const KEY: &str = "key";
@@ -267,6 +277,9 @@ impl TextIndex {
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(TOKENIZER, analyzer(true));
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
+        // `commit` merges, under the writer lock: a bulk load's merge then
+        // never finds a segment already taken by a background merge.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -283,24 +296,27 @@ impl TextIndex {
 
     /// Adds or replaces (by key) documents, then commits and reloads the
     /// reader: on return, searches see them. All of them or, on error, none.
-    /// Give a bulk load as one call: it is one commit.
+    /// Give a bulk load as one call: it is one commit, merged into one
+    /// segment (see [`BULK_DOCS`]).
     pub fn upsert<'a>(
         &self,
         docs: impl IntoIterator<Item = TextDoc<'a>>,
     ) -> Result<(), TextIndexError> {
         let mut writer = self.lock_writer()?;
-        let mut any = false;
+        let mut count = 0;
         let staged = docs.into_iter().try_for_each(|doc| {
-            any = true;
+            count += 1;
             // A delete applies to documents added before it, including
             // earlier in this batch, so a key given twice keeps the last.
             writer.delete_term(Term::from_field_u64(self.fields.key, doc.key));
             writer.add_document(self.document(&doc)).map(drop)
         });
-        if !any {
+        if count == 0 {
             return Ok(());
         }
-        self.commit(&mut writer, staged)
+        self.commit(&mut writer, staged)?;
+        self.merge(&mut writer, count >= BULK_DOCS);
+        Ok(())
     }
 
     /// Removes documents by key, commits, reloads. Unknown keys are ignored.
@@ -312,7 +328,9 @@ impl TextIndex {
         for &key in keys {
             writer.delete_term(Term::from_field_u64(self.fields.key, key));
         }
-        self.commit(&mut writer, Ok(()))
+        self.commit(&mut writer, Ok(()))?;
+        self.merge(&mut writer, false);
+        Ok(())
     }
 
     /// Every document matching `query` with its score, in no particular
@@ -466,6 +484,35 @@ impl TextIndex {
         // Under the writer lock, so reloads happen in commit order.
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// After a commit, merges segments: all of them after a bulk load,
+    /// else as tantivy's default (log-size) policy would, which joins a
+    /// level's small segments once there are eight. The commit is already
+    /// visible: a merge that fails leaves more segments, not wrong answers,
+    /// so it is logged rather than returned.
+    fn merge(&self, writer: &mut IndexWriter<TantivyDocument>, bulk: bool) {
+        let merged = (|| -> tantivy::Result<bool> {
+            let segments = writer.index().searchable_segment_metas()?;
+            let groups: Vec<Vec<SegmentId>> = if bulk {
+                let all: Vec<SegmentId> = segments.iter().map(|s| s.id()).collect();
+                if all.len() > 1 { vec![all] } else { Vec::new() }
+            } else {
+                LogMergePolicy::default()
+                    .compute_merge_candidates(&segments)
+                    .into_iter()
+                    .map(|candidate| candidate.0)
+                    .collect()
+            };
+            for group in &groups {
+                writer.merge(group).wait()?;
+            }
+            Ok(!groups.is_empty())
+        })();
+        match merged.and_then(|any| if any { self.reader.reload() } else { Ok(()) }) {
+            Ok(()) => {}
+            Err(error) => tracing::warn!(%error, "merging text index segments failed"),
+        }
     }
 }
 
@@ -939,5 +986,36 @@ mod tests {
         let matches = search(&index, "tp-000123");
         assert_eq!(matches[0].key, 123);
         assert!(matches[0].exact_code);
+    }
+
+    fn segments(index: &TextIndex) -> usize {
+        index.reader.searcher().segment_readers().len()
+    }
+
+    #[test]
+    fn a_bulk_load_is_one_segment_and_small_writes_merge_as_they_pile_up() {
+        let data = generated(20_000, 0);
+        let index = TextIndex::new().unwrap();
+        index.upsert(docs(&data)).unwrap();
+        // The writer's arena alone would cut these into several.
+        assert_eq!(segments(&index), 1);
+        // One product renamed per write, each write its own segment until
+        // eight of them are joined.
+        for n in 0..20u64 {
+            let name = format!("Zinc plate {n}");
+            index.upsert([named(n * 7, "", &name)]).unwrap();
+            assert!(
+                segments(&index) <= 8,
+                "after write {n}: {}",
+                segments(&index)
+            );
+        }
+        assert_eq!(index.len(), 20_000);
+        assert_eq!(keys(&index, "zinc").len(), 20);
+        let steel_renamed = (0..20)
+            .filter(|n| data[n * 7].1.to_lowercase().starts_with("steel"))
+            .count();
+        assert!(steel_renamed > 0);
+        assert_eq!(search(&index, "steel").len(), 4_000 - steel_renamed);
     }
 }
