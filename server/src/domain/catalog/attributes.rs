@@ -261,11 +261,15 @@ struct FacetKey<'a> {
     own_filters: u32,
 }
 
-/// A product in the search's scope, with the filters it fails.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Scoped {
-    pub(super) slot: usize,
-    pub(super) failed: u32,
+/// A search's facet counts as it gathers products: per facet key, by
+/// value id, the products in scope failing none of the other keys'
+/// filters. Counted as each product is looked at rather than from a list
+/// of every product in scope, which for a facet over the whole catalog was
+/// 100,000 entries to grow and copy per search.
+pub(super) struct FacetTally {
+    /// Per facet key (as in the selection): counts by value id, empty when
+    /// no product has the key.
+    counts: Vec<Vec<u32>>,
 }
 
 impl Selection<'_> {
@@ -281,38 +285,49 @@ impl Selection<'_> {
         failed
     }
 
-    pub(super) fn has_facets(&self) -> bool {
-        !self.facets.is_empty()
-    }
-
     /// Whether a product failing `failed` shows anywhere: among the hits
     /// (it fails nothing) or in a facet (it fails only that key's filters).
     pub(super) fn counts(&self, failed: u32) -> bool {
         failed == 0 || self.facets.iter().any(|f| failed & !f.own_filters == 0)
     }
 
-    /// The facets over the products in scope. Facets are disjunctive: a
-    /// key's counts ignore the filters on that key, so a buyer sees how
-    /// many products each other value would give.
-    pub(super) fn facets(&self, scoped: &[Scoped]) -> Vec<Facet> {
+    /// No product counted yet.
+    pub(super) fn tally(&self) -> FacetTally {
+        FacetTally {
+            counts: self
+                .facets
+                .iter()
+                .map(|facet| vec![0; facet.column.map_or(0, |c| c.values.len())])
+                .collect(),
+        }
+    }
+
+    /// Counts the product at `slot`, in scope and failing the filters
+    /// `failed`, in the facets whose key's filters are all it fails.
+    /// Facets are disjunctive: a key's counts ignore the filters on that
+    /// key, so a buyer sees how many products each other value would give.
+    pub(super) fn count(&self, tally: &mut FacetTally, slot: usize, failed: u32) {
+        for (facet, counts) in self.facets.iter().zip(&mut tally.counts) {
+            if failed & !facet.own_filters == 0
+                && let Some(column) = facet.column
+                // An absent value's id is past the end.
+                && let Some(n) = counts.get_mut(column.id(slot) as usize)
+            {
+                *n += 1;
+            }
+        }
+    }
+
+    /// The facets `tally` counted.
+    pub(super) fn facets(&self, tally: FacetTally) -> Vec<Facet> {
         self.facets
             .iter()
-            .map(|facet| Facet {
+            .zip(tally.counts)
+            .map(|(facet, counts)| Facet {
                 key: facet.key.to_string(),
                 values: facet
                     .column
-                    .map(|column| {
-                        let mut counts = vec![0u32; column.values.len()];
-                        for p in scoped {
-                            // An absent value's id is past the end.
-                            if p.failed & !facet.own_filters == 0
-                                && let Some(n) = counts.get_mut(column.id(p.slot) as usize)
-                            {
-                                *n += 1;
-                            }
-                        }
-                        column.facet_counts(&counts)
-                    })
+                    .map(|column| column.facet_counts(&counts))
                     .unwrap_or_default(),
             })
             .collect()

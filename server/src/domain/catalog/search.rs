@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::attributes::{Filter, MAX_FILTER_BITS, Scoped, Selection};
+use super::attributes::{FacetTally, Filter, MAX_FILTER_BITS, Selection};
 use super::{CatalogIndex, Product, Visible};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::paging::{Page, PageLimits};
@@ -187,7 +187,7 @@ impl CatalogIndex {
                 self.gather(request, ctx, &plan, &selection, everything)
             }
         };
-        let facets = selection.facets(&found.scoped);
+        let facets = selection.facets(found.facets);
         let mut hits = found.hits;
         let window = page.window(hits.len());
         self.sort_window(&mut hits, plan.order, window.end);
@@ -216,7 +216,10 @@ impl CatalogIndex {
         let scope = self.scope(ctx.visible, &request.category_id);
         let price_filtered = plan.price_min.is_some() || plan.price_max.is_some();
         let needs_price = price_filtered || plan.order.key == SortKey::Price;
-        let mut found = Found::default();
+        let mut found = Found {
+            hits: Vec::new(),
+            facets: selection.tally(),
+        };
         for (slot, score) in candidates {
             if !self.in_scope(&scope, slot) {
                 continue;
@@ -245,9 +248,7 @@ impl CatalogIndex {
             {
                 continue;
             }
-            if selection.has_facets() {
-                found.scoped.push(Scoped { slot, failed });
-            }
+            selection.count(&mut found.facets, slot, failed);
             if failed == 0 {
                 found.hits.push(Hit { slot, score, price });
             }
@@ -382,13 +383,13 @@ impl CatalogIndex {
     }
 }
 
-/// What a search found, in slot order.
-#[derive(Default)]
+/// What a search found.
 struct Found {
+    /// In slot order.
     hits: Vec<Hit>,
     /// What facets count: every product in scope and within the price and
-    /// stock filters, with the attribute filters it fails.
-    scoped: Vec<Scoped>,
+    /// stock filters, by the attribute filters it fails.
+    facets: FacetTally,
 }
 
 /// A product passing every filter, with what sorting needs.
