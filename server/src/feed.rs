@@ -22,6 +22,7 @@ use crate::domain::feed::{
 use crate::domain::identity::{Action, Caller};
 use crate::domain::inventory::StockLevel;
 use crate::domain::orders::Order;
+use crate::domain::pricing::CustomerPrices;
 use crate::identity::Identity;
 use crate::inventory::{Inventory, InventoryError};
 use crate::orders::{OrderError, Orders};
@@ -119,6 +120,9 @@ pub struct Feed {
     orders: Arc<Orders>,
 }
 
+/// The reading buyer's prices from the pull's view; none for brand staff.
+type Prices<'p> = Option<&'p CustomerPrices<'p>>;
+
 /// What one pull works with: who reads, their terms, the catalog as read.
 struct Pull<'a> {
     reader: Reader,
@@ -161,10 +165,16 @@ impl Feed {
         let watermark = self.log.watermark();
         let floor = self.log.floor()?;
         let pull = self.start(caller)?;
+        // The buyer's prices, resolved once for every product of the page.
+        let terms = pull.buyer.as_ref().map(|b| b.terms(pull.today));
+        let prices = terms.as_ref().map(|t| pull.view.pricebook.for_customer(t));
+        let prices = prices.as_ref();
         let page = match feed::resume(cursor, pull.reader.fingerprint, floor, watermark) {
-            Resume::Start { reset } => pull.snapshot(watermark, first_phase(), reset, size)?,
-            Resume::Continue(at, phase) => pull.snapshot(at, phase, false, size)?,
-            Resume::Delta(after) => pull.delta(after, watermark, size)?,
+            Resume::Start { reset } => {
+                pull.snapshot(prices, watermark, first_phase(), reset, size)?
+            }
+            Resume::Continue(at, phase) => pull.snapshot(prices, at, phase, false, size)?,
+            Resume::Delta(after) => pull.delta(prices, after, watermark, size)?,
         };
         // A change a device is told of must survive a crash before it is
         // told. (A cursor moved past entries of no concern needs no flush:
@@ -228,9 +238,10 @@ impl Pull<'_> {
         Cursor::new(self.reader.fingerprint, position).encode()
     }
 
-    fn priced(&self, product: &Arc<Product>) -> PricedProduct {
+    /// `product` at the buyer's `prices` (none for brand staff).
+    fn priced(&self, prices: Prices<'_>, product: &Arc<Product>) -> PricedProduct {
         let path = self.view.index.path(product).to_vec();
-        let Some(buyer) = &self.buyer else {
+        let Some(prices) = prices else {
             return PricedProduct {
                 product: Arc::clone(product),
                 path,
@@ -238,20 +249,25 @@ impl Pull<'_> {
                 price_breaks: Vec::new(),
             };
         };
-        let terms = buyer.terms(self.today);
-        let prices = self.view.pricebook.for_customer(&terms);
         PricedProduct {
             product: Arc::clone(product),
             path,
             your_price: prices
                 .unit_price(&product.sku, Decimal::ONE)
-                .map(|price| (buyer.currency.clone(), price)),
+                .map(|price| (prices.currency().to_string(), price)),
             price_breaks: prices.price_breaks(&product.sku),
         }
     }
 
     /// A snapshot page from `phase`, pinned at log position `at`.
-    fn snapshot(&self, at: u64, phase: Phase, reset: bool, size: usize) -> Result<FeedPage> {
+    fn snapshot(
+        &self,
+        prices: Prices<'_>,
+        at: u64,
+        phase: Phase,
+        reset: bool,
+        size: usize,
+    ) -> Result<FeedPage> {
         let mut changes = Vec::with_capacity(size.min(1024));
         let mut phase = phase;
         loop {
@@ -264,14 +280,15 @@ impl Pull<'_> {
                     // Slots hold for the life of a process: after a restart
                     // the snapshot cannot resume where it was.
                     if slot > 0 && index.at(slot - 1).is_none_or(|p| p.id != last) {
-                        return self.snapshot(self.feed.log.watermark(), first_phase(), true, size);
+                        let watermark = self.feed.log.watermark();
+                        return self.snapshot(prices, watermark, first_phase(), true, size);
                     }
                     let mut next = slot;
                     while changes.len() < size {
                         let Some(product) = index.at(next) else { break };
                         next += 1;
                         if index.may_see(product, &self.reader.visible) {
-                            changes.push(Change::Product(self.priced(product)));
+                            changes.push(Change::Product(self.priced(prices, product)));
                         }
                     }
                     if let (Some(_), Some(before)) = (index.at(next), index.at(next - 1)) {
@@ -383,7 +400,13 @@ impl Pull<'_> {
 
     /// The changes after `after` that concern the reader, up to `size`
     /// items, reading no further than `watermark`.
-    fn delta(&self, after: u64, watermark: u64, size: usize) -> Result<FeedPage> {
+    fn delta(
+        &self,
+        prices: Prices<'_>,
+        after: u64,
+        watermark: u64,
+        size: usize,
+    ) -> Result<FeedPage> {
         let mut page = DeltaPage::new(after, size);
         let mut scanned = 0;
         let mut reached = after >= watermark;
@@ -403,12 +426,12 @@ impl Pull<'_> {
             reached = exhausted && !page.is_done();
         }
         if page.reset {
-            return self.snapshot(watermark, first_phase(), true, size);
+            return self.snapshot(prices, watermark, first_phase(), true, size);
         }
         let position = if reached { watermark } else { page.last };
         let mut changes = Vec::with_capacity(page.items.len());
         for wanted in &page.items {
-            if let Some(change) = self.render(wanted)? {
+            if let Some(change) = self.render(prices, wanted)? {
                 changes.push(change);
             }
         }
@@ -421,13 +444,13 @@ impl Pull<'_> {
     }
 
     /// An item as it is now.
-    fn render(&self, wanted: &Wanted) -> Result<Option<Change>> {
+    fn render(&self, prices: Prices<'_>, wanted: &Wanted) -> Result<Option<Change>> {
         Ok(match wanted {
             Wanted::Product(id) => self
                 .view
                 .index
                 .get(id)
-                .map(|p| Change::Product(self.priced(p))),
+                .map(|p| Change::Product(self.priced(prices, p))),
             Wanted::Removed(id) => Some(Change::ProductRemoved(id.clone())),
             Wanted::Stock { sku, warehouse } => self
                 .feed

@@ -453,14 +453,13 @@ async fn run_level(
     for (i, channel) in channels.into_iter().enumerate() {
         let customer = &customers[i % customers.len()];
         let caller = match rpc {
-            Rpc::Search => Caller::Search(
+            Rpc::Search | Rpc::SearchExactSku => Caller::Search(
                 CatalogServiceClient::new(channel),
-                Arc::clone(&searches.mixed),
-                customer.token.clone(),
-            ),
-            Rpc::SearchExactSku => Caller::Search(
-                CatalogServiceClient::new(channel),
-                Arc::clone(&searches.exact_sku),
+                Arc::clone(if rpc == Rpc::Search {
+                    &searches.mixed
+                } else {
+                    &searches.exact_sku
+                }),
                 customer.token.clone(),
             ),
             Rpc::PriceCart => Caller::Cart(

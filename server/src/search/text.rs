@@ -509,9 +509,8 @@ impl TextIndex {
             }
             Ok(!groups.is_empty())
         })();
-        match merged.and_then(|any| if any { self.reader.reload() } else { Ok(()) }) {
-            Ok(()) => {}
-            Err(error) => tracing::warn!(%error, "merging text index segments failed"),
+        if let Err(error) = merged.and_then(|any| if any { self.reader.reload() } else { Ok(()) }) {
+            tracing::warn!(%error, "merging text index segments failed");
         }
     }
 }

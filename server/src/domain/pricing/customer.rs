@@ -8,6 +8,7 @@
 
 use rust_decimal::Decimal;
 
+use super::compact::SkuId;
 use super::engine::{
     CartLine, CartQuote, Explanation, LineQuote, MAX_CART_LINES, Pricebook, PricingContext,
 };
@@ -82,18 +83,18 @@ impl<'a> CustomerPrices<'a> {
     /// without building the explanation (search prices thousands of
     /// products).
     pub fn unit_price(&self, sku: &str, quantity: Decimal) -> Option<Decimal> {
-        let id = self.book.sku_id(sku)?;
-        self.book
-            .apply_rules(&self.applicable, self.ctx, (sku, id), quantity, None)
-            .map(|p| p.unit_price)
+        self.net((sku, self.book.sku_id(sku)?), quantity)
     }
 
     /// [`CustomerPrices::unit_price`] of the catalog product at `slot` of
     /// the catalog index this pricebook was made with, whose SKU is `sku`.
     pub fn unit_price_at(&self, slot: usize, sku: &str, quantity: Decimal) -> Option<Decimal> {
-        let id = self.book.catalog_sku_id(slot, sku)?;
+        self.net((sku, self.book.catalog_sku_id(slot, sku)?), quantity)
+    }
+
+    fn net(&self, sku: (&str, SkuId), quantity: Decimal) -> Option<Decimal> {
         self.book
-            .apply_rules(&self.applicable, self.ctx, (sku, id), quantity, None)
+            .apply_rules(&self.applicable, self.ctx, sku, quantity, None)
             .map(|p| p.unit_price)
     }
 
