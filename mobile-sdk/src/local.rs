@@ -91,7 +91,7 @@ impl LocalDb {
 impl Drop for LocalDb {
     fn drop(&mut self) {
         if let Some(Err(error)) = self.db.take().map(tradeport_sled_writes::close) {
-            tracing::warn!(%error, "flushing the local database at close failed");
+            tracing::error!(%error, "closing the local database failed");
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct ServerProcess {
     child: std::process::Child,
     /// Where clients dial it (plaintext loopback).
     pub url: String,
+    /// The server's own process id, which differs from the child's when a
+    /// tracer runs it.
+    server_pid: Option<u32>,
     /// On its first start: each demo person's enrolment code by email.
     pub invitations: BTreeMap<String, String>,
     /// On its first start: the demo customer accounts' ids.
@@ -37,14 +40,20 @@ impl ServerProcess {
         dir: &std::path::Path,
         demo_scale: Option<usize>,
     ) -> anyhow::Result<Self> {
-        use std::io::BufRead;
         let mut command = std::process::Command::new(binary);
         match demo_scale {
             Some(n) => command.env(DEMO_SCALE_VAR, n.to_string()),
             None => command.env_remove(DEMO_SCALE_VAR),
         };
+        command.arg(dir);
+        Self::spawn(command)
+    }
+
+    /// Runs `command`, which runs the `server-process` binary (directly
+    /// or under a tracer such as strace), until it says where it listens.
+    pub fn spawn(mut command: std::process::Command) -> anyhow::Result<Self> {
+        use std::io::BufRead;
         let mut child = command
-            .arg(dir)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?;
@@ -55,6 +64,7 @@ impl ServerProcess {
         let mut server = Self {
             child,
             url: String::new(),
+            server_pid: None,
             invitations: BTreeMap::new(),
             accounts: Vec::new(),
         };
@@ -66,6 +76,7 @@ impl ServerProcess {
                     server.invitations.insert((*email).into(), (*code).into());
                 }
                 ["account", id] => server.accounts.push((*id).into()),
+                ["pid", pid] => server.server_pid = pid.parse().ok(),
                 ["listening", addr] => {
                     server.url = format!("http://{addr}");
                     return Ok(server);
@@ -130,12 +141,20 @@ impl ServerProcess {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server_pid.unwrap_or_else(|| self.child.id())
     }
 
-    /// SIGKILL: no destructor, no flush, no goodbye to the clients.
+    /// SIGKILL: no destructor, no flush, no goodbye to the clients. A
+    /// tracer running the server ends with it.
     pub fn kill(mut self) -> anyhow::Result<()> {
-        self.child.kill()?;
+        if let Some(pid) = self.server_pid.filter(|pid| *pid != self.child.id()) {
+            let killed = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()?;
+            anyhow::ensure!(killed.success(), "kill -KILL {pid} failed");
+        } else {
+            self.child.kill()?;
+        }
         self.child.wait()?;
         Ok(())
     }

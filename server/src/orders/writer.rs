@@ -209,6 +209,9 @@ mod tests {
             self.durable.fetch_max(covered, Ordering::SeqCst);
             Ok(())
         }
+        fn unsettled(&self) -> bool {
+            self.applied.load(Ordering::SeqCst) > self.durable.load(Ordering::SeqCst)
+        }
         fn stalled_flush(&self) -> Option<Duration> {
             None
         }

@@ -103,6 +103,11 @@ impl GroupFlush {
         }
     }
 
+    /// How many writes are known durable.
+    pub(super) fn durable(&self) -> u64 {
+        self.lock().durable
+    }
+
     #[cfg(test)]
     fn flushes(&self) -> u64 {
         self.lock().flushes

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 mod codec;
+mod disk_sync;
 pub mod feed;
 mod group_flush;
 pub mod idempotency;
@@ -170,6 +171,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes everything written so far durable (used at shutdown).
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// Whether a reader may now see a write that is not durable yet: a
+    /// commit applied and not yet flushed. Cheap; no disk.
+    fn unsettled(&self) -> bool;
+
+    /// Returns once every write a reader could have seen so far is
+    /// durable, flushing if need be. Whatever was read before this call
+    /// may then be shown: nothing an answer shows can vanish in a crash.
+    fn settle(&self) -> Result<(), StoreError> {
+        self.flush()
+    }
 
     /// How long the flush now running has run, once that is long enough
     /// to count as stalled: the engine is not writing, and the server is

@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use super::disk_sync::DiskSync;
 use super::group_flush::GroupFlush;
 use super::journal;
 use super::unflushed::{Unflushed, Writes, merge};
@@ -29,6 +30,8 @@ pub struct SledStore {
     /// Applied commits that sled does not have yet.
     unflushed: Unflushed,
     group: GroupFlush,
+    /// What makes a flush durable: sled's own stops short of the disk.
+    disk: DiskSync,
     /// Whether opening found a large commit that a crash cut short, and
     /// rolled it back.
     rolled_back: bool,
@@ -59,6 +62,7 @@ impl SledStore {
             db: Some(db),
             unflushed: Unflushed::default(),
             group: GroupFlush::default(),
+            disk: DiskSync::open(dir)?,
             rolled_back: false,
         };
         store.rolled_back = store.roll_back_unfinished()?;
@@ -185,15 +189,27 @@ pub(super) fn batch_of<'a>(
 }
 
 impl Drop for SledStore {
+    /// Every acknowledged commit is durable already; what is left is any
+    /// commit applied and never flushed, which a graceful close still
+    /// keeps. Both waits are bounded: a flush by the group's patience, the
+    /// close by `tradeport_sled_writes::CLOSE_PATIENCE`.
     fn drop(&mut self) {
-        if let Some(db) = self.db.as_ref() {
-            let _writing = writing();
-            if let Err(error) = self.land_staged(db) {
-                tracing::warn!(%error, "writing staged commits at close failed");
-            }
-        }
-        if let Some(Err(error)) = self.db.take().map(tradeport_sled_writes::close) {
+        if self.db.is_some()
+            && let Err(error) = self.flush()
+        {
             tracing::warn!(%error, "flushing the store at close failed");
+        }
+        match self.db.take().map(tradeport_sled_writes::close) {
+            Some(Err(stuck @ tradeport_sled_writes::CloseError::Stuck { .. })) => {
+                tracing::error!(error = %stuck, "the store did not close");
+                // Loudly, where it happened: a stuck close left alone would
+                // stall every later sled write of this process.
+                if !std::thread::panicking() {
+                    panic!("the store did not close: {stuck}");
+                }
+            }
+            Some(Err(error)) => tracing::warn!(%error, "closing the store failed"),
+            Some(Ok(())) | None => {}
         }
     }
 }
@@ -253,11 +269,21 @@ impl Store for SledStore {
         let written = self.unflushed.staging().applied();
         self.group.until(written, &|| {
             let db = self.db()?;
-            let _writing = writing();
-            let covered = self.land_staged(db)?;
-            db.flush().map_err(engine)?;
+            let covered = {
+                let _writing = writing();
+                let covered = self.land_staged(db)?;
+                db.flush().map_err(engine)?;
+                covered
+            };
+            // Outside the process's sled lock: the disk's own flush is
+            // the slow part, and other databases need not wait for it.
+            self.disk.sync()?;
             Ok(covered)
         })
+    }
+
+    fn unsettled(&self) -> bool {
+        self.unflushed.staging().applied() > self.group.durable()
     }
 
     fn stalled_flush(&self) -> Option<std::time::Duration> {
@@ -329,6 +355,52 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, [b"p/2".to_vec(), b"p/3".to_vec(), b"p/5".to_vec()]);
+    }
+
+    #[test]
+    fn every_flush_ends_synced_the_log_and_every_blob_file_sled_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let before = store.disk.syncs();
+        store.commit(Commit::new().put("small", vec![1])).unwrap();
+        assert!(store.disk.syncs() > before, "a commit returned unsynced");
+        assert!(!store.unsettled(), "a committed write is settled");
+
+        // A value over sled's blob threshold goes to a file of its own,
+        // which sled never syncs.
+        let files_before = store.disk.files_synced();
+        store
+            .commit(Commit::new().put("large", vec![7; 1 << 20]))
+            .unwrap();
+        let blobs: Vec<_> = std::fs::read_dir(dir.path().join("blobs"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert!(
+            !blobs.is_empty(),
+            "sled wrote the large value to a blob file"
+        );
+        for blob in &blobs {
+            assert!(store.disk.blob_synced(blob), "blob {blob:?} left unsynced");
+        }
+        // The log, each new blob file and their directory.
+        assert!(store.disk.files_synced() >= files_before + 3);
+    }
+
+    #[test]
+    fn an_applied_commit_is_unsettled_until_a_flush_covers_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(!store.unsettled());
+        store.apply(Commit::new().put("k", vec![1])).unwrap();
+        assert!(
+            store.unsettled(),
+            "readers could see a write not yet durable"
+        );
+        let syncs = store.disk.syncs();
+        store.settle().unwrap();
+        assert!(!store.unsettled());
+        assert!(store.disk.syncs() > syncs, "settling synced the disk");
     }
 
     #[test]

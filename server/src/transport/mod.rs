@@ -3,6 +3,7 @@
 //! ids and tracing; size, time and concurrency limits; health and
 //! reflection; and a graceful, bounded shutdown.
 
+pub mod durable;
 pub mod health;
 pub mod limits;
 pub mod tls;
@@ -47,7 +48,8 @@ pub struct Services {
     pub orders: Arc<OrderApi>,
     pub sync: Arc<SyncApi>,
     pub identity: Arc<Identity>,
-    /// Asked whether a flush has stalled (see `health`).
+    /// Asked whether a flush has stalled (see `health`), and waited on
+    /// before an answer is sent (see `durable`).
     pub store: Arc<dyn Store>,
     /// How callers are resolved: normally `PrincipalLayer::new(identity)`.
     pub auth: PrincipalLayer,
@@ -66,7 +68,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health::set_all(&health, tonic_health::ServingStatus::Serving).await;
-    let store = services.store;
+    let store = Arc::clone(&services.store);
     let store_watch = tokio::spawn(health::watch_store(
         move || store.stalled_flush(),
         health.clone(),
@@ -121,6 +123,7 @@ pub async fn serve(
         .layer(limits::MessageLimitLayer::new(max))
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
         .layer(services.auth)
+        .layer(durable::DurableAnswersLayer::new(services.store))
         .into_inner();
 
     let router = Server::builder()

@@ -34,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
                 writeln!(out, "account {id}")?;
             }
         }
+        // Its own id: a tracer running it has another.
+        writeln!(out, "pid {}", std::process::id())?;
         writeln!(out, "listening {}", listener.local_addr()?)?;
         out.flush()?;
     }

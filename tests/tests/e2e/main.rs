@@ -8,6 +8,7 @@ mod bad_input;
 mod bulk;
 mod catalog;
 mod drafts;
+mod durability;
 mod grpc_web;
 mod offline;
 mod orders;
