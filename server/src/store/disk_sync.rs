@@ -40,9 +40,10 @@ pub(super) struct DiskSync {
 }
 
 impl DiskSync {
-    /// Syncs the store's directory as sled left it at open (the log, the
-    /// blob files, and the directories whose entries name them), so that
-    /// what a new store's creation wrote is as durable as what follows.
+    /// Syncs the store's directory as sled left it at open (its
+    /// configuration, log and snapshot, the blob files, and the
+    /// directories whose entries name them), so that what opening wrote is
+    /// as durable as what follows.
     pub(super) fn open(dir: &Path) -> Result<Self, StoreError> {
         let log = File::open(dir.join(LOG_FILE)).map_err(|e| io("opening the log", &e))?;
         let sync = Self {
@@ -53,6 +54,14 @@ impl DiskSync {
             files_synced: AtomicU64::new(0),
         };
         sync.sync()?;
+        for entry in std::fs::read_dir(dir).map_err(|e| io("listing the store", &e))? {
+            let entry = entry.map_err(|e| io("listing the store", &e))?;
+            if entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                File::open(entry.path())
+                    .and_then(|file| file.sync_data())
+                    .map_err(|e| io("syncing the store's files", &e))?;
+            }
+        }
         sync_dir(dir)?;
         Ok(sync)
     }
