@@ -3,8 +3,10 @@
 //! iOS `ASAuthorizationController`), and [`SoftwarePasskey`], an in-memory
 //! authenticator for development and tests only.
 //!
-//! Options and credentials are webauthn-rs's wire types, the standard
-//! WebAuthn JSON the server sends and expects. This module never talks to the
+//! Options and credentials are webauthn-rs's types. The server sends the
+//! options as the standard WebAuthn JSON alone (what browsers parse); the
+//! SDK puts them in webauthn-rs's `{"publicKey": …}` wrapper for
+//! [`Authenticator`], and sends credentials back as the JSON they serialise to. This module never talks to the
 //! server and never stores a private key anywhere but in process memory.
 
 use base64::Engine as _;
