@@ -107,11 +107,17 @@ impl IdentityClient {
                 c.start_login(r).await
             })
             .await?;
-        let options: RequestChallengeResponse = serde_json::from_str(&start.request_options_json)
-            .map_err(|source| Error::Json {
-            what: "StartLogin's request options",
-            source,
-        })?;
+        // The server sends the options alone, as browsers take them; the
+        // authenticator gets them in webauthn-rs's wrapper.
+        let options = RequestChallengeResponse {
+            public_key: serde_json::from_str(&start.request_options_json).map_err(|source| {
+                Error::Json {
+                    what: "StartLogin's request options",
+                    source,
+                }
+            })?,
+            mediation: None,
+        };
         let credential = authenticator.authenticate(origin, options)?;
         let credential_json = serde_json::to_string(&credential).map_err(|source| Error::Json {
             what: "the passkey assertion",
@@ -299,8 +305,10 @@ fn register(
     creation_options_json: &str,
     what: &'static str,
 ) -> Result<String, Error> {
-    let options: CreationChallengeResponse = serde_json::from_str(creation_options_json)
-        .map_err(|source| Error::Json { what, source })?;
+    let options = CreationChallengeResponse {
+        public_key: serde_json::from_str(creation_options_json)
+            .map_err(|source| Error::Json { what, source })?,
+    };
     let credential = authenticator.register(origin, options)?;
     serde_json::to_string(&credential).map_err(|source| Error::Json {
         what: "the new passkey's credential",

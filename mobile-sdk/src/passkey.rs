@@ -3,8 +3,10 @@
 //! iOS `ASAuthorizationController`), and [`SoftwarePasskey`], an in-memory
 //! authenticator for development and tests only.
 //!
-//! Options and credentials are webauthn-rs's wire types, the standard
-//! WebAuthn JSON the server sends and expects. This module never talks to the
+//! Options and credentials are webauthn-rs's types. The server sends the
+//! options as the standard WebAuthn JSON alone (what browsers parse); the
+//! SDK puts them in webauthn-rs's `{"publicKey": …}` wrapper for
+//! [`Authenticator`], and sends credentials back as the JSON they serialise to. This module never talks to the
 //! server and never stores a private key anywhere but in process memory.
 
 use base64::Engine as _;
@@ -13,6 +15,7 @@ use url::Url;
 use webauthn_authenticator_rs::WebauthnAuthenticator as _;
 use webauthn_authenticator_rs::error::WebauthnCError;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs_proto::ResidentKeyRequirement;
 
 pub use webauthn_authenticator_rs::prelude::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
@@ -75,12 +78,19 @@ pub trait Authenticator: Send {
 ///   offers no way to export or persist them).
 ///
 /// `SoftPasskey` also cannot do discoverable (usernameless) sign-in: it only
-/// signs for credentials listed in `allow_credentials` and never returns a
-/// user handle. This wrapper remembers every credential it creates with its
-/// relying party and user handle, and for a discoverable request it offers
-/// the most recently created credential of that relying party and attaches
-/// its user handle to the answer — what a platform passkey does. The user
-/// handle is not covered by the assertion signature, so this is faithful.
+/// signs for credentials listed in `allow_credentials`, never returns a user
+/// handle, and refuses `requireResidentKey`. This wrapper remembers every
+/// credential it creates with its relying party and user handle, and for a
+/// discoverable request it offers the most recently created discoverable
+/// credential of that relying party and attaches its user handle to the
+/// answer — what a platform passkey does. The user handle is not covered by
+/// the assertion signature, so this is faithful.
+///
+/// Like a security key, and unlike platform passkeys (which make every
+/// credential discoverable), it does as the relying party asks: a
+/// credential is discoverable only if the creation options asked for one
+/// (`residentKey` "required" or "preferred", or `requireResidentKey`), so a
+/// server that discourages them is caught by the first usernameless sign-in.
 pub struct SoftwarePasskey {
     inner: SoftPasskey,
     /// Oldest first.
@@ -91,6 +101,8 @@ struct HeldCredential {
     rp_id: String,
     credential_id: Vec<u8>,
     user_handle: Vec<u8>,
+    /// Offered to a request that lists no credentials.
+    discoverable: bool,
 }
 
 impl SoftwarePasskey {
@@ -127,10 +139,26 @@ impl Authenticator for SoftwarePasskey {
     fn register(
         &mut self,
         origin: &Url,
-        options: CreationChallengeResponse,
+        mut options: CreationChallengeResponse,
     ) -> Result<RegisterPublicKeyCredential, AuthenticatorError> {
         let rp_id = options.public_key.rp.id.clone();
         let user_handle = options.public_key.user.id.clone();
+        let discoverable = options
+            .public_key
+            .authenticator_selection
+            .as_mut()
+            .is_some_and(|selection| {
+                let asked = selection.require_resident_key
+                    || matches!(
+                        selection.resident_key,
+                        Some(ResidentKeyRequirement::Required | ResidentKeyRequirement::Preferred)
+                    );
+                // This wrapper keeps the credential discoverable itself;
+                // SoftPasskey would refuse to make it.
+                selection.require_resident_key = false;
+                selection.resident_key = None;
+                asked
+            });
         let credential = self
             .inner
             .do_registration(origin.clone(), options)
@@ -139,6 +167,7 @@ impl Authenticator for SoftwarePasskey {
             rp_id,
             credential_id: credential.raw_id.clone(),
             user_handle,
+            discoverable,
         });
         Ok(credential)
     }
@@ -155,7 +184,13 @@ impl Authenticator for SoftwarePasskey {
             .iter()
             .rev()
             .filter(|c| c.rp_id == rp_id)
-            .find(|c| allowed.is_empty() || allowed.iter().any(|a| a.id == c.credential_id))
+            .find(|c| {
+                if allowed.is_empty() {
+                    c.discoverable
+                } else {
+                    allowed.iter().any(|a| a.id == c.credential_id)
+                }
+            })
             .ok_or_else(|| AuthenticatorError::NoCredential {
                 rp_id: rp_id.clone(),
             })?;
@@ -191,7 +226,9 @@ fn from_webauthn(error: WebauthnCError) -> AuthenticatorError {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use webauthn_rs::prelude::{DiscoverableKey, Passkey, Uuid, Webauthn, WebauthnBuilder};
+    use webauthn_rs::prelude::{
+        DiscoverableKey, Passkey, PasskeyRegistration, Uuid, Webauthn, WebauthnBuilder,
+    };
 
     const RP_ID: &str = "portal.example.com";
 
@@ -207,12 +244,73 @@ mod tests {
             .unwrap()
     }
 
+    /// Registers a credential the way Tradeport's server asks for one: as
+    /// a discoverable credential.
     fn enrol(rp: &Webauthn, passkey: &mut SoftwarePasskey, user: Uuid, name: &str) -> Passkey {
-        let (options, state) = rp
-            .start_passkey_registration(user, name, name, None)
-            .unwrap();
+        enrol_asking(rp, passkey, user, name, ResidentKeyRequirement::Required)
+    }
+
+    fn enrol_asking(
+        rp: &Webauthn,
+        passkey: &mut SoftwarePasskey,
+        user: Uuid,
+        name: &str,
+        resident_key: ResidentKeyRequirement,
+    ) -> Passkey {
+        let (options, state) = registration(rp, user, name, resident_key);
         let credential = passkey.register(&origin(), options).unwrap();
         rp.finish_passkey_registration(&credential, &state).unwrap()
+    }
+
+    fn registration(
+        rp: &Webauthn,
+        user: Uuid,
+        name: &str,
+        resident_key: ResidentKeyRequirement,
+    ) -> (CreationChallengeResponse, PasskeyRegistration) {
+        let (mut options, state) = rp
+            .start_passkey_registration(user, name, name, None)
+            .unwrap();
+        let selection = options.public_key.authenticator_selection.as_mut().unwrap();
+        selection.resident_key = Some(resident_key);
+        selection.require_resident_key = resident_key == ResidentKeyRequirement::Required;
+        (options, state)
+    }
+
+    #[test]
+    fn a_credential_not_asked_to_be_discoverable_signs_in_only_by_name() {
+        let rp = relying_party();
+        let mut passkey = SoftwarePasskey::new();
+        let ada = Uuid::new_v4();
+        let key = enrol_asking(
+            &rp,
+            &mut passkey,
+            ada,
+            "ada@dealer.example",
+            ResidentKeyRequirement::Discouraged,
+        );
+        let (options, _) = rp.start_discoverable_authentication().unwrap();
+        assert!(matches!(
+            passkey.authenticate(&origin(), options),
+            Err(AuthenticatorError::NoCredential { .. })
+        ));
+        let (options, state) = rp
+            .start_passkey_authentication(std::slice::from_ref(&key))
+            .unwrap();
+        let credential = passkey.authenticate(&origin(), options).unwrap();
+        rp.finish_passkey_authentication(&credential, &state)
+            .unwrap();
+
+        // "preferred" is honoured like "required", as security keys do.
+        let ben = Uuid::new_v4();
+        let bens = enrol_asking(
+            &rp,
+            &mut passkey,
+            ben,
+            "ben@dealer.example",
+            ResidentKeyRequirement::Preferred,
+        );
+        assert_eq!(discoverable_login(&rp, &mut passkey, &[(ben, bens)]), ben);
     }
 
     /// A usernameless sign-in; returns the user the credential identified.
@@ -328,9 +426,12 @@ mod tests {
             .unwrap()
             .build()
             .unwrap();
-        let (options, _) = other
-            .start_passkey_registration(Uuid::new_v4(), "x", "x", None)
-            .unwrap();
+        let (options, _) = registration(
+            &other,
+            Uuid::new_v4(),
+            "x",
+            ResidentKeyRequirement::Required,
+        );
         passkey.register(&other_origin, options).unwrap();
         let (options, _) = rp.start_discoverable_authentication().unwrap();
         assert!(matches!(

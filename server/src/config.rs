@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 
+mod cors;
+
 /// Every setting, each optional so the sources can be layered.
 #[derive(Debug, Default, Clone, Parser, Deserialize)]
 #[command(
@@ -49,9 +51,15 @@ pub struct Settings {
     /// Allow plaintext on a non-loopback address (behind a TLS-terminating proxy).
     #[arg(long, env = "TRADEPORT_ALLOW_PLAINTEXT", num_args = 0..=1, default_missing_value = "true")]
     pub allow_plaintext: Option<bool>,
-    /// Origins allowed to call over gRPC-web (CORS), comma separated; "*" for any [default: none].
+    /// Origins allowed to call over gRPC-web (CORS), comma separated, each
+    /// scheme://host[:port]; "*" for any [default: none].
     #[arg(long, env = "TRADEPORT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
+    /// Request headers browsers may send besides those gRPC-web, Tradeport
+    /// and W3C trace context need (always allowed), comma separated; "*"
+    /// for any [default: none].
+    #[arg(long, env = "TRADEPORT_CORS_ALLOW_HEADERS", value_delimiter = ',')]
+    pub cors_allow_headers: Option<Vec<String>>,
     /// Largest request or response message, in bytes [default: 4194304].
     #[arg(long, env = "TRADEPORT_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -118,7 +126,10 @@ pub struct Config {
     pub demo_order_history: bool,
     pub tls: TlsSource,
     pub allow_plaintext: bool,
+    /// Normalised as browsers send `Origin` (see `cors::origins`).
     pub cors_origins: Vec<String>,
+    /// Extra request headers a CORS preflight may name, lower case.
+    pub cors_allow_headers: Vec<String>,
     pub max_message_bytes: usize,
     pub request_timeout: Duration,
     pub concurrency_limit: usize,
@@ -180,6 +191,7 @@ impl Default for Config {
             tls: TlsSource::None,
             allow_plaintext: false,
             cors_origins: Vec::new(),
+            cors_allow_headers: Vec::new(),
             max_message_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             concurrency_limit: 1024,
@@ -246,10 +258,18 @@ impl Config {
                 .allow_plaintext
                 .or(low.allow_plaintext)
                 .unwrap_or(d.allow_plaintext),
-            cors_origins: high
-                .cors_origins
-                .or(low.cors_origins)
-                .unwrap_or(d.cors_origins),
+            cors_origins: cors::origins(
+                &high
+                    .cors_origins
+                    .or(low.cors_origins)
+                    .unwrap_or(d.cors_origins),
+            )?,
+            cors_allow_headers: cors::headers(
+                &high
+                    .cors_allow_headers
+                    .or(low.cors_allow_headers)
+                    .unwrap_or(d.cors_allow_headers),
+            )?,
             max_message_bytes: high
                 .max_message_bytes
                 .or(low.max_message_bytes)
@@ -312,6 +332,19 @@ impl Config {
         }
         if self.max_message_bytes < 1024 {
             anyhow::bail!("max_message_bytes must be at least 1024");
+        }
+        // Settings made in code (not read by `resolve`) must hold too: an
+        // entry that is not already in a browser's form would never match.
+        for (setting, normalised) in [
+            (&self.cors_origins, cors::origins(&self.cors_origins)?),
+            (
+                &self.cors_allow_headers,
+                cors::headers(&self.cors_allow_headers)?,
+            ),
+        ] {
+            if *setting != normalised {
+                anyhow::bail!("CORS settings {setting:?} must be written as {normalised:?}");
+            }
         }
         if self.webauthn.origins.is_empty() {
             anyhow::bail!("webauthn_origins must name at least one origin");
@@ -415,6 +448,38 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn cors_settings_are_normalised_from_flags_and_file_and_malformed_ones_refused() {
+        let flags = Settings::try_parse_from([
+            "x",
+            "--cors-origins",
+            "https://a.example, https://B.example/",
+            "--cors-allow-headers",
+            "X-Tenant, sentry-trace",
+        ])
+        .unwrap();
+        let config = Config::resolve(flags, Settings::default()).unwrap();
+        assert_eq!(
+            config.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.cors_allow_headers, ["x-tenant", "sentry-trace"]);
+
+        let file: Settings = toml::from_str("cors_origins = [\"http://localhost:5173/\"]").unwrap();
+        let config = Config::resolve(Settings::default(), file).unwrap();
+        assert_eq!(config.cors_origins, ["http://localhost:5173"]);
+
+        let bad = Settings::try_parse_from(["x", "--cors-origins", "a.example"]).unwrap();
+        let error = Config::resolve(bad, Settings::default()).unwrap_err();
+        assert!(error.to_string().contains("\"a.example\""), "{error}");
+
+        let in_code = Config {
+            cors_origins: vec!["https://A.example/".into()],
+            ..Config::default()
+        };
+        assert!(in_code.check().is_err());
     }
 
     #[test]

@@ -42,18 +42,38 @@ pub async fn call(
     origin: Option<&str>,
     bearer: Option<&str>,
 ) -> anyhow::Result<GrpcWebReply> {
-    let payload = message.encode_to_vec();
+    call_as(
+        addr,
+        path,
+        "application/grpc-web+proto",
+        &message.encode_to_vec(),
+        origin,
+        bearer,
+    )
+    .await
+}
+
+/// Calls `path` with one message `payload` already encoded as
+/// `content_type` says, framed as gRPC-web frames it.
+pub async fn call_as(
+    addr: std::net::SocketAddr,
+    path: &str,
+    content_type: &str,
+    payload: &[u8],
+    origin: Option<&str>,
+    bearer: Option<&str>,
+) -> anyhow::Result<GrpcWebReply> {
     let mut body = Vec::with_capacity(payload.len() + 5);
     body.push(0);
     body.extend_from_slice(&u32::try_from(payload.len())?.to_be_bytes());
-    body.extend_from_slice(&payload);
+    body.extend_from_slice(payload);
 
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = http::Request::post(format!("http://{addr}{path}"))
         .version(http::Version::HTTP_11)
-        .header("content-type", "application/grpc-web+proto")
+        .header("content-type", content_type)
         .header("x-grpc-web", "1")
-        .header("accept", "application/grpc-web+proto");
+        .header("accept", content_type);
     if let Some(origin) = origin {
         request = request.header("origin", origin);
     }

@@ -426,8 +426,7 @@ impl CatalogService for CatalogApi {
                 .into()))
             }
         });
-        let closed = self.inventory.closed();
-        let stream = futures::StreamExt::take_until(initial.chain(updates), closed);
+        let stream = super::watch::until_shutdown(initial.chain(updates), self.inventory.closed());
         Ok(Response::new(Box::pin(stream)))
     }
 

@@ -12,3 +12,4 @@ mod profile;
 pub mod status;
 mod stock;
 pub mod sync;
+mod watch;

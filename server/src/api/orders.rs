@@ -671,7 +671,7 @@ impl OrderService for OrderApi {
             )
             .into())),
         });
-        let stream = futures::StreamExt::take_until(updates, self.orders.closed());
+        let stream = super::watch::until_shutdown(updates, self.orders.closed());
         Ok(Response::new(Box::pin(stream)))
     }
 

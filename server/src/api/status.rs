@@ -26,6 +26,12 @@ pub enum Failure {
     /// before it was decoded.
     #[error("request message of {size} bytes exceeds the limit of {limit} bytes")]
     MessageTooLarge { size: usize, limit: usize },
+    /// A request in a message format the server does not speak (JSON over
+    /// gRPC-web), found by the transport before it was decoded.
+    #[error(
+        "this server speaks protobuf only: gRPC, and gRPC-web as application/grpc-web+proto or application/grpc-web-text; {content_type} is not supported"
+    )]
+    UnsupportedFormat { content_type: String },
     /// Our own fault, not the caller's (an index that failed to update);
     /// the detail is logged, not sent.
     #[error("internal failure: {0}")]
@@ -177,6 +183,14 @@ impl From<Failure> for Status {
                     format!("message of {size} bytes exceeds the limit of {limit} bytes"),
                 );
                 Code::ResourceExhausted
+            }
+            Failure::UnsupportedFormat { ref content_type } => {
+                info(
+                    &mut details,
+                    "UNSUPPORTED_FORMAT",
+                    &[("content_type", content_type.clone())],
+                );
+                Code::Unimplemented
             }
             Failure::Store(StoreError::Conflict { .. }) => {
                 info(&mut details, "CONCURRENT_UPDATE", &[]);

@@ -177,7 +177,11 @@ impl SyncService for SyncApi {
                 }
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        // Answers still buffered at shutdown are dropped for the notice:
+        // each round's changes are durable, and the next sync resends them.
+        let answers =
+            super::watch::until_shutdown(ReceiverStream::new(rx), self.documents.closed());
+        Ok(Response::new(Box::pin(answers)))
     }
 
     async fn sync_round(
@@ -218,7 +222,7 @@ impl SyncService for SyncApi {
                     .into())),
                 },
             );
-        let stream = futures::StreamExt::take_until(notices, self.documents.closed());
+        let stream = super::watch::until_shutdown(notices, self.documents.closed());
         Ok(Response::new(Box::pin(stream)))
     }
 

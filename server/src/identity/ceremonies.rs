@@ -13,6 +13,7 @@ use webauthn_rs::prelude::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
     RequestChallengeResponse, Uuid,
 };
+use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
 use super::{Identity, IdentityError, Origin, Result, keys, now};
 use crate::domain::DomainError;
@@ -30,7 +31,11 @@ use crate::store::{Commit, StoreError};
 #[derive(Debug, Clone)]
 pub struct CeremonyStart {
     pub ceremony_id: String,
-    /// The W3C options JSON.
+    /// The W3C options JSON: `PublicKeyCredentialCreationOptionsJSON` or
+    /// `PublicKeyCredentialRequestOptionsJSON`, as
+    /// `PublicKeyCredential.parseCreationOptionsFromJSON` /
+    /// `parseRequestOptionsFromJSON` take them — never webauthn-rs's
+    /// `{"publicKey": …}` wrapper, which browsers refuse.
     pub options_json: String,
 }
 
@@ -64,6 +69,33 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
             "encoding WebAuthn options: {e}"
         )))
     })
+}
+
+/// The creation options a client gets: unwrapped, and asking for a
+/// discoverable credential. webauthn-rs's passkey registration discourages
+/// one, so a security key (or any authenticator that does as asked) would
+/// make a credential that usernameless sign-in can never find. Every
+/// authenticator that can verify its user — which the server requires —
+/// can store a discoverable credential, so "required" shuts out none.
+fn creation_options_json(options: CreationChallengeResponse) -> Result<String> {
+    let mut options = options.public_key;
+    let selection = options
+        .authenticator_selection
+        .get_or_insert_with(AuthenticatorSelectionCriteria::default);
+    selection.resident_key = Some(ResidentKeyRequirement::Required);
+    // Level 1 browsers read only this one; the spec asks for it to be true
+    // exactly when residentKey is "required".
+    selection.require_resident_key = true;
+    to_json(&options)
+}
+
+/// The request options a client gets: unwrapped. webauthn-rs's wrapper also
+/// carries the mediation, which is an argument of
+/// `navigator.credentials.get`, not an option: a modal sign-in is meant
+/// (not the autofill, "conditional", mediation that webauthn-rs presets for
+/// usernameless sign-in), so it is dropped with the wrapper.
+fn request_options_json(options: RequestChallengeResponse) -> Result<String> {
+    to_json(&options.public_key)
 }
 
 fn verification_failed(e: impl std::fmt::Display) -> IdentityError {
@@ -177,7 +209,7 @@ impl Identity {
         })?;
         Ok(CeremonyStart {
             ceremony_id,
-            options_json: to_json::<CreationChallengeResponse>(&options)?,
+            options_json: creation_options_json(options)?,
         })
     }
 
@@ -298,20 +330,17 @@ impl Identity {
                 (id, options)
             }
             _ => {
-                let (mut options, state) = self
+                let (options, state) = self
                     .webauthn
                     .start_discoverable_authentication()
                     .map_err(webauthn_failure)?;
-                // A modal sign-in, not the browser's autofill ("conditional")
-                // mediation that webauthn-rs presets for this flow.
-                options.mediation = None;
                 let id = self.store_ceremony(CeremonyStep::DiscoverableLogin { state })?;
                 (id, options)
             }
         };
         Ok(CeremonyStart {
             ceremony_id,
-            options_json: to_json(&options)?,
+            options_json: request_options_json(options)?,
         })
     }
 
@@ -417,7 +446,7 @@ impl Identity {
         })?;
         Ok(CeremonyStart {
             ceremony_id,
-            options_json: to_json(&options)?,
+            options_json: creation_options_json(options)?,
         })
     }
 

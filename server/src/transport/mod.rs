@@ -3,7 +3,9 @@
 //! ids and tracing; size, time and concurrency limits; health and
 //! reflection; and a graceful, bounded shutdown.
 
+pub mod cors;
 pub mod durable;
+pub mod formats;
 pub mod health;
 pub mod limits;
 pub mod tls;
@@ -12,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Request};
+use http::{HeaderName, Request};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -21,7 +23,6 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::LatencyUnit;
 use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkServiceServer;
@@ -118,7 +119,8 @@ pub async fn serve(
                 ),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(cors(&config.cors_origins))
+        .layer(cors::layer(config))
+        .layer(formats::RefuseUnsupportedFormatsLayer)
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
@@ -197,39 +199,12 @@ fn caller_errors_are_not_failures() -> GrpcErrorsAsFailures {
         GrpcCode::Aborted,
         GrpcCode::OutOfRange,
         GrpcCode::Unauthenticated,
+        // An unknown method, or a message format the server does not speak.
+        GrpcCode::Unimplemented,
     ]
     .into_iter()
     .fold(
         GrpcErrorsAsFailures::new(),
         GrpcErrorsAsFailures::with_success,
     )
-}
-
-/// CORS for gRPC-web callers: browsers must see grpc-status and friends.
-fn cors(origins: &[String]) -> CorsLayer {
-    let allow = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
-    let header = HeaderName::from_static;
-    CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([http::Method::POST, http::Method::OPTIONS])
-        .allow_headers([
-            header("content-type"),
-            header("x-grpc-web"),
-            header("x-user-agent"),
-            header("grpc-timeout"),
-            header("authorization"),
-            header("x-tradeport-on-behalf-of"),
-            REQUEST_ID,
-        ])
-        .expose_headers([
-            header("grpc-status"),
-            header("grpc-message"),
-            header("grpc-status-details-bin"),
-            REQUEST_ID,
-        ])
-        .max_age(Duration::from_secs(24 * 60 * 60))
 }

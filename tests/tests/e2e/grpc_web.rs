@@ -8,6 +8,7 @@ use tradeport_tests::{TestServer, grpc_web};
 
 const SEARCH: &str = "/tradeport.catalog.v1.CatalogService/SearchProducts";
 const GET: &str = "/tradeport.catalog.v1.CatalogService/GetProduct";
+use tradeport_server::config::{Config, Settings};
 use tradeport_tests::ORIGIN;
 
 #[tokio::test]
@@ -114,6 +115,94 @@ async fn cors_preflight_allows_configured_origins_only() {
             .headers()
             .get("access-control-allow-origin")
             .is_none()
+    );
+}
+
+/// `--cors-origins` as people write it (a space after the comma, a
+/// trailing slash, upper case) matches what browsers send, and a preflight
+/// may name the W3C trace headers and the configured extra headers.
+#[tokio::test]
+async fn cors_preflight_takes_origins_as_written_and_allows_trace_and_configured_headers() {
+    // What `--cors-origins "https://Portal.Example.com/, http://localhost:5173"`
+    // splits into.
+    let flags = Settings {
+        cors_origins: Some(vec![
+            "https://Portal.Example.com/".into(),
+            " http://localhost:5173".into(),
+        ]),
+        cors_allow_headers: Some(vec!["X-Tenant".into()]),
+        ..Settings::default()
+    };
+    let configured = Config::resolve(flags, Settings::default()).unwrap();
+    let server = TestServer::start(|c| {
+        c.cors_origins = configured.cors_origins;
+        c.cors_allow_headers = configured.cors_allow_headers;
+    })
+    .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let asked = "content-type,x-grpc-web,authorization,traceparent,tracestate,baggage,x-tenant";
+    for origin in [ORIGIN, "http://localhost:5173"] {
+        let preflight = http::Request::builder()
+            .method("OPTIONS")
+            .uri(format!("http://{}{SEARCH}", server.addr))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", asked)
+            .body(Empty::new())
+            .unwrap();
+        let answer = client.request(preflight).await.unwrap();
+        assert_eq!(
+            answer
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap()),
+            Some(origin)
+        );
+        let allowed = answer.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let allowed: Vec<&str> = allowed.split(',').map(str::trim).collect();
+        for header in asked.split(',') {
+            assert!(allowed.contains(&header), "{header} not in {allowed:?}");
+        }
+        assert!(!allowed.contains(&"x-unlisted"), "{allowed:?}");
+    }
+}
+
+/// JSON over gRPC-web (connect-web's default) is refused with a status the
+/// client can read, not a bare HTTP 400.
+#[tokio::test]
+async fn json_over_grpc_web_is_refused_with_a_grpc_status() {
+    let server = TestServer::shared();
+    let reply = grpc_web::call_as(
+        server.addr,
+        SEARCH,
+        "application/grpc-web+json",
+        br#"{"query":"cable"}"#,
+        Some(ORIGIN),
+        Some(&server.demo.api_key),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.http_status, 200);
+    assert_eq!(
+        reply.grpc_status(),
+        Some(tonic::Code::Unimplemented as i32),
+        "{reply:?}"
+    );
+    // A trailers-only answer: the status is in the headers.
+    let status = tonic::Status::from_header_map(&reply.headers).unwrap();
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+    assert!(
+        status.message().contains("application/grpc-web+proto"),
+        "{status:?}"
+    );
+    assert_eq!(tradeport_tests::error_reason(&status), "UNSUPPORTED_FORMAT");
+    assert_eq!(
+        reply.headers["access-control-allow-origin"], ORIGIN,
+        "the page can read it"
     );
 }
 

@@ -100,8 +100,10 @@ async fn signed_login(
         .await
         .unwrap()
         .into_inner();
-    let options: RequestChallengeResponse =
-        serde_json::from_str(&start.request_options_json).unwrap();
+    let options = RequestChallengeResponse {
+        public_key: serde_json::from_str(&start.request_options_json).unwrap(),
+        mediation: None,
+    };
     let credential = passkey.authenticate(from, options).unwrap();
     (
         start.ceremony_id,
@@ -169,6 +171,75 @@ async fn enrol_add_a_second_passkey_and_sign_in_with_each_by_name_and_usernamele
         .await
         .unwrap_err();
     assert_eq!(error_reason(&status_of(again)), "INVITATION_INVALID");
+}
+
+/// The options are what `PublicKeyCredential.parseCreationOptionsFromJSON`
+/// and `parseRequestOptionsFromJSON` take, and enrolment asks for a
+/// discoverable credential: a passkey that does as asked (as security keys
+/// do; the software passkey models one) then signs in without a username.
+#[tokio::test]
+async fn options_are_browser_json_and_enrolment_makes_a_discoverable_passkey() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let email = "approver@nordlicht.example";
+    let identity = server.anonymous_client().identity().raw();
+    let creation = identity
+        .clone()
+        .start_enrolment(pb::StartEnrolmentRequest {
+            invitation_code: server.invitation(email),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let creation: serde_json::Value =
+        serde_json::from_str(&creation.creation_options_json).unwrap();
+    assert!(creation.get("publicKey").is_none(), "{creation}");
+    for field in ["challenge", "rp", "user", "pubKeyCredParams"] {
+        assert!(creation.get(field).is_some(), "{field} in {creation}");
+    }
+    assert!(creation["user"]["id"].is_string(), "base64url: {creation}");
+    assert_eq!(
+        creation["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    assert_eq!(
+        creation["authenticatorSelection"]["requireResidentKey"],
+        true
+    );
+    assert_eq!(
+        creation["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+
+    for username in [email, ""] {
+        let request = identity
+            .clone()
+            .start_login(pb::StartLoginRequest {
+                username: username.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let request: serde_json::Value =
+            serde_json::from_str(&request.request_options_json).unwrap();
+        assert!(request.get("publicKey").is_none(), "{request}");
+        assert!(
+            request.get("mediation").is_none(),
+            "not an option: {request}"
+        );
+        assert!(request["challenge"].is_string(), "{request}");
+        assert_eq!(request["rpId"], tradeport_tests::RP_ID);
+    }
+
+    let (enrolled_client, mut passkey) = enrolled(&server, email).await;
+    let me = enrolled_client.identity().get_caller().await.unwrap();
+    let device = server.anonymous_client();
+    let tokens = device
+        .identity()
+        .login(&mut passkey, &origin(), None, "kiosk")
+        .await
+        .expect("usernameless sign-in with the enrolled passkey");
+    assert_eq!(tokens.user_id, me.user_id);
+    assert!(can_search(&device).await);
 }
 
 #[tokio::test]

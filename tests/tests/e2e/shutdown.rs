@@ -11,7 +11,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use prost::Message;
 use tokio::net::TcpStream;
 use tokio_stream::wrappers::ReceiverStream;
-use tradeport_proto::catalog::{SearchProductsRequest, SearchProductsResponse};
+use tonic_types::StatusExt;
+use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
+use tradeport_proto::catalog::{SearchProductsRequest, SearchProductsResponse, WatchStockRequest};
+use tradeport_proto::orders::WatchOrdersRequest;
+use tradeport_proto::orders::order_service_client::OrderServiceClient;
+use tradeport_proto::sync::WatchDocumentsRequest;
+use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_tests::TestServer;
 
 fn grpc_frame(message: &impl Message) -> Bytes {
@@ -84,30 +90,69 @@ async fn an_in_flight_call_finishes_during_shutdown() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn open_stock_watches_end_at_shutdown_instead_of_holding_it_up() {
-    let server = TestServer::start(|c| c.shutdown_grace = Duration::from_secs(20)).unwrap();
-    let mut catalog = tradeport_proto::catalog::catalog_service_client::CatalogServiceClient::new(
-        server.client().authorized_channel(),
+/// How a watch ended: UNAVAILABLE with reason SHUTTING_DOWN and a
+/// RetryInfo, so a client reconnects rather than take it for "done".
+fn assert_ended_by_shutdown<T: std::fmt::Debug>(
+    which: &str,
+    ended: Result<Result<Option<T>, tonic::Status>, tokio::time::error::Elapsed>,
+) {
+    let status = match ended {
+        Ok(Err(status)) => status,
+        other => panic!("{which} must end with a status at shutdown, got {other:?}"),
+    };
+    assert_eq!(
+        status.code(),
+        tonic::Code::Unavailable,
+        "{which}: {status:?}"
     );
-    let mut watch = catalog
-        .watch_stock(tradeport_proto::catalog::WatchStockRequest {
+    let details = status.get_error_details();
+    assert_eq!(
+        details.error_info().map(|i| i.reason.as_str()),
+        Some("SHUTTING_DOWN"),
+        "{which}"
+    );
+    assert!(details.retry_info().is_some(), "{which}: a RetryInfo");
+}
+
+#[tokio::test]
+async fn open_watches_end_unavailable_at_shutdown_instead_of_holding_it_up() {
+    let server = TestServer::start(|c| c.shutdown_grace = Duration::from_secs(20)).unwrap();
+    let channel = server.client().authorized_channel();
+    let mut stock = CatalogServiceClient::new(channel.clone())
+        .watch_stock(WatchStockRequest {
             skus: vec!["TP-EL-00001".into()],
         })
         .await
         .unwrap()
         .into_inner();
     for _ in 0..3 {
-        watch.message().await.unwrap().unwrap();
+        stock.message().await.unwrap().unwrap();
     }
+    let mut orders = OrderServiceClient::new(channel.clone())
+        .watch_orders(WatchOrdersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut documents = SyncServiceClient::new(channel)
+        .watch_documents(WatchDocumentsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+
     let started = std::time::Instant::now();
     server.begin_shutdown();
-    let ended = tokio::time::timeout(Duration::from_secs(5), watch.message())
-        .await
-        .expect("the watch ends with the server");
-    assert!(
-        !matches!(ended, Ok(Some(_))),
-        "no more levels after shutdown: {ended:?}"
+    let within = Duration::from_secs(5);
+    assert_ended_by_shutdown(
+        "WatchStock",
+        tokio::time::timeout(within, stock.message()).await,
+    );
+    assert_ended_by_shutdown(
+        "WatchOrders",
+        tokio::time::timeout(within, orders.message()).await,
+    );
+    assert_ended_by_shutdown(
+        "WatchDocuments",
+        tokio::time::timeout(within, documents.message()).await,
     );
     tokio::time::timeout(Duration::from_secs(5), server.stopped())
         .await
