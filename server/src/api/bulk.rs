@@ -23,6 +23,7 @@ use crate::domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
 use crate::domain::identity::{Action, Caller};
 use crate::identity::Identity;
 use crate::inventory::Inventory;
+use crate::store::idempotency;
 
 /// Chunks of an upload waiting to be read.
 const UPLOAD_BUFFERED: usize = 16;
@@ -178,7 +179,7 @@ impl CatalogBulkService for CatalogBulkApi {
             Arc::clone(&self.identity),
             Arc::clone(&self.inventory),
         );
-        let actor = caller.id.clone();
+        let actor = idempotency::owner(&caller);
         let request_id = header.request_id;
         let report = tokio::task::spawn_blocking(move || match kind {
             pb::DataKind::Prices => {

@@ -28,6 +28,7 @@ use crate::domain::paging::{Page, PageLimits};
 use crate::domain::pricing::{self, CartLine, CustomerPrices, PricingContext};
 use crate::identity::Identity;
 use crate::inventory::{Inventory, check_skus};
+use crate::store::idempotency;
 
 const ALERT_PAGES: PageLimits = PageLimits {
     default_size: 100,
@@ -241,9 +242,9 @@ impl CatalogService for CatalogApi {
         let caller = may_manage(&request)?;
         let r = request.into_inner();
         let product = product_from(r.product).map_err(Failure::from)?;
-        let created = self
-            .catalog
-            .create_product(&caller.id, &r.request_id, product)?;
+        let created =
+            self.catalog
+                .create_product(&idempotency::owner(&caller), &r.request_id, product)?;
         let path = self.catalog.view().index.path(&created).to_vec();
         Ok(Response::new(pb::CreateProductResponse {
             product: Some(product_to(&created, &path)),

@@ -42,7 +42,10 @@ fn amount(m: &Option<Money>) -> Decimal {
     Decimal::from_str(&m.as_ref().unwrap().amount).unwrap()
 }
 
-async fn submit(client: &Client, request: SubmitOrderRequest) -> Result<Order, tonic::Status> {
+pub(crate) async fn submit(
+    client: &Client,
+    request: SubmitOrderRequest,
+) -> Result<Order, tonic::Status> {
     orders(client)
         .submit_order(request)
         .await
