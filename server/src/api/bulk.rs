@@ -150,6 +150,12 @@ impl CatalogBulkService for CatalogBulkApi {
             }
         };
         let (tx, rx) = mpsc::channel(UPLOAD_BUFFERED);
+        // How the upload itself failed on the way in (a chunk over the
+        // message limit, bytes that are not a message): that is the answer
+        // to give, not the interruption it causes the reader. Set before
+        // the reader hears of the failure.
+        let upload_failure = Arc::new(parking_lot::Mutex::new(None::<Status>));
+        let failed_with = Arc::clone(&upload_failure);
         let feeding = tokio::spawn(async move {
             loop {
                 let next = match parts.message().await {
@@ -161,7 +167,11 @@ impl CatalogBulkService for CatalogBulkApi {
                         "a second header after the first",
                     )),
                     Ok(None) => break,
-                    Err(status) => Err(std::io::Error::other(status.message().to_string())),
+                    Err(status) => {
+                        let message = status.message().to_string();
+                        *failed_with.lock() = Some(status);
+                        Err(std::io::Error::other(message))
+                    }
                 };
                 let failed = next.is_err();
                 // The reader gone means the import ended early: stop.
@@ -181,7 +191,7 @@ impl CatalogBulkService for CatalogBulkApi {
         );
         let actor = idempotency::owner(&caller);
         let request_id = header.request_id;
-        let report = tokio::task::spawn_blocking(move || match kind {
+        let imported = tokio::task::spawn_blocking(move || match kind {
             pb::DataKind::Prices => {
                 let account_exists = |id: &str| matches!(identity.account_record(id), Ok(Some(_)));
                 catalog.import_prices(&actor, &request_id, mode, upload, &account_exists)
@@ -192,9 +202,15 @@ impl CatalogBulkService for CatalogBulkApi {
             _ => catalog.import_products(&actor, &request_id, mode, upload),
         })
         .await
-        .map_err(|e| Failure::Internal(format!("import task: {e}")))??;
+        .map_err(|e| Failure::Internal(format!("import task: {e}")))?;
         feeding.abort();
-        Ok(Response::new(report_to(report)))
+        match imported {
+            Ok(report) => Ok(Response::new(report_to(report))),
+            Err(error) => Err(upload_failure
+                .lock()
+                .take()
+                .unwrap_or_else(|| Status::from(error))),
+        }
     }
 
     type ExportDataStream = ExportStream;

@@ -404,3 +404,34 @@ async fn full_rows_fill_every_column_of_the_template_and_import() {
     assert!(!product.barcode.is_empty() && product.family_id.starts_with("full-fam-"));
     assert_eq!((product.attributes.len(), product.image_urls.len()), (3, 2));
 }
+
+#[tokio::test]
+async fn a_chunk_over_the_message_limit_is_resource_exhausted() {
+    let limit = tradeport_server::config::Config::default().max_message_bytes;
+    let csv = format!("{HEADER}\n").into_bytes();
+    let mut oversize = csv.clone();
+    oversize.resize(limit + 1, b'x');
+    let status = import(
+        &manager(),
+        DataKind::Catalog,
+        ImportMode::DryRun,
+        "",
+        oversize,
+        limit + 1,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(tradeport_tests::error_reason(&status), "MESSAGE_TOO_LARGE");
+    // The server goes on importing.
+    import(
+        &manager(),
+        DataKind::Catalog,
+        ImportMode::DryRun,
+        "",
+        csv,
+        64,
+    )
+    .await
+    .unwrap();
+}
