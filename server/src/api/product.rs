@@ -341,9 +341,14 @@ fn problem_to(problem: &LineProblem) -> pb::QuickOrderProblem {
         LineProblem::Quantity(QuantityProblem::NotMultiple { nearest, .. }) => {
             (Kind::NotAMultiple, Some(*nearest), None)
         }
-        LineProblem::Quantity(QuantityProblem::AboveMaximum { maximum }) => {
-            (Kind::AboveMaximum, Some(*maximum), None)
-        }
+        LineProblem::Quantity(
+            QuantityProblem::AboveMaximum { maximum } | QuantityProblem::AboveLineLimit { maximum },
+        ) => (Kind::AboveMaximum, Some(*maximum), None),
+        LineProblem::Quantity(
+            QuantityProblem::TooPrecise { .. }
+            | QuantityProblem::PricedAtNothing
+            | QuantityProblem::TooLargeToPrice,
+        ) => (Kind::BadQuantity, None, None),
         LineProblem::NoPrice { .. } => (Kind::NoPrice, None, None),
         LineProblem::ShortOnStock { available } => (Kind::ShortOnStock, Some(*available), None),
     };

@@ -304,7 +304,7 @@ impl Orders {
                     format!("{} is discontinued", q.sku),
                 ));
             }
-            for problem in product.quantity_rule.problems(q.quantity) {
+            for problem in product.quantity_problems(q.quantity) {
                 v.push(FieldViolation::new(
                     format!("lines[{i}].quantity"),
                     problem.describe(),

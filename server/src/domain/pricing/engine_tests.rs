@@ -385,6 +385,69 @@ fn bad_cart_lines_are_named_one_by_one() {
 }
 
 #[test]
+fn absurd_quantities_are_refused_by_line_never_overflowing_or_rounding_to_nothing() {
+    let only_known = |sku: &str| sku != "HIDDEN";
+    let ctx = PricingContext {
+        account_id: "acc-2",
+        tier: "gold",
+        currency: "EUR",
+        date: MARCH(),
+        promotion_uses: &HashMap::new(),
+        visible: &only_known,
+    };
+    let lines = [
+        ("A", "79228162514264337593543950335"),
+        ("A", "99999999999999999999"),
+        ("D", "0.0001"),
+        ("ZZZ", "1"),
+        ("HIDDEN", "1"),
+    ]
+    .iter()
+    .map(|(sku, q)| CartLine {
+        sku: sku.to_string(),
+        quantity: q.to_string(),
+    })
+    .collect::<Vec<_>>();
+    let DomainError::InvalidArgument { violations, .. } =
+        book().price_cart(&ctx, &lines).unwrap_err()
+    else {
+        panic!()
+    };
+    let got: Vec<(&str, &str)> = violations
+        .iter()
+        .map(|v| (v.field.as_str(), v.description.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "lines[0].quantity",
+                "is above 1000000 per line, the most one line may ask for"
+            ),
+            (
+                "lines[1].quantity",
+                "is above 1000000 per line, the most one line may ask for"
+            ),
+            (
+                "lines[2].quantity",
+                "is too small: its price rounds to nothing in the currency"
+            ),
+            ("lines[3].sku", "unknown SKU \"ZZZ\""),
+            ("lines[4].sku", "unknown SKU \"HIDDEN\""),
+        ]
+    );
+    // The most a line may ask for is priced exactly.
+    let most = [CartLine {
+        sku: "A".into(),
+        quantity: "1000000".into(),
+    }];
+    assert_eq!(
+        book().price_cart(&ctx, &most).unwrap().subtotal,
+        d("78400000.00")
+    );
+}
+
+#[test]
 fn another_currency_uses_only_its_own_lists() {
     let ctx = PricingContext {
         account_id: "acc-2",
