@@ -5,6 +5,7 @@
 
 pub mod health;
 pub mod limits;
+pub mod malformed;
 pub mod tls;
 
 use std::future::Future;
@@ -119,6 +120,7 @@ pub async fn serve(
         .layer(cors(&config.cors_origins))
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
+        .layer(malformed::MalformedRequestLayer)
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
         .layer(services.auth)
         .into_inner();
