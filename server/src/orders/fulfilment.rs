@@ -48,8 +48,11 @@ fn flag_late(order: &mut Order, today: Date) {
     }
 }
 
+/// The lines of a shipment (line number, quantity) and its promised date.
+type ShipmentInput = (Vec<(u32, Decimal)>, Option<Date>);
+
 /// A shipment's lines and promised date as sent, every bad field named.
-fn checked_shipment(new: &NewShipment) -> Result<(Vec<(u32, Decimal)>, Option<Date>)> {
+fn checked_shipment(new: &NewShipment) -> Result<ShipmentInput> {
     let mut v = Vec::new();
     let mut lines = Vec::new();
     for (i, (line_no, raw)) in new.lines.iter().enumerate() {
