@@ -344,6 +344,17 @@ fn a_500_line_cart_is_priced_in_one_call() {
     assert_eq!(cart.discount_total, d("1040.00"));
 }
 
+/// Cart lines of (SKU, quantity as sent).
+fn cart(lines: &[(&str, &str)]) -> Vec<CartLine> {
+    lines
+        .iter()
+        .map(|(sku, q)| CartLine {
+            sku: sku.to_string(),
+            quantity: q.to_string(),
+        })
+        .collect()
+}
+
 #[test]
 fn bad_cart_lines_are_named_one_by_one() {
     let ctx = PricingContext {
@@ -354,19 +365,13 @@ fn bad_cart_lines_are_named_one_by_one() {
         promotion_uses: &HashMap::new(),
         visible: &|_: &str| true,
     };
-    let lines = [
+    let lines = cart(&[
         ("A", "0"),
         ("A", "-1"),
         ("A", "1e3"),
         ("ZZZ", "1"),
         ("B", "2.5"),
-    ]
-    .iter()
-    .map(|(sku, q)| CartLine {
-        sku: sku.to_string(),
-        quantity: q.to_string(),
-    })
-    .collect::<Vec<_>>();
+    ]);
     let err = book().price_cart(&ctx, &lines).unwrap_err();
     let DomainError::InvalidArgument { violations, .. } = err else {
         panic!()
@@ -395,19 +400,13 @@ fn absurd_quantities_are_refused_by_line_never_overflowing_or_rounding_to_nothin
         promotion_uses: &HashMap::new(),
         visible: &only_known,
     };
-    let lines = [
+    let lines = cart(&[
         ("A", "79228162514264337593543950335"),
         ("A", "99999999999999999999"),
         ("D", "0.0001"),
         ("ZZZ", "1"),
         ("HIDDEN", "1"),
-    ]
-    .iter()
-    .map(|(sku, q)| CartLine {
-        sku: sku.to_string(),
-        quantity: q.to_string(),
-    })
-    .collect::<Vec<_>>();
+    ]);
     let DomainError::InvalidArgument { violations, .. } =
         book().price_cart(&ctx, &lines).unwrap_err()
     else {
@@ -437,10 +436,7 @@ fn absurd_quantities_are_refused_by_line_never_overflowing_or_rounding_to_nothin
         ]
     );
     // The most a line may ask for is priced exactly.
-    let most = [CartLine {
-        sku: "A".into(),
-        quantity: "1000000".into(),
-    }];
+    let most = cart(&[("A", "1000000")]);
     assert_eq!(
         book().price_cart(&ctx, &most).unwrap().subtotal,
         d("78400000.00")
