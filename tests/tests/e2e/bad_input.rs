@@ -238,6 +238,9 @@ async fn an_unknown_sku_is_called_unknown() {
 
 #[tokio::test]
 async fn quantities_are_whole_pieces_measured_to_a_thousandth_and_bounded_per_line() {
+    // A cable of its own: the order placed here must not move other
+    // tests' stock of the shared server by a fraction.
+    const CABLE: &str = "TP-EL-00044";
     let client = TestServer::shared().client();
     // The demo's cables (TP-EL-…) are sold by the metre, its lamps by the piece.
     let lamp = client
@@ -253,10 +256,10 @@ async fn quantities_are_whole_pieces_measured_to_a_thousandth_and_bounded_per_li
         .remove(0);
     assert_eq!(lamp.sales_unit.as_ref().unwrap().code, "EA");
     for (sku, quantity) in [
-        ("TP-EL-00042", "79228162514264337593543950335"),
-        ("TP-EL-00042", "99999999999999999999"),
-        ("TP-EL-00042", "1000000000"),
-        ("TP-EL-00042", "0.0001"),
+        (CABLE, "79228162514264337593543950335"),
+        (CABLE, "99999999999999999999"),
+        (CABLE, "1000000000"),
+        (CABLE, "0.0001"),
         (lamp.sku.as_str(), "1.5"),
     ] {
         let status = refused(&client, vec![line(sku, quantity)]).await;
@@ -269,7 +272,7 @@ async fn quantities_are_whole_pieces_measured_to_a_thousandth_and_bounded_per_li
     let cut = submit(
         &client,
         SubmitOrderRequest {
-            lines: vec![line("TP-EL-00042", "2.125")],
+            lines: vec![line(CABLE, "2.125")],
             ..Default::default()
         },
     )
