@@ -23,6 +23,7 @@ use crate::domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
 use crate::domain::identity::{Action, Caller};
 use crate::identity::Identity;
 use crate::inventory::Inventory;
+use crate::store::idempotency;
 
 /// Chunks of an upload waiting to be read.
 const UPLOAD_BUFFERED: usize = 16;
@@ -149,6 +150,12 @@ impl CatalogBulkService for CatalogBulkApi {
             }
         };
         let (tx, rx) = mpsc::channel(UPLOAD_BUFFERED);
+        // How the upload itself failed on the way in (a chunk over the
+        // message limit, bytes that are not a message): that is the answer
+        // to give, not the interruption it causes the reader. Set before
+        // the reader hears of the failure.
+        let upload_failure = Arc::new(parking_lot::Mutex::new(None::<Status>));
+        let failed_with = Arc::clone(&upload_failure);
         let feeding = tokio::spawn(async move {
             loop {
                 let next = match parts.message().await {
@@ -160,7 +167,11 @@ impl CatalogBulkService for CatalogBulkApi {
                         "a second header after the first",
                     )),
                     Ok(None) => break,
-                    Err(status) => Err(std::io::Error::other(status.message().to_string())),
+                    Err(status) => {
+                        let message = status.message().to_string();
+                        *failed_with.lock() = Some(status);
+                        Err(std::io::Error::other(message))
+                    }
                 };
                 let failed = next.is_err();
                 // The reader gone means the import ended early: stop.
@@ -178,9 +189,9 @@ impl CatalogBulkService for CatalogBulkApi {
             Arc::clone(&self.identity),
             Arc::clone(&self.inventory),
         );
-        let actor = caller.id.clone();
+        let actor = idempotency::owner(&caller);
         let request_id = header.request_id;
-        let report = tokio::task::spawn_blocking(move || match kind {
+        let imported = tokio::task::spawn_blocking(move || match kind {
             pb::DataKind::Prices => {
                 let account_exists = |id: &str| matches!(identity.account_record(id), Ok(Some(_)));
                 catalog.import_prices(&actor, &request_id, mode, upload, &account_exists)
@@ -191,9 +202,15 @@ impl CatalogBulkService for CatalogBulkApi {
             _ => catalog.import_products(&actor, &request_id, mode, upload),
         })
         .await
-        .map_err(|e| Failure::Internal(format!("import task: {e}")))??;
+        .map_err(|e| Failure::Internal(format!("import task: {e}")))?;
         feeding.abort();
-        Ok(Response::new(report_to(report)))
+        match imported {
+            Ok(report) => Ok(Response::new(report_to(report))),
+            Err(error) => Err(upload_failure
+                .lock()
+                .take()
+                .unwrap_or_else(|| Status::from(error))),
+        }
     }
 
     type ExportDataStream = ExportStream;

@@ -14,7 +14,8 @@ use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 
 use super::product::{
-    money_to, priced_line_to, product_from, product_to, quick_order_to, variant_to,
+    money_to, priced_line_to, product_from, product_patch_from, product_to, quick_order_to,
+    variant_to,
 };
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
@@ -28,6 +29,7 @@ use crate::domain::paging::{Page, PageLimits};
 use crate::domain::pricing::{self, CartLine, CustomerPrices, PricingContext};
 use crate::identity::Identity;
 use crate::inventory::{Inventory, check_skus};
+use crate::store::idempotency;
 
 const ALERT_PAGES: PageLimits = PageLimits {
     default_size: 100,
@@ -241,9 +243,9 @@ impl CatalogService for CatalogApi {
         let caller = may_manage(&request)?;
         let r = request.into_inner();
         let product = product_from(r.product).map_err(Failure::from)?;
-        let created = self
-            .catalog
-            .create_product(&caller.id, &r.request_id, product)?;
+        let created =
+            self.catalog
+                .create_product(&idempotency::owner(&caller), &r.request_id, product)?;
         let path = self.catalog.view().index.path(&created).to_vec();
         Ok(Response::new(pb::CreateProductResponse {
             product: Some(product_to(&created, &path)),
@@ -257,10 +259,13 @@ impl CatalogService for CatalogApi {
         let caller = may_manage(&request)?;
         let r = request.into_inner();
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
-        let patch = product_from(r.product).map_err(Failure::from)?;
-        let updated = self
-            .catalog
-            .update_product(&caller.id, &r.request_id, patch, &paths)?;
+        let patch = product_patch_from(r.product, &paths).map_err(Failure::from)?;
+        let updated = self.catalog.update_product(
+            &idempotency::owner(&caller),
+            &r.request_id,
+            patch,
+            &paths,
+        )?;
         let path = self.catalog.view().index.path(&updated).to_vec();
         Ok(Response::new(pb::UpdateProductResponse {
             product: Some(product_to(&updated, &path)),

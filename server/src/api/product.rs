@@ -66,6 +66,33 @@ fn none_if_empty(s: String) -> Option<String> {
 
 /// A product as a catalog manager sent it, fields named `product.<field>`.
 pub fn product_from(p: Option<pb::Product>) -> Result<Product, DomainError> {
+    decode_product(p, |_| true)
+}
+
+/// The fields of a product an update mask names, as a catalog manager sent
+/// them: a field the mask does not name is not read, so it cannot be
+/// malformed (the stored product keeps its value). `update_mask: "name"`
+/// needs no price, unit or status.
+pub fn product_patch_from(
+    p: Option<pb::Product>,
+    paths: &[String],
+) -> Result<Product, DomainError> {
+    decode_product(p, |field| {
+        let Some(path) = field.strip_prefix("product.") else {
+            return true;
+        };
+        paths.iter().any(|named| {
+            path.strip_prefix(named.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
+    })
+}
+
+/// Decodes a product, reporting the malformed fields `read` says were read.
+fn decode_product(
+    p: Option<pb::Product>,
+    read: impl Fn(&str) -> bool,
+) -> Result<Product, DomainError> {
     let Some(p) = p else {
         return Err(DomainError::invalid(
             "INVALID_PRODUCT",
@@ -171,6 +198,7 @@ pub fn product_from(p: Option<pb::Product>) -> Result<Product, DomainError> {
         family_id: none_if_empty(p.family_id),
         variant_keys: p.variant_keys,
     };
+    d.violations.retain(|v| read(&v.field));
     if d.violations.is_empty() {
         Ok(product)
     } else {
@@ -313,9 +341,14 @@ fn problem_to(problem: &LineProblem) -> pb::QuickOrderProblem {
         LineProblem::Quantity(QuantityProblem::NotMultiple { nearest, .. }) => {
             (Kind::NotAMultiple, Some(*nearest), None)
         }
-        LineProblem::Quantity(QuantityProblem::AboveMaximum { maximum }) => {
-            (Kind::AboveMaximum, Some(*maximum), None)
-        }
+        LineProblem::Quantity(
+            QuantityProblem::AboveMaximum { maximum } | QuantityProblem::AboveLineLimit { maximum },
+        ) => (Kind::AboveMaximum, Some(*maximum), None),
+        LineProblem::Quantity(
+            QuantityProblem::TooPrecise { .. }
+            | QuantityProblem::PricedAtNothing
+            | QuantityProblem::TooLargeToPrice,
+        ) => (Kind::BadQuantity, None, None),
         LineProblem::NoPrice { .. } => (Kind::NoPrice, None, None),
         LineProblem::ShortOnStock { available } => (Kind::ShortOnStock, Some(*available), None),
     };

@@ -13,6 +13,55 @@ use crate::store::StoreError;
 
 /// `ErrorInfo.domain` for every Tradeport error.
 pub const ERROR_DOMAIN: &str = "tradeport";
+/// The most of any one echoed value (a run without spaces) a status holds.
+pub const MAX_ECHO_CHARS: usize = 64;
+/// The most of any one text (the message, a description) a status holds.
+pub const MAX_TEXT_CHARS: usize = 512;
+/// Field violations named at most; the rest are counted.
+pub const MAX_VIOLATIONS: usize = 32;
+
+/// `text` with every run of more than [`MAX_ECHO_CHARS`] non-space
+/// characters cut to that many and an ellipsis, the whole cut to
+/// [`MAX_TEXT_CHARS`].
+pub fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS + 4));
+    let (mut run, mut total) = (0usize, 0usize);
+    for c in text.chars() {
+        if total == MAX_TEXT_CHARS {
+            out.push('…');
+            break;
+        }
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        if run > MAX_ECHO_CHARS {
+            if run == MAX_ECHO_CHARS + 1 {
+                out.push('…');
+                total += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        total += 1;
+    }
+    out
+}
+
+/// Adds `violations` as BadRequest field violations, bounded: at most
+/// [`MAX_VIOLATIONS`], the last then saying how many more there were.
+fn add_violations(details: &mut ErrorDetails, violations: &[crate::domain::FieldViolation]) {
+    for (i, v) in violations.iter().enumerate() {
+        if i + 1 == MAX_VIOLATIONS && violations.len() > MAX_VIOLATIONS {
+            details.add_bad_request_violation(
+                "request",
+                format!(
+                    "{} more problems not listed",
+                    violations.len() - MAX_VIOLATIONS + 1
+                ),
+            );
+            return;
+        }
+        details.add_bad_request_violation(bounded(&v.field), bounded(&v.description));
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
@@ -32,6 +81,10 @@ pub enum Failure {
         "this server speaks protobuf only: gRPC, and gRPC-web as application/grpc-web+proto or application/grpc-web-text; {content_type} is not supported"
     )]
     UnsupportedFormat { content_type: String },
+    /// The request's bytes are not a message of the method called (not
+    /// protobuf, invalid UTF-8 in a string); the detail is the decoder's.
+    #[error("the request is not a valid message for this method")]
+    Malformed(String),
     /// Our own fault, not the caller's (an index that failed to update);
     /// the detail is logged, not sent.
     #[error("internal failure: {0}")]
@@ -47,7 +100,7 @@ pub enum Failure {
 fn info(details: &mut ErrorDetails, reason: &str, metadata: &[(&str, String)]) {
     let metadata: HashMap<String, String> = metadata
         .iter()
-        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .map(|(k, v)| ((*k).to_string(), bounded(v)))
         .collect();
     details.set_error_info(reason, ERROR_DOMAIN, metadata);
 }
@@ -95,9 +148,7 @@ impl From<Failure> for Status {
         let code = match failure {
             Failure::Domain(DomainError::InvalidArgument { reason, violations }) => {
                 info(&mut details, reason, &[]);
-                for v in violations {
-                    details.add_bad_request_violation(v.field, v.description);
-                }
+                add_violations(&mut details, &violations);
                 Code::InvalidArgument
             }
             Failure::Domain(DomainError::NotFound { resource, id }) => {
@@ -108,7 +159,7 @@ impl From<Failure> for Status {
                 );
                 details.set_resource_info(
                     resource,
-                    id,
+                    bounded(&id),
                     "",
                     "does not exist or is not visible to the caller",
                 );
@@ -120,7 +171,7 @@ impl From<Failure> for Status {
                     "ALREADY_EXISTS",
                     &[("resource_type", resource.into()), ("id", id.clone())],
                 );
-                details.set_resource_info(resource, id, "", "already exists");
+                details.set_resource_info(resource, bounded(&id), "", "already exists");
                 Code::AlreadyExists
             }
             Failure::Domain(DomainError::PermissionDenied { action }) => {
@@ -136,7 +187,7 @@ impl From<Failure> for Status {
                 ref description,
             }) => {
                 info(&mut details, reason, &[]);
-                details.add_precondition_failure_violation(reason, "", description.clone());
+                details.add_precondition_failure_violation(reason, "", bounded(description));
                 Code::FailedPrecondition
             }
             Failure::Domain(DomainError::PreconditionFailed {
@@ -144,11 +195,11 @@ impl From<Failure> for Status {
                 ref violations,
             }) => {
                 info(&mut details, reason, &[]);
-                for v in violations {
+                for v in violations.iter().take(MAX_VIOLATIONS) {
                     details.add_precondition_failure_violation(
                         reason,
-                        v.field.clone(),
-                        v.description.clone(),
+                        bounded(&v.field),
+                        bounded(&v.description),
                     );
                 }
                 Code::FailedPrecondition
@@ -192,6 +243,11 @@ impl From<Failure> for Status {
                 );
                 Code::Unimplemented
             }
+            Failure::Malformed(ref detail) => {
+                info(&mut details, "MALFORMED_REQUEST", &[]);
+                details.add_bad_request_violation("request", bounded(detail));
+                Code::InvalidArgument
+            }
             Failure::Store(StoreError::Conflict { .. }) => {
                 info(&mut details, "CONCURRENT_UPDATE", &[]);
                 Code::Aborted
@@ -231,7 +287,7 @@ impl From<Failure> for Status {
                 return Status::with_error_details(Code::Internal, "internal failure", details);
             }
         };
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(code, bounded(&message), details)
     }
 }
 
@@ -239,6 +295,7 @@ impl From<Failure> for Status {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::domain::FieldViolation;
 
     #[test]
     fn invalid_argument_names_fields_and_reason() {
@@ -254,6 +311,40 @@ mod tests {
             details.bad_request().unwrap().field_violations[0].field,
             "page_size"
         );
+    }
+
+    #[test]
+    fn echoed_values_are_cut_in_the_message_and_every_detail() {
+        let sku = "X".repeat(100_000);
+        let violations = (0..1000)
+            .map(|i| FieldViolation::new(format!("lines[{i}].sku"), format!("unknown SKU {sku:?}")))
+            .collect();
+        let status = Status::from(Failure::from(DomainError::InvalidArgument {
+            reason: "INVALID_CART",
+            violations,
+        }));
+        assert!(status.message().chars().count() <= MAX_TEXT_CHARS + 1);
+        let bad = status.get_error_details().bad_request().unwrap().clone();
+        assert_eq!(bad.field_violations.len(), MAX_VIOLATIONS);
+        let first = &bad.field_violations[0];
+        assert_eq!(first.field, "lines[0].sku");
+        assert!(first.description.starts_with("unknown SKU \"XXX"));
+        assert!(first.description.chars().count() <= "unknown SKU ".len() + MAX_ECHO_CHARS + 1);
+        assert_eq!(
+            bad.field_violations[MAX_VIOLATIONS - 1].description,
+            "969 more problems not listed"
+        );
+        let status = Status::from(Failure::from(DomainError::NotFound {
+            resource: "order",
+            id: sku.clone(),
+        }));
+        assert!(status.message().len() < 200);
+        assert!(
+            status.details().len() < 1000,
+            "{} bytes",
+            status.details().len()
+        );
+        assert_eq!(bounded("a short one stays"), "a short one stays");
     }
 
     #[test]

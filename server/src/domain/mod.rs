@@ -15,6 +15,9 @@ pub mod payments;
 pub mod pricing;
 pub mod tax;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 /// One input field that failed validation, named by its path in the request
 /// (e.g. `filters[2].min`), so a client can point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]

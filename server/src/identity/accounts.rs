@@ -15,8 +15,8 @@ use crate::domain::identity::records::{
 use crate::domain::identity::secrets::{INVITATION_PREFIX, hash, new_id, new_secret};
 use crate::domain::identity::{Action, Caller, Role};
 use crate::domain::paging::{Page, PageLimits};
-use crate::store::Commit;
 use crate::store::records::{get, get_value, scan};
+use crate::store::{Commit, idempotency};
 
 const PAGES: PageLimits = PageLimits {
     default_size: 50,
@@ -326,9 +326,12 @@ impl Identity {
         origin: &Origin,
         request_id: &str,
     ) -> Result<Application> {
-        self.once(&caller.id, "RejectApplication", request_id, |base| {
-            self.reject_once(base, caller, application_id, reason, origin)
-        })
+        self.once(
+            &idempotency::owner(caller),
+            "RejectApplication",
+            request_id,
+            |base| self.reject_once(base, caller, application_id, reason, origin),
+        )
     }
 
     fn reject_once(
@@ -524,9 +527,12 @@ impl Identity {
         origin: &Origin,
         request_id: &str,
     ) -> Result<OrgUnit> {
-        self.once(&caller.id, "CreateOrgUnit", request_id, |base| {
-            self.create_unit_once(base, caller, account_id, parent_id, name, origin)
-        })
+        self.once(
+            &idempotency::owner(caller),
+            "CreateOrgUnit",
+            request_id,
+            |base| self.create_unit_once(base, caller, account_id, parent_id, name, origin),
+        )
     }
 
     fn create_unit_once(
@@ -648,9 +654,12 @@ impl Identity {
         origin: &Origin,
         request_id: &str,
     ) -> Result<User> {
-        self.once(&caller.id, "SetUserRoles", request_id, |base| {
-            self.set_roles_once(base, caller, user_id, roles, origin)
-        })
+        self.once(
+            &idempotency::owner(caller),
+            "SetUserRoles",
+            request_id,
+            |base| self.set_roles_once(base, caller, user_id, roles, origin),
+        )
     }
 
     fn set_roles_once(
@@ -693,9 +702,12 @@ impl Identity {
         origin: &Origin,
         request_id: &str,
     ) -> Result<User> {
-        self.once(&caller.id, "DisableUser", request_id, |base| {
-            self.disable_user_once(base, caller, user_id, origin)
-        })
+        self.once(
+            &idempotency::owner(caller),
+            "DisableUser",
+            request_id,
+            |base| self.disable_user_once(base, caller, user_id, origin),
+        )
     }
 
     fn disable_user_once(
@@ -747,39 +759,44 @@ impl Identity {
         origin: &Origin,
         request_id: &str,
     ) -> Result<User> {
-        self.once(&caller.id, "SetRepAssignments", request_id, |base| {
-            let (rep, _) = self.managed_user(caller, rep_id, Action::ManageUsers)?;
-            if !rep.value.roles.contains(&Role::SalesRep) {
-                return Err(
-                    DomainError::invalid("NOT_A_REP", "user_id", "is not a sales rep").into(),
-                );
-            }
-            let mut v = Vec::new();
-            for (i, id) in account_ids.iter().enumerate() {
-                if self.account(id)?.is_none() {
-                    v.push(crate::domain::FieldViolation::new(
-                        format!("account_ids[{i}]"),
-                        "no such account",
-                    ));
+        self.once(
+            &idempotency::owner(caller),
+            "SetRepAssignments",
+            request_id,
+            |base| {
+                let (rep, _) = self.managed_user(caller, rep_id, Action::ManageUsers)?;
+                if !rep.value.roles.contains(&Role::SalesRep) {
+                    return Err(
+                        DomainError::invalid("NOT_A_REP", "user_id", "is not a sales rep").into(),
+                    );
                 }
-            }
-            for (i, t) in territories.iter().enumerate() {
-                required(&format!("territories[{i}]"), t, &mut v);
-            }
-            check("INVALID_ASSIGNMENT", v)?;
-            let mut assigned = rep.value.clone();
-            assigned.assigned_accounts = account_ids.clone();
-            assigned.territories = territories.iter().map(|t| t.trim().to_string()).collect();
-            let key = keys::user(rep_id);
-            let event = self
-                .caller_event("rep.assigned", caller, None, origin)
-                .target(rep_id)
-                .detail("accounts", account_ids.join(","))
-                .detail("territories", territories.join(","));
-            let commit = base
-                .expect_version(&key, &rep)
-                .put_record(&key, &assigned)?;
-            Ok((self.audit(commit, event)?, assigned))
-        })
+                let mut v = Vec::new();
+                for (i, id) in account_ids.iter().enumerate() {
+                    if self.account(id)?.is_none() {
+                        v.push(crate::domain::FieldViolation::new(
+                            format!("account_ids[{i}]"),
+                            "no such account",
+                        ));
+                    }
+                }
+                for (i, t) in territories.iter().enumerate() {
+                    required(&format!("territories[{i}]"), t, &mut v);
+                }
+                check("INVALID_ASSIGNMENT", v)?;
+                let mut assigned = rep.value.clone();
+                assigned.assigned_accounts = account_ids.clone();
+                assigned.territories = territories.iter().map(|t| t.trim().to_string()).collect();
+                let key = keys::user(rep_id);
+                let event = self
+                    .caller_event("rep.assigned", caller, None, origin)
+                    .target(rep_id)
+                    .detail("accounts", account_ids.join(","))
+                    .detail("territories", territories.join(","));
+                let commit = base
+                    .expect_version(&key, &rep)
+                    .put_record(&key, &assigned)?;
+                Ok((self.audit(commit, event)?, assigned))
+            },
+        )
     }
 }

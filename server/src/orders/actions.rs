@@ -166,7 +166,11 @@ impl Orders {
     }
 
     /// Runs one change of an existing order under the write lock, with its
-    /// request id, committing the order and whatever `change` adds.
+    /// request id, committing the order and whatever `change` adds. The
+    /// request id is looked up first: a replay answers with what happened
+    /// without `change` checking anything again, so `change` does every
+    /// check of the request itself, and only if the caller may still see
+    /// the order.
     pub(super) fn change(
         &self,
         caller: &Caller,
@@ -176,9 +180,10 @@ impl Orders {
         request_id: &str,
         change: impl FnOnce(&Self, Commit, &mut Order) -> Result<(Commit, Vec<StockLevel>)>,
     ) -> Result<Order> {
+        let owner = idempotency::owner(caller);
         let mut announce = None;
         let order = self.writer.run(self.store(), || {
-            idempotency::once_unflushed(self.store(), &caller.id, rpc, request_id, |commit| {
+            idempotency::once_unflushed(self.store(), &owner, rpc, request_id, |commit| {
                 let read = self.order_for(caller, action, id)?;
                 let mut order = read.value.clone();
                 let commit = commit.expect_version(&keys::order(id), &read);
@@ -187,9 +192,16 @@ impl Orders {
                 Ok::<_, OrderError>((self.put_order(commit, Some(&read.value), &order)?, order))
             })
         })?;
-        if let Some(levels) = announce {
-            self.inventory.announce(levels);
-            self.publish(&order);
+        match announce {
+            Some(levels) => {
+                self.inventory.announce(levels);
+                self.publish(&order);
+            }
+            // A replay changed nothing; access lost since is not given
+            // back by it.
+            None => {
+                self.order_for(caller, Action::ReadOrders, &order.id)?;
+            }
         }
         Ok(order)
     }
@@ -254,9 +266,6 @@ impl Orders {
         comment: &str,
         request_id: &str,
     ) -> Result<Order> {
-        if comment.trim().is_empty() {
-            return Err(DomainError::invalid("COMMENT_REQUIRED", "comment", "say why").into());
-        }
         self.change(
             caller,
             Action::ApproveOrders,
@@ -264,6 +273,11 @@ impl Orders {
             id,
             request_id,
             |_, commit, order| {
+                if comment.trim().is_empty() {
+                    return Err(
+                        DomainError::invalid("COMMENT_REQUIRED", "comment", "say why").into(),
+                    );
+                }
                 let step = order.pending_step();
                 if step.is_some_and(|s| !caller.roles.contains(&s)) {
                     return Err(DomainError::PermissionDenied {

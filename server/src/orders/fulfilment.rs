@@ -48,6 +48,44 @@ fn flag_late(order: &mut Order, today: Date) {
     }
 }
 
+/// The lines of a shipment (line number, quantity) and its promised date.
+type ShipmentInput = (Vec<(u32, Decimal)>, Option<Date>);
+
+/// A shipment's lines and promised date as sent, every bad field named.
+fn checked_shipment(new: &NewShipment) -> Result<ShipmentInput> {
+    let mut v = Vec::new();
+    let mut lines = Vec::new();
+    for (i, (line_no, raw)) in new.lines.iter().enumerate() {
+        match parse_decimal(&format!("lines[{i}].quantity"), raw) {
+            Ok(q) => lines.push((*line_no, q)),
+            Err(DomainError::InvalidArgument { violations, .. }) => v.extend(violations),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let promised = match new.promised_date.trim() {
+        "" => None,
+        raw => match price_date("promised_date", raw, today()) {
+            Ok(d) => Some(d),
+            Err(DomainError::InvalidArgument { violations, .. }) => {
+                v.extend(violations);
+                None
+            }
+            Err(other) => return Err(other.into()),
+        },
+    };
+    if new.carrier.trim().is_empty() {
+        v.push(crate::domain::FieldViolation::new("carrier", "is required"));
+    }
+    if !v.is_empty() {
+        return Err(DomainError::InvalidArgument {
+            reason: "INVALID_SHIPMENT",
+            violations: v,
+        }
+        .into());
+    }
+    Ok((lines, promised))
+}
+
 impl Orders {
     pub fn record_shipment(
         &self,
@@ -56,36 +94,6 @@ impl Orders {
         new: NewShipment,
         request_id: &str,
     ) -> Result<Order> {
-        let mut v = Vec::new();
-        let mut lines = Vec::new();
-        for (i, (line_no, raw)) in new.lines.iter().enumerate() {
-            match parse_decimal(&format!("lines[{i}].quantity"), raw) {
-                Ok(q) => lines.push((*line_no, q)),
-                Err(DomainError::InvalidArgument { violations, .. }) => v.extend(violations),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        let promised = match new.promised_date.trim() {
-            "" => None,
-            raw => match price_date("promised_date", raw, today()) {
-                Ok(d) => Some(d),
-                Err(DomainError::InvalidArgument { violations, .. }) => {
-                    v.extend(violations);
-                    None
-                }
-                Err(other) => return Err(other.into()),
-            },
-        };
-        if new.carrier.trim().is_empty() {
-            v.push(crate::domain::FieldViolation::new("carrier", "is required"));
-        }
-        if !v.is_empty() {
-            return Err(DomainError::InvalidArgument {
-                reason: "INVALID_SHIPMENT",
-                violations: v,
-            }
-            .into());
-        }
         self.change(
             caller,
             Action::FulfilOrders,
@@ -93,6 +101,7 @@ impl Orders {
             order_id,
             request_id,
             |this, commit, order| {
+                let (lines, promised) = checked_shipment(&new)?;
                 let event = fulfilment::ship(order, &lines)?;
                 // The status moves first: shipping an order that is not
                 // confirmed is refused before any stock moves.
@@ -190,14 +199,6 @@ impl Orders {
         invoice_number: &str,
         request_id: &str,
     ) -> Result<Order> {
-        if invoice_number.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "INVOICE_NUMBER_REQUIRED",
-                "invoice_number",
-                "is required",
-            )
-            .into());
-        }
         self.change(
             caller,
             Action::InvoiceOrders,
@@ -205,6 +206,14 @@ impl Orders {
             order_id,
             request_id,
             |this, commit, order| {
+                if invoice_number.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        "INVOICE_NUMBER_REQUIRED",
+                        "invoice_number",
+                        "is required",
+                    )
+                    .into());
+                }
                 order.apply(
                     OrderEvent::Invoice,
                     &caller.id,
@@ -255,7 +264,6 @@ impl Orders {
         reason: &str,
         request_id: &str,
     ) -> Result<Order> {
-        let quantity = parse_decimal("quantity", quantity)?;
         self.change(
             caller,
             Action::PlaceOrders,
@@ -263,6 +271,7 @@ impl Orders {
             order_id,
             request_id,
             |_, commit, order| {
+                let quantity = parse_decimal("quantity", quantity)?;
                 fulfilment::check_return(order, &order.returns, line_no, quantity, reason)?;
                 order.returns.push(Return {
                     id: format!("rma-{}", uuid::Uuid::now_v7().simple()),
@@ -285,14 +294,6 @@ impl Orders {
         resolution: ReturnResolution,
         request_id: &str,
     ) -> Result<Order> {
-        if resolution == ReturnResolution::Pending {
-            return Err(DomainError::invalid(
-                "INVALID_RESOLUTION",
-                "resolution",
-                "decide it: refund, replacement, credit note or refused",
-            )
-            .into());
-        }
         self.change(
             caller,
             Action::FulfilOrders,
@@ -300,6 +301,14 @@ impl Orders {
             order_id,
             request_id,
             |_, commit, order| {
+                if resolution == ReturnResolution::Pending {
+                    return Err(DomainError::invalid(
+                        "INVALID_RESOLUTION",
+                        "resolution",
+                        "decide it: refund, replacement, credit note or refused",
+                    )
+                    .into());
+                }
                 let rma = order
                     .returns
                     .iter_mut()

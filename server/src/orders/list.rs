@@ -68,8 +68,14 @@ impl Orders {
                 .map(|a| keys::account_orders(a))
                 .collect(),
             (asked, None) => {
-                let record = self.identity.account_record(asked)?;
-                caller.authorize(Action::ReadOrders, record.as_ref(), "account", asked)?;
+                // An account that does not exist answers as one the caller
+                // may not see: NOT_FOUND either way, so a rep cannot tell
+                // which accounts exist.
+                let record = self
+                    .identity
+                    .account_record(asked)?
+                    .ok_or_else(|| not_found("account", asked))?;
+                caller.authorize(Action::ReadOrders, Some(&record), "account", asked)?;
                 vec![keys::account_orders(asked)]
             }
         };

@@ -214,6 +214,9 @@ impl Orders {
     }
 
     pub fn get(&self, caller: &Caller, id: &str) -> Result<Order> {
+        if id.trim().is_empty() {
+            return Err(DomainError::invalid("MISSING_ID", "id", "name the order").into());
+        }
         Ok(self.order_for(caller, Action::ReadOrders, id)?.value)
     }
 }

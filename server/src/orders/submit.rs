@@ -89,18 +89,21 @@ impl Orders {
         })?;
         let account = self.account(account_id)?;
         caller.authorize(Action::PlaceOrders, Some(&account), "account", account_id)?;
-        let mut submission = submission;
-        if submission.lines.is_empty() && !submission.lines_text.trim().is_empty() {
-            submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
-        }
-        // A replay answers at once, before any pricing or card hold.
+        let owner = idempotency::owner(caller);
+        // A replay answers at once with what happened, before the lines
+        // are read, priced or checked: the catalog may have moved on since
+        // (a product discontinued), and no card is held again.
         if let Some(first) = idempotency::recall::<Placed, super::OrderError>(
             self.store(),
-            &caller.id,
+            &owner,
             "SubmitOrder",
             &submission.request_id,
         )? {
-            return self.placed(&first);
+            return self.placed(caller, &first);
+        }
+        let mut submission = submission;
+        if submission.lines.is_empty() && !submission.lines_text.trim().is_empty() {
+            submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
         }
         // Everything that reads only the catalog and the account is done
         // before the lock: pricing, tax, the caller's expectations, the
@@ -125,7 +128,7 @@ impl Orders {
                 let used = read_ahead.take();
                 let placed = idempotency::once_unflushed::<_, super::OrderError, _>(
                     self.store(),
-                    &caller.id,
+                    &owner,
                     "SubmitOrder",
                     &submission.request_id,
                     |commit| {
@@ -164,7 +167,7 @@ impl Orders {
             Ok(first) => {
                 announce = None;
                 self.release_card(card.as_ref());
-                self.placed(&first)?
+                self.placed(caller, &first)?
             }
             Err(error) => {
                 // Nothing was stored: let go of the card's hold too.
@@ -180,15 +183,11 @@ impl Orders {
         Ok(order)
     }
 
-    /// The order a remembered submission placed, as it is now.
-    fn placed(&self, first: &Placed) -> Result<Order> {
-        get_value::<Order>(self.store(), &keys::order(&first.id))?.ok_or_else(|| {
-            crate::store::StoreError::Corrupt {
-                key: keys::order(&first.id),
-                reason: "a remembered submission names an order that is not stored".into(),
-            }
-            .into()
-        })
+    /// The order a remembered submission placed, as it is now, if the
+    /// caller may still see it: access lost since is not given back by a
+    /// replay.
+    fn placed(&self, caller: &Caller, first: &Placed) -> Result<Order> {
+        Ok(self.order_for(caller, Action::ReadOrders, &first.id)?.value)
     }
 
     /// The order as the catalog, the account and the tax rules make it,
@@ -305,7 +304,7 @@ impl Orders {
                     format!("{} is discontinued", q.sku),
                 ));
             }
-            for problem in product.quantity_rule.problems(q.quantity) {
+            for problem in product.quantity_problems(q.quantity) {
                 v.push(FieldViolation::new(
                     format!("lines[{i}].quantity"),
                     problem.describe(),

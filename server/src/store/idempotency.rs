@@ -3,7 +3,10 @@
 //! again — what a device replaying its outbox after a lost answer relies on.
 //! The remembered result is written in the same commit as the action, so a
 //! crash can never leave an action done but not remembered (or the reverse).
-//! Results are kept for seven days. Keys: `idem/<actor>/<rpc>/<request_id>`.
+//! Results are kept for seven days. Keys: `idem/<owner>/<rpc>/<request_id>`,
+//! the owner being the acting principal and, when it acts for a customer
+//! account not its own, that account too ([`owner`]): a rep's request id
+//! used for one account never answers for another.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::records::get;
 use super::{Commit, Store, StoreError};
 use crate::domain::DomainError;
+use crate::domain::identity::Caller;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
@@ -34,6 +38,20 @@ fn now() -> Millis {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as Millis)
         .unwrap_or_default()
+}
+
+/// Whose request ids a call uses: the principal, and the account it acts
+/// for when that is not its own (a rep acting on behalf of a customer).
+/// A customer's own people and API keys act for their one account, so
+/// their key is the principal alone, as it always was: results remembered
+/// before stay found.
+pub fn owner(caller: &Caller) -> String {
+    match caller.on_behalf_of.as_deref() {
+        Some(account) if caller.account_id.as_deref() != Some(account) => {
+            format!("{}+{account}", caller.id)
+        }
+        _ => caller.id.clone(),
+    }
 }
 
 fn check_request_id(request_id: &str) -> Result<(), DomainError> {

@@ -8,6 +8,7 @@ pub mod durable;
 pub mod formats;
 pub mod health;
 pub mod limits;
+pub mod malformed;
 pub mod tls;
 
 use std::future::Future;
@@ -123,6 +124,7 @@ pub async fn serve(
         .layer(formats::RefuseUnsupportedFormatsLayer)
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
+        .layer(malformed::MalformedRequestLayer)
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
         .layer(services.auth)
         .layer(durable::DurableAnswersLayer::new(services.store))

@@ -404,3 +404,49 @@ async fn full_rows_fill_every_column_of_the_template_and_import() {
     assert!(!product.barcode.is_empty() && product.family_id.starts_with("full-fam-"));
     assert_eq!((product.attributes.len(), product.image_urls.len()), (3, 2));
 }
+
+#[tokio::test]
+async fn a_chunk_over_the_message_limit_is_resource_exhausted() {
+    let limit = tradeport_server::config::Config::default().max_message_bytes;
+    let csv = format!("{HEADER}\n").into_bytes();
+    let mut oversize = csv.clone();
+    oversize.resize(limit + 1, b'x');
+    // The header goes alone and is read first: the chunk after it is what
+    // the limit refuses, while the upload is being read.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let sending = tokio::spawn(async move {
+        let header = ImportDataRequest {
+            part: Some(Part::Header(ImportHeader {
+                kind: DataKind::Catalog as i32,
+                mode: ImportMode::DryRun as i32,
+                request_id: String::new(),
+            })),
+        };
+        tx.send(header).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let chunk = ImportDataRequest {
+            part: Some(Part::Chunk(oversize)),
+        };
+        let _ = tx.send(chunk).await;
+        // Held open until the answer: the upload never ends by itself.
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    });
+    let status = bulk(&manager())
+        .import_data(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap_err();
+    sending.abort();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(tradeport_tests::error_reason(&status), "MESSAGE_TOO_LARGE");
+    // The server goes on importing.
+    import(
+        &manager(),
+        DataKind::Catalog,
+        ImportMode::DryRun,
+        "",
+        csv,
+        64,
+    )
+    .await
+    .unwrap();
+}

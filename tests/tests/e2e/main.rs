@@ -17,6 +17,7 @@ mod passkeys;
 mod pricing;
 mod products;
 mod profile;
+mod replays;
 mod sessions;
 mod shutdown;
 mod stock;

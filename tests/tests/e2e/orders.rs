@@ -42,7 +42,10 @@ fn amount(m: &Option<Money>) -> Decimal {
     Decimal::from_str(&m.as_ref().unwrap().amount).unwrap()
 }
 
-async fn submit(client: &Client, request: SubmitOrderRequest) -> Result<Order, tonic::Status> {
+pub(crate) async fn submit(
+    client: &Client,
+    request: SubmitOrderRequest,
+) -> Result<Order, tonic::Status> {
     orders(client)
         .submit_order(request)
         .await
@@ -432,9 +435,17 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
         .record_shipment(ship("6", ""))
         .await
         .unwrap_err();
+    // More than is left is the order's state, not a malformed request.
+    assert_eq!(too_much.code(), Code::FailedPrecondition, "{too_much:?}");
+    assert_eq!(error_reason(&too_much), "MORE_THAN_LEFT_TO_SHIP");
     assert_eq!(
-        tradeport_tests::bad_fields(&too_much),
-        ["lines[0].quantity"]
+        too_much
+            .get_error_details()
+            .precondition_failure()
+            .unwrap()
+            .violations[0]
+            .subject,
+        "lines[0].quantity"
     );
     let customer_cannot = orders(&buyer)
         .record_shipment(ship("1", ""))
@@ -533,6 +544,22 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
         .into_inner()
         .rma
         .unwrap();
+    let more_than_shipped = orders(&buyer)
+        .create_return(CreateReturnRequest {
+            order_id: order.id.clone(),
+            line_number: 1,
+            quantity: "5".into(),
+            reason: "changed our mind".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        more_than_shipped.code(),
+        Code::FailedPrecondition,
+        "{more_than_shipped:?}"
+    );
+    assert_eq!(error_reason(&more_than_shipped), "MORE_THAN_SHIPPED");
     let resolved = orders(&brand)
         .resolve_return(ResolveReturnRequest {
             order_id: order.id.clone(),

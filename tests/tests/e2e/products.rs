@@ -181,6 +181,58 @@ async fn an_update_changes_only_the_masked_fields() {
 }
 
 #[tokio::test]
+async fn an_update_reads_only_what_its_mask_names() {
+    let manager = manager();
+    create(&manager, new_product(20, "Echidna socket"), "")
+        .await
+        .unwrap();
+    let update = |product: Product, path: &str| {
+        let request = UpdateProductRequest {
+            product: Some(product),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec![path.into()],
+            }),
+            request_id: String::new(),
+        };
+        let mut catalog = catalog(&manager);
+        async move { catalog.update_product(request).await }
+    };
+    // As in the README: the id and the one field the mask names.
+    let renamed = update(
+        Product {
+            id: "prd-new-20".into(),
+            name: "Renamed".into(),
+            ..Default::default()
+        },
+        "name",
+    )
+    .await
+    .unwrap()
+    .into_inner()
+    .product
+    .unwrap();
+    assert_eq!(renamed.name, "Renamed");
+    assert_eq!(
+        renamed.base_price.unwrap().amount,
+        "19.90",
+        "kept as stored"
+    );
+    assert_eq!(renamed.status, ProductStatus::Active as i32);
+    // A field the mask names is still checked, merged onto the stored one.
+    let err = update(
+        Product {
+            id: "prd-new-20".into(),
+            ..Default::default()
+        },
+        "base_price",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&err), ["product.base_price"]);
+}
+
+#[tokio::test]
 async fn bad_products_name_every_field_and_nothing_is_created() {
     let mut bad = new_product(3, "Bad one");
     bad.sku = "TP-EL-00042".into(); // taken by a demo product

@@ -8,6 +8,7 @@ mod attributes;
 mod index;
 mod name_order;
 pub mod product;
+pub mod quantity;
 pub mod quick_order;
 mod search;
 mod tree;

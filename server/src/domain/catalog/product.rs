@@ -6,6 +6,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use super::quantity::{QuantityProblem, QuantityRule};
 use crate::domain::{DomainError, FieldViolation};
 
 pub const MAX_CODE_CHARS: usize = 64;
@@ -90,78 +91,6 @@ pub enum TaxClass {
     Reduced,
     Zero,
     Exempt,
-}
-
-/// Quantities a product may be ordered in, in its sales unit. Zero minimum
-/// and no multiple mean "any positive quantity".
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct QuantityRule {
-    pub minimum: Decimal,
-    pub multiple: Option<Decimal>,
-    pub maximum: Option<Decimal>,
-}
-
-/// Why a quantity cannot be ordered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuantityProblem {
-    NotPositive,
-    BelowMinimum { minimum: Decimal },
-    NotMultiple { multiple: Decimal, nearest: Decimal },
-    AboveMaximum { maximum: Decimal },
-}
-
-impl QuantityProblem {
-    pub fn describe(&self) -> String {
-        match self {
-            Self::NotPositive => "must be greater than zero".into(),
-            Self::BelowMinimum { minimum } => {
-                format!(
-                    "is below the minimum order quantity {}",
-                    minimum.normalize()
-                )
-            }
-            Self::NotMultiple { multiple, nearest } => format!(
-                "must be a multiple of {}; the nearest is {}",
-                multiple.normalize(),
-                nearest.normalize()
-            ),
-            Self::AboveMaximum { maximum } => {
-                format!(
-                    "is above the maximum order quantity {}",
-                    maximum.normalize()
-                )
-            }
-        }
-    }
-}
-
-impl QuantityRule {
-    /// Every rule `quantity` breaks (in the sales unit).
-    pub fn problems(&self, quantity: Decimal) -> Vec<QuantityProblem> {
-        if quantity <= Decimal::ZERO {
-            return vec![QuantityProblem::NotPositive];
-        }
-        let mut problems = Vec::new();
-        if quantity < self.minimum {
-            problems.push(QuantityProblem::BelowMinimum {
-                minimum: self.minimum,
-            });
-        }
-        if let Some(multiple) = self.multiple.filter(|m| *m > Decimal::ZERO)
-            && !(quantity % multiple).is_zero()
-        {
-            // Round up: a buyer who asked for 13 of a pack of 12 needs 24
-            // more often than 12, and never less than they asked for.
-            let nearest = (quantity / multiple).ceil() * multiple;
-            problems.push(QuantityProblem::NotMultiple { multiple, nearest });
-        }
-        if let Some(maximum) = self.maximum
-            && quantity > maximum
-        {
-            problems.push(QuantityProblem::AboveMaximum { maximum });
-        }
-        problems
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,10 +184,13 @@ impl Product {
     }
 
     /// `quantity` of unit `code` expressed in the sales unit: 2 boxes of 12
-    /// are 24 pieces when the product is sold by the piece.
+    /// are 24 pieces when the product is sold by the piece. `None` for a
+    /// unit the product is not sold in, or a quantity too large to convert.
     pub fn to_sales_quantity(&self, quantity: Decimal, code: &str) -> Option<Decimal> {
         let unit = self.unit(code)?;
-        Some(quantity * unit.base_units / self.sales_unit.base_units)
+        quantity
+            .checked_mul(unit.base_units)?
+            .checked_div(self.sales_unit.base_units)
     }
 
     /// Whether a customer may order it at all.

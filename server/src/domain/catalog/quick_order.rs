@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use super::quantity::MAX_LINE_QUANTITY;
 use super::{CatalogIndex, Product, QuantityProblem, Visible};
 use crate::domain::DomainError;
 use crate::domain::decimal::parse_decimal;
-use crate::domain::pricing::{CustomerPrices, LineQuote};
+use crate::domain::pricing::{CustomerPrices, LineQuote, PriceProblem};
 
 /// Lines one quick order may hold.
 pub const MAX_LINES: usize = 1000;
@@ -225,26 +226,48 @@ fn check_line(ctx: &QuickOrderContext<'_>, input: QuickOrderInput) -> QuickOrder
             return line;
         }
     };
-    let Some(quantity) = product.to_sales_quantity(quantity, &line.input.unit) else {
+    if product.unit(&line.input.unit).is_none() {
         line.problems.push(LineProblem::UnknownUnit {
             unit: line.input.unit.clone(),
         });
         return line;
+    }
+    if let Some(problem) = product.unit_quantity_problem(quantity, &line.input.unit) {
+        line.problems.push(LineProblem::Quantity(problem));
+        return line;
+    }
+    let Some(quantity) = product.to_sales_quantity(quantity, &line.input.unit) else {
+        line.problems
+            .push(LineProblem::Quantity(QuantityProblem::AboveLineLimit {
+                maximum: MAX_LINE_QUANTITY,
+            }));
+        return line;
     };
     line.quantity = Some(quantity);
-    line.problems.extend(
-        product
-            .quantity_rule
-            .problems(quantity)
-            .into_iter()
-            .map(LineProblem::Quantity),
-    );
-    if quantity > Decimal::ZERO {
-        line.quote = ctx.prices.price(&product.sku, quantity);
-        if line.quote.is_none() {
-            line.problems.push(LineProblem::NoPrice {
-                currency: ctx.prices.currency().to_string(),
-            });
+    let problems = product.quantity_problems(quantity);
+    // Only a quantity that could be ordered is priced: pricing a billion
+    // of something answers nothing anybody asked.
+    let priceable = problems.iter().all(|p| {
+        !matches!(
+            p,
+            QuantityProblem::NotPositive
+                | QuantityProblem::TooPrecise { .. }
+                | QuantityProblem::AboveLineLimit { .. }
+        )
+    });
+    line.problems
+        .extend(problems.into_iter().map(LineProblem::Quantity));
+    if priceable {
+        match ctx.prices.quote(&product.sku, quantity) {
+            Ok(quote) => line.quote = Some(quote),
+            Err(PriceProblem::NoPrice | PriceProblem::UnknownSku) => {
+                line.problems.push(LineProblem::NoPrice {
+                    currency: ctx.prices.currency().to_string(),
+                })
+            }
+            Err(PriceProblem::Quantity(problem)) => {
+                line.problems.push(LineProblem::Quantity(problem))
+            }
         }
         let available = (ctx.available)(&product.sku);
         if available < quantity {

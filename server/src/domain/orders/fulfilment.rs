@@ -78,11 +78,36 @@ pub struct Return {
     pub created: Millis,
 }
 
+/// The refusal of a request whose every field is well formed but that asks
+/// for more than the order's state allows: FAILED_PRECONDITION, not
+/// INVALID_ARGUMENT, as the same request may succeed on another order.
+fn refused(
+    invalid: Vec<FieldViolation>,
+    beyond_state: Vec<FieldViolation>,
+    invalid_reason: &'static str,
+    state_reason: &'static str,
+) -> Result<(), DomainError> {
+    if !invalid.is_empty() {
+        return Err(DomainError::InvalidArgument {
+            reason: invalid_reason,
+            violations: invalid,
+        });
+    }
+    if !beyond_state.is_empty() {
+        return Err(DomainError::PreconditionFailed {
+            reason: state_reason,
+            violations: beyond_state,
+        });
+    }
+    Ok(())
+}
+
 /// Checks a shipment of `lines` against what is left to ship, records the
 /// shipped quantities on the order and returns the event it is: a part or
 /// the rest.
 pub fn ship(order: &mut Order, lines: &[(u32, Decimal)]) -> Result<OrderEvent, DomainError> {
     let mut v = Vec::new();
+    let mut beyond = Vec::new();
     if lines.is_empty() {
         v.push(FieldViolation::new("lines", "ship at least one line"));
     }
@@ -103,23 +128,25 @@ pub fn ship(order: &mut Order, lines: &[(u32, Decimal)]) -> Result<OrderEvent, D
                 format!("{field}.quantity"),
                 format!("must be greater than zero (line {})", line.line_no),
             )),
-            Some(line) if line.shipped + quantity > line.quantity => v.push(FieldViolation::new(
-                format!("{field}.quantity"),
-                format!(
-                    "only {} of line {} is left to ship",
-                    (line.quantity - line.shipped).normalize(),
-                    line.line_no
-                ),
-            )),
+            Some(line)
+                if line
+                    .shipped
+                    .checked_add(*quantity)
+                    .is_none_or(|total| total > line.quantity) =>
+            {
+                beyond.push(FieldViolation::new(
+                    format!("{field}.quantity"),
+                    format!(
+                        "only {} of line {} is left to ship",
+                        (line.quantity - line.shipped).normalize(),
+                        line.line_no
+                    ),
+                ))
+            }
             Some(_) => {}
         }
     }
-    if !v.is_empty() {
-        return Err(DomainError::InvalidArgument {
-            reason: "INVALID_SHIPMENT",
-            violations: v,
-        });
-    }
+    refused(v, beyond, "INVALID_SHIPMENT", "MORE_THAN_LEFT_TO_SHIP")?;
     for (line_no, quantity) in lines {
         if let Some(line) = order.lines.iter_mut().find(|l| l.line_no == *line_no) {
             line.shipped += quantity;
@@ -169,6 +196,7 @@ pub fn check_return(
     reason: &str,
 ) -> Result<(), DomainError> {
     let mut v = Vec::new();
+    let mut beyond = Vec::new();
     match order.lines.iter().find(|l| l.line_no == line_no) {
         None => v.push(FieldViolation::new(
             "line_number",
@@ -182,8 +210,11 @@ pub fn check_return(
                 .sum();
             if quantity <= Decimal::ZERO {
                 v.push(FieldViolation::new("quantity", "must be greater than zero"));
-            } else if returned + quantity > line.shipped {
-                v.push(FieldViolation::new(
+            } else if returned
+                .checked_add(quantity)
+                .is_none_or(|total| total > line.shipped)
+            {
+                beyond.push(FieldViolation::new(
                     "quantity",
                     format!(
                         "{} of line {line_no} was shipped and {} already returned",
@@ -197,14 +228,7 @@ pub fn check_return(
     if reason.trim().is_empty() {
         v.push(FieldViolation::new("reason", "say why it comes back"));
     }
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err(DomainError::InvalidArgument {
-            reason: "INVALID_RETURN",
-            violations: v,
-        })
-    }
+    refused(v, beyond, "INVALID_RETURN", "MORE_THAN_SHIPPED")
 }
 
 #[cfg(test)]

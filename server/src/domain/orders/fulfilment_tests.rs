@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::macros::date;
 
@@ -36,14 +37,40 @@ fn a_shipment_never_exceeds_what_is_left_and_names_each_bad_line() {
     let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
     assert_eq!(
         fields,
-        [
-            "lines[0].quantity",
-            "lines[1].line_number",
-            "lines[2].quantity",
-            "lines[3]"
-        ]
+        ["lines[1].line_number", "lines[2].quantity", "lines[3]"]
     );
     assert_eq!(o.lines[0].shipped, dec!(0), "nothing recorded");
+}
+
+#[test]
+fn shipping_or_returning_more_than_the_order_allows_is_a_failed_precondition() {
+    let mut o = two_lines();
+    // Each line is of 2.
+    for too_much in [dec!(3), Decimal::MAX] {
+        let err = ship(&mut o, &[(1, dec!(1)), (2, too_much)]).unwrap_err();
+        let DomainError::PreconditionFailed { reason, violations } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(reason, "MORE_THAN_LEFT_TO_SHIP");
+        assert_eq!(violations[0].field, "lines[1].quantity");
+    }
+    ship(&mut o, &[(1, dec!(1))]).unwrap();
+    for too_much in [dec!(2), Decimal::MAX] {
+        let err = check_return(&o, &[], 1, too_much, "broken").unwrap_err();
+        let DomainError::PreconditionFailed { reason, violations } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (reason, violations[0].field.as_str()),
+            ("MORE_THAN_SHIPPED", "quantity")
+        );
+    }
+    assert!(check_return(&o, &[], 1, dec!(1), "broken").is_ok());
+    let err = check_return(&o, &[], 1, dec!(0), "").unwrap_err();
+    assert!(
+        matches!(err, DomainError::InvalidArgument { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -10,11 +10,26 @@ use rust_decimal::Decimal;
 
 use super::compact::SkuId;
 use super::engine::{
-    CartLine, CartQuote, Explanation, LineQuote, MAX_CART_LINES, Pricebook, PricingContext,
+    CartLine, CartQuote, Explanation, LineQuote, MAX_CART_AMOUNT, MAX_CART_LINES, Pricebook,
+    PricingContext,
 };
 use super::rounding::round_money;
+use crate::domain::catalog::QuantityProblem;
+use crate::domain::catalog::quantity::MAX_LINE_QUANTITY;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::{DomainError, FieldViolation};
+
+/// Why a line has no price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriceProblem {
+    /// No such SKU for this customer: not in the catalog, or outside
+    /// their assortment (which is the same to them).
+    UnknownSku,
+    /// The SKU is theirs, but no list prices it in their currency.
+    NoPrice,
+    /// The quantity cannot be priced: too large, or priced at nothing.
+    Quantity(QuantityProblem),
+}
 
 /// What can apply to one customer on one date, as indexes into a
 /// pricebook.
@@ -51,22 +66,44 @@ impl<'a> CustomerPrices<'a> {
         self.ctx.currency
     }
 
-    /// Prices `quantity` of `sku`, explaining every rule that applied.
+    /// Prices `quantity` of `sku`, explaining every rule that applied;
+    /// `None` when nothing prices it for this customer or the line does
+    /// not come to an amount (see [`CustomerPrices::quote`]).
     pub fn price(&self, sku: &str, quantity: Decimal) -> Option<LineQuote> {
+        self.quote(sku, quantity).ok()
+    }
+
+    /// Prices `quantity` of `sku`, explaining every rule that applied, or
+    /// says why the line has no price: no such SKU, nothing prices it for
+    /// this customer, the quantity is so large that the line comes to more
+    /// than [`MAX_CART_AMOUNT`], or a priced line would round to nothing.
+    pub fn quote(&self, sku: &str, quantity: Decimal) -> Result<LineQuote, PriceProblem> {
         let ctx = self.ctx;
         let mut explanation = Explanation::default();
-        let id = self.book.sku_id(sku)?;
-        let priced = self.book.apply_rules(
-            &self.applicable,
-            ctx,
-            (sku, id),
-            quantity,
-            Some(&mut explanation),
-        )?;
-        let line_total = round_money(priced.unit_price * quantity, ctx.currency);
-        let discount_total =
-            round_money(priced.list_unit_price * quantity, ctx.currency) - line_total;
-        Some(LineQuote {
+        let id = self.book.sku_id(sku).ok_or(PriceProblem::UnknownSku)?;
+        let priced = self
+            .book
+            .apply_rules(
+                &self.applicable,
+                ctx,
+                (sku, id),
+                quantity,
+                Some(&mut explanation),
+            )
+            .ok_or(PriceProblem::NoPrice)?;
+        let amount = |unit_price: Decimal| {
+            unit_price
+                .checked_mul(quantity)
+                .map(|a| round_money(a, ctx.currency))
+                .filter(|a| *a <= MAX_CART_AMOUNT)
+                .ok_or(PriceProblem::Quantity(QuantityProblem::TooLargeToPrice))
+        };
+        let line_total = amount(priced.unit_price)?;
+        let discount_total = amount(priced.list_unit_price)? - line_total;
+        if line_total.is_zero() && !priced.unit_price.is_zero() {
+            return Err(PriceProblem::Quantity(QuantityProblem::PricedAtNothing));
+        }
+        Ok(LineQuote {
             sku: sku.to_string(),
             quantity,
             list_unit_price: priced.list_unit_price,
@@ -141,24 +178,36 @@ impl<'a> CustomerPrices<'a> {
         let mut violations = Vec::new();
         let mut quotes = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
-            let quantity = match parse_decimal(&format!("lines[{i}].quantity"), &line.quantity) {
-                Ok(q) if q > Decimal::ZERO => q,
-                Ok(_) => {
-                    violations.push(FieldViolation::new(
-                        format!("lines[{i}].quantity"),
-                        "must be greater than zero",
-                    ));
-                    continue;
-                }
+            let field = format!("lines[{i}].quantity");
+            let quantity = match parse_decimal(&field, &line.quantity) {
+                Ok(q) if q <= Decimal::ZERO => Err(QuantityProblem::NotPositive),
+                Ok(q) if q > MAX_LINE_QUANTITY => Err(QuantityProblem::AboveLineLimit {
+                    maximum: MAX_LINE_QUANTITY,
+                }),
+                Ok(q) => Ok(q),
                 Err(DomainError::InvalidArgument { violations: v, .. }) => {
                     violations.extend(v);
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            match self.price(&line.sku, quantity) {
-                Some(quote) => quotes.push(quote),
-                None => violations.push(FieldViolation::new(
+            let quote = quantity.map_err(PriceProblem::Quantity).and_then(|q| {
+                if (ctx.visible)(&line.sku) {
+                    self.quote(&line.sku, q)
+                } else {
+                    Err(PriceProblem::UnknownSku)
+                }
+            });
+            match quote {
+                Ok(quote) => quotes.push(quote),
+                Err(PriceProblem::Quantity(problem)) => {
+                    violations.push(FieldViolation::new(field, problem.describe()))
+                }
+                Err(PriceProblem::UnknownSku) => violations.push(FieldViolation::new(
+                    format!("lines[{i}].sku"),
+                    format!("unknown SKU {:?}", line.sku),
+                )),
+                Err(PriceProblem::NoPrice) => violations.push(FieldViolation::new(
                     format!("lines[{i}].sku"),
                     format!(
                         "{:?} has no {} price for this customer",
@@ -167,13 +216,26 @@ impl<'a> CustomerPrices<'a> {
                 )),
             }
         }
-        if !violations.is_empty() {
+        let subtotal = quotes
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, q| sum.checked_add(q.line_total))
+            .filter(|s| *s <= MAX_CART_AMOUNT);
+        if subtotal.is_none() {
+            violations.push(FieldViolation::new(
+                "lines",
+                format!(
+                    "the lines come to more than {} {}, the most one cart may",
+                    MAX_CART_AMOUNT, ctx.currency
+                ),
+            ));
+        }
+        let (Some(subtotal), true) = (subtotal, violations.is_empty()) else {
             return Err(DomainError::InvalidArgument {
                 reason: "INVALID_CART",
                 violations,
             });
-        }
-        let subtotal = quotes.iter().map(|q| q.line_total).sum();
+        };
+        // Each discount is at most its line's list amount: no overflow.
         let discount_total = quotes.iter().map(|q| q.discount_total).sum();
         Ok(CartQuote {
             currency: ctx.currency.to_string(),

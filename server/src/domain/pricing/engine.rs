@@ -14,6 +14,10 @@ use crate::domain::DomainError;
 
 /// Lines a cart may hold.
 pub const MAX_CART_LINES: usize = 1000;
+/// The most a line or a cart may come to, in its currency's units: past
+/// any real order, and far enough below `Decimal`'s limit that tax, duty
+/// and totals computed from it never overflow.
+pub const MAX_CART_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x38D7E, 0, false, 0);
 
 /// Who is buying, when, in which currency.
 #[derive(Clone)]
@@ -496,11 +500,16 @@ impl Pricebook {
     }
 
     fn discounted(price: Decimal, discount: &Discount) -> Decimal {
+        // Checked: list prices have no upper bound, and an overflow must
+        // not take the server down. A cut that does not fit takes it all.
         let next = match discount {
-            Discount::Percent(p) => price - price * p / Decimal::ONE_HUNDRED,
-            Discount::AmountOff(a) => price - a,
+            Discount::Percent(p) => price
+                .checked_mul(*p)
+                .and_then(|cut| cut.checked_div(Decimal::ONE_HUNDRED))
+                .and_then(|cut| price.checked_sub(cut)),
+            Discount::AmountOff(a) => price.checked_sub(*a),
         };
-        next.max(Decimal::ZERO)
+        next.unwrap_or(Decimal::ZERO).max(Decimal::ZERO)
     }
 
     /// This customer's prices, with what can apply to them resolved once:

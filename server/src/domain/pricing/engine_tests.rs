@@ -344,6 +344,17 @@ fn a_500_line_cart_is_priced_in_one_call() {
     assert_eq!(cart.discount_total, d("1040.00"));
 }
 
+/// Cart lines of (SKU, quantity as sent).
+fn cart(lines: &[(&str, &str)]) -> Vec<CartLine> {
+    lines
+        .iter()
+        .map(|(sku, q)| CartLine {
+            sku: sku.to_string(),
+            quantity: q.to_string(),
+        })
+        .collect()
+}
+
 #[test]
 fn bad_cart_lines_are_named_one_by_one() {
     let ctx = PricingContext {
@@ -354,19 +365,13 @@ fn bad_cart_lines_are_named_one_by_one() {
         promotion_uses: &HashMap::new(),
         visible: &|_: &str| true,
     };
-    let lines = [
+    let lines = cart(&[
         ("A", "0"),
         ("A", "-1"),
         ("A", "1e3"),
         ("ZZZ", "1"),
         ("B", "2.5"),
-    ]
-    .iter()
-    .map(|(sku, q)| CartLine {
-        sku: sku.to_string(),
-        quantity: q.to_string(),
-    })
-    .collect::<Vec<_>>();
+    ]);
     let err = book().price_cart(&ctx, &lines).unwrap_err();
     let DomainError::InvalidArgument { violations, .. } = err else {
         panic!()
@@ -382,6 +387,60 @@ fn bad_cart_lines_are_named_one_by_one() {
         ]
     );
     assert!(book().price_cart(&ctx, &[]).is_err());
+}
+
+#[test]
+fn absurd_quantities_are_refused_by_line_never_overflowing_or_rounding_to_nothing() {
+    let only_known = |sku: &str| sku != "HIDDEN";
+    let ctx = PricingContext {
+        account_id: "acc-2",
+        tier: "gold",
+        currency: "EUR",
+        date: MARCH(),
+        promotion_uses: &HashMap::new(),
+        visible: &only_known,
+    };
+    let lines = cart(&[
+        ("A", "79228162514264337593543950335"),
+        ("A", "99999999999999999999"),
+        ("D", "0.0001"),
+        ("ZZZ", "1"),
+        ("HIDDEN", "1"),
+    ]);
+    let DomainError::InvalidArgument { violations, .. } =
+        book().price_cart(&ctx, &lines).unwrap_err()
+    else {
+        panic!()
+    };
+    let got: Vec<(&str, &str)> = violations
+        .iter()
+        .map(|v| (v.field.as_str(), v.description.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "lines[0].quantity",
+                "is above 1000000 per line, the most one line may ask for"
+            ),
+            (
+                "lines[1].quantity",
+                "is above 1000000 per line, the most one line may ask for"
+            ),
+            (
+                "lines[2].quantity",
+                "is too small: its price rounds to nothing in the currency"
+            ),
+            ("lines[3].sku", "unknown SKU \"ZZZ\""),
+            ("lines[4].sku", "unknown SKU \"HIDDEN\""),
+        ]
+    );
+    // The most a line may ask for is priced exactly.
+    let most = cart(&[("A", "1000000")]);
+    assert_eq!(
+        book().price_cart(&ctx, &most).unwrap().subtotal,
+        d("78400000.00")
+    );
 }
 
 #[test]

@@ -15,10 +15,10 @@ mod customer;
 mod engine;
 mod rounding;
 
-pub use customer::CustomerPrices;
+pub use customer::{CustomerPrices, PriceProblem};
 pub use engine::{
-    CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_LINES, Pricebook,
-    PricingContext, PricingStep, StepKind,
+    CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_AMOUNT, MAX_CART_LINES,
+    Pricebook, PricingContext, PricingStep, StepKind,
 };
 pub use rounding::{minor_units, round_money};
 
