@@ -86,6 +86,10 @@ impl From<Failure> for Status {
     fn from(failure: Failure) -> Self {
         let mut details = ErrorDetails::new();
         let message = failure.to_string();
+        if let Failure::Domain(DomainError::Hidden { resource, id }) = &failure {
+            // Answered as NOT_FOUND below; recorded once the call is over.
+            crate::identity::denied::note(resource, id);
+        }
         let code = match failure {
             Failure::Domain(DomainError::InvalidArgument { reason, violations }) => {
                 info(&mut details, reason, &[]);
@@ -94,7 +98,9 @@ impl From<Failure> for Status {
                 }
                 Code::InvalidArgument
             }
-            Failure::Domain(DomainError::NotFound { resource, id }) => {
+            Failure::Domain(
+                DomainError::NotFound { resource, id } | DomainError::Hidden { resource, id },
+            ) => {
                 info(
                     &mut details,
                     "NOT_FOUND",
@@ -240,6 +246,21 @@ mod tests {
             details.bad_request().unwrap().field_violations[0].field,
             "page_size"
         );
+    }
+
+    #[test]
+    fn a_hidden_resource_is_answered_exactly_as_a_missing_one() {
+        let missing = Status::from(Failure::from(DomainError::NotFound {
+            resource: "order",
+            id: "o-1".into(),
+        }));
+        let hidden = Status::from(Failure::from(DomainError::Hidden {
+            resource: "order",
+            id: "o-1".into(),
+        }));
+        assert_eq!(hidden.code(), missing.code());
+        assert_eq!(hidden.message(), missing.message());
+        assert_eq!(hidden.details(), missing.details());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! ids and tracing; size, time and concurrency limits; health and
 //! reflection; and a graceful, bounded shutdown.
 
+pub mod client_address;
 pub mod health;
 pub mod limits;
 pub mod tls;
@@ -120,6 +121,9 @@ pub async fn serve(
         .layer(GrpcWebLayer::new())
         .layer(limits::MessageLimitLayer::new(max))
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
+        .layer(client_address::ClientAddressLayer::new(
+            &config.trusted_proxies,
+        ))
         .layer(services.auth)
         .into_inner();
 
