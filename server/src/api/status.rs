@@ -260,7 +260,19 @@ mod tests {
         }));
         assert_eq!(hidden.code(), missing.code());
         assert_eq!(hidden.message(), missing.message());
-        assert_eq!(hidden.details(), missing.details());
+        let (hidden, missing) = (hidden.get_error_details(), missing.get_error_details());
+        // Field by field, as the detail types have no equality of their own.
+        let info = |d: &ErrorDetails| {
+            let (e, r) = (d.error_info().unwrap(), d.resource_info().unwrap());
+            let resource = (&r.resource_type, &r.resource_name, &r.owner, &r.description);
+            (
+                e.reason.clone(),
+                e.domain.clone(),
+                e.metadata.clone(),
+                format!("{resource:?}"),
+            )
+        };
+        assert_eq!(info(&hidden), info(&missing));
     }
 
     #[test]
