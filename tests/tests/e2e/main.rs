@@ -11,6 +11,7 @@ mod denied_access;
 mod drafts;
 mod grpc_web;
 mod offline;
+mod open_streams;
 mod orders;
 mod outbox;
 mod passkeys;
