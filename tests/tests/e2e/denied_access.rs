@@ -11,21 +11,11 @@ use tradeport_proto::identity as pb;
 use tradeport_proto::orders::{self, order_service_client::OrderServiceClient};
 use tradeport_tests::{TestServer, error_reason};
 
-use crate::passkeys::enrolled;
+use crate::access::placed_order;
+use crate::passkeys::{audit_events, enrolled};
 
 async fn denied_events(reader: &Client) -> Vec<pb::AuditEvent> {
-    reader
-        .identity()
-        .raw()
-        .list_audit_events(pb::ListAuditEventsRequest {
-            actions: vec!["access.denied".into()],
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .events
+    audit_events(reader, "access.denied").await
 }
 
 /// The brand trail's denied attempts, once there are at least `count`
@@ -64,21 +54,7 @@ async fn denied_attempts_answer_as_missing_and_are_recorded_for_the_brand() {
     let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
     let rep_id = rep.tokens().unwrap().user_id;
     let (admin_b, _) = enrolled(&server, "admin@sur.example").await;
-    let order_b = OrderServiceClient::new(admin_b.authorized_channel())
-        .submit_order(orders::SubmitOrderRequest {
-            lines: vec![orders::OrderLineInput {
-                sku: "TP-EL-00007".into(),
-                quantity: "1".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap()
-        .id;
+    let order_b = placed_order(&admin_b).await;
 
     // The rep is assigned account A only: B and a made-up account look the same.
     let b = server.account(1);
