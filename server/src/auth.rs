@@ -7,7 +7,9 @@
 //!
 //! A sales rep acts for a customer by adding `x-tradeport-on-behalf-of:
 //! <account id>`; the layer checks the assignment and records the call in
-//! that account's audit trail.
+//! that account's audit trail. A signed-in caller denied something that
+//! exists but is not theirs is answered as if it did not exist, and the
+//! layer records the attempt in the brand's trail (`identity::denied`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,7 +24,9 @@ use tower::{Layer, Service};
 use crate::api::status::Failure;
 use crate::domain::DomainError;
 pub use crate::domain::identity::Principal;
+use crate::identity::denied::{self, Denial};
 use crate::identity::{Identity, IdentityError, Origin};
+use crate::transport::client_address::ClientAddress;
 
 pub const ON_BEHALF_OF: &str = "x-tradeport-on-behalf-of";
 
@@ -61,11 +65,15 @@ pub fn peer(extensions: &http::Extensions) -> Option<SocketAddr> {
         })
 }
 
+/// Where a call comes from: the client address the transport found (a
+/// trusted proxy's client), else the peer's.
 pub fn origin_of(extensions: &http::Extensions) -> Origin {
+    let address = extensions
+        .get::<ClientAddress>()
+        .map(|c| c.0)
+        .or_else(|| peer(extensions).map(|a| a.ip()));
     Origin {
-        source: peer(extensions)
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default(),
+        source: address.map(|a| a.to_string()).unwrap_or_default(),
     }
 }
 
@@ -147,19 +155,26 @@ impl<S> ResolvePrincipal<S> {
             }
             Err(e) => return Err(e),
         };
-        match request
+        let Some(account) = request
             .headers()
             .get(ON_BEHALF_OF)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
+        else {
+            return Ok(Principal::Caller(caller));
+        };
+        let origin = origin_of(request.extensions());
+        match self
+            .identity
+            .act_on_behalf(caller.clone(), account, path, &origin)
         {
-            Some(account) => Ok(Principal::Caller(self.identity.act_on_behalf(
-                caller,
-                account,
-                path,
-                &origin_of(request.extensions()),
-            )?)),
-            None => Ok(Principal::Caller(caller)),
+            Ok(acting) => Ok(Principal::Caller(acting)),
+            Err(IdentityError::Domain(DomainError::Hidden { resource, id })) => {
+                let denial = Denial::new(resource, &id);
+                denied::record(&self.identity, &caller, denial, path, &origin);
+                Err(DomainError::Hidden { resource, id }.into())
+            }
+            Err(e) => Err(e),
         }
     }
 }
@@ -180,10 +195,31 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         match self.principal(&request) {
             Ok(principal) => {
+                let watched = match &principal {
+                    Principal::Caller(caller) => Some((
+                        caller.clone(),
+                        request.uri().path().to_string(),
+                        origin_of(request.extensions()),
+                    )),
+                    _ => None,
+                };
                 // Extensions do not cross the wire, so a client cannot have
                 // put a Principal there: this insert is the only source.
                 request.extensions_mut().insert(principal);
-                Box::pin(self.inner.call(request))
+                let call = self.inner.call(request);
+                let Some((caller, rpc, origin)) = watched else {
+                    return Box::pin(call);
+                };
+                // A signed-in caller's denied attempts are recorded once the
+                // call has answered (see `identity::denied`).
+                let identity = Arc::clone(&self.identity);
+                Box::pin(async move {
+                    let (response, denial) = denied::watch(call).await;
+                    if let Some(denial) = denial {
+                        denied::record(&identity, &caller, denial, &rpc, &origin);
+                    }
+                    response
+                })
             }
             Err(e) => {
                 let status = tonic::Status::from(Failure::from(e));

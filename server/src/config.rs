@@ -10,6 +10,7 @@ use clap::Parser;
 use serde::Deserialize;
 
 mod cors;
+pub use crate::transport::client_address::ProxyRange;
 
 /// Every setting, each optional so the sources can be layered.
 #[derive(Debug, Default, Clone, Parser, Deserialize)]
@@ -91,6 +92,15 @@ pub struct Settings {
     /// Account applications allowed per source address per hour [default: 10].
     #[arg(long, env = "TRADEPORT_APPLICATIONS_PER_SOURCE_PER_HOUR")]
     pub applications_per_source_per_hour: Option<u32>,
+    /// Addresses or CIDR ranges of the reverse proxies in front of this
+    /// server, comma separated: only from these is a client address taken
+    /// from `Forwarded` / `X-Forwarded-For` [default: none].
+    #[arg(long, env = "TRADEPORT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Days a session lives from its passkey sign-in, however often it is
+    /// refreshed; then only a new sign-in renews it [default: 30].
+    #[arg(long, env = "TRADEPORT_SESSION_LIFETIME_DAYS")]
+    pub session_lifetime_days: Option<u64>,
     /// Log format: "text" or "json" [default: text]. Levels come from RUST_LOG.
     #[arg(long, env = "TRADEPORT_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -130,6 +140,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Extra request headers a CORS preflight may name, lower case.
     pub cors_allow_headers: Vec<String>,
+    /// Proxies whose forwarding headers name the client.
+    pub trusted_proxies: Vec<ProxyRange>,
     pub max_message_bytes: usize,
     pub request_timeout: Duration,
     pub concurrency_limit: usize,
@@ -148,11 +160,14 @@ pub struct WebauthnConfig {
     pub origins: Vec<String>,
 }
 
-/// How long credentials live. Fixed in production; tests shorten them.
+/// How long credentials live. Fixed in production but for the session's
+/// own lifetime; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
     pub access_token: Duration,
     pub refresh_token: Duration,
+    /// A session from its sign-in: no refresh carries it further.
+    pub session: Duration,
     /// A passkey ceremony from start to finish.
     pub ceremony: Duration,
     pub invitation: Duration,
@@ -163,6 +178,7 @@ impl Default for Lifetimes {
         Self {
             access_token: Duration::from_secs(15 * 60),
             refresh_token: Duration::from_secs(30 * 24 * 60 * 60),
+            session: Duration::from_secs(30 * DAY_SECS),
             ceremony: Duration::from_secs(5 * 60),
             invitation: Duration::from_secs(7 * 24 * 60 * 60),
         }
@@ -178,6 +194,8 @@ pub struct RateLimitConfig {
     pub login_window: Duration,
     pub applications_per_source: u32,
     pub applications_window: Duration,
+    /// The most keys (addresses, users) one limiter tracks at once.
+    pub max_tracked: usize,
 }
 
 impl Default for Config {
@@ -192,6 +210,7 @@ impl Default for Config {
             allow_plaintext: false,
             cors_origins: Vec::new(),
             cors_allow_headers: Vec::new(),
+            trusted_proxies: Vec::new(),
             max_message_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             concurrency_limit: 1024,
@@ -208,6 +227,7 @@ impl Default for Config {
                 login_window: Duration::from_secs(60),
                 applications_per_source: 10,
                 applications_window: Duration::from_secs(3600),
+                max_tracked: 100_000,
             },
             lifetimes: Lifetimes::default(),
         }
@@ -270,6 +290,14 @@ impl Config {
                     .or(low.cors_allow_headers)
                     .unwrap_or(d.cors_allow_headers),
             )?,
+            trusted_proxies: high
+                .trusted_proxies
+                .or(low.trusted_proxies)
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.parse().map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?,
             max_message_bytes: high
                 .max_message_bytes
                 .or(low.max_message_bytes)
@@ -316,7 +344,15 @@ impl Config {
                     .unwrap_or(d.rate_limits.applications_per_source),
                 ..d.rate_limits
             },
-            lifetimes: d.lifetimes,
+            lifetimes: Lifetimes {
+                session: high
+                    .session_lifetime_days
+                    .or(low.session_lifetime_days)
+                    .map_or(d.lifetimes.session, |days| {
+                        Duration::from_secs(days.saturating_mul(DAY_SECS))
+                    }),
+                ..d.lifetimes
+            },
         };
         config.check()?;
         Ok(config)
@@ -364,6 +400,9 @@ impl Config {
                 "demo_scale must be between {MIN_DEMO_SCALE} and {MAX_DEMO_SCALE} products"
             );
         }
+        if self.lifetimes.session.is_zero() {
+            anyhow::bail!("session_lifetime_days must be at least 1");
+        }
         if self.concurrency_limit == 0 {
             anyhow::bail!("concurrency_limit must be at least 1");
         }
@@ -375,6 +414,8 @@ impl Config {
 /// its product numbering (`prd-NNNNNN`) holds.
 pub const MIN_DEMO_SCALE: usize = 54;
 pub const MAX_DEMO_SCALE: usize = 999_999;
+
+const DAY_SECS: u64 = 24 * 60 * 60;
 
 fn secs(value: Option<u64>, default: Duration) -> Duration {
     value.map_or(default, Duration::from_secs)
@@ -480,6 +521,42 @@ mod tests {
             ..Config::default()
         };
         assert!(in_code.check().is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_and_session_lifetime_are_read_and_checked() {
+        let file: Settings = toml::from_str(
+            "trusted_proxies = [\"10.0.0.0/8\", \"fd00::1\"]\nsession_lifetime_days = 7",
+        )
+        .unwrap();
+        let config = Config::resolve(Settings::default(), file).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.lifetimes.session, Duration::from_secs(7 * DAY_SECS));
+        let defaults = Config::resolve(Settings::default(), Settings::default()).unwrap();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(
+            defaults.lifetimes.session,
+            Duration::from_secs(30 * DAY_SECS)
+        );
+        let flags =
+            Settings::try_parse_from(["x", "--trusted-proxies", "10.0.0.1, 192.0.2.0/24"]).unwrap();
+        assert_eq!(
+            Config::resolve(flags, Settings::default())
+                .unwrap()
+                .trusted_proxies
+                .len(),
+            2
+        );
+        for bad in [
+            ["x", "--trusted-proxies", "proxy.example"],
+            ["x", "--session-lifetime-days", "0"],
+        ] {
+            let flags = Settings::try_parse_from(bad).unwrap();
+            assert!(
+                Config::resolve(flags, Settings::default()).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

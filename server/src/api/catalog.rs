@@ -13,6 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 
+use super::open_streams::{OpenStreams, holding};
 use super::product::{
     money_to, priced_line_to, product_from, product_patch_from, product_to, quick_order_to,
     variant_to,
@@ -45,6 +46,8 @@ pub struct CatalogApi {
     catalog: Arc<Catalog>,
     identity: Arc<Identity>,
     inventory: Arc<Inventory>,
+    /// Stock watches open, per caller.
+    watches: OpenStreams,
 }
 
 impl CatalogApi {
@@ -53,6 +56,7 @@ impl CatalogApi {
             catalog,
             identity,
             inventory,
+            watches: OpenStreams::default(),
         }
     }
 
@@ -401,9 +405,10 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<pb::WatchStockRequest>,
     ) -> Result<Response<Self::WatchStockStream>, Status> {
-        may_read(&request)?;
+        let caller = may_read(&request)?;
         let skus = request.into_inner().skus;
         check_skus(&skus).map_err(Failure::from)?;
+        let permit = self.watches.open(&caller).map_err(Failure::from)?;
         // Subscribe before reading the snapshot: a change landing between
         // the two is then sent twice at worst, never missed.
         let changes = self.inventory.subscribe();
@@ -432,7 +437,7 @@ impl CatalogService for CatalogApi {
             }
         });
         let stream = super::watch::until_shutdown(initial.chain(updates), self.inventory.closed());
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Response::new(Box::pin(holding(stream, permit))))
     }
 
     async fn list_stock_alerts(

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod feed;
 pub mod identity;
+pub mod open_streams;
 pub mod orders;
 mod product;
 mod profile;

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 
 use super::identity::{caller, millis, ts};
+use super::open_streams::{OpenStreams, holding};
 use super::product::{money_to, quick_order_to};
 use super::status::Failure;
 use crate::documents::Documents;
@@ -31,6 +32,8 @@ pub struct OrderApi {
     documents: Arc<Documents>,
     /// Submissions let in at once; the rest wait their turn here.
     submissions: Arc<Semaphore>,
+    /// Order watches open, per caller.
+    watches: OpenStreams,
 }
 
 /// How many submissions run at once, per core. Each prices and checks its lines on
@@ -55,6 +58,7 @@ impl OrderApi {
                 SUBMISSIONS_PER_CORE
                     * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
+            watches: OpenStreams::default(),
         }
     }
 
@@ -655,6 +659,7 @@ impl OrderService for OrderApi {
         caller
             .authorize_action(crate::domain::identity::Action::ReadOrders)
             .map_err(Failure::from)?;
+        let permit = self.watches.open(&caller).map_err(Failure::from)?;
         let (changes, sees) = self.orders.watch(&caller);
         let updates = BroadcastStream::new(changes).filter_map(move |item| match item {
             Ok(order) if sees(&order) => Some(Ok(pb::WatchOrdersResponse {
@@ -672,7 +677,7 @@ impl OrderService for OrderApi {
             .into())),
         });
         let stream = super::watch::until_shutdown(updates, self.orders.closed());
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Response::new(Box::pin(holding(stream, permit))))
     }
 
     async fn list_notifications(

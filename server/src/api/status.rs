@@ -145,13 +145,19 @@ impl From<Failure> for Status {
     fn from(failure: Failure) -> Self {
         let mut details = ErrorDetails::new();
         let message = failure.to_string();
+        if let Failure::Domain(DomainError::Hidden { resource, id }) = &failure {
+            // Answered as NOT_FOUND below; recorded once the call is over.
+            crate::identity::denied::note(resource, id);
+        }
         let code = match failure {
             Failure::Domain(DomainError::InvalidArgument { reason, violations }) => {
                 info(&mut details, reason, &[]);
                 add_violations(&mut details, &violations);
                 Code::InvalidArgument
             }
-            Failure::Domain(DomainError::NotFound { resource, id }) => {
+            Failure::Domain(
+                DomainError::NotFound { resource, id } | DomainError::Hidden { resource, id },
+            ) => {
                 info(
                     &mut details,
                     "NOT_FOUND",
@@ -345,6 +351,33 @@ mod tests {
             status.details().len()
         );
         assert_eq!(bounded("a short one stays"), "a short one stays");
+    }
+
+    #[test]
+    fn a_hidden_resource_is_answered_exactly_as_a_missing_one() {
+        let missing = Status::from(Failure::from(DomainError::NotFound {
+            resource: "order",
+            id: "o-1".into(),
+        }));
+        let hidden = Status::from(Failure::from(DomainError::Hidden {
+            resource: "order",
+            id: "o-1".into(),
+        }));
+        assert_eq!(hidden.code(), missing.code());
+        assert_eq!(hidden.message(), missing.message());
+        let (hidden, missing) = (hidden.get_error_details(), missing.get_error_details());
+        // Field by field, as the detail types have no equality of their own.
+        let info = |d: &ErrorDetails| {
+            let (e, r) = (d.error_info().unwrap(), d.resource_info().unwrap());
+            let resource = (&r.resource_type, &r.resource_name, &r.owner, &r.description);
+            (
+                e.reason.clone(),
+                e.domain.clone(),
+                e.metadata.clone(),
+                format!("{resource:?}"),
+            )
+        };
+        assert_eq!(info(&hidden), info(&missing));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use tradeport_proto::sync::{self as pb, sync_service_server::SyncService};
 
 use super::identity::{caller, ts};
+use super::open_streams::{OpenStreams, holding};
 use super::status::Failure;
 use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, PeerSession, Problem};
 use crate::domain::documents::DocumentKind;
@@ -24,11 +25,17 @@ use crate::feed::Feed;
 pub struct SyncApi {
     documents: Arc<Documents>,
     feed: Arc<Feed>,
+    /// Sync conversations and document watches open, per caller.
+    streams: OpenStreams,
 }
 
 impl SyncApi {
     pub fn new(documents: Arc<Documents>, feed: Arc<Feed>) -> Self {
-        Self { documents, feed }
+        Self {
+            documents,
+            feed,
+            streams: OpenStreams::default(),
+        }
     }
 
     /// Ends every stream and watch, so a shutdown can drain.
@@ -125,6 +132,7 @@ impl SyncService for SyncApi {
         request: Request<Streaming<pb::SyncDocumentsRequest>>,
     ) -> Result<Response<Self::SyncDocumentsStream>, Status> {
         let caller = caller(&request)?;
+        let permit = self.streams.open(&caller).map_err(Failure::from)?;
         let mut inbound = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let documents = Arc::clone(&self.documents);
@@ -133,6 +141,7 @@ impl SyncService for SyncApi {
         let mut changes = documents.subscribe();
         let closed = documents.closed();
         tokio::spawn(async move {
+            let _permit = permit;
             tokio::pin!(closed);
             // Begun by the first round, which names the device; it ends
             // with the stream, and what it had in flight with it.
@@ -200,6 +209,7 @@ impl SyncService for SyncApi {
         request: Request<pb::WatchDocumentsRequest>,
     ) -> Result<Response<Self::WatchDocumentsStream>, Status> {
         let caller = caller(&request)?;
+        let permit = self.streams.open(&caller).map_err(Failure::from)?;
         let documents = Arc::clone(&self.documents);
         let notices =
             BroadcastStream::new(self.documents.subscribe()).filter_map(
@@ -223,7 +233,7 @@ impl SyncService for SyncApi {
                 },
             );
         let stream = super::watch::until_shutdown(notices, self.documents.closed());
-        Ok(Response::new(Box::pin(stream)))
+        Ok(Response::new(Box::pin(holding(stream, permit))))
     }
 
     async fn list_documents(

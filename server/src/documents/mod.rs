@@ -168,11 +168,15 @@ impl PeerSession {
     }
 }
 
+/// Documents kept loaded at most (idle ones beyond are let go).
+const MAX_OPEN_DOCUMENTS: usize = 10_000;
+
 pub struct Documents {
     store: Arc<dyn Store>,
     identity: Arc<Identity>,
     /// Documents loaded so far; each behind its own lock. Drafts are small
-    /// and few per account, so they stay loaded.
+    /// and few per account, so they stay loaded, up to
+    /// `MAX_OPEN_DOCUMENTS`.
     open: Mutex<HashMap<String, Arc<Mutex<Option<Loaded>>>>>,
     changes: broadcast::Sender<DocumentChanged>,
     closing: tokio::sync::watch::Sender<bool>,
@@ -230,9 +234,17 @@ impl Documents {
     }
 
     fn slot(&self, document_id: &str) -> Arc<Mutex<Option<Loaded>>> {
+        let mut open = lock(&self.open);
+        if open.len() >= MAX_OPEN_DOCUMENTS && !open.contains_key(document_id) {
+            // A slot only this map holds is idle, and what it holds is on
+            // disk already (a replica is kept only once its round is
+            // durable): it loads again when next asked for. Callers can name
+            // any id, so without this the map grows with every one.
+            open.retain(|_, slot| Arc::strong_count(slot) > 1);
+            open.shrink_to_fit();
+        }
         Arc::clone(
-            lock(&self.open)
-                .entry(document_id.to_owned())
+            open.entry(document_id.to_owned())
                 .or_insert_with(|| Arc::new(Mutex::new(None))),
         )
     }

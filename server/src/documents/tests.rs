@@ -434,3 +434,18 @@ fn changes_waiting_for_one_never_sent_are_refused_past_the_bound() {
         "the document stored is unchanged"
     );
 }
+
+#[test]
+fn naming_any_number_of_unknown_documents_keeps_the_loaded_set_bounded() {
+    let f = fixture();
+    let documents = f.documents();
+    let caller = buyer(&f.account);
+    for n in 0..MAX_OPEN_DOCUMENTS + 500 {
+        assert!(
+            documents
+                .order_draft(&caller, &format!("nope-{n}"), &[])
+                .is_err()
+        );
+    }
+    assert!(lock(&documents.open).len() <= MAX_OPEN_DOCUMENTS);
+}

@@ -46,6 +46,10 @@ pub enum DomainError {
     },
     #[error("{resource} {id} not found")]
     NotFound { resource: &'static str, id: String },
+    /// It exists, but not for this caller: answered exactly as `NotFound`,
+    /// and recorded as a denied attempt.
+    #[error("{resource} {id} not found")]
+    Hidden { resource: &'static str, id: String },
     #[error("{resource} {id} already exists")]
     AlreadyExists { resource: &'static str, id: String },
     #[error("not allowed: {action}")]

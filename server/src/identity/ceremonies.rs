@@ -15,6 +15,7 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
+use super::limits::SignInSubject;
 use super::{Identity, IdentityError, Origin, Result, keys, now};
 use crate::domain::DomainError;
 use crate::domain::identity::audit::AuditEvent;
@@ -22,6 +23,7 @@ use crate::domain::identity::records::{
     Ceremony, CeremonyStep, Invitation, Millis, StoredPasskey, User, UserState,
 };
 use crate::domain::identity::secrets::{hash, new_id};
+use crate::domain::identity::sign_in;
 use crate::domain::identity::{Action, Caller};
 use crate::identity::sessions::IssuedTokens;
 use crate::store::records::{Versioned, get, get_value, scan};
@@ -171,7 +173,7 @@ impl Identity {
 
     /// Starts enrolment of a first passkey with an invitation code.
     pub fn start_enrolment(&self, code: &str, origin: &Origin) -> Result<CeremonyStart> {
-        self.limits.login(&origin.source, None)?;
+        self.limits.login_from(&origin.source)?;
         let invitation_hash = hash(code.trim());
         let invalid = || {
             IdentityError::from(DomainError::unauthenticated(
@@ -295,29 +297,42 @@ impl Identity {
         }
     }
 
-    /// Starts a sign-in. With a username the challenge lists that user's
-    /// passkeys; without one (or for an unknown user, so that usernames
-    /// cannot be probed) it is a discoverable, usernameless challenge.
+    /// Starts a sign-in: the one attempt a sign-in counts against its
+    /// address, and with a username against that user. With a username the
+    /// challenge lists that user's passkeys; an unknown username (or one
+    /// without passkeys) gets a challenge that looks the same, listing
+    /// stand-in credentials, so that usernames cannot be probed. Without a
+    /// username it is a discoverable, usernameless challenge.
     pub fn start_login(&self, username: &str, origin: &Origin) -> Result<CeremonyStart> {
-        let username = username.trim();
-        self.limits
-            .login(&origin.source, (!username.is_empty()).then_some(username))?;
-        let user = if username.is_empty() {
-            None
-        } else {
-            get_value::<String>(self.store(), &keys::email(username))?
-                .map(|id| self.user(&id))
-                .transpose()?
-                .flatten()
-                .map(|u| u.value)
-                .filter(|u| u.state == UserState::Active)
-        };
+        let username = sign_in::username(username)?;
+        self.limits.login_from(&origin.source)?;
+        if username.is_empty() {
+            let (mut options, state) = self
+                .webauthn
+                .start_discoverable_authentication()
+                .map_err(webauthn_failure)?;
+            // A modal sign-in, not the browser's autofill ("conditional")
+            // mediation that webauthn-rs presets for this flow.
+            options.mediation = None;
+            let ceremony_id = self.store_ceremony(CeremonyStep::DiscoverableLogin { state })?;
+            return Ok(CeremonyStart {
+                ceremony_id,
+                options_json: to_json(&options)?,
+            });
+        }
+        let user = get_value::<String>(self.store(), &keys::email(username))?
+            .map(|id| self.user(&id))
+            .transpose()?
+            .flatten()
+            .map(|u| u.value)
+            .filter(|u| u.state == UserState::Active);
         let passkeys = match &user {
             Some(u) => self.stored_passkeys(&u.id)?,
             None => Vec::new(),
         };
-        let (ceremony_id, options): (String, RequestChallengeResponse) = match user {
+        let (ceremony_id, options) = match user {
             Some(user) if !passkeys.is_empty() => {
+                self.limits.login_for(SignInSubject::User(&user.id))?;
                 let keys: Vec<_> = passkeys.into_iter().map(|(_, p)| p.passkey).collect();
                 let (options, state) = self
                     .webauthn
@@ -330,18 +345,40 @@ impl Identity {
                 (id, options)
             }
             _ => {
-                let (options, state) = self
-                    .webauthn
-                    .start_discoverable_authentication()
-                    .map_err(webauthn_failure)?;
-                let id = self.store_ceremony(CeremonyStep::DiscoverableLogin { state })?;
-                (id, options)
+                self.limits.login_for(SignInSubject::Unknown(username))?;
+                let options = self.stand_in_challenge(username)?;
+                (
+                    self.store_ceremony(CeremonyStep::UnknownUserLogin)?,
+                    options,
+                )
             }
         };
         Ok(CeremonyStart {
             ceremony_id,
             options_json: request_options_json(options)?,
         })
+    }
+
+    /// A challenge for an unknown username, shaped as a known user's: the
+    /// same fields, a fresh challenge, stable stand-in credential ids.
+    fn stand_in_challenge(&self, username: &str) -> Result<RequestChallengeResponse> {
+        let (mut options, _) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(webauthn_failure)?;
+        options.mediation = None;
+        options.public_key.extensions = None;
+        let stand_ins: Vec<serde_json::Value> = self
+            .stand_ins
+            .ids(username)
+            .iter()
+            .map(|id| serde_json::json!({"type": "public-key", "id": credential_key(id)}))
+            .collect();
+        // Built from JSON, as a known user's list would be serialised.
+        options.public_key.allow_credentials =
+            serde_json::from_value(serde_json::Value::Array(stand_ins))
+                .map_err(webauthn_failure)?;
+        Ok(options)
     }
 
     /// Finishes a sign-in and starts a session on the device.
@@ -352,7 +389,8 @@ impl Identity {
         device_name: &str,
         origin: &Origin,
     ) -> Result<IssuedTokens> {
-        self.limits.login(&origin.source, None)?;
+        // The attempt was counted when the ceremony started: a ceremony is
+        // finished at most once, so finishing costs nothing more.
         let step = self.take_ceremony(ceremony_id)?;
         let credential: PublicKeyCredential = json_field(credential_json)?;
         let (user_id, verified) = match step {
@@ -368,6 +406,8 @@ impl Identity {
                     .identify_discoverable_authentication(&credential)
                     .map_err(verification_failed)?;
                 let user_id = uuid.to_string();
+                // Usernameless sign-ins count against the user too.
+                self.limits.login_for(SignInSubject::User(&user_id))?;
                 let passkey = get_value::<StoredPasskey>(
                     self.store(),
                     &keys::passkey(&user_id, &credential_key(credential_id)),
@@ -380,9 +420,11 @@ impl Identity {
                 );
                 (user_id, result)
             }
+            CeremonyStep::UnknownUserLogin => {
+                return Err(verification_failed("no such user"));
+            }
             _ => return Err(wrong_ceremony()),
         };
-        self.limits.login(&origin.source, Some(&user_id))?;
         let result = match verified {
             Ok(result) => result,
             Err(e) => {

@@ -10,6 +10,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod ceremonies;
+pub mod denied;
 mod idempotency;
 mod limits;
 mod privacy;
@@ -29,6 +30,7 @@ use crate::domain::identity::Caller;
 use crate::domain::identity::audit::{AuditEvent, newest_first_key};
 use crate::domain::identity::records::{Account, Millis, User};
 use crate::domain::identity::secrets::{RandomFailure, new_id};
+use crate::domain::identity::sign_in::StandInCredentials;
 use crate::store::records::{Versioned, get};
 use crate::store::{Commit, Store, StoreError};
 
@@ -66,6 +68,10 @@ pub struct Identity {
     limits: RateLimits,
     lifetimes: Lifetimes,
     throttle: sessions::UseThrottle,
+    /// What unknown usernames' sign-in challenges list.
+    stand_ins: StandInCredentials,
+    /// How often each caller's denied attempts are recorded.
+    denials: limits::Limiter,
 }
 
 pub(crate) fn now() -> Millis {
@@ -100,6 +106,32 @@ pub fn relying_party(config: &WebauthnConfig) -> anyhow::Result<Webauthn> {
         .map_err(|e| anyhow::anyhow!("webauthn configuration: {e}"))
 }
 
+/// A random secret of this server's, made on first use and kept in the
+/// store for good, under `name`.
+fn server_secret(store: &dyn Store, name: &str) -> anyhow::Result<Vec<u8>> {
+    let key = keys::secret(name);
+    for _ in 0..2 {
+        if let Some(secret) = store.get(key.as_bytes())? {
+            return Ok(secret);
+        }
+        let mut secret = vec![0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut secret)
+            .map_err(|_| RandomFailure)?;
+        match store.commit(
+            Commit::new()
+                .expect(key.clone(), None)
+                .put(key.clone(), secret),
+        ) {
+            // Another opener made it first: read theirs.
+            Err(StoreError::Conflict { .. }) => continue,
+            other => other?,
+        }
+    }
+    store
+        .get(key.as_bytes())?
+        .ok_or_else(|| anyhow::anyhow!("the server secret {name} cannot be kept"))
+}
+
 impl Identity {
     pub fn new(
         store: Arc<dyn Store>,
@@ -108,16 +140,28 @@ impl Identity {
         lifetimes: Lifetimes,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            store,
+            store: Arc::clone(&store),
             webauthn: relying_party(webauthn)?,
             limits: RateLimits::new(limits),
             lifetimes,
             throttle: sessions::UseThrottle::default(),
+            stand_ins: StandInCredentials::new(&server_secret(
+                store.as_ref(),
+                "stand-in-credentials",
+            )?)
+            .map_err(anyhow::Error::msg)?,
+            denials: denied::limiter(),
         })
     }
 
     fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// How many addresses and users the sign-in limiters track now (their
+    /// memory is bounded by `RateLimitConfig::max_tracked`).
+    pub fn tracked_sign_in_keys(&self) -> (usize, usize) {
+        self.limits.tracked()
     }
 
     fn user(&self, id: &str) -> Result<Option<Versioned<User>>> {
@@ -251,6 +295,10 @@ pub(crate) mod keys {
     }
     pub fn audits(scope: &str) -> String {
         format!("audit/{scope}/")
+    }
+    /// A secret of the server's own (never shown to anyone).
+    pub fn secret(name: &str) -> String {
+        format!("secret/{name}")
     }
 }
 

@@ -13,7 +13,7 @@ use crate::domain::identity::records::{
 use crate::domain::identity::secrets::{
     ACCESS_PREFIX, API_KEY_PREFIX, REFRESH_PREFIX, hash, new_id, new_secret,
 };
-use crate::domain::identity::sessions::{RefreshDecision, check_access, on_refresh};
+use crate::domain::identity::sessions::{RefreshDecision, check_access, on_refresh, session_end};
 use crate::domain::identity::{Caller, CallerKind};
 use crate::store::records::{get, get_value};
 use crate::store::{Commit, StoreError};
@@ -42,8 +42,9 @@ pub(super) struct UseThrottle(Mutex<HashMap<String, Millis>>);
 
 const USE_RECORD_INTERVAL_MS: Millis = 60_000;
 
-/// Above this many remembered ids, stale ones are forgotten, so the map
-/// stays bounded however many sessions come and go.
+/// Above this many remembered ids, stale ones are forgotten; if that is not
+/// enough, a new id's use goes unrecorded (a timestamp is all it loses), so
+/// the map stays bounded however many sessions come and go.
 const USE_THROTTLE_PRUNE_AT: usize = 100_000;
 
 impl UseThrottle {
@@ -51,8 +52,11 @@ impl UseThrottle {
         let Ok(mut seen) = self.0.lock() else {
             return false;
         };
-        if seen.len() >= USE_THROTTLE_PRUNE_AT {
+        if seen.len() >= USE_THROTTLE_PRUNE_AT && !seen.contains_key(id) {
             seen.retain(|_, last| now - *last < USE_RECORD_INTERVAL_MS);
+            if seen.len() >= USE_THROTTLE_PRUNE_AT {
+                return false;
+            }
         }
         match seen.get(id) {
             Some(last) if now - last < USE_RECORD_INTERVAL_MS => false,
@@ -74,7 +78,7 @@ impl Identity {
     ) -> Result<(Commit, IssuedTokens)> {
         let now = now();
         let session_id = new_id("dev_")?;
-        let (commit, tokens) = self.issue_tokens(commit, &session_id, &user.id, now)?;
+        let (commit, tokens) = self.issue_tokens(commit, &session_id, &user.id, now, now)?;
         let session = Session {
             id: session_id.clone(),
             user_id: user.id.clone(),
@@ -93,18 +97,26 @@ impl Identity {
         Ok((commit, tokens))
     }
 
+    fn session_lifetime(&self) -> Millis {
+        super::ms(self.lifetimes.session)
+    }
+
+    /// New tokens for a session signed in at `session_created`; none lives
+    /// past the session's end.
     fn issue_tokens(
         &self,
         commit: Commit,
         session_id: &str,
         user_id: &str,
+        session_created: Millis,
         now: Millis,
     ) -> Result<(Commit, IssuedTokens)> {
+        let end = session_end(session_created, self.session_lifetime());
         let tokens = IssuedTokens {
             access_token: new_secret(ACCESS_PREFIX)?,
-            access_expires: now + super::ms(self.lifetimes.access_token),
+            access_expires: (now + super::ms(self.lifetimes.access_token)).min(end),
             refresh_token: new_secret(REFRESH_PREFIX)?,
-            refresh_expires: now + super::ms(self.lifetimes.refresh_token),
+            refresh_expires: (now + super::ms(self.lifetimes.refresh_token)).min(end),
             session_id: session_id.to_string(),
             user_id: user_id.to_string(),
         };
@@ -146,6 +158,7 @@ impl Identity {
                 session.as_ref().map(|s| &s.value),
                 &presented,
                 now,
+                self.session_lifetime(),
             )?;
             let (Some(token), Some(session)) = (token, session) else {
                 return Err(DomainError::unauthenticated(
@@ -181,7 +194,7 @@ impl Identity {
                 RefreshDecision::Rotate => {
                     let old = session.value.clone();
                     let (commit, tokens) =
-                        self.issue_tokens(Commit::new(), &old.id, &old.user_id, now)?;
+                        self.issue_tokens(Commit::new(), &old.id, &old.user_id, old.created, now)?;
                     let updated = Session {
                         last_used: now,
                         refresh_hash: hash(&tokens.refresh_token),
@@ -232,7 +245,12 @@ impl Identity {
             Some(t) => get::<Session>(self.store(), &keys::session(&t.session_id))?,
             None => None,
         };
-        check_access(token.as_ref(), session.as_ref().map(|s| &s.value), now)?;
+        check_access(
+            token.as_ref(),
+            session.as_ref().map(|s| &s.value),
+            now,
+            self.session_lifetime(),
+        )?;
         let Some(session) = session else {
             return Err(DomainError::unauthenticated(
                 "INVALID_TOKEN",
@@ -318,9 +336,13 @@ impl Identity {
         let visible =
             caller.account_id.is_none() && account.as_ref().is_some_and(|a| caller.sees(a));
         if !visible {
-            return Err(DomainError::NotFound {
-                resource: "account",
-                id: account_id.to_string(),
+            let resource = "account";
+            let id = account_id.to_string();
+            // An account that exists but is not the caller's to act for is a
+            // denied attempt; both answer the same.
+            return Err(match account {
+                Some(_) => DomainError::Hidden { resource, id },
+                None => DomainError::NotFound { resource, id },
             }
             .into());
         }

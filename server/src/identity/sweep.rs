@@ -1,8 +1,9 @@
 //! Clearing out what has expired: token records past their expiry
 //! (rotated refresh tokens are kept until then, so their reuse is still
 //! caught), unfinished ceremonies, unused invitations, and remembered
-//! request results older than their seven days. Nothing is swept that a
-//! rule could still need.
+//! request results older than their seven days; and the rate limiters'
+//! callers whose budgets are full again. Nothing is swept that a rule
+//! could still need.
 
 use super::{Identity, Result, now};
 use crate::domain::identity::records::{Ceremony, Invitation, Millis, TokenRecord};
@@ -30,6 +31,9 @@ struct RememberedAt {
 impl Identity {
     /// Deletes every expired record, in batches.
     pub fn sweep_expired(&self) -> Result<SweepReport> {
+        // The limiters forget callers whose budgets are full again.
+        self.limits.prune();
+        self.denials.prune(std::time::Instant::now());
         let now = now();
         Ok(SweepReport {
             tokens: self.sweep::<TokenRecord>("tok/", |t| t.expires <= now)?,

@@ -208,7 +208,11 @@ impl Orders {
         if let Some(acting) = caller.on_behalf_of.as_deref()
             && acting != order.value.account_id
         {
-            return Err(not_found("order", id).into());
+            return Err(DomainError::Hidden {
+                resource: "order",
+                id: id.to_string(),
+            }
+            .into());
         }
         Ok(order)
     }

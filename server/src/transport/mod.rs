@@ -3,6 +3,7 @@
 //! ids and tracing; size, time and concurrency limits; health and
 //! reflection; and a graceful, bounded shutdown.
 
+pub mod client_address;
 pub mod cors;
 pub mod durable;
 pub mod formats;
@@ -126,6 +127,9 @@ pub async fn serve(
         .layer(limits::MessageLimitLayer::new(max))
         .layer(malformed::MalformedRequestLayer)
         .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
+        .layer(client_address::ClientAddressLayer::new(
+            &config.trusted_proxies,
+        ))
         .layer(services.auth)
         .layer(durable::DurableAnswersLayer::new(services.store))
         .into_inner();

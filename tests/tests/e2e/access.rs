@@ -407,21 +407,7 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         .application
         .unwrap()
         .id;
-    let order = OrderServiceClient::new(admin_b.authorized_channel())
-        .submit_order(orders::SubmitOrderRequest {
-            lines: vec![orders::OrderLineInput {
-                sku: "TP-EL-00007".into(),
-                quantity: "1".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap()
-        .id;
+    let order = placed_order(&admin_b).await;
     let mut draft = tradeport_sync::OrderDraft::new(&server.account(1)).unwrap();
     let draft_id = draft.draft_id().unwrap();
     let created = SyncServiceClient::new(admin_b.authorized_channel())
@@ -454,6 +440,25 @@ async fn account_b(server: &TestServer) -> (AccountB, Client) {
         draft: draft_id,
     };
     (b, rep_client)
+}
+
+/// The id of a one-line order `client` places.
+pub(crate) async fn placed_order(client: &Client) -> String {
+    orders_of(client)
+        .submit_order(orders::SubmitOrderRequest {
+            lines: vec![orders::OrderLineInput {
+                sku: "TP-EL-00007".into(),
+                quantity: "1".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap()
+        .id
 }
 
 fn orders_of(client: &Client) -> OrderServiceClient<tradeport_mobile::AuthorizedChannel> {

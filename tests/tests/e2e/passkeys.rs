@@ -339,7 +339,13 @@ async fn an_expired_ceremony_is_refused() {
 /// How many `action` events the first demo account's admin can see.
 async fn server_audit(server: &TestServer, action: &str) -> usize {
     let (admin, _) = enrolled(server, "admin@nordlicht.example").await;
-    admin
+    audit_events(&admin, action).await.len()
+}
+
+/// The first 100 `action` events of the reader's own trail (the brand's
+/// for brand staff).
+pub async fn audit_events(reader: &Client, action: &str) -> Vec<pb::AuditEvent> {
+    reader
         .identity()
         .raw()
         .list_audit_events(pb::ListAuditEventsRequest {
@@ -351,7 +357,6 @@ async fn server_audit(server: &TestServer, action: &str) -> usize {
         .unwrap()
         .into_inner()
         .events
-        .len()
 }
 
 #[tokio::test]

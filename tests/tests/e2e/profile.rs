@@ -201,10 +201,20 @@ async fn an_admin_erases_a_user_who_can_never_sign_in_again() {
         approver.identity().get_caller().await.unwrap_err().code(),
         Code::Unauthenticated
     );
+    // By name an erased user is no user: the challenge lists no passkey of
+    // theirs. Usernameless, the server refuses the passkey.
+    assert!(
+        server
+            .anonymous_client()
+            .identity()
+            .login(&mut passkey, &origin(), Some(email), "again")
+            .await
+            .is_err()
+    );
     let login = server
         .anonymous_client()
         .identity()
-        .login(&mut passkey, &origin(), Some(email), "again")
+        .login(&mut passkey, &origin(), None, "again")
         .await
         .unwrap_err();
     assert_eq!(status_of(login).code(), Code::Unauthenticated);

@@ -146,10 +146,20 @@ async fn disabling_a_user_ends_all_their_sessions_at_once() {
             Code::Unauthenticated
         );
     }
+    // By name, a disabled user looks like no user: the challenge lists no
+    // passkey of theirs, so the authenticator has nothing to sign with.
+    assert!(
+        server
+            .anonymous_client()
+            .identity()
+            .login(&mut passkey, &origin(), Some(email), "again")
+            .await
+            .is_err()
+    );
     let login = server
         .anonymous_client()
         .identity()
-        .login(&mut passkey, &origin(), Some(email), "again")
+        .login(&mut passkey, &origin(), None, "again")
         .await
         .unwrap_err();
     assert_eq!(status_of(login).code(), Code::Unauthenticated);
@@ -202,4 +212,46 @@ async fn api_keys_are_shown_once_hashed_and_revocable() {
         .unwrap_err();
     assert_eq!(brand.code(), Code::InvalidArgument);
     let _ = SoftwarePasskey::new();
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_maximum_age_however_often_it_is_refreshed() {
+    const LIFETIME: Duration = Duration::from_secs(4);
+    let server = TestServer::start(|c| c.lifetimes.session = LIFETIME).unwrap();
+    let email = "buyer@nordlicht.example";
+    let (client, mut passkey) = enrolled(&server, email).await;
+    let signed_in = std::time::SystemTime::now();
+    // Refreshed well within its refresh token's life, again and again...
+    for _ in 0..3 {
+        let tokens = client.identity().refresh().await.unwrap();
+        let refresh_ends = tokens.refresh_expire_time.unwrap();
+        let ends = std::time::UNIX_EPOCH + Duration::from_secs(refresh_ends.seconds as u64);
+        assert!(
+            ends <= signed_in + LIFETIME,
+            "no token outlives its session"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    search(&client).await.unwrap();
+    // ...the session still ends when it is as old as its lifetime.
+    let left = (signed_in + LIFETIME)
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(200)).await;
+    let refused = status_of(client.identity().refresh().await.unwrap_err());
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(error_reason(&refused), "SESSION_EXPIRED");
+    assert_eq!(
+        search(&client).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    // Only a passkey sign-in renews it.
+    let again = server.anonymous_client();
+    again
+        .identity()
+        .login(&mut passkey, &origin(), Some(email), "laptop")
+        .await
+        .unwrap();
+    again.identity().refresh().await.unwrap();
+    search(&again).await.unwrap();
 }

@@ -10,6 +10,7 @@ pub mod profile;
 pub mod records;
 pub mod secrets;
 pub mod sessions;
+pub mod sign_in;
 
 pub use permissions::{Action, Role};
 pub use principal::{Caller, CallerKind, Principal};

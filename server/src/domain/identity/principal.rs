@@ -72,7 +72,8 @@ impl Caller {
     }
 
     /// Checks `action` on `account` (`None` = brand-level resource).
-    /// `resource`/`id` name what the caller asked for, for the NOT_FOUND.
+    /// `resource`/`id` name what the caller asked for: one it may not see
+    /// is `Hidden` (a NOT_FOUND to the caller, a denied attempt on record).
     pub fn authorize(
         &self,
         action: Action,
@@ -86,7 +87,7 @@ impl Caller {
             None => self.account_id.is_none(),
         };
         if !visible {
-            return Err(DomainError::NotFound {
+            return Err(DomainError::Hidden {
                 resource,
                 id: id.to_string(),
             });

@@ -31,8 +31,8 @@ fn customers_see_only_their_own_account() {
         )
         .unwrap_err();
     assert!(
-        matches!(err, DomainError::NotFound { .. }),
-        "another account looks missing"
+        matches!(err, DomainError::Hidden { .. }),
+        "another account looks missing, and is a denied attempt"
     );
 }
 
@@ -66,7 +66,7 @@ fn brand_resources_are_invisible_to_customers() {
     let admin = caller(Some("acc-a"), &[Role::AccountAdmin]);
     assert!(matches!(
         admin.authorize(Action::ReviewApplications, None, "application", "app-1"),
-        Err(DomainError::NotFound { .. })
+        Err(DomainError::Hidden { .. })
     ));
 }
 

@@ -192,6 +192,9 @@ pub enum CeremonyStep {
     DiscoverableLogin {
         state: DiscoverableAuthentication,
     },
+    /// A sign-in by a username no active user with a passkey has: its
+    /// challenge lists stand-in credentials, and no answer can finish it.
+    UnknownUserLogin,
 }
 
 /// One device's session: a family of access and refresh tokens descending

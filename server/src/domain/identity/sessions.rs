@@ -3,6 +3,10 @@
 //! already rotated means two parties hold it — the device's whole session
 //! family is revoked, so a thief's copy and the owner's both stop working
 //! and the owner signs in again.
+//!
+//! A session also ends at a set age from its sign-in, however often it is
+//! refreshed: then only a passkey sign-in (a new session) lets the person
+//! in again. No token is issued to outlive its session.
 
 use super::records::{Millis, Session, TokenKind, TokenRecord};
 use crate::domain::DomainError;
@@ -16,11 +20,24 @@ pub enum RefreshDecision {
     RevokeFamily,
 }
 
+/// When a session ends whatever is refreshed: `lifetime` after its sign-in.
+pub fn session_end(session_created: Millis, lifetime: Millis) -> Millis {
+    session_created.saturating_add(lifetime)
+}
+
+fn session_expired() -> DomainError {
+    DomainError::unauthenticated(
+        "SESSION_EXPIRED",
+        "this device's session reached its maximum age; sign in again with a passkey",
+    )
+}
+
 pub fn on_refresh(
     token: Option<&TokenRecord>,
     session: Option<&Session>,
     presented_hash: &str,
     now: Millis,
+    session_lifetime: Millis,
 ) -> Result<RefreshDecision, DomainError> {
     let invalid =
         || DomainError::unauthenticated("INVALID_REFRESH_TOKEN", "refresh token is not valid");
@@ -32,6 +49,9 @@ pub fn on_refresh(
             "SESSION_REVOKED",
             "this device's session was ended; sign in again",
         ));
+    }
+    if now >= session_end(session.created, session_lifetime) {
+        return Err(session_expired());
     }
     match token.kind {
         TokenKind::RotatedRefresh => Ok(RefreshDecision::RevokeFamily),
@@ -54,6 +74,7 @@ pub fn check_access(
     token: Option<&TokenRecord>,
     session: Option<&Session>,
     now: Millis,
+    session_lifetime: Millis,
 ) -> Result<(), DomainError> {
     let invalid = || DomainError::unauthenticated("INVALID_TOKEN", "the bearer token is not valid");
     let (Some(token), Some(session)) = (token, session) else {
@@ -68,6 +89,9 @@ pub fn check_access(
             "this device's session was ended; sign in again",
         ));
     }
+    if now >= session_end(session.created, session_lifetime) {
+        return Err(session_expired());
+    }
     if now >= token.expires {
         return Err(DomainError::unauthenticated(
             "TOKEN_EXPIRED",
@@ -80,6 +104,8 @@ pub fn check_access(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIFE: Millis = 1_000_000;
 
     fn session() -> Session {
         Session {
@@ -108,11 +134,18 @@ mod tests {
     fn current_refresh_rotates_and_old_one_revokes_the_family() {
         let s = session();
         assert_eq!(
-            on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).unwrap(),
+            on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10, LIFE).unwrap(),
             RefreshDecision::Rotate
         );
         assert_eq!(
-            on_refresh(Some(&token(TokenKind::RotatedRefresh)), Some(&s), "r1", 10).unwrap(),
+            on_refresh(
+                Some(&token(TokenKind::RotatedRefresh)),
+                Some(&s),
+                "r1",
+                10,
+                LIFE
+            )
+            .unwrap(),
             RefreshDecision::RevokeFamily
         );
     }
@@ -120,20 +153,62 @@ mod tests {
     #[test]
     fn expired_revoked_and_unknown_refresh_tokens_are_refused() {
         let mut s = session();
-        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 1000).is_err());
-        assert!(on_refresh(None, Some(&s), "r2", 10).is_err());
-        assert!(on_refresh(Some(&token(TokenKind::Access)), Some(&s), "a2", 10).is_err());
+        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 1000, LIFE).is_err());
+        assert!(on_refresh(None, Some(&s), "r2", 10, LIFE).is_err());
+        assert!(on_refresh(Some(&token(TokenKind::Access)), Some(&s), "a2", 10, LIFE).is_err());
         s.revoked = true;
-        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10).is_err());
+        assert!(on_refresh(Some(&token(TokenKind::Refresh)), Some(&s), "r2", 10, LIFE).is_err());
     }
 
     #[test]
     fn access_tokens_expire_and_die_with_their_session() {
         let mut s = session();
-        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 99).is_ok());
-        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 100).is_err());
-        assert!(check_access(Some(&token(TokenKind::Refresh)), Some(&s), 10).is_err());
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 99, LIFE).is_ok());
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 100, LIFE).is_err());
+        assert!(check_access(Some(&token(TokenKind::Refresh)), Some(&s), 10, LIFE).is_err());
         s.revoked = true;
-        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 10).is_err());
+        assert!(check_access(Some(&token(TokenKind::Access)), Some(&s), 10, LIFE).is_err());
+    }
+
+    #[test]
+    fn a_session_refreshed_in_time_still_ends_at_its_maximum_age() {
+        const DAY: Millis = 86_400_000;
+        let mut s = session();
+        s.refresh_expires = 60 * DAY;
+        // Refreshed on day 20: fine; on day 29, with a fresh refresh token: fine.
+        for day in [20, 29] {
+            assert_eq!(
+                on_refresh(
+                    Some(&token(TokenKind::Refresh)),
+                    Some(&s),
+                    "r2",
+                    day * DAY,
+                    30 * DAY
+                )
+                .unwrap(),
+                RefreshDecision::Rotate
+            );
+        }
+        // Day 30: refused whatever the refresh token's own expiry says.
+        let err = on_refresh(
+            Some(&token(TokenKind::Refresh)),
+            Some(&s),
+            "r2",
+            30 * DAY,
+            30 * DAY,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            DomainError::Unauthenticated {
+                reason: "SESSION_EXPIRED",
+                ..
+            }
+        ));
+        let mut access = token(TokenKind::Access);
+        access.expires = 31 * DAY;
+        assert!(check_access(Some(&access), Some(&s), 30 * DAY - 1, 30 * DAY).is_ok());
+        assert!(check_access(Some(&access), Some(&s), 30 * DAY, 30 * DAY).is_err());
+        assert_eq!(session_end(5, 30 * DAY), 30 * DAY + 5);
     }
 }
