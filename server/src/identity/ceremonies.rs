@@ -307,17 +307,14 @@ impl Identity {
         let username = sign_in::username(username)?;
         self.limits.login_from(&origin.source)?;
         if username.is_empty() {
-            let (mut options, state) = self
+            let (options, state) = self
                 .webauthn
                 .start_discoverable_authentication()
                 .map_err(webauthn_failure)?;
-            // A modal sign-in, not the browser's autofill ("conditional")
-            // mediation that webauthn-rs presets for this flow.
-            options.mediation = None;
             let ceremony_id = self.store_ceremony(CeremonyStep::DiscoverableLogin { state })?;
             return Ok(CeremonyStart {
                 ceremony_id,
-                options_json: to_json(&options)?,
+                options_json: request_options_json(options)?,
             });
         }
         let user = get_value::<String>(self.store(), &keys::email(username))?
