@@ -14,6 +14,7 @@ pub mod paging;
 pub mod payments;
 pub mod pricing;
 pub mod tax;
+pub mod text;
 
 /// One input field that failed validation, named by its path in the request
 /// (e.g. `filters[2].min`), so a client can point at it.

@@ -8,6 +8,8 @@ mod bad_input;
 mod bulk;
 mod catalog;
 mod drafts;
+mod erasure;
+mod free_text;
 mod grpc_web;
 mod offline;
 mod orders;
