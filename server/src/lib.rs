@@ -175,6 +175,12 @@ impl App {
         &self.identity
     }
 
+    /// The store every service writes to: for tests that look at what was
+    /// stored, whatever service stored it.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// The reference-data feed (SyncService's PullReferenceData).
     pub fn feed(&self) -> &Arc<feed::Feed> {
         &self.feed

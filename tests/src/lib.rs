@@ -22,7 +22,7 @@ use tradeport_server::auth::{Principal, PrincipalLayer};
 use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
 use tradeport_server::demo::DemoCredentials;
 use tradeport_server::identity::Identity;
-use tradeport_server::store::SledStore;
+use tradeport_server::store::{SledStore, Store};
 
 /// The web app origin test ceremonies run from, and the relying party id.
 pub const ORIGIN: &str = "https://portal.example.com";
@@ -83,6 +83,7 @@ pub struct TestServer {
     /// The demo people's enrolment codes and the partner app's API key.
     pub demo: DemoCredentials,
     identity: Arc<Identity>,
+    store: Arc<dyn Store>,
     /// Removed once the store in it has closed (see `Drop`); `None` once
     /// handed to a restarted server.
     data: Option<tempfile::TempDir>,
@@ -94,7 +95,7 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 impl Drop for TestServer {
     /// Stops the server; its directory is removed once the store in it has
     /// closed, which may be after clients still connected let go (and
-    /// after this server's own hold, `identity`, drops with it). A store
+    /// after this server's own holds, `identity` and `store`, drop with it). A store
     /// closing in a removed directory can hang in its last flush (see
     /// `tradeport_sled_writes::wait_closed`). The wait is off this thread:
     /// a test's runtime may be driving those very clients.
@@ -244,6 +245,7 @@ impl TestServer {
             }
         };
         let identity = Arc::clone(app.identity());
+        let store = Arc::clone(app.store());
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -273,6 +275,7 @@ impl TestServer {
             done: Mutex::new(Some(done_rx)),
             demo,
             identity,
+            store,
             data: Some(data),
         })
     }
@@ -290,6 +293,12 @@ impl TestServer {
     /// timing what it does per call without the transport around it.
     pub fn identity(&self) -> &Arc<Identity> {
         &self.identity
+    }
+
+    /// The server's store, shared with the running server: for tests that
+    /// look at everything stored, whichever service stored it.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
     /// The URL a client dials: https with the name on the dev certificate.

@@ -14,6 +14,7 @@ pub mod paging;
 pub mod payments;
 pub mod pricing;
 pub mod tax;
+pub mod text;
 
 #[cfg(test)]
 mod fuzz_tests;

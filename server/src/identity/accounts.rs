@@ -8,6 +8,7 @@ use super::{Identity, IdentityError, Origin, Result, keys, now};
 use crate::domain::DomainError;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::identity::audit::AuditEvent;
+use crate::domain::identity::input;
 use crate::domain::identity::records::{
     Account, Address, Application, ApplicationState, Contact, Invitation, Invoicing, Millis,
     OrgUnit, ShipTo, User, UserState,
@@ -15,6 +16,7 @@ use crate::domain::identity::records::{
 use crate::domain::identity::secrets::{INVITATION_PREFIX, hash, new_id, new_secret};
 use crate::domain::identity::{Action, Caller, Role};
 use crate::domain::paging::{Page, PageLimits};
+use crate::domain::text::TextCheck;
 use crate::store::records::{get, get_value, scan};
 use crate::store::{Commit, idempotency};
 
@@ -66,25 +68,6 @@ pub struct NewInvitation {
     pub expires: Millis,
 }
 
-fn required(field: &str, value: &str, violations: &mut Vec<crate::domain::FieldViolation>) {
-    if value.trim().is_empty() {
-        violations.push(crate::domain::FieldViolation::new(field, "is required"));
-    }
-}
-
-fn valid_email(field: &str, value: &str, violations: &mut Vec<crate::domain::FieldViolation>) {
-    let v = value.trim();
-    let ok = v.len() <= 254
-        && v.split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if !ok {
-        violations.push(crate::domain::FieldViolation::new(
-            field,
-            "is not an email address",
-        ));
-    }
-}
-
 fn check(reason: &'static str, violations: Vec<crate::domain::FieldViolation>) -> Result<()> {
     if violations.is_empty() {
         Ok(())
@@ -113,32 +96,21 @@ impl Identity {
         new: NewApplication,
         origin: &Origin,
     ) -> Result<(Commit, Application)> {
-        let mut v = Vec::new();
-        required("application.legal_name", &new.legal_name, &mut v);
-        required("application.tax_id", &new.tax_id, &mut v);
-        valid_email("application.admin_email", &new.admin_email, &mut v);
-        required("application.admin_name", &new.admin_name, &mut v);
-        required(
-            "application.billing_address.country_code",
-            &new.billing_address.country_code,
-            &mut v,
-        );
-        check("INVALID_APPLICATION", v)?;
-        let application = Application {
+        let application = input::application(&Application {
             id: new_id("app_")?,
-            legal_name: new.legal_name.trim().into(),
-            tax_id: new.tax_id.trim().into(),
+            legal_name: new.legal_name,
+            tax_id: new.tax_id,
             contacts: new.contacts,
             billing_address: new.billing_address,
             shipping_addresses: new.shipping_addresses,
             requested_payment_terms: new.requested_payment_terms,
-            admin_email: new.admin_email.trim().into(),
-            admin_name: new.admin_name.trim().into(),
+            admin_email: new.admin_email,
+            admin_name: new.admin_name,
             state: ApplicationState::Pending,
             rejection_reason: String::new(),
             account_id: None,
             created: now(),
-        };
+        })?;
         let key = keys::application(&application.id);
         let event = AuditEvent::new("application.submitted", "", None, application.created)
             .target(&application.id)
@@ -155,7 +127,9 @@ impl Identity {
         page_size: i32,
         page_token: &str,
     ) -> Result<(Vec<Application>, String)> {
-        caller.authorize(Action::ReviewApplications, None, "application", "")?;
+        // A list names no resource that could be hidden from a customer:
+        // one who may not review applications is told so.
+        caller.authorize_action(Action::ReviewApplications)?;
         let page = Page::parse(
             page_size,
             page_token,
@@ -212,8 +186,10 @@ impl Identity {
         origin: &Origin,
     ) -> Result<(Application, NewInvitation)> {
         let application = self.pending_application(caller, application_id)?;
-        let mut v = Vec::new();
-        required("tier", &decision.tier, &mut v);
+        let mut text = TextCheck::new();
+        let tier = input::code(&mut text, "tier", &decision.tier, true);
+        let territory = input::code(&mut text, "territory", &decision.territory, false);
+        let mut v = text.into_violations();
         let credit_limit: Decimal =
             match parse_decimal("credit_limit.amount", &decision.credit_limit) {
                 Ok(d) if d < Decimal::ZERO => {
@@ -258,11 +234,11 @@ impl Identity {
             id: new_id("acc_")?,
             legal_name: application.value.legal_name.clone(),
             tax_id: application.value.tax_id.clone(),
-            tier: decision.tier.trim().into(),
+            tier,
             credit_limit,
             currency,
             payment_terms: application.value.requested_payment_terms.clone(),
-            territory: decision.territory.trim().into(),
+            territory,
             contacts: application.value.contacts.clone(),
             billing_address: application.value.billing_address.clone(),
             ship_to: application
@@ -343,21 +319,14 @@ impl Identity {
         origin: &Origin,
     ) -> Result<(Commit, Application)> {
         let application = self.pending_application(caller, application_id)?;
-        if reason.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "REASON_REQUIRED",
-                "reason",
-                "say why the application is rejected",
-            )
-            .into());
-        }
+        let reason = input::reason(reason)?;
         let mut rejected = application.value.clone();
         rejected.state = ApplicationState::Rejected;
-        rejected.rejection_reason = reason.trim().into();
+        rejected.rejection_reason = reason.clone();
         let key = keys::application(application_id);
         let event = AuditEvent::new("application.rejected", &caller.id, None, now())
             .target(application_id)
-            .detail("reason", reason.trim())
+            .detail("reason", reason)
             .source(&origin.source);
         let commit = base
             .expect_version(&key, &application)
@@ -439,10 +408,7 @@ impl Identity {
             (unit_id.as_str(), email.as_str(), display_name.as_str());
         let account = self.scope_account(caller, Action::ManageUsers, &account_id)?;
         caller.may_grant(&roles, account.as_ref())?;
-        let mut v = Vec::new();
-        valid_email("email", email, &mut v);
-        required("display_name", display_name, &mut v);
-        check("INVALID_INVITATION", v)?;
+        let (email, display_name) = input::invitee(email, display_name)?;
         let unit = if unit_id.is_empty() {
             None
         } else {
@@ -466,8 +432,8 @@ impl Identity {
             Commit::new(),
             account.as_ref().map(|a| a.id.as_str()),
             unit,
-            email,
-            display_name,
+            &email,
+            &display_name,
             roles,
         )?;
         let event = self
@@ -553,9 +519,7 @@ impl Identity {
                     "units belong to a customer account",
                 )
             })?;
-        if name.trim().is_empty() {
-            return Err(DomainError::invalid("NAME_REQUIRED", "name", "is required").into());
-        }
+        let name = input::label("name", name, true)?;
         if !parent_id.is_empty()
             && self
                 .store
@@ -573,7 +537,7 @@ impl Identity {
             id: new_id("unit_")?,
             account_id: account.id.clone(),
             parent_id: (!parent_id.is_empty()).then(|| parent_id.to_string()),
-            name: name.trim().into(),
+            name,
         };
         let key = keys::unit(&account.id, &unit.id);
         let event = self
@@ -770,7 +734,13 @@ impl Identity {
                         DomainError::invalid("NOT_A_REP", "user_id", "is not a sales rep").into(),
                     );
                 }
-                let mut v = Vec::new();
+                let mut text = TextCheck::new();
+                let territories: Vec<String> = territories
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| input::code(&mut text, format!("territories[{i}]"), t, true))
+                    .collect();
+                let mut v = text.into_violations();
                 for (i, id) in account_ids.iter().enumerate() {
                     if self.account(id)?.is_none() {
                         v.push(crate::domain::FieldViolation::new(
@@ -779,13 +749,10 @@ impl Identity {
                         ));
                     }
                 }
-                for (i, t) in territories.iter().enumerate() {
-                    required(&format!("territories[{i}]"), t, &mut v);
-                }
                 check("INVALID_ASSIGNMENT", v)?;
                 let mut assigned = rep.value.clone();
                 assigned.assigned_accounts = account_ids.clone();
-                assigned.territories = territories.iter().map(|t| t.trim().to_string()).collect();
+                assigned.territories = territories.clone();
                 let key = keys::user(rep_id);
                 let event = self
                     .caller_event("rep.assigned", caller, None, origin)

@@ -5,6 +5,7 @@
 use super::accounts::role_names;
 use super::{Identity, Origin, Result, keys, now};
 use crate::domain::DomainError;
+use crate::domain::identity::input;
 use crate::domain::identity::records::ApiKeyRecord;
 use crate::domain::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::domain::identity::{Action, Caller, Role};
@@ -29,19 +30,12 @@ impl Identity {
     ) -> Result<NewApiKey> {
         let account = self.scope_account(caller, Action::ManageApiKeys, account_id)?;
         caller.may_grant(&roles, account.as_ref())?;
-        if name.trim().is_empty() {
-            return Err(DomainError::invalid(
-                "NAME_REQUIRED",
-                "name",
-                "name the app the key is for",
-            )
-            .into());
-        }
+        let name = input::label("name", name, true)?;
         let secret = new_secret(API_KEY_PREFIX)?;
         let key = ApiKeyRecord {
             id: new_id("key_")?,
             account_id: account.as_ref().map(|a| a.id.clone()),
-            name: name.trim().into(),
+            name,
             roles,
             secret_hash: hash(&secret),
             created: now(),

@@ -19,6 +19,7 @@ use super::limits::SignInSubject;
 use super::{Identity, IdentityError, Origin, Result, keys, now};
 use crate::domain::DomainError;
 use crate::domain::identity::audit::AuditEvent;
+use crate::domain::identity::input;
 use crate::domain::identity::records::{
     Ceremony, CeremonyStep, Invitation, Millis, StoredPasskey, User, UserState,
 };
@@ -225,6 +226,9 @@ impl Identity {
         device_name: &str,
         origin: &Origin,
     ) -> Result<IssuedTokens> {
+        // Before the ceremony is used up, so a fixed name can finish it.
+        let passkey_name = input::label("passkey_name", passkey_name, false)?;
+        let device_name = input::label("device_name", device_name, false)?;
         let CeremonyStep::Enrolment {
             invitation_hash,
             user_id,
@@ -261,7 +265,7 @@ impl Identity {
         let credential_id = credential_key(passkey.cred_id().as_ref());
         let stored = StoredPasskey {
             user_id: user_id.clone(),
-            name: name_or(passkey_name, "Passkey"),
+            name: name_or(&passkey_name, "Passkey"),
             passkey,
             created: now,
             last_used: None,
@@ -272,7 +276,7 @@ impl Identity {
             .expect_version(&keys::user(&user_id), &user)
             .put_record(&keys::user(&user_id), &active)?
             .put_record(&keys::passkey(&user_id, &credential_id), &stored)?;
-        let (commit, tokens) = self.new_session(commit, &active, device_name)?;
+        let (commit, tokens) = self.new_session(commit, &active, &device_name)?;
         let event = AuditEvent::new(
             "passkey.enrolled",
             &user_id,
@@ -280,7 +284,7 @@ impl Identity {
             now,
         )
         .target(&credential_id)
-        .detail("device", device_name)
+        .detail("device", &device_name)
         .source(&origin.source);
         self.commit_or_used(self.audit(commit, event)?)?;
         Ok(tokens)
@@ -388,6 +392,7 @@ impl Identity {
     ) -> Result<IssuedTokens> {
         // The attempt was counted when the ceremony started: a ceremony is
         // finished at most once, so finishing costs nothing more.
+        let device_name = input::label("device_name", device_name, false)?;
         let step = self.take_ceremony(ceremony_id)?;
         let credential: PublicKeyCredential = json_field(credential_json)?;
         let (user_id, verified) = match step {
@@ -453,10 +458,10 @@ impl Identity {
         let commit = Commit::new()
             .expect_version(&key, &stored)
             .put_record(&key, &updated)?;
-        let (commit, tokens) = self.new_session(commit, &user, device_name)?;
+        let (commit, tokens) = self.new_session(commit, &user, &device_name)?;
         let event = AuditEvent::new("login.succeeded", &user_id, user.account_id.as_deref(), now)
             .target(&credential_id)
-            .detail("device", device_name)
+            .detail("device", &device_name)
             .source(&origin.source);
         self.commit_or_used(self.audit(commit, event)?)?;
         Ok(tokens)
@@ -498,6 +503,7 @@ impl Identity {
         origin: &Origin,
     ) -> Result<PasskeyInfo> {
         caller.authorize_action(Action::SelfService)?;
+        let name = input::label("passkey_name", name, false)?;
         let CeremonyStep::AddPasskey { user_id, state } = self.take_ceremony(ceremony_id)? else {
             return Err(wrong_ceremony());
         };
@@ -513,7 +519,7 @@ impl Identity {
         let credential_id = credential_key(passkey.cred_id().as_ref());
         let stored = StoredPasskey {
             user_id: user_id.clone(),
-            name: name_or(name, "Passkey"),
+            name: name_or(&name, "Passkey"),
             passkey,
             created: now,
             last_used: None,
@@ -594,11 +600,10 @@ fn wrong_ceremony() -> IdentityError {
 }
 
 fn name_or(name: &str, default: &str) -> String {
-    let name: String = name.trim().chars().take(80).collect();
     if name.is_empty() {
         default.to_string()
     } else {
-        name
+        name.to_string()
     }
 }
 

@@ -181,7 +181,7 @@ const ACCESS: &[(&str, Guard)] = &[
     ),
     (
         "tradeport.identity.v1.IdentityService/ListApplications",
-        Guard::Brand,
+        Guard::Role,
     ),
     (
         "tradeport.identity.v1.IdentityService/ApproveApplication",

@@ -151,14 +151,14 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
         .users;
     assert_eq!(users.len(), 1);
 
-    // Customers cannot see applications at all.
+    // Customers may not review applications, and are told so.
     let status = new_admin
         .identity()
         .raw()
         .list_applications(pb::ListApplicationsRequest::default())
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(status.code(), Code::PermissionDenied);
 }
 
 #[tokio::test]
@@ -184,9 +184,9 @@ async fn applications_name_their_bad_fields() {
         fields,
         [
             "application.tax_id",
+            "application.billing_address.country_code",
             "application.admin_email",
             "application.admin_name",
-            "application.billing_address.country_code"
         ]
     );
 }

@@ -10,6 +10,8 @@ mod catalog;
 mod denied_access;
 mod drafts;
 mod durability;
+mod erasure;
+mod free_text;
 mod grpc_web;
 mod offline;
 mod open_streams;

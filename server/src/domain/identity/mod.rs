@@ -4,6 +4,8 @@
 //! identity use cases load and store these records around the rules.
 
 pub mod audit;
+pub mod erasure;
+pub mod input;
 pub mod permissions;
 pub mod principal;
 pub mod profile;

@@ -8,7 +8,9 @@
 use std::collections::HashSet;
 
 use super::Role;
+use super::input::{self, AddressNeeds};
 use super::records::{Account, Address, Contact, Invoicing, ShipTo};
+use crate::domain::text::{CODE, EMAIL_MAX_CHARS, LABEL, NAME, Rule, TextCheck};
 use crate::domain::{DomainError, FieldViolation};
 
 /// The proposed values, of which the masked fields are taken.
@@ -97,34 +99,6 @@ fn may_edit(roles: &[Role], field: ProfileField) -> bool {
     })
 }
 
-fn check_address(prefix: &str, a: &Address, v: &mut Vec<FieldViolation>) {
-    if a.line1.trim().is_empty() {
-        v.push(FieldViolation::new(
-            format!("{prefix}.line1"),
-            "is required",
-        ));
-    }
-    if a.city.trim().is_empty() {
-        v.push(FieldViolation::new(format!("{prefix}.city"), "is required"));
-    }
-    let cc = a.country_code.trim();
-    if cc.len() != 2 || !cc.chars().all(|c| c.is_ascii_uppercase()) {
-        v.push(FieldViolation::new(
-            format!("{prefix}.country_code"),
-            "must be an ISO 3166-1 alpha-2 code such as \"DE\"",
-        ));
-    }
-}
-
-fn check_email(field: String, email: &str, v: &mut Vec<FieldViolation>) {
-    let ok = email
-        .split_once('@')
-        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
-    if !ok {
-        v.push(FieldViolation::new(field, "is not an email address"));
-    }
-}
-
 /// The account after applying the masked fields of `patch`, or why not.
 pub fn apply(
     account: &Account,
@@ -137,75 +111,65 @@ pub fn apply(
             action: format!("edit {denied:?}"),
         });
     }
-    let mut v = Vec::new();
+    let mut check = TextCheck::new();
     let mut next = account.clone();
     for field in fields {
         match field {
             ProfileField::Contacts => {
-                for (i, c) in patch.contacts.iter().enumerate() {
-                    if c.name.trim().is_empty() {
-                        v.push(FieldViolation::new(
-                            format!("profile.contacts[{i}].name"),
-                            "is required",
-                        ));
-                    }
-                    check_email(format!("profile.contacts[{i}].email"), &c.email, &mut v);
-                }
-                next.contacts = patch.contacts.clone();
+                next.contacts = input::contacts(&mut check, "profile.contacts", &patch.contacts);
             }
             ProfileField::BillingAddress => {
-                check_address("profile.billing_address", &patch.billing_address, &mut v);
-                next.billing_address = patch.billing_address.clone();
+                next.billing_address = input::address(
+                    &mut check,
+                    "profile.billing_address",
+                    &patch.billing_address,
+                    AddressNeeds::Street,
+                );
             }
             ProfileField::ShipTo => {
                 let mut seen = HashSet::new();
+                let mut ship_to = Vec::with_capacity(patch.ship_to.len());
                 for (i, s) in patch.ship_to.iter().enumerate() {
-                    check_address(
-                        &format!("profile.ship_to_addresses[{i}].address"),
-                        &s.address,
-                        &mut v,
-                    );
+                    let prefix = format!("profile.ship_to_addresses[{i}]");
                     if !seen.insert(s.id.as_str()) {
-                        v.push(FieldViolation::new(
-                            format!("profile.ship_to_addresses[{i}].id"),
-                            "appears twice",
-                        ));
+                        check.violation(format!("{prefix}.id"), "appears twice");
                     }
+                    ship_to.push(ShipTo {
+                        id: s.id.clone(),
+                        label: check.text(format!("{prefix}.label"), &s.label, LABEL),
+                        address: input::address(
+                            &mut check,
+                            &format!("{prefix}.address"),
+                            &s.address,
+                            AddressNeeds::Street,
+                        ),
+                    });
                 }
-                next.ship_to = patch.ship_to.clone();
+                next.ship_to = ship_to;
             }
             ProfileField::InvoicingTaxId => {
-                next.invoicing.tax_id = patch.invoicing.tax_id.trim().to_string()
+                next.invoicing.tax_id =
+                    check.text("profile.invoicing.tax_id", &patch.invoicing.tax_id, CODE);
             }
             ProfileField::InvoicingTitle => {
-                if patch.invoicing.invoice_title.trim().is_empty() {
-                    v.push(FieldViolation::new(
-                        "profile.invoicing.invoice_title",
-                        "must not be empty",
-                    ));
-                }
-                next.invoicing.invoice_title = patch.invoicing.invoice_title.trim().to_string();
+                next.invoicing.invoice_title = check.text(
+                    "profile.invoicing.invoice_title",
+                    &patch.invoicing.invoice_title,
+                    NAME.required(),
+                );
             }
             ProfileField::InvoicingEAddress => {
-                let e = patch.invoicing.e_invoice_address.trim();
-                if e.len() > 254 {
-                    v.push(FieldViolation::new(
-                        "profile.invoicing.e_invoice_address",
-                        "is longer than 254 characters",
-                    ));
-                }
-                next.invoicing.e_invoice_address = e.to_string();
+                // A Peppol id or an email: either way one line of text.
+                next.invoicing.e_invoice_address = check.text(
+                    "profile.invoicing.e_invoice_address",
+                    &patch.invoicing.e_invoice_address,
+                    Rule::line(EMAIL_MAX_CHARS),
+                );
             }
         }
     }
-    if v.is_empty() {
-        Ok(next)
-    } else {
-        Err(DomainError::InvalidArgument {
-            reason: "INVALID_PROFILE",
-            violations: v,
-        })
-    }
+    check.finish("INVALID_PROFILE")?;
+    Ok(next)
 }
 
 #[cfg(test)]
