@@ -22,11 +22,11 @@ use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
 
 use crate::api::status::Failure;
-use crate::domain::DomainError;
-pub use crate::domain::identity::Principal;
 use crate::identity::denied::{self, Denial};
 use crate::identity::{Identity, IdentityError, Origin};
 use crate::transport::client_address::ClientAddress;
+use tradeport_domain::DomainError;
+pub use tradeport_domain::identity::Principal;
 
 pub const ON_BEHALF_OF: &str = "x-tradeport-on-behalf-of";
 

@@ -1,23 +1,15 @@
-//! The demo catalog: a hardware and electrical wholesaler's range, generated
-//! deterministically from a fixed seed (no downloads), so every machine gets
-//! the same 5,400 products in 78 categories over three levels, with typed
-//! attributes, units of measure and list prices.
+//! The demo: the people, prices, stock and history a demo store is seeded
+//! with, around the domain's deterministic demo catalog.
 //!
 //! A large demo (`--demo-scale <products>`, for load tests) generates more
-//! products per category with the same generator, and 1,000 more customer
-//! accounts, each with a customer price list of its own.
+//! products per category, and 1,000 more customer accounts, each with a
+//! customer price list of its own.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
-use crate::domain::catalog::{
-    Attribute, AttributeValue, Category, Money, Product, ProductStatus, QuantityRule, TaxClass,
-    UnitOfMeasure,
-};
+use tradeport_domain::catalog::{Product, ProductStatus};
+pub use tradeport_domain::fixtures::catalog::{DemoCatalog, catalog, catalog_of};
 
-const SEED: u64 = 0x7472_6164_6570_6f72; // "tradepor"
-const PRODUCTS_PER_LEAF: usize = 100;
 /// Customer accounts a large demo adds, each with its own price list.
 pub const SCALE_ACCOUNTS: usize = 1_000;
 /// SKUs on each of those accounts' price lists.
@@ -26,394 +18,6 @@ const SCALE_LIST_SKUS: usize = 2_000;
 const SCALE_CREDIT_LIMIT: i64 = 10_000_000_000;
 /// Records per store commit when seeding a large demo.
 const SEED_CHUNK: usize = 100;
-
-pub struct DemoCatalog {
-    pub categories: Vec<Category>,
-    pub products: Vec<Product>,
-}
-
-enum Spec {
-    Option(&'static str, &'static [&'static str]),
-    Number(&'static str, &'static str, &'static [i64]),
-}
-
-struct Root {
-    name: &'static str,
-    code: &'static str,
-    unit: (&'static str, &'static str, i64),
-    /// List price range in cents.
-    price: (i64, i64),
-    attributes: &'static [Spec],
-    children: [(&'static str, [&'static str; 3]); 3],
-}
-
-const COLOURS: &[&str] = &["white", "black", "grey", "red", "blue", "yellow"];
-
-const ROOTS: [Root; 6] = [
-    Root {
-        name: "Electrical",
-        code: "EL",
-        unit: ("M", "Metre", 1),
-        price: (80, 25_000),
-        attributes: &[
-            Spec::Number("voltage", "V", &[230, 400, 690]),
-            Spec::Option("material", &["copper", "aluminium", "PVC"]),
-            Spec::Number("current_rating", "A", &[6, 10, 16, 20, 32, 63]),
-            Spec::Option("colour", COLOURS),
-        ],
-        children: [
-            (
-                "Cables",
-                ["Installation cable", "Flexible cable", "Armoured cable"],
-            ),
-            (
-                "Switches and sockets",
-                ["Wall switch", "Socket outlet", "Dimmer"],
-            ),
-            (
-                "Protection",
-                [
-                    "Circuit breaker",
-                    "Residual current device",
-                    "Surge protector",
-                ],
-            ),
-        ],
-    },
-    Root {
-        name: "Lighting",
-        code: "LI",
-        unit: ("EA", "Each", 1),
-        price: (350, 48_000),
-        attributes: &[
-            Spec::Number("power", "W", &[5, 9, 12, 18, 24, 36, 50]),
-            Spec::Number("colour_temperature", "K", &[2700, 3000, 4000, 6500]),
-            Spec::Option("ip_rating", &["IP20", "IP44", "IP65", "IP67"]),
-            Spec::Number("voltage", "V", &[12, 24, 230]),
-        ],
-        children: [
-            (
-                "Indoor lighting",
-                ["LED panel", "Downlight", "Linear luminaire"],
-            ),
-            (
-                "Outdoor lighting",
-                ["Floodlight", "Bollard light", "Wall lantern"],
-            ),
-            ("Lamps", ["LED bulb", "LED tube", "Spot lamp"]),
-        ],
-    },
-    Root {
-        name: "Plumbing",
-        code: "PL",
-        unit: ("EA", "Each", 1),
-        price: (120, 32_000),
-        attributes: &[
-            Spec::Number("diameter", "mm", &[15, 18, 22, 28, 35, 42, 54]),
-            Spec::Option(
-                "material",
-                &["copper", "brass", "PEX", "PVC", "stainless steel"],
-            ),
-            Spec::Number("pressure_rating", "bar", &[6, 10, 16, 25]),
-        ],
-        children: [
-            ("Pipes", ["Copper pipe", "PEX pipe", "PVC pipe"]),
-            ("Fittings", ["Elbow", "Tee", "Coupling"]),
-            ("Valves", ["Ball valve", "Check valve", "Gate valve"]),
-        ],
-    },
-    Root {
-        name: "Fasteners",
-        code: "FA",
-        unit: ("BOX100", "Box of 100", 100),
-        price: (190, 9_900),
-        attributes: &[
-            Spec::Option("size", &["M4", "M5", "M6", "M8", "M10", "M12"]),
-            Spec::Number("length", "mm", &[16, 20, 30, 40, 50, 60, 80, 100]),
-            Spec::Option(
-                "material",
-                &[
-                    "zinc-plated steel",
-                    "stainless steel A2",
-                    "stainless steel A4",
-                ],
-            ),
-        ],
-        children: [
-            (
-                "Screws",
-                ["Wood screw", "Machine screw", "Self-drilling screw"],
-            ),
-            (
-                "Anchors",
-                ["Nylon anchor", "Chemical anchor", "Hollow wall anchor"],
-            ),
-            ("Bolts and nuts", ["Hex bolt", "Hex nut", "Washer"]),
-        ],
-    },
-    Root {
-        name: "Tools",
-        code: "TO",
-        unit: ("EA", "Each", 1),
-        price: (900, 89_000),
-        attributes: &[
-            Spec::Number("voltage", "V", &[12, 18, 36, 230]),
-            Spec::Number("power", "W", &[300, 550, 800, 1200, 2000]),
-            Spec::Option("battery", &["included", "not included", "corded"]),
-        ],
-        children: [
-            (
-                "Power tools",
-                ["Drill driver", "Angle grinder", "Circular saw"],
-            ),
-            (
-                "Hand tools",
-                ["Screwdriver set", "Combination pliers", "Spirit level"],
-            ),
-            (
-                "Measuring",
-                ["Multimeter", "Laser distance meter", "Voltage tester"],
-            ),
-        ],
-    },
-    Root {
-        name: "Safety",
-        code: "SA",
-        unit: ("EA", "Each", 1),
-        price: (150, 15_000),
-        attributes: &[
-            Spec::Option("size", &["S", "M", "L", "XL", "XXL"]),
-            Spec::Option("colour", COLOURS),
-            Spec::Option(
-                "standard",
-                &["EN 397", "EN 166", "EN 388", "EN ISO 20471", "ISO 7010"],
-            ),
-        ],
-        children: [
-            (
-                "Workwear",
-                ["Work jacket", "Work trousers", "High-visibility vest"],
-            ),
-            (
-                "Protective equipment",
-                ["Safety helmet", "Safety glasses", "Work gloves"],
-            ),
-            (
-                "Signage",
-                ["Warning sign", "Floor marking tape", "Exit sign"],
-            ),
-        ],
-    },
-];
-
-const SERIES: &[&str] = &[
-    "Basic",
-    "Pro",
-    "Max",
-    "Eco",
-    "Industrial",
-    "Compact",
-    "Plus",
-];
-
-/// The whole demo catalog, identical on every run.
-pub fn catalog() -> DemoCatalog {
-    catalog_of(None)
-}
-
-/// The demo catalog with `scale` products (spread evenly over the leaf
-/// categories), or the standard 5,400 when `None`; identical on every run.
-/// The first products of a larger catalog are not those of the standard
-/// one: each category simply holds more.
-pub fn catalog_of(scale: Option<usize>) -> DemoCatalog {
-    let leaf_count = ROOTS.len() * 9;
-    let total = scale
-        .unwrap_or(leaf_count * PRODUCTS_PER_LEAF)
-        .max(leaf_count);
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let mut categories = Vec::new();
-    let mut products = Vec::with_capacity(total);
-    let mut leaf_number = 0;
-    for (r, root) in ROOTS.iter().enumerate() {
-        let root_id = format!("cat-{}", root.code.to_lowercase());
-        categories.push(category(&root_id, None, root.name, r));
-        for (m, (mid_name, leaves)) in root.children.iter().enumerate() {
-            let mid_id = format!("{root_id}-{m}");
-            categories.push(category(&mid_id, Some(&root_id), mid_name, m));
-            for (l, leaf_name) in leaves.iter().enumerate() {
-                let leaf_id = format!("{mid_id}{l}");
-                categories.push(category(&leaf_id, Some(&mid_id), leaf_name, l));
-                let in_leaf = total / leaf_count + usize::from(leaf_number < total % leaf_count);
-                leaf_number += 1;
-                for _ in 0..in_leaf {
-                    let n = products.len() + 1;
-                    products.push(product(&mut rng, n, root, (mid_name, leaf_name), &leaf_id));
-                }
-            }
-        }
-    }
-    DemoCatalog {
-        categories,
-        products,
-    }
-}
-
-fn category(id: &str, parent: Option<&str>, name: &str, position: usize) -> Category {
-    Category {
-        id: id.to_string(),
-        parent_id: parent.map(str::to_string),
-        name: name.to_string(),
-        position: position as u32,
-    }
-}
-
-fn product(
-    rng: &mut ChaCha8Rng,
-    n: usize,
-    root: &Root,
-    (mid, leaf): (&str, &str),
-    category_id: &str,
-) -> Product {
-    let attributes: Vec<Attribute> = root
-        .attributes
-        .iter()
-        .map(|spec| match spec {
-            Spec::Option(key, options) => Attribute {
-                key: (*key).into(),
-                value: AttributeValue::Option(pick(rng, options).to_string()),
-            },
-            Spec::Number(key, unit, values) => Attribute {
-                key: (*key).into(),
-                value: AttributeValue::Number {
-                    value: Decimal::from(*pick(rng, values)),
-                    unit: (*unit).into(),
-                },
-            },
-        })
-        .collect();
-    let series = pick(rng, SERIES);
-    let model = rng.random_range(100..1000);
-    let headline: Vec<String> = attributes.iter().take(2).map(|a| a.value.label()).collect();
-    let name = format!("{leaf} {series} {model} {}", headline.join(" "));
-    let (code, unit_name, base_units) = root.unit;
-    let cents = rng.random_range(root.price.0..=root.price.1);
-    Product {
-        id: format!("prd-{n:06}"),
-        sku: format!("TP-{}-{n:05}", root.code),
-        barcode: Some(ean13(400_000_000_000 + n as u64)),
-        description: format!(
-            "{leaf} from the {series} series, {}. Part of our {} range ({mid}).",
-            attributes
-                .iter()
-                .map(|a| format!("{} {}", a.key.replace('_', " "), a.value.label()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            root.name.to_lowercase(),
-        ),
-        name,
-        category_id: category_id.to_string(),
-        attributes,
-        sales_unit: UnitOfMeasure {
-            code: code.into(),
-            name: unit_name.into(),
-            base_units: Decimal::from(base_units),
-        },
-        base_price: Money {
-            currency: "EUR".into(),
-            amount: Decimal::new(cents, 2),
-        },
-        status: if n.is_multiple_of(37) {
-            ProductStatus::Discontinued
-        } else {
-            ProductStatus::Active
-        },
-        // The product before a discontinued one replaces it.
-        successor_id: (n.is_multiple_of(37) && n > 0).then(|| format!("prd-{:06}", n - 1)),
-        // Every fifth product comes by the box of 10 and is ordered in
-        // whole boxes' worth, from two boxes.
-        order_units: if n.is_multiple_of(5) {
-            vec![UnitOfMeasure {
-                code: "BOX10".into(),
-                name: format!("Box of 10 × {unit_name}"),
-                base_units: Decimal::from(base_units * 10),
-            }]
-        } else {
-            Vec::new()
-        },
-        quantity_rule: if n.is_multiple_of(5) {
-            QuantityRule {
-                minimum: Decimal::from(20),
-                multiple: Some(Decimal::from(10)),
-                maximum: Some(Decimal::from(5000)),
-            }
-        } else {
-            QuantityRule::default()
-        },
-        tax_class: if n.is_multiple_of(11) {
-            TaxClass::Reduced
-        } else {
-            TaxClass::Standard
-        },
-        image_urls: vec![format!(
-            "https://images.tradeport.example/products/{n:06}.jpg"
-        )],
-        family_id: None,
-        variant_keys: Vec::new(),
-    }
-}
-
-fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
-}
-
-/// A valid EAN-13 from its first 12 digits.
-fn ean13(first12: u64) -> String {
-    let digits = format!("{first12:012}");
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{digits}{}", (10 - sum % 10) % 10)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::domain::catalog::CatalogIndex;
-
-    #[test]
-    fn catalog_is_large_deep_and_deterministic() {
-        let a = catalog();
-        let b = catalog();
-        assert!(a.products.len() >= 5000);
-        assert!(a.categories.len() >= 50);
-        assert_eq!(a.products, b.products);
-        let index = CatalogIndex::build(a.categories, a.products).unwrap();
-        assert_eq!(index.tree().depth_first().map(|(_, d)| d).max(), Some(2));
-    }
-
-    #[test]
-    fn a_scaled_catalog_has_the_products_asked_for_in_every_category() {
-        let standard = catalog();
-        assert_eq!(standard.products.len(), 5_400);
-        assert_eq!(catalog_of(Some(5_400)).products, standard.products);
-        let large = catalog_of(Some(20_011));
-        assert_eq!(large.products.len(), 20_011);
-        assert_eq!(large.categories, standard.categories);
-        let skus: std::collections::HashSet<&str> =
-            large.products.iter().map(|p| p.sku.as_str()).collect();
-        assert_eq!(skus.len(), 20_011);
-        let index = CatalogIndex::build(large.categories, large.products).unwrap();
-        assert_eq!(index.product_count("cat-el-00"), 371);
-    }
-
-    #[test]
-    fn barcodes_carry_valid_check_digits() {
-        assert_eq!(ean13(400_638_133_393), "4006381333931");
-    }
-}
 
 /// Credentials the demo seeding hands out: one-time enrolment codes for
 /// each demo user, and the demo partner app's API key.
@@ -441,9 +45,9 @@ pub fn people(
     store: &dyn crate::store::Store,
     scale: Option<usize>,
 ) -> anyhow::Result<Option<DemoCredentials>> {
-    use crate::domain::identity::records::{Address, Contact};
-    use crate::domain::identity::{Caller, CallerKind, Role};
     use crate::identity::{ApplicationDecision, NewApplication, Origin};
+    use tradeport_domain::identity::records::{Address, Contact};
+    use tradeport_domain::identity::{Caller, CallerKind, Role};
 
     if !store
         .scan(crate::store::KeyRange::prefix(b"member/"), 1)?
@@ -606,17 +210,17 @@ pub fn people(
         // Buyers order up to 10,000 alone, approvers up to 50,000; above
         // 10,000 an approver signs, above 40,000 the account admin too;
         // purchasing spends at most 25,000 a month without approval.
-        let policy = crate::domain::orders::ApprovalPolicy {
+        let policy = tradeport_domain::orders::ApprovalPolicy {
             limits: vec![
                 (Role::Buyer, Decimal::from(10_000)),
                 (Role::Approver, Decimal::from(50_000)),
             ],
             steps: vec![
-                crate::domain::orders::ApprovalStep {
+                tradeport_domain::orders::ApprovalStep {
                     above: Decimal::from(10_000),
                     role: Role::Approver,
                 },
-                crate::domain::orders::ApprovalStep {
+                tradeport_domain::orders::ApprovalStep {
                     above: Decimal::from(40_000),
                     role: Role::AccountAdmin,
                 },
@@ -624,9 +228,9 @@ pub fn people(
             budgets: vec![(purchasing.id.clone(), Decimal::from(25_000))],
         };
         // Every way to pay is open to the demo's customers.
-        let payment = crate::domain::payments::AccountPayment::new(
-            crate::domain::payments::PaymentMethodKind::ALL.to_vec(),
-            crate::domain::payments::PaymentTerms::parse("net 30")?,
+        let payment = tradeport_domain::payments::AccountPayment::new(
+            tradeport_domain::payments::PaymentMethodKind::ALL.to_vec(),
+            tradeport_domain::payments::PaymentTerms::parse("net 30")?,
         )?;
         store.commit(
             crate::store::Commit::new()
@@ -678,9 +282,9 @@ pub fn scale_account_id(n: usize) -> String {
 /// (`ship-1`, in Germany), no approval policy (its people order without
 /// approval) and a credit limit no load test reaches, so they can order.
 fn scale_accounts(store: &dyn crate::store::Store) -> anyhow::Result<Vec<String>> {
-    use crate::domain::identity::records::{Account, Address, Invoicing, ShipTo};
     use crate::identity::keys;
     use crate::store::Commit;
+    use tradeport_domain::identity::records::{Account, Address, Invoicing, ShipTo};
 
     let ids: Vec<String> = (0..SCALE_ACCOUNTS).map(scale_account_id).collect();
     let created = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
@@ -746,14 +350,14 @@ pub fn prices(
     products: &[Product],
     people: &DemoCredentials,
 ) -> (
-    Vec<crate::domain::pricing::PriceList>,
-    Vec<crate::domain::pricing::Promotion>,
+    Vec<tradeport_domain::pricing::PriceList>,
+    Vec<tradeport_domain::pricing::Promotion>,
 ) {
-    use crate::domain::pricing::{
-        Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget, round_money,
-    };
     use std::collections::BTreeMap;
     use time::{Date, Month};
+    use tradeport_domain::pricing::{
+        Discount, PriceBreak, PriceList, PriceListScope, Promotion, PromotionTarget, round_money,
+    };
 
     let pct = |amount: Decimal, percent: i64| round_money(amount * Decimal::new(percent, 2), "EUR");
     let day = |y, m, d| Date::from_calendar_date(y, m, d).ok();
@@ -922,8 +526,10 @@ pub fn prices(
 
 /// The demo's stock: three warehouses holding every product, with a few
 /// SKUs below their safety stock and some deliveries on the way.
-pub fn stock(products: &[Product]) -> Vec<(String, u64, Vec<crate::domain::inventory::RawLevel>)> {
-    use crate::domain::inventory::RawLevel;
+pub fn stock(
+    products: &[Product],
+) -> Vec<(String, u64, Vec<tradeport_domain::inventory::RawLevel>)> {
+    use tradeport_domain::inventory::RawLevel;
     ["WH-HAM", "WH-MAD", "WH-RTM"]
         .iter()
         .enumerate()
@@ -960,8 +566,8 @@ pub fn stock(products: &[Product]) -> Vec<(String, u64, Vec<crate::domain::inven
 
 /// The demo's assortments: standard-tier customers buy everything but
 /// tools; gold customers have no assortment, so they see it all.
-pub fn assortments() -> Vec<crate::domain::catalog::Assortment> {
-    use crate::domain::catalog::{Assortment, AssortmentScope};
+pub fn assortments() -> Vec<tradeport_domain::catalog::Assortment> {
+    use tradeport_domain::catalog::{Assortment, AssortmentScope};
     vec![Assortment {
         id: "standard-core-range".into(),
         name: "Core range for standard customers".into(),

@@ -12,11 +12,11 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::domain::catalog::{Product, ProductStatus};
-use crate::domain::identity::{Caller, CallerKind, Role};
-use crate::domain::orders::fulfilment::TrackingStatus;
-use crate::domain::orders::{Millis, OrderStatus};
 use crate::orders::{LineInput, NewShipment, NewTrackingEvent, Orders, Submission, system_caller};
+use tradeport_domain::catalog::{Product, ProductStatus};
+use tradeport_domain::identity::{Caller, CallerKind, Role};
+use tradeport_domain::orders::fulfilment::TrackingStatus;
+use tradeport_domain::orders::{Millis, OrderStatus};
 
 const SEED: u64 = 0x6f72_6465_7273; // "orders"
 const DAY: Millis = 24 * 60 * 60 * 1000;

@@ -14,20 +14,20 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::catalog::{Buyer, Catalog, CatalogError, CatalogView};
-use crate::domain::DomainError;
-use crate::domain::catalog::Product;
-use crate::domain::feed::{
-    self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted, fingerprint,
-};
-use crate::domain::identity::{Action, Caller};
-use crate::domain::inventory::StockLevel;
-use crate::domain::orders::Order;
-use crate::domain::pricing::CustomerPrices;
 use crate::identity::Identity;
 use crate::inventory::{Inventory, InventoryError};
 use crate::orders::{OrderError, Orders};
 use crate::store::StoreError;
 use crate::store::feed::FeedLog;
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::Product;
+use tradeport_domain::feed::{
+    self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted, fingerprint,
+};
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::inventory::StockLevel;
+use tradeport_domain::orders::Order;
+use tradeport_domain::pricing::CustomerPrices;
 
 /// Log entries read per store scan.
 const READ_BATCH: usize = 2_000;

@@ -5,11 +5,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::*;
 use crate::config::Config;
-use crate::domain::catalog::{Assortment, AssortmentScope};
-use crate::domain::identity::{CallerKind, Role};
-use crate::domain::inventory::RawLevel;
 use crate::orders::{LineInput, Submission};
 use crate::store::{SledStore, Store};
+use tradeport_domain::catalog::{Assortment, AssortmentScope};
+use tradeport_domain::identity::{CallerKind, Role};
+use tradeport_domain::inventory::RawLevel;
 
 struct Demo {
     _dir: tempfile::TempDir,
@@ -74,7 +74,7 @@ impl Copy {
         let mut all = Vec::new();
         for _ in 0..10_000 {
             let page = feed.pull(caller, &self.cursor, page_size).unwrap();
-            assert!(page.changes.len() <= crate::domain::feed::page_size(page_size).unwrap());
+            assert!(page.changes.len() <= tradeport_domain::feed::page_size(page_size).unwrap());
             if page.reset {
                 self.resets += 1;
                 self.products.clear();

@@ -13,16 +13,16 @@ use tokio::sync::broadcast;
 
 use rust_decimal::Decimal;
 
-use crate::domain::DomainError;
+use tradeport_domain::DomainError;
 
-use crate::domain::feed::{self, LevelRef};
-use crate::domain::inventory::{
-    AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
-    feed_outcome, parse_levels,
-};
 use crate::store::feed::FeedLog;
 use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
+use tradeport_domain::feed::{self, LevelRef};
+use tradeport_domain::inventory::{
+    AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
+    feed_outcome, parse_levels,
+};
 
 /// SKUs one read or watch may name.
 pub const MAX_SKUS: usize = 500;

@@ -13,7 +13,6 @@ pub mod config;
 pub mod demo;
 pub mod demo_history;
 pub mod documents;
-pub mod domain;
 pub mod feed;
 pub mod identity;
 pub mod inventory;
@@ -128,7 +127,7 @@ impl App {
                 Arc::clone(&catalog),
                 Arc::clone(&identity),
                 Arc::clone(&inventory),
-                domain::tax::TaxRules::demo(),
+                tradeport_domain::tax::TaxRules::demo(),
                 // No card processor is configured in this build: the test
                 // gateway stands in, for development and demos.
                 Arc::new(payments::TestGateway::new()),

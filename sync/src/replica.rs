@@ -17,14 +17,7 @@ use automerge::{Automerge, ChangeHash, ReadDoc, SaveOptions};
 
 use crate::Error;
 use crate::document::{DocumentInfo, inspect};
-
-/// The most documents one sync round may carry, a message each. The
-/// server refuses a larger round (`ROUND_TOO_LARGE`), so that one request
-/// never holds many documents' locks or builds an unbounded commit; a
-/// device with more documents to sync spreads them over the rounds of one
-/// sync. It lives here, where both sides read it, so a device never splits
-/// by another number than the server checks.
-pub const MAX_DOCUMENTS_PER_ROUND: usize = 200;
+pub use tradeport_domain::documents::{MAX_DOCUMENTS_PER_ROUND, Waiting};
 
 /// Sync state for one (document, peer) pair. Its [`encode`](State::encode)d
 /// form keeps only what both sides are known to share, which is all a
@@ -40,15 +33,6 @@ pub struct Replica {
     info: Option<DocumentInfo>,
     /// The id a fetch asked for.
     awaited: Option<String>,
-}
-
-/// The changes a copy holds that wait for a dependency it has not
-/// received (see [`Replica::waiting`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Waiting {
-    pub changes: usize,
-    /// Their size as automerge stores them, headers included.
-    pub bytes: usize,
 }
 
 /// What applying a peer's message or document did.

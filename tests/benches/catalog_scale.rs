@@ -47,6 +47,7 @@ use tonic::{Request, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tradeport_domain::identity::{Caller as BrandCaller, CallerKind, Role};
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
     AttributeFilter, CartLineInput, GetProductRequest, PriceCartRequest, SearchProductsRequest,
@@ -54,7 +55,6 @@ use tradeport_proto::catalog::{
 };
 use tradeport_proto::common::Money;
 use tradeport_server::demo;
-use tradeport_server::domain::identity::{Caller as BrandCaller, CallerKind, Role};
 use tradeport_server::identity::Origin;
 use tradeport_tests::TestServer;
 use tradeport_tests::pace::{Pace, Schedule};

@@ -57,6 +57,8 @@ use tonic::{Request, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tradeport_domain::catalog::ProductStatus;
+use tradeport_domain::identity::{Caller as BrandCaller, CallerKind, Role};
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{CartLineInput, PriceCartRequest};
 use tradeport_proto::orders::order_service_client::OrderServiceClient;
@@ -64,8 +66,6 @@ use tradeport_proto::orders::{
     GetOrderRequest, ListOrdersRequest, OrderLineInput, OrderStatus, SubmitOrderRequest,
 };
 use tradeport_server::demo;
-use tradeport_server::domain::catalog::ProductStatus;
-use tradeport_server::domain::identity::{Caller as BrandCaller, CallerKind, Role};
 use tradeport_server::identity::Origin;
 use tradeport_server::store::{Commit, SledStore, Store};
 use tradeport_tests::TestServer;

@@ -18,12 +18,12 @@ use tradeport_proto::catalog::{self as pb, import_data_request::Part};
 
 use super::status::Failure;
 use crate::catalog::Catalog;
-use crate::domain::DomainError;
-use crate::domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
-use crate::domain::identity::{Action, Caller};
 use crate::identity::Identity;
 use crate::inventory::Inventory;
 use crate::store::idempotency;
+use tradeport_domain::DomainError;
+use tradeport_domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
+use tradeport_domain::identity::{Action, Caller};
 
 /// Chunks of an upload waiting to be read.
 const UPLOAD_BUFFERED: usize = 16;

@@ -21,16 +21,16 @@ use super::product::{
 use super::status::Failure;
 use super::stock::{level_to, raw_from};
 use crate::catalog::{Buyer, Catalog};
-use crate::domain::DomainError;
-use crate::domain::catalog::quick_order;
-use crate::domain::catalog::{Product, RawFilter, SearchRequest, Visible};
-use crate::domain::identity::{Action, Caller};
-use crate::domain::inventory::FeedOutcome;
-use crate::domain::paging::{Page, PageLimits};
-use crate::domain::pricing::{self, CartLine, CustomerPrices, PricingContext};
 use crate::identity::Identity;
 use crate::inventory::{Inventory, check_skus};
 use crate::store::idempotency;
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::quick_order;
+use tradeport_domain::catalog::{Product, RawFilter, SearchRequest, Visible};
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::inventory::FeedOutcome;
+use tradeport_domain::paging::{Page, PageLimits};
+use tradeport_domain::pricing::{self, CartLine, CustomerPrices, PricingContext};
 
 const ALERT_PAGES: PageLimits = PageLimits {
     default_size: 100,

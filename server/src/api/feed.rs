@@ -10,8 +10,8 @@ use super::orders::order_to;
 use super::product::{money_to, product_to};
 use super::status::Failure;
 use super::stock::level_to;
-use crate::domain::identity::Caller;
 use crate::feed::{Change, Feed, FeedError, FeedPage, PricedProduct};
+use tradeport_domain::identity::Caller;
 
 impl From<FeedError> for Failure {
     fn from(e: FeedError) -> Self {

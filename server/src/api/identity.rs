@@ -9,16 +9,16 @@ use tradeport_proto::identity::{self as pb, identity_service_server::IdentitySer
 
 use super::profile::{address_from, address_to, contact_from, contact_to, patch_from, profile_to};
 use crate::auth::origin_of;
-use crate::domain::DomainError;
-use crate::domain::identity::audit::{AuditEvent, AuditFilter};
-use crate::domain::identity::records::{
-    self as rec, ApiKeyRecord, Application, ApplicationState, Millis, User, UserState,
-};
-use crate::domain::identity::{Caller, Principal, Role};
-use crate::domain::paging::{Page, PageLimits};
 use crate::identity::{
     ApplicationDecision, Identity, Invitee, IssuedTokens, NewApplication, Origin, PasskeyInfo,
 };
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
+use tradeport_domain::identity::records::{
+    self as rec, ApiKeyRecord, Application, ApplicationState, Millis, User, UserState,
+};
+use tradeport_domain::identity::{Caller, Principal, Role};
+use tradeport_domain::paging::{Page, PageLimits};
 
 const LIST_PAGES: PageLimits = PageLimits {
     default_size: 50,
@@ -528,10 +528,12 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::GetCallerResponse> {
         let caller = caller(&request)?;
         let display_name = match caller.kind {
-            crate::domain::identity::CallerKind::User => self.identity.display_name(&caller.id)?,
-            crate::domain::identity::CallerKind::ApiKey => String::new(),
+            tradeport_domain::identity::CallerKind::User => {
+                self.identity.display_name(&caller.id)?
+            }
+            tradeport_domain::identity::CallerKind::ApiKey => String::new(),
         };
-        let is_key = caller.kind == crate::domain::identity::CallerKind::ApiKey;
+        let is_key = caller.kind == tradeport_domain::identity::CallerKind::ApiKey;
         Ok(Response::new(pb::GetCallerResponse {
             user_id: if is_key {
                 String::new()

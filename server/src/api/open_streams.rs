@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 
-use crate::domain::DomainError;
-use crate::domain::identity::Caller;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::Caller;
 
 /// Streams one caller may hold open on one service.
 pub const PER_CALLER: usize = 32;
@@ -114,7 +114,7 @@ mod tests {
 
     fn caller(id: &str) -> Caller {
         Caller {
-            kind: crate::domain::identity::CallerKind::User,
+            kind: tradeport_domain::identity::CallerKind::User,
             id: id.into(),
             account_id: None,
             roles: vec![],

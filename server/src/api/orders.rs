@@ -17,14 +17,14 @@ use super::open_streams::{OpenStreams, holding};
 use super::product::{money_to, quick_order_to};
 use super::status::Failure;
 use crate::documents::Documents;
-use crate::domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
-use crate::domain::orders::notifications::NotificationKind;
-use crate::domain::orders::{CreditWarning, Order, OrderStatus};
-use crate::domain::payments::{CardState, Payment, PaymentMethodKind, PaymentRequest};
 use crate::orders::{
     LineInput, NewShipment, NewTrackingEvent, ORDER_TEMPLATE, OrderError, OrderFilter, Orders,
     Submission,
 };
+use tradeport_domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
+use tradeport_domain::orders::notifications::NotificationKind;
+use tradeport_domain::orders::{CreditWarning, Order, OrderStatus};
+use tradeport_domain::payments::{CardState, Payment, PaymentMethodKind, PaymentRequest};
 
 pub struct OrderApi {
     orders: Arc<Orders>,
@@ -311,7 +311,7 @@ fn resolution_to(r: ReturnResolution) -> pb::ReturnResolution {
 }
 
 fn invalid(reason: &'static str, field: &str, description: &str) -> Status {
-    Failure::from(crate::domain::DomainError::invalid(
+    Failure::from(tradeport_domain::DomainError::invalid(
         reason,
         field,
         description,
@@ -324,7 +324,7 @@ fn status_from(i: usize, raw: i32) -> Result<OrderStatus, Status> {
         .ok()
         .and_then(|s| OrderStatus::ALL.into_iter().find(|o| status_to(*o) == s));
     known.ok_or_else(|| {
-        Failure::from(crate::domain::DomainError::invalid(
+        Failure::from(tradeport_domain::DomainError::invalid(
             "INVALID_STATUS",
             format!("statuses[{i}]"),
             format!("{raw} is not an order status"),
@@ -657,7 +657,7 @@ impl OrderService for OrderApi {
     ) -> Result<Response<Self::WatchOrdersStream>, Status> {
         let caller = caller(&request)?;
         caller
-            .authorize_action(crate::domain::identity::Action::ReadOrders)
+            .authorize_action(tradeport_domain::identity::Action::ReadOrders)
             .map_err(Failure::from)?;
         let permit = self.watches.open(&caller).map_err(Failure::from)?;
         let (changes, sees) = self.orders.watch(&caller);
@@ -667,7 +667,7 @@ impl OrderService for OrderApi {
             })),
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Err(Failure::from(
-                crate::domain::DomainError::precondition(
+                tradeport_domain::DomainError::precondition(
                     "WATCH_LAGGED",
                     format!(
                         "this watch fell {missed} changes behind; list the orders and watch again"

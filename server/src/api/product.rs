@@ -6,14 +6,14 @@ use rust_decimal::Decimal;
 use tradeport_proto::catalog as pb;
 use tradeport_proto::common as common_pb;
 
-use crate::domain::catalog::QuantityProblem;
-use crate::domain::catalog::quick_order::{LineProblem, QuickOrderLine};
-use crate::domain::catalog::{
+use tradeport_domain::catalog::QuantityProblem;
+use tradeport_domain::catalog::quick_order::{LineProblem, QuickOrderLine};
+use tradeport_domain::catalog::{
     Attribute, AttributeValue, Money, Product, ProductStatus, QuantityRule, TaxClass, UnitOfMeasure,
 };
-use crate::domain::decimal::parse_decimal;
-use crate::domain::pricing::{LineQuote, StepKind};
-use crate::domain::{DomainError, FieldViolation};
+use tradeport_domain::decimal::parse_decimal;
+use tradeport_domain::pricing::{LineQuote, StepKind};
+use tradeport_domain::{DomainError, FieldViolation};
 
 /// Collects decoding problems while a message is read.
 #[derive(Default)]

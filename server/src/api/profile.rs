@@ -3,8 +3,8 @@
 use tradeport_proto::common::Money;
 use tradeport_proto::identity as pb;
 
-use crate::domain::identity::profile::ProfilePatch;
-use crate::domain::identity::records::{Account, Address, Contact, Invoicing, ShipTo};
+use tradeport_domain::identity::profile::ProfilePatch;
+use tradeport_domain::identity::records::{Account, Address, Contact, Invoicing, ShipTo};
 
 pub fn address_from(a: Option<pb::Address>) -> Address {
     let a = a.unwrap_or_default();

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::domain::DomainError;
 use crate::store::StoreError;
+use tradeport_domain::DomainError;
 
 /// `ErrorInfo.domain` for every Tradeport error.
 pub const ERROR_DOMAIN: &str = "tradeport";
@@ -47,7 +47,7 @@ pub fn bounded(text: &str) -> String {
 
 /// Adds `violations` as BadRequest field violations, bounded: at most
 /// [`MAX_VIOLATIONS`], the last then saying how many more there were.
-fn add_violations(details: &mut ErrorDetails, violations: &[crate::domain::FieldViolation]) {
+fn add_violations(details: &mut ErrorDetails, violations: &[tradeport_domain::FieldViolation]) {
     for (i, v) in violations.iter().enumerate() {
         if i + 1 == MAX_VIOLATIONS && violations.len() > MAX_VIOLATIONS {
             details.add_bad_request_violation(
@@ -70,7 +70,7 @@ pub enum Failure {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Random(#[from] crate::domain::identity::secrets::RandomFailure),
+    Random(#[from] crate::identity::secrets::RandomFailure),
     /// A request message over the configured size, found by the transport
     /// before it was decoded.
     #[error("request message of {size} bytes exceeds the limit of {limit} bytes")]
@@ -301,7 +301,7 @@ impl From<Failure> for Status {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::domain::FieldViolation;
+    use tradeport_domain::FieldViolation;
 
     #[test]
     fn invalid_argument_names_fields_and_reason() {

@@ -2,7 +2,7 @@
 
 use tradeport_proto::catalog as pb;
 
-use crate::domain::inventory::{RawLevel, StockLevel};
+use tradeport_domain::inventory::{RawLevel, StockLevel};
 
 pub fn level_to(l: &StockLevel) -> pb::StockLevel {
     pb::StockLevel {

@@ -18,9 +18,9 @@ use super::identity::{caller, ts};
 use super::open_streams::{OpenStreams, holding};
 use super::status::Failure;
 use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, PeerSession, Problem};
-use crate::domain::documents::DocumentKind;
-use crate::domain::identity::Caller;
 use crate::feed::Feed;
+use tradeport_domain::documents::DocumentKind;
+use tradeport_domain::identity::Caller;
 
 pub struct SyncApi {
     documents: Arc<Documents>,
@@ -224,7 +224,7 @@ impl SyncService for SyncApi {
                         Err(e) => Some(Err(Failure::from(e).into())),
                     },
                     Err(_lagged) => Some(Err(Failure::from(
-                        crate::domain::DomainError::precondition(
+                        tradeport_domain::DomainError::precondition(
                             "WATCH_LAGGED",
                             "this watch fell behind; list the documents, sync them and watch again",
                         ),
@@ -290,7 +290,7 @@ async fn stream_round(
         None => PeerSession::new(caller, &request.peer_id),
         Some(current) if request.peer_id.is_empty() || request.peer_id == current.peer() => current,
         Some(_) => {
-            return Err(Failure::from(crate::domain::DomainError::invalid(
+            return Err(Failure::from(tradeport_domain::DomainError::invalid(
                 "PEER_ID_CHANGED",
                 "peer_id",
                 "a stream syncs one device; open another stream for another peer_id",
@@ -299,7 +299,7 @@ async fn stream_round(
         }
     };
     if request.round == 0 {
-        return Err(Failure::from(crate::domain::DomainError::invalid(
+        return Err(Failure::from(tradeport_domain::DomainError::invalid(
             "ROUND_REQUIRED",
             "round",
             "number each round from 1; 0 marks the server's pushes",

@@ -13,12 +13,12 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::{Catalog, CatalogError, CatalogView, Result};
-use crate::domain::DomainError;
-use crate::domain::bulk::{self, ImportMode, ImportReport, prices, products, stock};
-use crate::domain::catalog::Product;
-use crate::domain::feed::{price_changes, product_changed};
 use crate::inventory::Inventory;
 use crate::store::{StoreError, idempotency};
+use tradeport_domain::DomainError;
+use tradeport_domain::bulk::{self, ImportMode, ImportReport, prices, products, stock};
+use tradeport_domain::catalog::Product;
+use tradeport_domain::feed::{price_changes, product_changed};
 
 impl Catalog {
     /// Imports products; see the module comment.
@@ -237,7 +237,7 @@ impl Catalog {
 /// Checks accepted rows again against `index`, moving those that no
 /// longer hold to the report's rejections.
 fn recheck(
-    index: &crate::domain::catalog::CatalogIndex,
+    index: &tradeport_domain::catalog::CatalogIndex,
     accepted: Vec<(u64, Product)>,
     report: &mut ImportReport,
 ) -> Vec<(u64, Product)> {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::domain::bulk::{ImportMode, ImportReport};
 use crate::store::catalog::CatalogRepository;
 use crate::store::feed::FeedLog;
 use crate::store::pricing::PricingRepository;
 use crate::store::{SledStore, Store};
+use tradeport_domain::bulk::{ImportMode, ImportReport};
 
 fn catalog() -> (tempfile::TempDir, Catalog) {
     let dir = tempfile::tempdir().unwrap();

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use time::Date;
 
 use super::{Catalog, CatalogError, CatalogView, Result};
-use crate::domain::DomainError;
-use crate::domain::catalog::Visible;
-use crate::domain::identity::Caller;
-use crate::domain::identity::records::Account;
-use crate::domain::pricing::PricingContext;
 use crate::identity::{Identity, IdentityError};
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::Visible;
+use tradeport_domain::identity::Caller;
+use tradeport_domain::identity::records::Account;
+use tradeport_domain::pricing::PricingContext;
 
 /// A customer account the caller buys for, with what pricing needs of it.
 pub struct Buyer {

@@ -21,17 +21,17 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rust_decimal::Decimal;
 
-use crate::domain::DomainError;
-use crate::domain::catalog::{
-    Assortment, CatalogIndex, Product, SearchContext, SearchRequest, SearchResults, TextHit,
-    Visible,
-};
-use crate::domain::pricing::{CatalogPrice, Pricebook, Promotion};
 use crate::search::text::{TextDoc, TextIndex, TextIndexError};
 use crate::store::StoreError;
 use crate::store::catalog::CatalogRepository;
 use crate::store::feed::FeedLog;
 use crate::store::pricing::PricingRepository;
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::{
+    Assortment, CatalogIndex, Product, SearchContext, SearchRequest, SearchResults, TextHit,
+    Visible,
+};
+use tradeport_domain::pricing::{CatalogPrice, Pricebook, Promotion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::{Catalog, Result};
-use crate::domain::catalog::Visible;
-use crate::domain::catalog::quick_order::{self, QuickOrderInput, QuickOrderLine};
-use crate::domain::identity::records::Account;
-use crate::domain::pricing::PricingContext;
 use crate::inventory::Inventory;
+use tradeport_domain::catalog::Visible;
+use tradeport_domain::catalog::quick_order::{self, QuickOrderInput, QuickOrderLine};
+use tradeport_domain::identity::records::Account;
+use tradeport_domain::pricing::PricingContext;
 
 impl Catalog {
     /// Checks and prices `inputs` for `account`, in `currency`.

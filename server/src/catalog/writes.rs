@@ -4,12 +4,12 @@
 //! published before the call returns.
 
 use super::{Catalog, CatalogError, CatalogView, Result};
-use crate::domain::DomainError;
-use crate::domain::catalog::Product;
-use crate::domain::catalog::product::{apply_mask, parse_mask, validate};
-use crate::domain::catalog::{Assortment, AssortmentScope};
-use crate::domain::feed::{FeedEntry, assortment_audience, product_changed};
 use crate::store::idempotency;
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::Product;
+use tradeport_domain::catalog::product::{apply_mask, parse_mask, validate};
+use tradeport_domain::catalog::{Assortment, AssortmentScope};
+use tradeport_domain::feed::{FeedEntry, assortment_audience, product_changed};
 
 impl Catalog {
     pub fn create_product(
@@ -158,7 +158,7 @@ impl Catalog {
     }
 }
 
-fn check(product: &Product, facts: &dyn crate::domain::catalog::CatalogFacts) -> Result<()> {
+fn check(product: &Product, facts: &dyn tradeport_domain::catalog::CatalogFacts) -> Result<()> {
     let violations = validate(product, facts);
     if violations.is_empty() {
         Ok(())

@@ -34,16 +34,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 use tradeport_sync::{Replica, SyncState};
 
-use crate::domain::DomainError;
-use crate::domain::documents::{
-    DocumentKind, DocumentRecord, check_confirmed_lines, check_peer_id, check_round, check_waiting,
-    may_sync,
-};
-use crate::domain::identity::Caller;
-use crate::domain::paging::{Page, PageLimits};
 use crate::identity::Identity;
 use crate::store::{Commit, Store, StoreError};
 use storage::{load_replica, load_state};
+use tradeport_domain::DomainError;
+use tradeport_domain::documents::{
+    DocumentKind, DocumentRecord, check_confirmed_lines, check_peer_id, check_round, check_waiting,
+    may_sync,
+};
+use tradeport_domain::identity::Caller;
+use tradeport_domain::paging::{Page, PageLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentsError {

@@ -15,8 +15,8 @@
 use tradeport_sync::{Replica, SyncState};
 
 use super::{Candidate, Change, Loaded, PeerKey, Result};
-use crate::domain::documents::DocumentRecord;
 use crate::store::{self, Commit, Store, StoreError, decode, encode};
+use tradeport_domain::documents::DocumentRecord;
 
 pub(super) struct Keys;
 

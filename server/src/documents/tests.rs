@@ -8,9 +8,9 @@ use tradeport_sync::{OrderDraft, Replica, SyncState};
 
 use super::*;
 use crate::config::Config;
-use crate::domain::documents::COMPACT_AFTER;
-use crate::domain::identity::{CallerKind, Role};
 use crate::store::{KeyRange, SledStore};
+use tradeport_domain::documents::COMPACT_AFTER;
+use tradeport_domain::identity::{CallerKind, Role};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -342,7 +342,7 @@ fn a_push_lost_with_its_stream_is_sent_again_in_the_next_session() {
 /// synced before.
 #[test]
 fn changes_waiting_for_one_never_sent_are_refused_past_the_bound() {
-    use crate::domain::documents::MAX_WAITING_CHANGES;
+    use tradeport_domain::documents::MAX_WAITING_CHANGES;
 
     let f = fixture();
     let caller = buyer(&f.account);

@@ -5,20 +5,20 @@
 use rust_decimal::Decimal;
 
 use super::{Identity, IdentityError, Origin, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::decimal::parse_decimal;
-use crate::domain::identity::audit::AuditEvent;
-use crate::domain::identity::input;
-use crate::domain::identity::records::{
+use crate::identity::secrets::{INVITATION_PREFIX, hash, new_id, new_secret};
+use crate::store::records::{get, get_value, scan};
+use crate::store::{Commit, idempotency};
+use tradeport_domain::DomainError;
+use tradeport_domain::decimal::parse_decimal;
+use tradeport_domain::identity::audit::AuditEvent;
+use tradeport_domain::identity::input;
+use tradeport_domain::identity::records::{
     Account, Address, Application, ApplicationState, Contact, Invitation, Invoicing, Millis,
     OrgUnit, ShipTo, User, UserState,
 };
-use crate::domain::identity::secrets::{INVITATION_PREFIX, hash, new_id, new_secret};
-use crate::domain::identity::{Action, Caller, Role};
-use crate::domain::paging::{Page, PageLimits};
-use crate::domain::text::TextCheck;
-use crate::store::records::{get, get_value, scan};
-use crate::store::{Commit, idempotency};
+use tradeport_domain::identity::{Action, Caller, Role};
+use tradeport_domain::paging::{Page, PageLimits};
+use tradeport_domain::text::TextCheck;
 
 const PAGES: PageLimits = PageLimits {
     default_size: 50,
@@ -68,7 +68,7 @@ pub struct NewInvitation {
     pub expires: Millis,
 }
 
-fn check(reason: &'static str, violations: Vec<crate::domain::FieldViolation>) -> Result<()> {
+fn check(reason: &'static str, violations: Vec<tradeport_domain::FieldViolation>) -> Result<()> {
     if violations.is_empty() {
         Ok(())
     } else {
@@ -193,7 +193,7 @@ impl Identity {
         let credit_limit: Decimal =
             match parse_decimal("credit_limit.amount", &decision.credit_limit) {
                 Ok(d) if d < Decimal::ZERO => {
-                    v.push(crate::domain::FieldViolation::new(
+                    v.push(tradeport_domain::FieldViolation::new(
                         "credit_limit.amount",
                         "must not be negative",
                     ));
@@ -208,7 +208,7 @@ impl Identity {
             };
         let currency = decision.currency.trim().to_uppercase();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-            v.push(crate::domain::FieldViolation::new(
+            v.push(tradeport_domain::FieldViolation::new(
                 "credit_limit.currency_code",
                 "must be an ISO 4217 code",
             ));
@@ -220,7 +220,7 @@ impl Identity {
                 u.value.account_id.is_none() && u.value.roles.contains(&Role::SalesRep)
             });
             if rep.is_none() {
-                v.push(crate::domain::FieldViolation::new(
+                v.push(tradeport_domain::FieldViolation::new(
                     "sales_rep_id",
                     "is not a sales rep",
                 ));
@@ -743,7 +743,7 @@ impl Identity {
                 let mut v = text.into_violations();
                 for (i, id) in account_ids.iter().enumerate() {
                     if self.account(id)?.is_none() {
-                        v.push(crate::domain::FieldViolation::new(
+                        v.push(tradeport_domain::FieldViolation::new(
                             format!("account_ids[{i}]"),
                             "no such account",
                         ));

@@ -4,13 +4,13 @@
 
 use super::accounts::role_names;
 use super::{Identity, Origin, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::input;
-use crate::domain::identity::records::ApiKeyRecord;
-use crate::domain::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
-use crate::domain::identity::{Action, Caller, Role};
+use crate::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::store::Commit;
 use crate::store::records::{get, get_value};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::input;
+use tradeport_domain::identity::records::ApiKeyRecord;
+use tradeport_domain::identity::{Action, Caller, Role};
 
 /// A new key with its secret, shown this once.
 #[derive(Debug, Clone)]

@@ -6,10 +6,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{Identity, Result, keys};
-use crate::domain::DomainError;
-use crate::domain::identity::audit::{AuditEvent, AuditFilter};
-use crate::domain::identity::{Action, Caller};
 use crate::store::records::scan;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
+use tradeport_domain::identity::{Action, Caller};
 
 /// At most this many events are examined for one page, so a filter that
 /// matches rarely cannot make one call read the whole trail.

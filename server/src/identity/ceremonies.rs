@@ -16,19 +16,18 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
 use super::limits::SignInSubject;
+use super::passkey_records::{Ceremony, CeremonyStep, StoredPasskey};
 use super::{Identity, IdentityError, Origin, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::audit::AuditEvent;
-use crate::domain::identity::input;
-use crate::domain::identity::records::{
-    Ceremony, CeremonyStep, Invitation, Millis, StoredPasskey, User, UserState,
-};
-use crate::domain::identity::secrets::{hash, new_id};
-use crate::domain::identity::sign_in;
-use crate::domain::identity::{Action, Caller};
+use crate::identity::secrets::{hash, new_id};
 use crate::identity::sessions::IssuedTokens;
 use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, StoreError};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::audit::AuditEvent;
+use tradeport_domain::identity::input;
+use tradeport_domain::identity::records::{Invitation, Millis, User, UserState};
+use tradeport_domain::identity::sign_in;
+use tradeport_domain::identity::{Action, Caller};
 
 /// The first half of a ceremony, for the client's authenticator.
 #[derive(Debug, Clone)]

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use super::limits::Limiter;
 use super::{Identity, Origin, now};
-use crate::domain::identity::Caller;
-use crate::domain::identity::audit::AuditEvent;
+use tradeport_domain::identity::Caller;
+use tradeport_domain::identity::audit::AuditEvent;
 
 /// Denied attempts recorded per caller per minute; more are only logged.
 const PER_CALLER_PER_MINUTE: u32 = 10;

@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::config::RateLimitConfig;
-use crate::domain::DomainError;
+use tradeport_domain::DomainError;
 
 /// What a limiter remembers of a key: 128 bits of its SHA-256.
 type Digest = [u8; 16];

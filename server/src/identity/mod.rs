@@ -13,9 +13,12 @@ mod ceremonies;
 pub mod denied;
 mod idempotency;
 mod limits;
+mod passkey_records;
 mod privacy;
 mod profile;
+pub mod secrets;
 mod sessions;
+mod stand_ins;
 mod sweep;
 
 use std::sync::Arc;
@@ -25,14 +28,14 @@ use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
-use crate::domain::DomainError;
-use crate::domain::identity::Caller;
-use crate::domain::identity::audit::{AuditEvent, newest_first_key};
-use crate::domain::identity::records::{Account, Millis, User};
-use crate::domain::identity::secrets::{RandomFailure, new_id};
-use crate::domain::identity::sign_in::StandInCredentials;
+use crate::identity::secrets::{RandomFailure, new_id};
 use crate::store::records::{Versioned, get};
 use crate::store::{Commit, Store, StoreError};
+use stand_ins::StandInCredentials;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::Caller;
+use tradeport_domain::identity::audit::{AuditEvent, newest_first_key};
+use tradeport_domain::identity::records::{Account, Millis, User};
 
 pub use accounts::{ApplicationDecision, Invitee, NewApplication, NewInvitation};
 pub use api_keys::NewApiKey;
@@ -179,7 +182,10 @@ impl Identity {
     }
 
     /// A user's record (orders need the submitter's department).
-    pub fn user_record(&self, id: &str) -> Result<Option<crate::domain::identity::records::User>> {
+    pub fn user_record(
+        &self,
+        id: &str,
+    ) -> Result<Option<tradeport_domain::identity::records::User>> {
         Ok(self.user(id)?.map(|u| u.value))
     }
 

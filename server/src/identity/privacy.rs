@@ -8,13 +8,14 @@
 
 use serde_json::json;
 
+use super::passkey_records::StoredPasskey;
 use super::{Identity, IdentityError, Origin, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::audit::{AuditEvent, AuditFilter};
-use crate::domain::identity::erasure::{self, Person};
-use crate::domain::identity::records::{Account, Application, Session, StoredPasskey, User};
-use crate::domain::identity::{Action, Caller, CallerKind};
 use crate::store::records::{get, scan};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
+use tradeport_domain::identity::erasure::{self, Person};
+use tradeport_domain::identity::records::{Account, Application, Session, User};
+use tradeport_domain::identity::{Action, Caller, CallerKind};
 
 use crate::store::{Commit, KeyRange, StoreError, decode, encode, idempotency};
 
@@ -53,7 +54,7 @@ impl Identity {
             actor_id: user.id.clone(),
             ..AuditFilter::default()
         };
-        let events: Vec<_> = scan::<crate::domain::identity::audit::AuditEvent>(self.store(), &keys::audits(&scope), None, 100_000)?
+        let events: Vec<_> = scan::<tradeport_domain::identity::audit::AuditEvent>(self.store(), &keys::audits(&scope), None, 100_000)?
             .into_iter()
             .map(|(_, e)| e)
             .filter(|e| mine.matches(e))

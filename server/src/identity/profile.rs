@@ -2,12 +2,12 @@
 //! contacts, addresses and invoicing details under an update mask.
 
 use super::{Identity, Origin, Result, keys};
-use crate::domain::DomainError;
-use crate::domain::identity::profile::{ProfilePatch, apply, parse_mask};
-use crate::domain::identity::records::Account;
-use crate::domain::identity::secrets::new_id;
-use crate::domain::identity::{Action, Caller};
+use crate::identity::secrets::new_id;
 use crate::store::Commit;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::profile::{ProfilePatch, apply, parse_mask};
+use tradeport_domain::identity::records::Account;
+use tradeport_domain::identity::{Action, Caller};
 
 impl Identity {
     pub fn profile(&self, caller: &Caller, account_id: &str) -> Result<Account> {

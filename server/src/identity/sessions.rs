@@ -5,18 +5,20 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{Identity, IdentityError, Origin, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::audit::AuditEvent;
-use crate::domain::identity::records::{
-    ApiKeyRecord, Millis, Session, TokenKind, TokenRecord, User, UserState,
-};
-use crate::domain::identity::secrets::{
+use crate::identity::secrets::{
     ACCESS_PREFIX, API_KEY_PREFIX, REFRESH_PREFIX, hash, new_id, new_secret,
 };
-use crate::domain::identity::sessions::{RefreshDecision, check_access, on_refresh, session_end};
-use crate::domain::identity::{Caller, CallerKind};
 use crate::store::records::{get, get_value};
 use crate::store::{Commit, StoreError};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::audit::AuditEvent;
+use tradeport_domain::identity::records::{
+    ApiKeyRecord, Millis, Session, TokenKind, TokenRecord, User, UserState,
+};
+use tradeport_domain::identity::sessions::{
+    RefreshDecision, check_access, on_refresh, session_end,
+};
+use tradeport_domain::identity::{Caller, CallerKind};
 
 /// Tokens handed to a device, in the clear this once.
 #[derive(Debug, Clone)]

@@ -5,11 +5,12 @@
 //! callers whose budgets are full again. Nothing is swept that a rule
 //! could still need.
 
+use super::passkey_records::Ceremony;
 use super::{Identity, Result, now};
-use crate::domain::identity::records::{Ceremony, Invitation, Millis, TokenRecord};
 use crate::store::Commit;
 use crate::store::idempotency;
 use crate::store::records::scan;
+use tradeport_domain::identity::records::{Invitation, Millis, TokenRecord};
 
 /// Records examined per batch: sweeping never holds a long transaction.
 const BATCH: usize = 1000;
@@ -88,9 +89,9 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::domain::identity::records::TokenKind;
     use crate::identity::keys;
     use crate::store::{SledStore, Store};
+    use tradeport_domain::identity::records::TokenKind;
 
     #[test]
     fn expired_records_go_and_live_ones_stay() {

@@ -6,15 +6,15 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::{OrderError, Orders, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::{Action, Caller};
-use crate::domain::inventory::StockLevel;
-use crate::domain::orders::approval::ApprovalPolicy;
-use crate::domain::orders::credit::{self, Exposure};
-use crate::domain::orders::{Approval, Order, OrderEvent, OrderStatus};
 use crate::inventory::LevelsRead;
 use crate::store::records::{Versioned, get, get_value};
 use crate::store::{Commit, idempotency};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::inventory::StockLevel;
+use tradeport_domain::orders::approval::ApprovalPolicy;
+use tradeport_domain::orders::credit::{self, Exposure};
+use tradeport_domain::orders::{Approval, Order, OrderEvent, OrderStatus};
 
 /// A department's budget for the month, as read.
 pub(super) struct Budget {
@@ -286,7 +286,7 @@ impl Orders {
                     .into());
                 }
                 order.approvals.push(Approval {
-                    role: step.unwrap_or(crate::domain::identity::Role::Approver),
+                    role: step.unwrap_or(tradeport_domain::identity::Role::Approver),
                     by: caller.id.clone(),
                     at: now(),
                     approved: false,
@@ -307,7 +307,7 @@ impl Orders {
     ) -> Result<Order> {
         let order = self.cancel_order(caller, id, reason, request_id)?;
         if let Some(card) = order.payment.as_ref().and_then(|p| p.card())
-            && card.state == crate::domain::payments::CardState::Voided
+            && card.state == tradeport_domain::payments::CardState::Voided
             && let Err(error) = self.gateway.void(&card.authorization_id)
         {
             tracing::warn!(%error, order = %order.number, "voiding the card authorisation failed; it will lapse");
@@ -356,8 +356,8 @@ impl Orders {
                 if let Some(card) = order
                     .payment
                     .as_mut()
-                    .and_then(crate::domain::payments::Payment::card_mut)
-                    .filter(|c| c.state == crate::domain::payments::CardState::Authorised)
+                    .and_then(tradeport_domain::payments::Payment::card_mut)
+                    .filter(|c| c.state == tradeport_domain::payments::CardState::Authorised)
                 {
                     // Recorded first, voided once the cancellation holds:
                     // a void that then fails leaves a hold that lapses at

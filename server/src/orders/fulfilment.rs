@@ -5,16 +5,16 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
 use super::{Orders, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::decimal::parse_decimal;
-use crate::domain::identity::{Action, Caller};
-use crate::domain::orders::fulfilment::{
+use crate::store::records::get_value;
+use tradeport_domain::DomainError;
+use tradeport_domain::decimal::parse_decimal;
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::orders::fulfilment::{
     self, Return, ReturnResolution, Shipment, TrackingEvent, TrackingStatus,
 };
-use crate::domain::orders::{Order, OrderEvent, OrderStatus, StatusChange};
-use crate::domain::payments::{Payment, capture_for_shipment, shipped_share};
-use crate::domain::pricing::price_date;
-use crate::store::records::get_value;
+use tradeport_domain::orders::{Order, OrderEvent, OrderStatus, StatusChange};
+use tradeport_domain::payments::{Payment, capture_for_shipment, shipped_share};
+use tradeport_domain::pricing::price_date;
 
 /// A shipment as brand staff or the ERP report it.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +74,10 @@ fn checked_shipment(new: &NewShipment) -> Result<ShipmentInput> {
         },
     };
     if new.carrier.trim().is_empty() {
-        v.push(crate::domain::FieldViolation::new("carrier", "is required"));
+        v.push(tradeport_domain::FieldViolation::new(
+            "carrier",
+            "is required",
+        ));
     }
     if !v.is_empty() {
         return Err(DomainError::InvalidArgument {

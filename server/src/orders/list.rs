@@ -5,12 +5,12 @@
 use std::collections::VecDeque;
 
 use super::{Orders, Result, keys, not_found};
-use crate::domain::DomainError;
-use crate::domain::identity::{Action, Caller};
-use crate::domain::orders::{Millis, Order, OrderStatus};
-use crate::domain::paging::PageLimits;
 use crate::store::KeyRange;
 use crate::store::records::get_value;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::orders::{Millis, Order, OrderStatus};
+use tradeport_domain::paging::PageLimits;
 
 const PAGES: PageLimits = PageLimits {
     default_size: 50,
@@ -53,7 +53,7 @@ impl Orders {
             && caller
                 .roles
                 .iter()
-                .any(|r| r.is_brand() && *r != crate::domain::identity::Role::SalesRep);
+                .any(|r| r.is_brand() && *r != tradeport_domain::identity::Role::SalesRep);
         let prefixes: Vec<String> = match (filter.account_id.trim(), caller.acting_account()) {
             ("", Some(own)) => vec![keys::account_orders(own)],
             (asked, Some(own)) if asked == own => vec![keys::account_orders(own)],

@@ -31,16 +31,16 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::catalog::Catalog;
-use crate::domain::DomainError;
-use crate::domain::identity::records::Account;
-use crate::domain::identity::{Action, Caller};
-use crate::domain::orders::{Millis, Order};
-use crate::domain::tax::TaxRules;
 use crate::identity::Identity;
 use crate::inventory::Inventory;
 use crate::store::feed::FeedLog;
 use crate::store::records::{Versioned, get};
 use crate::store::{Store, StoreError};
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::records::Account;
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::orders::{Millis, Order};
+use tradeport_domain::tax::TaxRules;
 
 pub use list::OrderFilter;
 pub use submit::{LineInput, ORDER_TEMPLATE, Submission};
@@ -64,7 +64,7 @@ impl From<crate::payments::GatewayError> for OrderError {
         use crate::payments::GatewayError;
         match e {
             GatewayError::Declined { code, message } => {
-                Self::Domain(crate::domain::payments::card_declined(&code, &message))
+                Self::Domain(tradeport_domain::payments::card_declined(&code, &message))
             }
             GatewayError::Unavailable { message } => Self::GatewayUnavailable(message),
             rejected @ GatewayError::Rejected { .. } => Self::Gateway(rejected.to_string()),
@@ -228,10 +228,10 @@ impl Orders {
 /// The server itself, for the changes it makes on its own (late alerts).
 pub fn system_caller() -> Caller {
     Caller {
-        kind: crate::domain::identity::CallerKind::User,
+        kind: tradeport_domain::identity::CallerKind::User,
         id: "system".into(),
         account_id: None,
-        roles: vec![crate::domain::identity::Role::BrandAdmin],
+        roles: vec![tradeport_domain::identity::Role::BrandAdmin],
         session_id: None,
         on_behalf_of: None,
         assigned_accounts: vec![],

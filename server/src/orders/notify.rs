@@ -4,15 +4,15 @@
 //! of every committed order, filtered per watcher.
 
 use super::{Orders, Result, keys, now};
-use crate::domain::DomainError;
-use crate::domain::identity::Caller;
-use crate::domain::orders::Order;
-use crate::domain::orders::notifications::{
-    Audience, Notification, audience, audiences_of, notices,
-};
-use crate::domain::paging::PageLimits;
 use crate::store::Commit;
 use crate::store::KeyRange;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::Caller;
+use tradeport_domain::orders::Order;
+use tradeport_domain::orders::notifications::{
+    Audience, Notification, audience, audiences_of, notices,
+};
+use tradeport_domain::paging::PageLimits;
 
 const PAGES: PageLimits = PageLimits {
     default_size: 50,
@@ -137,7 +137,7 @@ impl Orders {
             && caller
                 .roles
                 .iter()
-                .any(|r| r.is_brand() && *r != crate::domain::identity::Role::SalesRep);
+                .any(|r| r.is_brand() && *r != tradeport_domain::identity::Role::SalesRep);
         let assigned = caller.assigned_accounts.clone();
         let sees = move |order: &Order| match &acting {
             Some(account) => order.account_id == *account,

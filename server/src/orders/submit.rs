@@ -7,24 +7,24 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::{Orders, Result, keys, not_found, now};
-use crate::domain::catalog::Visible;
-use crate::domain::catalog::quick_order::{self, QuickOrderLine};
-use crate::domain::decimal::parse_decimal;
-use crate::domain::identity::records::Account;
-use crate::domain::identity::{Action, Caller};
-use crate::domain::inventory::StockLevel;
-use crate::domain::orders::approval::{self, ApprovalPolicy};
-use crate::domain::orders::{
-    ApprovalDecision, Expectation, Order, OrderEvent, OrderLine, OrderStatus, TaxRow,
-    check_expectation, order_number,
-};
-use crate::domain::payments::{self, AccountPayment, CardPayment, PaymentRequest};
-use crate::domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
-use crate::domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
-use crate::domain::{DomainError, FieldViolation};
 use crate::inventory::{LevelsRead, is_level_key};
 use crate::store::records::{get, get_value};
 use crate::store::{Commit, StoreError, idempotency};
+use tradeport_domain::catalog::Visible;
+use tradeport_domain::catalog::quick_order::{self, QuickOrderLine};
+use tradeport_domain::decimal::parse_decimal;
+use tradeport_domain::identity::records::Account;
+use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::inventory::StockLevel;
+use tradeport_domain::orders::approval::{self, ApprovalPolicy};
+use tradeport_domain::orders::{
+    ApprovalDecision, Expectation, Order, OrderEvent, OrderLine, OrderStatus, TaxRow,
+    check_expectation, order_number,
+};
+use tradeport_domain::payments::{self, AccountPayment, CardPayment, PaymentRequest};
+use tradeport_domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
+use tradeport_domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
+use tradeport_domain::{DomainError, FieldViolation};
 
 /// A line as the caller sent it.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +77,7 @@ impl Orders {
         &self,
         caller: &Caller,
         submission: Submission,
-        placed_at: crate::domain::orders::Millis,
+        placed_at: tradeport_domain::orders::Millis,
     ) -> Result<Order> {
         caller.authorize_action(Action::PlaceOrders)?;
         let account_id = caller.acting_account().ok_or_else(|| {
@@ -197,7 +197,7 @@ impl Orders {
         caller: &Caller,
         account: &Account,
         s: &Submission,
-        placed_at: crate::domain::orders::Millis,
+        placed_at: tradeport_domain::orders::Millis,
     ) -> Result<(Order, payments::Chosen)> {
         // The methods brand finance allowed the account, or the default
         // for its terms.
@@ -405,13 +405,13 @@ impl Orders {
             invoice_number: None,
             payment: None,
         };
-        order.history.push(crate::domain::orders::StatusChange {
+        order.history.push(tradeport_domain::orders::StatusChange {
             at: placed_at,
             to: OrderStatus::Submitted,
             by: caller.id.clone(),
             note: String::new(),
         });
-        if caller.kind == crate::domain::identity::CallerKind::User {
+        if caller.kind == tradeport_domain::identity::CallerKind::User {
             order.unit_id = self
                 .identity
                 .user_record(&caller.id)?
@@ -615,7 +615,7 @@ impl Orders {
         // is hold enough.
         let (commit, _) = self.feed.stage(
             commit,
-            [crate::domain::feed::FeedEntry::Order {
+            [tradeport_domain::feed::FeedEntry::Order {
                 account_id: order.account_id.clone(),
                 id: order.id.clone(),
             }],
@@ -693,7 +693,7 @@ mod tests {
     fn a_submission_remembered_whole_still_names_the_order_it_placed() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
-        let order = crate::domain::orders::tests::order(OrderStatus::Confirmed, vec![]);
+        let order = tradeport_domain::fixtures::orders::order(OrderStatus::Confirmed, vec![]);
         let whole = RememberedWhole {
             created: now(),
             result: order.clone(),
@@ -718,7 +718,7 @@ mod tests {
 
     #[test]
     fn a_submission_remembers_the_order_id_only() {
-        let order = crate::domain::orders::tests::order(OrderStatus::Confirmed, vec![]);
+        let order = tradeport_domain::fixtures::orders::order(OrderStatus::Confirmed, vec![]);
         let whole = encode(b"k", &order).unwrap();
         let placed = encode(b"k", &Placed { id: order.id }).unwrap();
         assert!(placed.len() < 16, "{} bytes", placed.len());

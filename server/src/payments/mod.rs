@@ -2,7 +2,7 @@
 //! [`PaymentGateway`]: authorise an order's total against a card token at
 //! submission, capture as the goods ship, void what is left when an order
 //! is cancelled. The rules of when and how much are in
-//! [`crate::domain::payments`]; this module only reaches the gateway.
+//! [`tradeport_domain::payments`]; this module only reaches the gateway.
 //!
 //! [`TestGateway`] is the in-memory implementation for tests and
 //! development. A real gateway adapter (Stripe, Adyen, …) implements the

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use rust_decimal::Decimal;
 
 use super::{Authorization, Capture, GatewayError, PaymentGateway};
-use crate::domain::pricing::minor_units;
+use tradeport_domain::pricing::minor_units;
 
 /// Tokens that authorise.
 const GOOD_TOKENS: [&str; 3] = ["tok_visa", "tok_mastercard", "tok_amex"];

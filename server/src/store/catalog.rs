@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{Commit, Store, StoreError, decode, encode, scan_all};
-use crate::domain::catalog::{Assortment, Category, Product};
+use tradeport_domain::catalog::{Assortment, Category, Product};
 
 const CATEGORY_PREFIX: &[u8] = b"cat/";
 const PRODUCT_PREFIX: &[u8] = b"prd/";

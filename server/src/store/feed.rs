@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Commit, KeyRange, Store, StoreError, decode, encode};
-use crate::domain::feed::FeedEntry;
+use tradeport_domain::feed::FeedEntry;
 
 const ENTRY_PREFIX: &[u8] = b"feed/";
 const HIGH_KEY: &[u8] = b"feedmeta/high";

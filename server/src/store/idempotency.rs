@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 
 use super::records::get;
 use super::{Commit, Store, StoreError};
-use crate::domain::DomainError;
-use crate::domain::identity::Caller;
+use tradeport_domain::DomainError;
+use tradeport_domain::identity::Caller;
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::records::{Versioned, get, get_value, scan};
 use super::{Commit, Store, StoreError};
-use crate::domain::pricing::{PriceList, Promotion};
+use tradeport_domain::pricing::{PriceList, Promotion};
 
 fn list_key(id: &str) -> String {
     format!("plist/{id}")

@@ -1,0 +1,177 @@
+//! The profile centre's rules: which fields an update may touch
+//! (`update_mask`, AIP-134), who may touch which, and what valid values look
+//! like. Finance users keep the invoicing details and billing address;
+//! account and brand admins edit everything editable. Legal name, tier,
+//! credit limit and payment terms are the brand's decisions and are never
+//! edited here.
+
+use std::collections::HashSet;
+
+use super::Role;
+use super::input::{self, AddressNeeds};
+use super::records::{Account, Address, Contact, Invoicing, ShipTo};
+use crate::text::{CODE, EMAIL_MAX_CHARS, LABEL, NAME, Rule, TextCheck};
+use crate::{DomainError, FieldViolation};
+
+/// The proposed values, of which the masked fields are taken.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub contacts: Vec<Contact>,
+    pub billing_address: Address,
+    pub ship_to: Vec<ShipTo>,
+    pub invoicing: Invoicing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProfileField {
+    Contacts,
+    BillingAddress,
+    ShipTo,
+    InvoicingTaxId,
+    InvoicingTitle,
+    InvoicingEAddress,
+}
+
+const READ_ONLY: &[&str] = &[
+    "account_id",
+    "legal_name",
+    "tier",
+    "credit_limit",
+    "payment_terms",
+];
+
+/// Parses `update_mask.paths`.
+pub fn parse_mask(paths: &[String]) -> Result<Vec<ProfileField>, DomainError> {
+    if paths.is_empty() {
+        return Err(DomainError::invalid(
+            "UPDATE_MASK_REQUIRED",
+            "update_mask",
+            "name the fields to change",
+        ));
+    }
+    let mut fields = Vec::new();
+    let mut violations = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let field = format!("update_mask.paths[{i}]");
+        match path.as_str() {
+            "contacts" => fields.push(ProfileField::Contacts),
+            "billing_address" => fields.push(ProfileField::BillingAddress),
+            "ship_to_addresses" => fields.push(ProfileField::ShipTo),
+            "invoicing" => fields.extend([
+                ProfileField::InvoicingTaxId,
+                ProfileField::InvoicingTitle,
+                ProfileField::InvoicingEAddress,
+            ]),
+            "invoicing.tax_id" => fields.push(ProfileField::InvoicingTaxId),
+            "invoicing.invoice_title" => fields.push(ProfileField::InvoicingTitle),
+            "invoicing.e_invoice_address" => fields.push(ProfileField::InvoicingEAddress),
+            p if READ_ONLY.contains(&p) => violations.push(FieldViolation::new(
+                field,
+                format!("{p} is set by the brand, not editable here"),
+            )),
+            p => violations.push(FieldViolation::new(
+                field,
+                format!("{p:?} is not a profile field"),
+            )),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(DomainError::InvalidArgument {
+            reason: "INVALID_UPDATE_MASK",
+            violations,
+        });
+    }
+    fields.dedup();
+    Ok(fields)
+}
+
+fn may_edit(roles: &[Role], field: ProfileField) -> bool {
+    roles.iter().any(|r| match r {
+        Role::AccountAdmin | Role::BrandAdmin => true,
+        Role::Finance => matches!(
+            field,
+            ProfileField::BillingAddress
+                | ProfileField::InvoicingTaxId
+                | ProfileField::InvoicingTitle
+                | ProfileField::InvoicingEAddress
+        ),
+        _ => false,
+    })
+}
+
+/// The account after applying the masked fields of `patch`, or why not.
+pub fn apply(
+    account: &Account,
+    patch: ProfilePatch,
+    fields: &[ProfileField],
+    editor: &[Role],
+) -> Result<Account, DomainError> {
+    if let Some(denied) = fields.iter().find(|f| !may_edit(editor, **f)) {
+        return Err(DomainError::PermissionDenied {
+            action: format!("edit {denied:?}"),
+        });
+    }
+    let mut check = TextCheck::new();
+    let mut next = account.clone();
+    for field in fields {
+        match field {
+            ProfileField::Contacts => {
+                next.contacts = input::contacts(&mut check, "profile.contacts", &patch.contacts);
+            }
+            ProfileField::BillingAddress => {
+                next.billing_address = input::address(
+                    &mut check,
+                    "profile.billing_address",
+                    &patch.billing_address,
+                    AddressNeeds::Street,
+                );
+            }
+            ProfileField::ShipTo => {
+                let mut seen = HashSet::new();
+                let mut ship_to = Vec::with_capacity(patch.ship_to.len());
+                for (i, s) in patch.ship_to.iter().enumerate() {
+                    let prefix = format!("profile.ship_to_addresses[{i}]");
+                    if !seen.insert(s.id.as_str()) {
+                        check.violation(format!("{prefix}.id"), "appears twice");
+                    }
+                    ship_to.push(ShipTo {
+                        id: s.id.clone(),
+                        label: check.text(format!("{prefix}.label"), &s.label, LABEL),
+                        address: input::address(
+                            &mut check,
+                            &format!("{prefix}.address"),
+                            &s.address,
+                            AddressNeeds::Street,
+                        ),
+                    });
+                }
+                next.ship_to = ship_to;
+            }
+            ProfileField::InvoicingTaxId => {
+                next.invoicing.tax_id =
+                    check.text("profile.invoicing.tax_id", &patch.invoicing.tax_id, CODE);
+            }
+            ProfileField::InvoicingTitle => {
+                next.invoicing.invoice_title = check.text(
+                    "profile.invoicing.invoice_title",
+                    &patch.invoicing.invoice_title,
+                    NAME.required(),
+                );
+            }
+            ProfileField::InvoicingEAddress => {
+                // A Peppol id or an email: either way one line of text.
+                next.invoicing.e_invoice_address = check.text(
+                    "profile.invoicing.e_invoice_address",
+                    &patch.invoicing.e_invoice_address,
+                    Rule::line(EMAIL_MAX_CHARS),
+                );
+            }
+        }
+    }
+    check.finish("INVALID_PROFILE")?;
+    Ok(next)
+}
+
+#[cfg(test)]
+#[path = "profile_tests.rs"]
+mod tests;
