@@ -11,6 +11,7 @@
 //! exists but is not theirs is answered as if it did not exist, and the
 //! layer records the attempt in the brand's trail (`identity::denied`).
 
+use crate::service::ServiceError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -21,9 +22,9 @@ use http::{Request, Response};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
 
-use crate::api::status::Failure;
-use crate::identity::denied::{self, Denial};
-use crate::identity::{Identity, IdentityError, Origin};
+use crate::api::errors::Failure;
+use crate::service::identity::denied::{self, Denial};
+use crate::service::identity::{Identity, Origin};
 use crate::transport::client_address::ClientAddress;
 use tradeport_domain::DomainError;
 pub use tradeport_domain::identity::Principal;
@@ -121,7 +122,7 @@ pub struct ResolvePrincipal<S> {
 }
 
 impl<S> ResolvePrincipal<S> {
-    fn principal<B>(&self, request: &Request<B>) -> Result<Principal, IdentityError> {
+    fn principal<B>(&self, request: &Request<B>) -> Result<Principal, ServiceError> {
         if let Some(fixed) = &self.fixed {
             return Ok(fixed.clone());
         }
@@ -150,7 +151,7 @@ impl<S> ResolvePrincipal<S> {
         let caller = match self.identity.resolve(bearer) {
             Ok(caller) => caller,
             // A stale token must not stand in the way of signing in again.
-            Err(IdentityError::Domain(DomainError::Unauthenticated { .. })) if is_open(path) => {
+            Err(ServiceError::Domain(DomainError::Unauthenticated { .. })) if is_open(path) => {
                 return Ok(Principal::Anonymous);
             }
             Err(e) => return Err(e),
@@ -169,7 +170,7 @@ impl<S> ResolvePrincipal<S> {
             .act_on_behalf(caller.clone(), account, path, &origin)
         {
             Ok(acting) => Ok(Principal::Caller(acting)),
-            Err(IdentityError::Domain(DomainError::Hidden { resource, id })) => {
+            Err(ServiceError::Domain(DomainError::Hidden { resource, id })) => {
                 let denial = Denial::new(resource, &id);
                 denied::record(&self.identity, &caller, denial, path, &origin);
                 Err(DomainError::Hidden { resource, id }.into())

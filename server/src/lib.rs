@@ -6,19 +6,12 @@
 //! `domain` (every rule, no I/O) → `store` (typed repositories over the
 //! engine-neutral [`store::Store`] trait; sled by default).
 
+pub mod adapters;
 pub mod api;
 pub mod auth;
-pub mod catalog;
 pub mod config;
 pub mod demo;
-pub mod demo_history;
-pub mod documents;
-pub mod feed;
-pub mod identity;
-pub mod inventory;
-pub mod orders;
-pub mod payments;
-pub mod search;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
@@ -37,8 +30,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use adapters::payments;
 use api::catalog::CatalogApi;
 use config::{Config, TlsSource};
+use service::{catalog, documents, feed, identity, inventory, orders};
 use store::Store;
 use store::catalog::CatalogRepository;
 
@@ -140,7 +135,7 @@ impl App {
         {
             let accounts: Vec<String> = people.accounts.iter().map(|(_, id)| id.clone()).collect();
             let started = std::time::Instant::now();
-            let placed = demo_history::seed(
+            let placed = demo::seed_history(
                 orders.orders(),
                 &accounts,
                 &catalog.all_products(),

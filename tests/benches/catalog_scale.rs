@@ -55,7 +55,7 @@ use tradeport_proto::catalog::{
 };
 use tradeport_proto::common::Money;
 use tradeport_server::demo;
-use tradeport_server::identity::Origin;
+use tradeport_server::service::identity::Origin;
 use tradeport_tests::TestServer;
 use tradeport_tests::pace::{Pace, Schedule};
 

@@ -66,7 +66,7 @@ use tradeport_proto::orders::{
     GetOrderRequest, ListOrdersRequest, OrderLineInput, OrderStatus, SubmitOrderRequest,
 };
 use tradeport_server::demo;
-use tradeport_server::identity::Origin;
+use tradeport_server::service::identity::Origin;
 use tradeport_server::store::{Commit, SledStore, Store};
 use tradeport_tests::TestServer;
 use tradeport_tests::pace::{Pace, Schedule};

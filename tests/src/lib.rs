@@ -21,7 +21,7 @@ use tradeport_server::App;
 use tradeport_server::auth::{Principal, PrincipalLayer};
 use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
 use tradeport_server::demo::DemoCredentials;
-use tradeport_server::identity::Identity;
+use tradeport_server::service::identity::Identity;
 use tradeport_server::store::{SledStore, Store};
 
 /// The web app origin test ceremonies run from, and the relying party id.

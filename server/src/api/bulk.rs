@@ -16,10 +16,10 @@ use tonic::{Request, Response, Status, Streaming};
 use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkService;
 use tradeport_proto::catalog::{self as pb, import_data_request::Part};
 
-use super::status::Failure;
-use crate::catalog::Catalog;
-use crate::identity::Identity;
-use crate::inventory::Inventory;
+use super::errors::Failure;
+use crate::service::catalog::Catalog;
+use crate::service::identity::Identity;
+use crate::service::inventory::Inventory;
 use crate::store::idempotency;
 use tradeport_domain::DomainError;
 use tradeport_domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
@@ -202,7 +202,7 @@ impl CatalogBulkService for CatalogBulkApi {
             _ => catalog.import_products(&actor, &request_id, mode, upload),
         })
         .await
-        .map_err(|e| Failure::Internal(format!("import task: {e}")))?;
+        .map_err(|e| Failure::internal(format!("import task: {e}")))?;
         feeding.abort();
         match imported {
             Ok(report) => Ok(Response::new(report_to(report))),
@@ -265,7 +265,7 @@ fn export(
     inventory: &Inventory,
     mut send: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<(), Status> {
-    let failed = |e: csv::Error| Status::from(Failure::Internal(format!("export: {e}")));
+    let failed = |e: csv::Error| Status::from(Failure::internal(format!("export: {e}")));
     let mut out = ChunkWriter::new(columns(kind), EXPORT_CHUNK).map_err(failed)?;
     let mut put = |row: Vec<String>, out: &mut ChunkWriter| -> Result<bool, Status> {
         match out.row(row).map_err(failed)? {

@@ -1,6 +1,6 @@
 //! CatalogService on the wire: browsing, search and prices at the caller's
 //! own terms, the catalog manager's writes, and stock. The catalog use cases
-//! (`crate::catalog`) hold the loaded catalog; this only translates.
+//! (`crate::service::catalog`) hold the loaded catalog; this only translates.
 
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -13,16 +13,16 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 
+use super::errors::Failure;
 use super::open_streams::{OpenStreams, holding};
 use super::product::{
     money_to, priced_line_to, product_from, product_patch_from, product_to, quick_order_to,
     variant_to,
 };
-use super::status::Failure;
 use super::stock::{level_to, raw_from};
-use crate::catalog::{Buyer, Catalog};
-use crate::identity::Identity;
-use crate::inventory::{Inventory, check_skus};
+use crate::service::catalog::{Buyer, Catalog};
+use crate::service::identity::Identity;
+use crate::service::inventory::{Inventory, check_skus};
 use crate::store::idempotency;
 use tradeport_domain::DomainError;
 use tradeport_domain::catalog::quick_order;

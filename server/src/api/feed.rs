@@ -1,27 +1,17 @@
 //! SyncService's PullReferenceData on the wire: decode the request, pull a
-//! page from the feed use case (`crate::feed`) off the async threads, and
+//! page from the feed use case (`crate::service::feed`) off the async threads, and
 //! encode it. The feed decides what the caller sees; this only translates.
 
 use tonic::Status;
 use tradeport_proto::sync as pb;
 use tradeport_proto::sync::reference_change::Change as WireChange;
 
+use super::errors::Failure;
 use super::orders::order_to;
 use super::product::{money_to, product_to};
-use super::status::Failure;
 use super::stock::level_to;
-use crate::feed::{Change, Feed, FeedError, FeedPage, PricedProduct};
+use crate::service::feed::{Change, Feed, FeedPage, PricedProduct};
 use tradeport_domain::identity::Caller;
-
-impl From<FeedError> for Failure {
-    fn from(e: FeedError) -> Self {
-        match e {
-            FeedError::Domain(d) => Failure::Domain(d),
-            FeedError::Store(s) => Failure::Store(s),
-            FeedError::Internal(detail) => Failure::Internal(detail),
-        }
-    }
-}
 
 /// The next page of `caller`'s reference data after `request.cursor`.
 pub async fn pull_reference_data(
@@ -34,7 +24,7 @@ pub async fn pull_reference_data(
     let page =
         tokio::task::spawn_blocking(move || feed.pull(&caller, &request.cursor, request.page_size))
             .await
-            .map_err(|e| Failure::Internal(format!("reference-data task: {e}")))?
+            .map_err(|e| Failure::internal(format!("reference-data task: {e}")))?
             .map_err(Failure::from)?;
     Ok(page_to(page))
 }

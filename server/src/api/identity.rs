@@ -1,5 +1,5 @@
 //! IdentityService: wire ⇄ identity use cases. Every rule lives in
-//! `domain::identity`, every load-and-commit in `crate::identity`.
+//! `domain::identity`, every load-and-commit in `crate::service::identity`.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use tradeport_proto::identity::{self as pb, identity_service_server::IdentitySer
 
 use super::profile::{address_from, address_to, contact_from, contact_to, patch_from, profile_to};
 use crate::auth::origin_of;
-use crate::identity::{
+use crate::service::identity::{
     ApplicationDecision, Identity, Invitee, IssuedTokens, NewApplication, Origin, PasskeyInfo,
 };
 use tradeport_domain::DomainError;
@@ -51,7 +51,7 @@ trait IntoStatus {
 
 impl IntoStatus for DomainError {
     fn into_status(self) -> Status {
-        super::status::Failure::from(self).into()
+        super::errors::Failure::from(self).into()
     }
 }
 

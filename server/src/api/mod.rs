@@ -4,13 +4,13 @@
 
 pub mod bulk;
 pub mod catalog;
+pub mod errors;
 pub mod feed;
 pub mod identity;
 pub mod open_streams;
 pub mod orders;
 mod product;
 mod profile;
-pub mod status;
 mod stock;
 pub mod sync;
 mod watch;

@@ -12,14 +12,13 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 
+use super::errors::Failure;
 use super::identity::{caller, millis, ts};
 use super::open_streams::{OpenStreams, holding};
 use super::product::{money_to, quick_order_to};
-use super::status::Failure;
-use crate::documents::Documents;
-use crate::orders::{
-    LineInput, NewShipment, NewTrackingEvent, ORDER_TEMPLATE, OrderError, OrderFilter, Orders,
-    Submission,
+use crate::service::documents::Documents;
+use crate::service::orders::{
+    LineInput, NewShipment, NewTrackingEvent, ORDER_TEMPLATE, OrderFilter, Orders, Submission,
 };
 use tradeport_domain::orders::fulfilment::{ReturnResolution, TrackingStatus};
 use tradeport_domain::orders::notifications::NotificationKind;
@@ -69,21 +68,6 @@ impl OrderApi {
 
     pub fn orders(&self) -> &Arc<Orders> {
         &self.orders
-    }
-}
-
-impl From<OrderError> for Status {
-    fn from(e: OrderError) -> Self {
-        match e {
-            OrderError::Domain(d) => Failure::Domain(d).into(),
-            OrderError::Store(s) => Failure::Store(s).into(),
-            OrderError::GatewayUnavailable(message) => Failure::Unavailable {
-                reason: "PAYMENT_GATEWAY_UNAVAILABLE",
-                message,
-            }
-            .into(),
-            OrderError::Gateway(detail) => Failure::Internal(detail).into(),
-        }
     }
 }
 
@@ -353,7 +337,7 @@ impl OrderService for OrderApi {
                 documents.order_draft(&draft_caller, &draft_id, &confirmed)
             })
             .await
-            .map_err(|e| Failure::Internal(format!("draft task: {e}")))?
+            .map_err(|e| Failure::internal(format!("draft task: {e}")))?
             .map_err(Failure::from)?;
             if r.lines.is_empty() {
                 r.lines = draft
@@ -396,13 +380,13 @@ impl OrderService for OrderApi {
         let admitted = Arc::clone(&self.submissions)
             .acquire_owned()
             .await
-            .map_err(|e| Failure::Internal(format!("submission queue: {e}")))?;
+            .map_err(|e| Failure::internal(format!("submission queue: {e}")))?;
         let order = tokio::task::spawn_blocking(move || {
             let _admitted = admitted;
             orders.submit(&caller, submission)
         })
         .await
-        .map_err(|e| Failure::Internal(format!("submit task: {e}")))??;
+        .map_err(|e| Failure::internal(format!("submit task: {e}")))??;
         Ok(Response::new(pb::SubmitOrderResponse {
             order: Some(order_to(&order)),
         }))
@@ -445,7 +429,7 @@ impl OrderService for OrderApi {
         let (page, next_page_token) =
             tokio::task::spawn_blocking(move || orders.list(&caller, &filter))
                 .await
-                .map_err(|e| Failure::Internal(format!("list task: {e}")))??;
+                .map_err(|e| Failure::internal(format!("list task: {e}")))??;
         Ok(Response::new(pb::ListOrdersResponse {
             orders: page.iter().map(order_to).collect(),
             next_page_token,

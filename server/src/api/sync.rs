@@ -1,6 +1,6 @@
 //! SyncService on the wire: document rounds (a stream for native clients,
 //! unary rounds plus a notice stream for browsers), the document list, and
-//! the reference-data feed. The document rules live in `crate::documents`
+//! the reference-data feed. The document rules live in `crate::service::documents`
 //! and `tradeport_sync`; this only translates and runs the blocking work
 //! off the async threads.
 
@@ -14,11 +14,11 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, Request, Response, Status, Streaming};
 use tradeport_proto::sync::{self as pb, sync_service_server::SyncService};
 
+use super::errors::Failure;
 use super::identity::{caller, ts};
 use super::open_streams::{OpenStreams, holding};
-use super::status::Failure;
-use crate::documents::{Documents, DocumentsError, Incoming, Outgoing, PeerSession, Problem};
-use crate::feed::Feed;
+use crate::service::documents::{Documents, Incoming, Outgoing, PeerSession, Problem};
+use crate::service::feed::Feed;
 use tradeport_domain::documents::DocumentKind;
 use tradeport_domain::identity::Caller;
 
@@ -41,16 +41,6 @@ impl SyncApi {
     /// Ends every stream and watch, so a shutdown can drain.
     pub fn end_watches(&self) {
         self.documents.close();
-    }
-}
-
-impl From<DocumentsError> for Failure {
-    fn from(e: DocumentsError) -> Self {
-        match e {
-            DocumentsError::Domain(e) => Failure::Domain(e),
-            DocumentsError::Store(e) => Failure::Store(e),
-            DocumentsError::Identity(e) => Failure::Internal(e),
-        }
     }
 }
 
@@ -110,7 +100,7 @@ async fn run_round(
         (session, replies)
     })
     .await
-    .map_err(|e| Failure::Internal(format!("sync round task: {e}")))?;
+    .map_err(|e| Failure::internal(format!("sync round task: {e}")))?;
     let replies = replies.map_err(Failure::from)?;
     Ok((session, outgoing(replies)))
 }

@@ -12,7 +12,7 @@ use futures::Stream;
 use pin_project_lite::pin_project;
 use tonic::Status;
 
-use super::status::Failure;
+use super::errors::Failure;
 
 /// The status a stream ends with at shutdown.
 pub fn shutting_down() -> Status {

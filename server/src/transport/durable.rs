@@ -31,7 +31,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower::{Layer, Service};
 
-use crate::api::status::Failure;
+use crate::api::errors::Failure;
 use crate::store::Store;
 
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use http::{HeaderValue, Request, Response};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::api::status::Failure;
+use crate::api::errors::Failure;
 
 /// How much of the content type the refusal echoes.
 const ECHOED: usize = 64;

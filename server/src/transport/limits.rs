@@ -13,7 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::api::status::Failure;
+use crate::api::errors::Failure;
 
 const FRAME_HEADER: usize = 5;
 

@@ -2,7 +2,7 @@
 //! protobuf, invalid UTF-8 in a string field, a broken gRPC frame) are the
 //! caller's fault. tonic's codec answers them INTERNAL, which reads as our
 //! fault and logs as a failure; this layer answers INVALID_ARGUMENT with
-//! details instead (see `api::status`), logged at debug only. It must
+//! details instead (see `api::errors`), logged at debug only. It must
 //! never touch a status our own code chose: it looks only at the
 //! INTERNAL answers tonic gives before any handler decided anything, which
 //! are recognised by tonic's own wording.
@@ -15,7 +15,7 @@ use http::{Request, Response};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
-use crate::api::status::Failure;
+use crate::api::errors::Failure;
 
 /// How tonic's codec begins the INTERNAL messages it gives for a request
 /// it could not read: prost's decode errors, bad frame flags, a frame cut

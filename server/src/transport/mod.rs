@@ -41,7 +41,7 @@ use crate::api::orders::OrderApi;
 use crate::api::sync::SyncApi;
 use crate::auth::PrincipalLayer;
 use crate::config::Config;
-use crate::identity::Identity;
+use crate::service::identity::Identity;
 use crate::store::Store;
 
 /// The services one server exposes.
