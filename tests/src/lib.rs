@@ -9,15 +9,16 @@
 //!   [`imports`] and [`money`] place and read what the API deals in;
 //!   [`status`] reads refusals; [`grpc_web`] speaks to the server as a
 //!   browser does; [`catalog_csv`] writes import files.
-//! - [`pace`] schedules a load benchmark's calls.
+//! - [`bench`] holds what the load benchmarks share: settings, callers,
+//!   the latency tally and its tables, memory readings.
 
+pub mod bench;
 pub mod catalog_csv;
 pub mod clients;
 pub mod grpc_web;
 pub mod imports;
 pub mod money;
 pub mod orders;
-pub mod pace;
 pub mod people;
 mod process;
 mod server;
