@@ -36,44 +36,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tradeport_mobile::Client;
-use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
-use tradeport_proto::catalog::{
-    DataKind, ImportDataRequest, ImportHeader, ImportMode, SearchProductsRequest,
-    import_data_request::Part,
-};
+use tradeport_proto::catalog::{DataKind, ImportMode, SearchProductsRequest};
 use tradeport_proto::identity::Role;
 use tradeport_tests::ServerProcess;
+use tradeport_tests::bench::memory::{mib, status_kib};
+use tradeport_tests::bench::settings::{env_or, quick};
 use tradeport_tests::catalog_csv::{CatalogCsv, Detail};
+use tradeport_tests::clients::{bulk, catalog};
+use tradeport_tests::imports::upload;
+
+/// A field of the server's `/proc/<pid>/status` in KiB (0 if unreadable).
+fn server_kib(pid: u32, field: &str) -> u64 {
+    status_kib(pid, field).unwrap_or(0)
+}
 
 const DEFAULT_ROWS: usize = 100_000;
 const QUICK_ROWS: usize = 2_000;
 const CHUNK: usize = 256 * 1024;
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A field of `/proc/<pid>/status` in KiB (0 if unreadable).
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
 
 /// Samples a process's VmRSS until stopped; answers the highest seen and
 /// the number of samples.
@@ -89,11 +69,11 @@ impl Sampler {
         let thread = std::thread::spawn(move || {
             let (mut peak, mut samples) = (0, 0);
             while !flag.load(Ordering::Relaxed) {
-                peak = peak.max(status_kib(pid, "VmRSS:"));
+                peak = peak.max(server_kib(pid, "VmRSS:"));
                 samples += 1;
                 std::thread::sleep(SAMPLE_EVERY);
             }
-            (peak.max(status_kib(pid, "VmRSS:")), samples + 1)
+            (peak.max(server_kib(pid, "VmRSS:")), samples + 1)
         });
         Self { stop, thread }
     }
@@ -115,7 +95,7 @@ async fn manager(server: &ServerProcess) -> Client {
 /// The ids of the first products a search for `query` finds.
 async fn search(client: &Client, query: &str) -> (Vec<String>, u64, Duration) {
     let started = Instant::now();
-    let found = CatalogServiceClient::new(client.authorized_channel())
+    let found = catalog(client)
         .search_products(SearchProductsRequest {
             query: query.into(),
             ..Default::default()
@@ -133,7 +113,7 @@ async fn search(client: &Client, query: &str) -> (Vec<String>, u64, Duration) {
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
+    let quick = quick();
     let rows = env_or("BENCH_ROWS", if quick { QUICK_ROWS } else { DEFAULT_ROWS }) as u32;
     let idle_secs = env_or("BENCH_IDLE_SECS", if quick { 1 } else { 5 }) as u64;
 
@@ -148,16 +128,13 @@ async fn main() {
     let generated = Instant::now();
     let csv = file.file(rows).into_bytes();
     let bytes = csv.len();
-    let mut parts = vec![ImportDataRequest {
-        part: Some(Part::Header(ImportHeader {
-            kind: DataKind::Catalog as i32,
-            mode: ImportMode::AllOrNothing as i32,
-            request_id: "catalog-import-bench-1".into(),
-        })),
-    }];
-    parts.extend(csv.chunks(CHUNK).map(|c| ImportDataRequest {
-        part: Some(Part::Chunk(c.to_vec())),
-    }));
+    let parts = upload(
+        DataKind::Catalog,
+        ImportMode::AllOrNothing,
+        "catalog-import-bench-1",
+        &csv,
+        CHUNK,
+    );
     drop(csv);
     println!(
         "file: {rows} rows, {:.1} MiB in {} chunks, generated in {:.2?}",
@@ -171,25 +148,25 @@ async fn main() {
         println!("server pid {pid}: attach a profiler now, the import starts in {attach} s");
     }
     tokio::time::sleep(Duration::from_secs(attach.max(1))).await;
-    let rss_before = status_kib(pid, "VmRSS:");
-    let hwm_before = status_kib(pid, "VmHWM:");
+    let rss_before = server_kib(pid, "VmRSS:");
+    let hwm_before = server_kib(pid, "VmHWM:");
 
     let sampler = Sampler::start(pid);
     let started = Instant::now();
-    let report = CatalogBulkServiceClient::new(manager.authorized_channel())
+    let report = bulk(&manager)
         .import_data(tokio_stream::iter(parts))
         .await
         .unwrap()
         .into_inner();
     let took = started.elapsed();
     let (rss_peak, samples) = sampler.finish();
-    let hwm_after = status_kib(pid, "VmHWM:");
+    let hwm_after = server_kib(pid, "VmHWM:");
     assert_eq!(report.errors, [], "the file imports without a rejection");
     assert_eq!(
         (report.rows_read, report.rows_accepted, report.applied),
         (u64::from(rows), u64::from(rows), true)
     );
-    let rss_after = status_kib(pid, "VmRSS:");
+    let rss_after = server_kib(pid, "VmRSS:");
 
     // Searchable: the last row by its SKU, and a name's words.
     let last = rows - 1;
@@ -206,7 +183,7 @@ async fn main() {
     );
 
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
-    let rss_idle = status_kib(pid, "VmRSS:");
+    let rss_idle = server_kib(pid, "VmRSS:");
 
     let rate = f64::from(rows) / took.as_secs_f64();
     println!(

@@ -17,33 +17,31 @@
 //! The servers and the load generator run in this one process and share the
 //! machine's cores.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use hdrhistogram::Histogram;
-use tonic::metadata::{AsciiMetadataValue, MetadataValue};
-use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
 use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
-use tradeport_proto::catalog::{AttributeFilter, ListCategoriesRequest, SearchProductsRequest};
+use tradeport_proto::catalog::{ListCategoriesRequest, SearchProductsRequest};
 use tradeport_tests::TestServer;
+use tradeport_tests::bench::callers::{Call, Health, run_callers};
+use tradeport_tests::bench::pace::Pace;
+use tradeport_tests::bench::search::{demo_workload, describe, matches};
+use tradeport_tests::bench::settings::{DEFAULT_WINDOW, WARM_UP, window};
+use tradeport_tests::bench::tally::{self, Row, Rpc as _};
+use tradeport_tests::bench::wire::{authorized, bearer, connect};
+use tradeport_tests::bench::{cores, on_load_runtime};
 
 /// Concurrent callers per row.
 const LEVELS: [usize; 3] = [1, 16, 256];
 /// Callers sharing one HTTP/2 connection.
 const CALLERS_PER_CHANNEL: usize = 32;
-const WARM_UP: Duration = Duration::from_millis(500);
-const DEFAULT_SECS: f64 = 3.0;
 /// How long the check alone is timed.
 const CHECK_TIME: Duration = Duration::from_secs(1);
-/// Distinct error messages kept per row for the report.
-const ERROR_KINDS: usize = 5;
 
 /// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,18 +58,20 @@ impl Rpc {
     /// The order of the table.
     const ALL: [Rpc; 3] = [Rpc::Search, Rpc::SearchUnchecked, Rpc::Health];
 
-    fn name(self) -> &'static str {
-        match self {
-            Rpc::Search | Rpc::SearchUnchecked => "SearchProducts",
-            Rpc::Health => "Health/Check",
-        }
-    }
-
     fn check(self) -> &'static str {
         match self {
             Rpc::Search => "yes",
             Rpc::SearchUnchecked => "no",
             Rpc::Health => "open RPC",
+        }
+    }
+}
+
+impl tally::Rpc for Rpc {
+    fn name(self) -> &'static str {
+        match self {
+            Rpc::Search | Rpc::SearchUnchecked => "SearchProducts",
+            Rpc::Health => "Health/Check",
         }
     }
 
@@ -84,208 +84,30 @@ impl Rpc {
     }
 }
 
-/// `authorization: Bearer <key>`, parsed once.
-fn bearer(key: &str) -> Result<AsciiMetadataValue> {
-    format!("Bearer {key}")
-        .parse()
-        .context("the demo API key is not a valid header value")
-}
-
-fn authorized<T>(message: T, token: &AsciiMetadataValue) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", MetadataValue::clone(token));
-    request
-}
-
-/// The rotating SearchProducts workload: what a portal's search box, category
-/// page and filtered listing send.
-fn workload() -> Vec<SearchProductsRequest> {
-    let text = |query: &str| SearchProductsRequest {
-        query: query.into(),
-        page_size: 20,
-        ..Default::default()
-    };
-    vec![
-        text("cable"),
-        text("led panel"),
-        text("ball valve brass"),
-        text("TP-EL-00042"),
-        text("screw"),
-        SearchProductsRequest {
-            category_id: "cat-el".into(),
-            page_size: 20,
-            ..Default::default()
-        },
-        SearchProductsRequest {
-            filters: vec![AttributeFilter {
-                key: "material".into(),
-                values: vec!["copper".into()],
-                ..Default::default()
-            }],
-            facet_keys: vec!["voltage".into()],
-            page_size: 20,
-            ..Default::default()
-        },
-    ]
-}
-
-fn describe(r: &SearchProductsRequest) -> String {
-    let mut parts = Vec::new();
-    if !r.query.is_empty() {
-        parts.push(format!("query {:?}", r.query));
-    }
-    if !r.category_id.is_empty() {
-        parts.push(format!("category {:?} (subtree)", r.category_id));
-    }
-    for f in &r.filters {
-        parts.push(format!("filter {} = {}", f.key, f.values.join(" | ")));
-    }
-    if !r.facet_keys.is_empty() {
-        parts.push(format!("facets {}", r.facet_keys.join(", ")));
-    }
-    parts.join(", ")
-}
-
-/// What one caller, or a whole row once merged, saw in the measured window.
-struct Tally {
-    latency_us: Histogram<u64>,
-    ok: u64,
-    errors: u64,
-    error_kinds: BTreeMap<String, u64>,
-}
-
-impl Tally {
-    fn new() -> Result<Self> {
-        Ok(Self {
-            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)
-                .context("creating a latency histogram")?,
-            ok: 0,
-            errors: 0,
-            error_kinds: BTreeMap::new(),
-        })
-    }
-
-    fn error(&mut self, status: &Status) {
-        self.errors += 1;
-        self.count_kind(format!("{:?}: {}", status.code(), status.message()), 1);
-    }
-
-    fn count_kind(&mut self, kind: String, n: u64) {
-        if self.error_kinds.len() < ERROR_KINDS || self.error_kinds.contains_key(&kind) {
-            *self.error_kinds.entry(kind).or_default() += n;
-        }
-    }
-
-    fn merge(&mut self, other: Tally) -> Result<()> {
-        self.latency_us
-            .add(&other.latency_us)
-            .context("merging latency histograms")?;
-        self.ok += other.ok;
-        self.errors += other.errors;
-        for (kind, n) in other.error_kinds {
-            self.count_kind(kind, n);
-        }
-        Ok(())
-    }
-}
-
-struct Row {
-    rpc: Rpc,
-    callers: usize,
-    window: Duration,
-    tally: Tally,
-}
-
-impl Row {
-    /// Successful calls completed per second of the measured window.
-    fn rps(&self) -> f64 {
-        self.tally.ok as f64 / self.window.as_secs_f64()
-    }
-
-    fn percentile_ms(&self, quantile: f64) -> f64 {
-        self.tally.latency_us.value_at_quantile(quantile) as f64 / 1000.0
-    }
-}
-
 enum Caller {
     Search(
         CatalogServiceClient<Channel>,
         Arc<[SearchProductsRequest]>,
         AsciiMetadataValue,
     ),
-    Health(HealthClient<Channel>),
+    Health(Health),
 }
 
-impl Caller {
+impl Call for Caller {
     async fn call(&mut self, n: usize) -> Result<(), Status> {
         match self {
             Caller::Search(client, requests, token) => {
                 let request = authorized(requests[n % requests.len()].clone(), token);
                 client.search_products(request).await.map(drop)
             }
-            Caller::Health(client) => {
-                let request = HealthCheckRequest {
-                    service: String::new(),
-                };
-                let status = client.check(request).await?.into_inner().status;
-                if status == ServingStatus::Serving as i32 {
-                    Ok(())
-                } else {
-                    Err(Status::unavailable(format!("health status {status}")))
-                }
-            }
+            Caller::Health(health) => health.call(n).await,
         }
     }
 }
 
-/// Issues calls back to back until `end`; counts those completing in
-/// `[start, end]`, so calls begun in the warm-up but finishing in the window
-/// count and calls still in flight at `end` do not.
-async fn run_caller(
-    mut caller: Caller,
-    first: usize,
-    start: Instant,
-    end: Instant,
-) -> Result<Tally> {
-    let mut tally = Tally::new()?;
-    let mut n = first;
-    loop {
-        let began = Instant::now();
-        if began >= end {
-            break;
-        }
-        let outcome = caller.call(n).await;
-        n += 1;
-        let done = Instant::now();
-        if done < start || done > end {
-            continue;
-        }
-        match outcome {
-            Ok(()) => {
-                tally.ok += 1;
-                let micros =
-                    u64::try_from(done.duration_since(began).as_micros()).unwrap_or(u64::MAX);
-                tally.latency_us.saturating_record(micros.max(1));
-            }
-            Err(status) => tally.error(&status),
-        }
-    }
-    Ok(tally)
-}
-
-async fn connect(addr: SocketAddr) -> Result<Channel> {
-    let url = format!("http://{addr}");
-    Endpoint::from_shared(url.clone())
-        .with_context(|| format!("endpoint {url}"))?
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .with_context(|| format!("connecting to {url}"))
-}
-
-/// One row: `callers` callers over fresh connections, warm-up then window.
+/// One row: `callers` callers over fresh connections, back to back
+/// (closed loop), warm-up then window; calls begun in the warm-up but
+/// finishing in the window count, calls still in flight at its end do not.
 async fn run_level(
     addr: SocketAddr,
     rpc: Rpc,
@@ -293,56 +115,34 @@ async fn run_level(
     window: Duration,
     requests: &Arc<[SearchProductsRequest]>,
     token: &AsciiMetadataValue,
-) -> Result<Row> {
+) -> Result<Row<Rpc>> {
     let mut channels = Vec::new();
     for _ in 0..callers.div_ceil(CALLERS_PER_CHANNEL).max(1) {
         channels.push(connect(addr).await?);
     }
-    let began = Instant::now();
-    let start = began + WARM_UP;
-    let end = start + window;
-    let mut tasks = Vec::with_capacity(callers);
-    for i in 0..callers {
-        let channel = channels[i / CALLERS_PER_CHANNEL].clone();
-        let caller = match rpc {
-            Rpc::Search | Rpc::SearchUnchecked => Caller::Search(
-                CatalogServiceClient::new(channel),
-                Arc::clone(requests),
-                token.clone(),
-            ),
-            Rpc::Health => Caller::Health(HealthClient::new(channel)),
-        };
-        // Callers start at different places in the rotation, so every moment
-        // mixes the whole workload.
-        tasks.push(tokio::spawn(run_caller(caller, i, start, end)));
-    }
-    let mut tally = Tally::new()?;
-    for task in tasks {
-        tally.merge(task.await.context("a caller task failed")??)?;
-    }
+    let each = (0..callers)
+        .map(|i| {
+            let channel = channels[i / CALLERS_PER_CHANNEL].clone();
+            match rpc {
+                Rpc::Search | Rpc::SearchUnchecked => Caller::Search(
+                    CatalogServiceClient::new(channel),
+                    Arc::clone(requests),
+                    token.clone(),
+                ),
+                Rpc::Health => Caller::Health(Health::new(channel)),
+            }
+        })
+        .collect();
+    // Callers start at different places in the rotation, so every moment
+    // mixes the whole workload.
+    let tally = run_callers(each, |i| i, |_| Pace::ClosedLoop, WARM_UP, window).await?;
     Ok(Row {
         rpc,
         callers,
+        offered: None,
         window,
         tally,
     })
-}
-
-fn window_from_env() -> Result<Duration> {
-    match std::env::var("BENCH_SECS") {
-        Ok(v) => {
-            let secs: f64 = v
-                .trim()
-                .parse()
-                .with_context(|| format!("BENCH_SECS={v:?} is not a number of seconds"))?;
-            if secs.is_nan() || secs <= 0.0 || secs > 600.0 {
-                bail!("BENCH_SECS={v:?} must be above 0 and at most 600");
-            }
-            Ok(Duration::from_secs_f64(secs))
-        }
-        Err(std::env::VarError::NotPresent) => Ok(Duration::from_secs_f64(DEFAULT_SECS)),
-        Err(e) => Err(e).context("reading BENCH_SECS"),
-    }
 }
 
 /// Makes sure the two servers differ exactly as the comparison assumes: the
@@ -424,16 +224,10 @@ async fn run(
         .categories
         .len();
 
-    let requests: Arc<[SearchProductsRequest]> = workload().into();
+    let requests: Arc<[SearchProductsRequest]> = demo_workload().into();
     let mut described = Vec::new();
     for r in requests.iter() {
-        let outcome = match catalog.search_products(authorized(r.clone(), &token)).await {
-            Ok(response) => match response.into_inner().total_size {
-                1 => "1 match".to_string(),
-                n => format!("{n} matches"),
-            },
-            Err(status) => format!("ERROR {:?}: {}", status.code(), status.message()),
-        };
+        let outcome = matches(catalog.search_products(authorized(r.clone(), &token)).await);
         described.push(format!("{} → {outcome}", describe(r)));
     }
     drop((catalog, channel));
@@ -509,8 +303,8 @@ async fn run(
                 rpc.check(),
                 row.callers,
                 row.rps(),
-                row.percentile_ms(0.50),
-                row.percentile_ms(0.99),
+                row.ms(0.50),
+                row.ms(0.99),
                 row.tally.errors
             );
         }
@@ -528,7 +322,7 @@ async fn run(
             find(Rpc::Search, callers),
             find(Rpc::SearchUnchecked, callers),
         ) {
-            let (p99_c, p99_u) = (c.percentile_ms(0.99), u.percentile_ms(0.99));
+            let (p99_c, p99_u) = (c.ms(0.99), u.ms(0.99));
             println!(
                 "| {callers} | {:.0} | {:.0} | {:.2} | {p99_c:.3} | {p99_u:.3} | {:+.3} |",
                 c.rps(),
@@ -572,43 +366,18 @@ async fn run(
             );
         }
     }
-    let failed: Vec<&Row> = rows.iter().filter(|r| r.tally.errors > 0).collect();
-    if !failed.is_empty() {
-        println!();
-        println!("Errors:");
-        println!();
-        for row in failed {
-            for (kind, n) in &row.tally.error_kinds {
-                println!(
-                    "- {} with {} {}: {n} × {kind}",
-                    row.rpc.label(),
-                    row.callers,
-                    plural(row.callers)
-                );
-            }
-        }
-    }
+    tally::print_errors(&rows);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    let window = window_from_env()?;
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let window = window(DEFAULT_WINDOW)?;
+    let cores = cores();
     let checked = TestServer::start(|_| {}).context("starting the demo server")?;
     let unchecked =
         TestServer::start_unchecked(|_| {}).context("starting the unchecked demo server")?;
     let check = time_check(&checked).context("timing the credential check")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .thread_name("load")
-        .enable_all()
-        .build()
-        .context("starting the load generator's runtime")?;
-    let result = runtime.block_on(run(&checked, &unchecked, cores, window, check));
-    // The load generator's connections go first: the stores close after.
-    drop(runtime);
+    let result = on_load_runtime(run(&checked, &unchecked, cores, window, check));
     for (name, server) in [("demo", checked), ("unchecked demo", unchecked)] {
         if let Err(e) = server.close(Duration::from_secs(5)) {
             eprintln!("closing the {name} server: {e:#}");

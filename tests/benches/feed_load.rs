@@ -37,19 +37,18 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use prost::Message;
 use tradeport_mobile::{Client, Device};
-use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
-use tradeport_proto::catalog::{
-    DataKind, ImportDataRequest, ImportHeader, ImportMode, StockLevelUpdate,
-    UpdateStockLevelsRequest, import_data_request::Part,
-};
+use tradeport_proto::catalog::UpdateStockLevelsRequest;
 use tradeport_proto::identity::Role;
 use tradeport_proto::sync::PullReferenceDataRequest;
-use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_tests::ServerProcess;
+use tradeport_tests::bench::memory::rss_and_peak_mib;
+use tradeport_tests::bench::settings::{env_or, quick};
+use tradeport_tests::bench::tally::Tally;
+use tradeport_tests::clients::{catalog, sync};
+use tradeport_tests::imports::import_prices;
+use tradeport_tests::stock::level;
 
 const DEFAULT_SCALE: usize = 100_000;
 const STANDARD_DEMO: usize = 5_400;
@@ -58,26 +57,6 @@ const WAREHOUSES: [&str; 3] = ["WH-HAM", "WH-MAD", "WH-RTM"];
 /// prices of this many more SKUs; 3 × 250 + 250 = 1,000 changes.
 const DELTA_SKUS: usize = 250;
 const DELTA_CHANGES: u64 = 1_000;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// (VmRSS, VmHWM) of a process in MiB.
-fn memory_mib(pid: &str) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -107,7 +86,7 @@ async fn open_device(dir: &Path, client: Client) -> Device {
 async fn breakdown(buyer: &Client) {
     let dir = tempfile::tempdir().unwrap();
     let device = std::sync::Arc::new(open_device(dir.path(), buyer.clone()).await);
-    let mut sync = SyncServiceClient::new(buyer.authorized_channel());
+    let mut sync = sync(buyer);
     let mut cursor = String::new();
     let (mut serve, mut apply, mut pages, mut bytes) = (Duration::ZERO, Duration::ZERO, 0, 0);
     let mut slowest = (Duration::ZERO, 0);
@@ -166,18 +145,12 @@ async fn make_delta(
     skus: &[String],
 ) -> (Duration, Duration) {
     let began = Instant::now();
-    let mut stock = CatalogServiceClient::new(erp.authorized_channel());
+    let mut stock = catalog(erp);
     for warehouse in WAREHOUSES {
         let levels = skus[..DELTA_SKUS]
             .iter()
             .enumerate()
-            .map(|(i, sku)| StockLevelUpdate {
-                sku: sku.clone(),
-                on_hand: (10_000 + i).to_string(),
-                reserved: "0".into(),
-                safety_stock: "20".into(),
-                incoming: vec![],
-            })
+            .map(|(i, sku)| level(sku, (10_000 + i).to_string()))
             .collect();
         let applied = stock
             .update_stock_levels(UpdateStockLevelsRequest {
@@ -193,37 +166,20 @@ async fn make_delta(
     }
     let stocked = began.elapsed();
     let began = Instant::now();
-    let mut csv =
-        String::from("price_list_id,price_list_name,currency,scope,sku,min_quantity,unit_price\n");
+    let mut rows = String::new();
     for (i, sku) in skus[DELTA_SKUS..2 * DELTA_SKUS].iter().enumerate() {
         let (name, currency, scope) = if i == 0 {
             ("Feed bench prices", "EUR", format!("customer:{account}"))
         } else {
             ("", "", String::new())
         };
-        csv.push_str(&format!(
+        rows.push_str(&format!(
             "pl-feed-bench,{name},{currency},{scope},{sku},0,{}.{:02}\n",
             1 + i / 100,
             i % 100
         ));
     }
-    let report = CatalogBulkServiceClient::new(manager.authorized_channel())
-        .import_data(tokio_stream::iter([
-            ImportDataRequest {
-                part: Some(Part::Header(ImportHeader {
-                    kind: DataKind::Prices as i32,
-                    mode: ImportMode::AllOrNothing as i32,
-                    request_id: String::new(),
-                })),
-            },
-            ImportDataRequest {
-                part: Some(Part::Chunk(csv.into_bytes())),
-            },
-        ]))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(report.applied, "{report:?}");
+    import_prices(manager, &rows).await;
     (stocked, began.elapsed())
 }
 
@@ -292,11 +248,10 @@ fn query_kinds(scale: Option<usize>, n: usize) -> Vec<Kind> {
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
-    let scale = (!quick).then(|| env_or("BENCH_SCALE", DEFAULT_SCALE));
+    let scale = (!quick()).then(|| env_or("BENCH_SCALE", DEFAULT_SCALE));
     let queries = env_or("BENCH_QUERIES", 1_000);
     let products_wanted = scale.unwrap_or(STANDARD_DEMO);
-    let me = std::process::id().to_string();
+    let me = std::process::id();
 
     let data = tempfile::tempdir().unwrap();
     let seeding = Instant::now();
@@ -306,7 +261,7 @@ async fn main() {
         scale,
     )
     .unwrap();
-    let pid = server.pid().to_string();
+    let pid = server.pid();
     println!(
         "server process seeded with {products_wanted} products and listening in {:.1} s",
         seeding.elapsed().as_secs_f64()
@@ -317,8 +272,8 @@ async fn main() {
     let buyer = enrol(&server, "buyer@nordlicht.example").await;
     let account = server.accounts[0].clone();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (server_idle, _) = memory_mib(&pid);
-    let (device_before, _) = memory_mib(&me);
+    let (server_idle, _) = rss_and_peak_mib(pid);
+    let (device_before, _) = rss_and_peak_mib(me);
 
     // (a) The first sync, until the local catalog answers a search.
     let dir = tempfile::tempdir().unwrap();
@@ -329,8 +284,8 @@ async fn main() {
     let usable = started.elapsed();
     assert!(!hits.is_empty(), "the pulled catalog finds cables");
     let status = device.status().unwrap();
-    let (server_after, server_peak) = memory_mib(&pid);
-    let (device_after, device_peak) = memory_mib(&me);
+    let (server_after, server_peak) = rss_and_peak_mib(pid);
+    let (device_after, device_peak) = rss_and_peak_mib(me);
     let local_bytes: u64 = walk_size(dir.path());
     println!(
         "(a) first sync: {} products usable locally in {:.2} s: {} pages, {} changes, \
@@ -400,36 +355,36 @@ async fn main() {
 
     // (c) Local search over what was pulled.
     let kinds = query_kinds(scale, queries);
-    let mut all = Histogram::<u64>::new(3).unwrap();
+    let mut all = Tally::new().unwrap();
     println!("(c) local search over the pulled catalog, {queries} queries a kind (limit 20):");
     println!("| query kind | p50 ms | p99 ms | max ms | hits (mean) |");
     println!("|---|---:|---:|---:|---:|");
     for kind in &kinds {
-        let mut h = Histogram::<u64>::new(3).unwrap();
+        let mut h = Tally::new().unwrap();
         let mut found = 0;
         for q in &kind.queries {
             let t = Instant::now();
             let hits = device.search(q, 20);
-            let us = t.elapsed().as_micros() as u64;
+            let took = t.elapsed();
             found += hits.len();
-            h.record(us.max(1)).unwrap();
-            all.record(us.max(1)).unwrap();
+            h.record(took);
+            all.record(took);
         }
         assert!(found > 0, "{}: nothing found", kind.name);
         println!(
             "| {} | {:.3} | {:.3} | {:.3} | {:.1} |",
             kind.name,
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-            h.max() as f64 / 1000.0,
+            h.ms(0.5),
+            h.ms(0.99),
+            h.latency_us.max() as f64 / 1000.0,
             found as f64 / kind.queries.len() as f64
         );
     }
     println!(
         "| all of the above | {:.3} | {:.3} | {:.3} | |",
-        all.value_at_quantile(0.5) as f64 / 1000.0,
-        all.value_at_quantile(0.99) as f64 / 1000.0,
-        all.max() as f64 / 1000.0
+        all.ms(0.5),
+        all.ms(0.99),
+        all.latency_us.max() as f64 / 1000.0
     );
 
     if std::env::var("BENCH_BREAKDOWN").is_ok_and(|v| v == "1") {

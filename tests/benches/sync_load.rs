@@ -24,25 +24,8 @@ use std::time::Instant;
 
 use tradeport_mobile::Drafts;
 use tradeport_tests::ServerProcess;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
+use tradeport_tests::bench::memory::{mib, status_kib};
+use tradeport_tests::bench::settings::env_or;
 
 #[tokio::main]
 async fn main() {
@@ -81,7 +64,7 @@ async fn main() {
         "{devices} devices × {drafts_each} drafts × {lines_each} lines built offline in {:.2?}",
         built.elapsed()
     );
-    let before = rss_kib(server.pid());
+    let before = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
 
     // Online: all at once.
     let started = Instant::now();
@@ -104,7 +87,7 @@ async fn main() {
         sent += report.bytes_sent;
     }
     let took = started.elapsed();
-    let after = rss_kib(server.pid());
+    let after = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
     println!(
         "reconnect: {} documents of {lines_each} lines merged and acknowledged in {took:.2?} \
          ({rounds} rounds, {:.1} MiB sent)",
@@ -132,8 +115,8 @@ async fn main() {
     }
     println!(
         "server RSS: {:.0} MiB before the reconnect, {:.0} MiB after",
-        before as f64 / 1024.0,
-        after as f64 / 1024.0
+        mib(before),
+        mib(after)
     );
     server.kill().unwrap();
 }

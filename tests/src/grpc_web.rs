@@ -63,12 +63,10 @@ pub async fn call_as(
     origin: Option<&str>,
     bearer: Option<&str>,
 ) -> anyhow::Result<GrpcWebReply> {
-    let mut body = Vec::with_capacity(payload.len() + 5);
-    body.push(0);
-    body.extend_from_slice(&u32::try_from(payload.len())?.to_be_bytes());
-    body.extend_from_slice(payload);
+    anyhow::ensure!(u32::try_from(payload.len()).is_ok(), "a message over 4 GiB");
+    let body = frame(payload);
 
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let client = http1_client::<Full<Bytes>>();
     let mut request = http::Request::post(format!("http://{addr}{path}"))
         .version(http::Version::HTTP_11)
         .header("content-type", content_type)
@@ -115,4 +113,23 @@ pub async fn call_as(
         messages,
         trailers,
     })
+}
+
+/// One message as gRPC and gRPC-web frame it: a flag byte (0: a message,
+/// not trailers), its length as four big-endian bytes, then the message.
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 5);
+    out.push(0);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A plain HTTP/1.1 client, as a browser's connection to the server is.
+pub fn http1_client<B>() -> Client<hyper_util::client::legacy::connect::HttpConnector, B>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
+    Client::builder(TokioExecutor::new()).build_http::<B>()
 }

@@ -1,4 +1,6 @@
-//! A test server in a process of its own.
+//! A test server in a process of its own, for the tests that kill it with
+//! SIGKILL or trace its system calls, and the benchmarks that measure its
+//! memory apart from the load generator's.
 
 use std::collections::BTreeMap;
 
@@ -104,16 +106,7 @@ impl ServerProcess {
             .invitations
             .get(email)
             .ok_or_else(|| anyhow::anyhow!("no enrolment code for {email}"))?;
-        client
-            .identity()
-            .enrol(
-                &mut tradeport_mobile::SoftwarePasskey::new(),
-                &tradeport_mobile::Url::parse(crate::ORIGIN)?,
-                code,
-                "test key",
-                "test device",
-            )
-            .await?;
+        crate::people::enrol(&client, code).await?;
         Ok(client)
     }
 
@@ -125,16 +118,8 @@ impl ServerProcess {
         name: &str,
         role: tradeport_proto::identity::Role,
     ) -> anyhow::Result<Client> {
-        let key = admin
-            .identity()
-            .raw()
-            .create_api_key(tradeport_proto::identity::CreateApiKeyRequest {
-                name: name.into(),
-                roles: vec![role as i32],
-                ..Default::default()
-            })
+        let key = crate::people::try_new_api_key(admin, name, role)
             .await?
-            .into_inner()
             .secret;
         Ok(self.client(None)?.with_bearer(key))
     }

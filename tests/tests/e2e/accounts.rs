@@ -7,10 +7,8 @@ use tonic_types::StatusExt;
 use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::common::Money;
 use tradeport_proto::identity as pb;
-use tradeport_tests::TestServer;
-use tradeport_tests::{bad_fields, error_reason};
-
-use crate::passkeys::{enrolled, origin};
+use tradeport_tests::people::{enrol, enrolled, origin};
+use tradeport_tests::{TestServer, bad_fields, error_reason};
 
 fn application(name: &str, email: &str) -> pb::Application {
     pb::Application {
@@ -121,17 +119,7 @@ async fn a_company_applies_is_approved_and_its_admin_enrols() {
     assert_eq!(error_reason(&again), "APPLICATION_DECIDED");
 
     let new_admin = server.anonymous_client();
-    new_admin
-        .identity()
-        .enrol(
-            &mut SoftwarePasskey::new(),
-            &origin(),
-            &approved.invitation_code,
-            "k",
-            "d",
-        )
-        .await
-        .unwrap();
+    enrol(&new_admin, &approved.invitation_code).await.unwrap();
     let me = new_admin.identity().get_caller().await.unwrap();
     assert_eq!(me.account_id, approved.account_id);
     assert_eq!(me.roles, [pb::Role::AccountAdmin as i32]);

@@ -4,10 +4,9 @@ use tonic::Code;
 use tonic_types::StatusExt;
 use tradeport_proto::catalog::{AttributeFilter, SearchProductsRequest};
 use tradeport_proto::orders::SubmitOrderRequest;
-use tradeport_tests::TestServer;
-use tradeport_tests::{bad_fields, error_reason};
-
-use crate::orders::{line, submit};
+use tradeport_tests::clients::orders;
+use tradeport_tests::orders::{line, submit};
+use tradeport_tests::{TestServer, bad_fields, error_reason};
 
 #[tokio::test]
 async fn negative_page_size_names_page_size() {
@@ -201,7 +200,7 @@ async fn bytes_that_are_not_the_message_are_invalid_argument_not_internal() {
         assert_eq!(bad_fields(&status), ["request"]);
     }
     // The server goes on serving, and well-formed calls are untouched.
-    let status = crate::orders::orders(&client)
+    let status = orders(&client)
         .get_order(tradeport_proto::orders::GetOrderRequest {
             id: "ord-nowhere".into(),
         })
@@ -213,7 +212,7 @@ async fn bytes_that_are_not_the_message_are_invalid_argument_not_internal() {
 #[tokio::test]
 async fn an_empty_order_id_names_id() {
     let client = TestServer::shared().client();
-    let status = crate::orders::orders(&client)
+    let status = orders(&client)
         .get_order(tradeport_proto::orders::GetOrderRequest { id: String::new() })
         .await
         .unwrap_err();

@@ -7,18 +7,19 @@ use std::sync::OnceLock;
 use rust_decimal::Decimal;
 use tonic::Code;
 use tradeport_mobile::Client;
-use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
-use tradeport_proto::catalog::{CartLineInput, catalog_service_client::CatalogServiceClient};
 use tradeport_proto::catalog::{
-    DataKind, ExportDataRequest, GetImportTemplateRequest, GetProductRequest, GetStockRequest,
-    ImportDataRequest, ImportDataResponse, ImportHeader, ImportMode, PriceCartRequest, PricingRule,
+    CartLineInput, DataKind, ExportDataRequest, GetImportTemplateRequest, GetProductRequest,
+    ImportDataRequest, ImportHeader, ImportMode, PriceCartRequest, PricingRule,
     SearchProductsRequest, import_data_request::Part,
 };
 use tradeport_proto::identity as pb;
-use tradeport_tests::TestServer;
 use tradeport_tests::catalog_csv::{MINIMAL_HEADER as HEADER, rows};
-
-use crate::passkeys::brand_api_key;
+use tradeport_tests::clients::{bulk, catalog};
+use tradeport_tests::imports::{PRICES_HEADER, import};
+use tradeport_tests::money::amount;
+use tradeport_tests::people::brand_api_key;
+use tradeport_tests::stock::levels;
+use tradeport_tests::{TestServer, bad_fields, error_reason};
 
 /// This module's server: imports here change its catalog only.
 fn server() -> &'static TestServer {
@@ -31,40 +32,6 @@ fn manager() -> Client {
     static KEY: OnceLock<String> = OnceLock::new();
     let key = KEY.get_or_init(|| brand_api_key(server(), "ERP import", pb::Role::CatalogManager));
     server().anonymous_client().with_bearer(key.clone())
-}
-
-fn bulk(client: &Client) -> CatalogBulkServiceClient<tradeport_mobile::AuthorizedChannel> {
-    CatalogBulkServiceClient::new(client.authorized_channel())
-}
-
-fn catalog(client: &Client) -> CatalogServiceClient<tradeport_mobile::AuthorizedChannel> {
-    CatalogServiceClient::new(client.authorized_channel())
-}
-
-/// Uploads `csv` in chunks of `chunk` bytes (cut anywhere, even inside a
-/// row or a character) after the header.
-async fn import(
-    client: &Client,
-    kind: DataKind,
-    mode: ImportMode,
-    request_id: &str,
-    csv: Vec<u8>,
-    chunk: usize,
-) -> Result<ImportDataResponse, tonic::Status> {
-    let mut parts = vec![ImportDataRequest {
-        part: Some(Part::Header(ImportHeader {
-            kind: kind as i32,
-            mode: mode as i32,
-            request_id: request_id.into(),
-        })),
-    }];
-    parts.extend(csv.chunks(chunk).map(|c| ImportDataRequest {
-        part: Some(Part::Chunk(c.to_vec())),
-    }));
-    bulk(client)
-        .import_data(tokio_stream::iter(parts))
-        .await
-        .map(|r| r.into_inner())
 }
 
 async fn export(client: &Client, kind: DataKind) -> String {
@@ -103,7 +70,7 @@ async fn bad_rows_get_the_exact_report_and_all_or_nothing_changes_nothing() {
         DataKind::Catalog,
         ImportMode::AllOrNothing,
         "",
-        csv.clone().into_bytes(),
+        csv.as_bytes(),
         7,
     )
     .await
@@ -135,7 +102,7 @@ async fn bad_rows_get_the_exact_report_and_all_or_nothing_changes_nothing() {
         DataKind::Catalog,
         ImportMode::DryRun,
         "",
-        csv.clone().into_bytes(),
+        csv.as_bytes(),
         64,
     )
     .await
@@ -148,7 +115,7 @@ async fn bad_rows_get_the_exact_report_and_all_or_nothing_changes_nothing() {
         DataKind::Catalog,
         ImportMode::ValidRows,
         "",
-        csv.into_bytes(),
+        csv.as_bytes(),
         64,
     )
     .await
@@ -178,7 +145,7 @@ async fn a_replayed_import_answers_with_the_first_report_and_customers_cannot_im
         DataKind::Catalog,
         ImportMode::AllOrNothing,
         "import-7",
-        rows(1, 3, "rep").into_bytes(),
+        rows(1, 3, "rep").as_bytes(),
         1024,
     )
     .await
@@ -190,7 +157,7 @@ async fn a_replayed_import_answers_with_the_first_report_and_customers_cannot_im
         DataKind::Catalog,
         ImportMode::AllOrNothing,
         "import-7",
-        rows(100, 3, "rep").into_bytes(),
+        rows(100, 3, "rep").as_bytes(),
         1024,
     )
     .await
@@ -203,7 +170,7 @@ async fn a_replayed_import_answers_with_the_first_report_and_customers_cannot_im
         DataKind::Catalog,
         ImportMode::DryRun,
         "",
-        rows(1, 1, "x").into_bytes(),
+        rows(1, 1, "x").as_bytes(),
         1024,
     )
     .await
@@ -215,19 +182,19 @@ async fn a_replayed_import_answers_with_the_first_report_and_customers_cannot_im
         }]))
         .await
         .unwrap_err();
-    assert_eq!(tradeport_tests::bad_fields(&headless), ["header"]);
+    assert_eq!(bad_fields(&headless), ["header"]);
 }
 
 #[tokio::test]
 async fn a_hundred_thousand_rows_import_in_one_step() {
     let manager = manager();
-    let csv = rows(0, 100_000, "big").into_bytes();
+    let csv = rows(0, 100_000, "big");
     let report = import(
         &manager,
         DataKind::Catalog,
         ImportMode::AllOrNothing,
         "",
-        csv,
+        csv.as_bytes(),
         256 * 1024,
     )
     .await
@@ -243,7 +210,7 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
     let customer = server().client();
     let account = server().account(0);
     let prices = format!(
-        "price_list_id,price_list_name,currency,scope,sku,min_quantity,unit_price\n\
+        "{PRICES_HEADER}\n\
          pl-imported,Imported for one,EUR,customer:{account},TP-EL-00042,0,1.23\n\
          pl-imported,,,,TP-EL-00042,50,1.11\n"
     );
@@ -252,7 +219,7 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
         DataKind::Prices,
         ImportMode::AllOrNothing,
         "",
-        prices.into_bytes(),
+        prices.as_bytes(),
         16,
     )
     .await
@@ -270,11 +237,8 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
         .unwrap()
         .into_inner();
     let line = &cart.lines[0];
-    let price = |m: &Option<tradeport_proto::common::Money>| {
-        m.as_ref().unwrap().amount.parse::<Decimal>().unwrap()
-    };
     assert_eq!(
-        price(&line.list_unit_price),
+        amount(&line.list_unit_price),
         "1.23".parse::<Decimal>().unwrap(),
         "the imported customer list prices at once"
     );
@@ -285,7 +249,7 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
         .unwrap();
     assert_eq!(volume.source_id, "pl-imported");
     assert_eq!(
-        price(&volume.unit_price),
+        amount(&volume.unit_price),
         "1.11".parse::<Decimal>().unwrap()
     );
 
@@ -296,20 +260,13 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
         DataKind::Stock,
         ImportMode::AllOrNothing,
         "",
-        stock.into(),
+        stock.as_bytes(),
         10,
     )
     .await
     .unwrap();
     assert!(report.applied, "{report:?}");
-    let levels = catalog(&customer)
-        .get_stock(GetStockRequest {
-            skus: vec!["TP-EL-00043".into()],
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .levels;
+    let levels = levels(&customer, "TP-EL-00043").await;
     let ham = levels.iter().find(|l| l.warehouse_id == "WH-HAM").unwrap();
     assert_eq!(
         (ham.on_hand.as_str(), ham.available.as_str()),
@@ -324,7 +281,7 @@ async fn prices_and_stock_import_and_every_export_imports_back() {
             kind,
             ImportMode::DryRun,
             "",
-            csv.into_bytes(),
+            csv.as_bytes(),
             64 * 1024,
         )
         .await
@@ -356,7 +313,7 @@ async fn each_kind_has_a_template_whose_example_imports() {
             kind,
             ImportMode::DryRun,
             "",
-            template.csv.into_bytes(),
+            template.csv.as_bytes(),
             1024,
         )
         .await
@@ -387,7 +344,7 @@ async fn full_rows_fill_every_column_of_the_template_and_import() {
         DataKind::Catalog,
         ImportMode::AllOrNothing,
         "",
-        file.file(400).into_bytes(),
+        file.file(400).as_bytes(),
         4096,
     )
     .await
@@ -437,14 +394,14 @@ async fn a_chunk_over_the_message_limit_is_resource_exhausted() {
         .unwrap_err();
     sending.abort();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(tradeport_tests::error_reason(&status), "MESSAGE_TOO_LARGE");
+    assert_eq!(error_reason(&status), "MESSAGE_TOO_LARGE");
     // The server goes on importing.
     import(
         &manager(),
         DataKind::Catalog,
         ImportMode::DryRun,
         "",
-        csv,
+        &csv,
         64,
     )
     .await

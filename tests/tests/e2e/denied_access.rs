@@ -8,11 +8,11 @@ use std::time::Duration;
 use tonic::Code;
 use tradeport_mobile::Client;
 use tradeport_proto::identity as pb;
-use tradeport_proto::orders::{self, order_service_client::OrderServiceClient};
+use tradeport_proto::orders::GetOrderRequest;
+use tradeport_tests::clients::orders;
+use tradeport_tests::orders::placed_order;
+use tradeport_tests::people::{audit_events, enrolled};
 use tradeport_tests::{TestServer, error_reason};
-
-use crate::access::placed_order;
-use crate::passkeys::{audit_events, enrolled};
 
 async fn denied_events(reader: &Client) -> Vec<pb::AuditEvent> {
     audit_events(reader, "access.denied").await
@@ -42,9 +42,9 @@ fn answer(status: &tonic::Status, id: &str) -> (Code, String, String) {
 }
 
 fn get_order(client: &Client, id: &str) -> impl Future<Output = tonic::Status> {
-    let mut orders = OrderServiceClient::new(client.authorized_channel());
-    let request = orders::GetOrderRequest { id: id.into() };
-    async move { orders.get_order(request).await.unwrap_err() }
+    let mut client = orders(client);
+    let request = GetOrderRequest { id: id.into() };
+    async move { client.get_order(request).await.unwrap_err() }
 }
 
 #[tokio::test]

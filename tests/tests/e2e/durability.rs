@@ -12,8 +12,8 @@ use tradeport_mobile::Client;
 use tradeport_proto::identity::SessionTokens;
 use tradeport_proto::orders::{ListOrdersRequest, Order, SubmitOrderRequest};
 use tradeport_tests::ServerProcess;
-
-use crate::orders::{line, orders};
+use tradeport_tests::clients::orders;
+use tradeport_tests::orders::line;
 
 const BUYER: &str = "buyer@nordlicht.example";
 

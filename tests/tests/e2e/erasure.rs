@@ -9,9 +9,9 @@ use tradeport_proto::identity as pb;
 use tradeport_proto::orders::{ListNotificationsRequest, OrderStatus, SubmitOrderRequest};
 use tradeport_server::store::scan_all;
 use tradeport_tests::TestServer;
-
-use crate::orders::{line, orders};
-use crate::passkeys::{enrolled, origin};
+use tradeport_tests::clients::orders;
+use tradeport_tests::orders::{OrderReply, line};
+use tradeport_tests::people::{enrolled, origin};
 
 const NAME: &str = "Gretchen Datenschutz";
 const EMAIL: &str = "gretchen.datenschutz@elbe-daten.example";
@@ -144,11 +144,8 @@ async fn an_erased_person_is_found_in_no_record_of_any_store_prefix() {
             lines: vec![line("TP-EL-00007", "5")],
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap();
+        .order()
+        .await;
     assert_eq!(order.status, OrderStatus::OnCreditHold as i32, "{order:?}");
     let notified = orders(&laptop)
         .list_notifications(ListNotificationsRequest::default())
@@ -205,11 +202,8 @@ async fn an_erased_person_is_found_in_no_record_of_any_store_prefix() {
         .get_order(tradeport_proto::orders::GetOrderRequest {
             id: order.id.clone(),
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap();
+        .order()
+        .await;
     assert_eq!(kept.number, order.number);
     let listed = brand
         .identity()

@@ -6,9 +6,8 @@
 use tonic::Code;
 use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::identity as pb;
-use tradeport_tests::{TestServer, bad_fields, error_reason};
-
-use crate::passkeys::{enrolled, origin, status_of};
+use tradeport_tests::people::{enrolled, origin};
+use tradeport_tests::{TestServer, bad_fields, error_reason, status_of};
 
 const ANSI: &str = "\u{1b}[2J\u{1b}[31mroot\u{1b}[0m";
 

@@ -4,12 +4,29 @@
 use http_body_util::{BodyExt, Empty};
 use prost::Message;
 use tradeport_proto::catalog::{GetProductRequest, SearchProductsRequest, SearchProductsResponse};
-use tradeport_tests::{TestServer, grpc_web};
+use tradeport_server::config::{Config, Settings};
+use tradeport_tests::grpc_web::{self, frame, http1_client};
+use tradeport_tests::{ORIGIN, TestServer};
 
 const SEARCH: &str = "/tradeport.catalog.v1.CatalogService/SearchProducts";
 const GET: &str = "/tradeport.catalog.v1.CatalogService/GetProduct";
-use tradeport_server::config::{Config, Settings};
-use tradeport_tests::ORIGIN;
+
+/// A browser's CORS preflight for a search from `origin`, asking to send
+/// `headers`.
+fn preflight(
+    addr: std::net::SocketAddr,
+    origin: &str,
+    headers: &str,
+) -> http::Request<Empty<bytes::Bytes>> {
+    http::Request::builder()
+        .method("OPTIONS")
+        .uri(format!("http://{addr}{SEARCH}"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", headers)
+        .body(Empty::new())
+        .unwrap()
+}
 
 #[tokio::test]
 async fn search_over_grpc_web_http1() {
@@ -91,18 +108,9 @@ async fn get_over_grpc_web_and_errors_carry_details() {
 #[tokio::test]
 async fn cors_preflight_allows_configured_origins_only() {
     let server = TestServer::shared();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Empty<bytes::Bytes>>();
-    let preflight = |origin: &'static str| {
-        http::Request::builder()
-            .method("OPTIONS")
-            .uri(format!("http://{}{SEARCH}", server.addr))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,x-grpc-web")
-            .body(Empty::new())
-            .unwrap()
-    };
+    let client = http1_client::<Empty<bytes::Bytes>>();
+    let preflight =
+        |origin: &'static str| preflight(server.addr, origin, "content-type,x-grpc-web");
     let allowed = client.request(preflight(ORIGIN)).await.unwrap();
     assert_eq!(allowed.headers()["access-control-allow-origin"], ORIGIN);
     let _ = allowed.into_body().collect().await;
@@ -139,19 +147,13 @@ async fn cors_preflight_takes_origins_as_written_and_allows_trace_and_configured
         c.cors_allow_headers = configured.cors_allow_headers;
     })
     .unwrap();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Empty<bytes::Bytes>>();
+    let client = http1_client::<Empty<bytes::Bytes>>();
     let asked = "content-type,x-grpc-web,authorization,traceparent,tracestate,baggage,x-tenant";
     for origin in [ORIGIN, "http://localhost:5173"] {
-        let preflight = http::Request::builder()
-            .method("OPTIONS")
-            .uri(format!("http://{}{SEARCH}", server.addr))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", asked)
-            .body(Empty::new())
+        let answer = client
+            .request(preflight(server.addr, origin, asked))
+            .await
             .unwrap();
-        let answer = client.request(preflight).await.unwrap();
         assert_eq!(
             answer
                 .headers()
@@ -237,12 +239,8 @@ async fn a_browser_watches_stock_over_grpc_web() {
     let request = tradeport_proto::catalog::WatchStockRequest {
         skus: vec!["TP-EL-00003".into()],
     };
-    let payload = request.encode_to_vec();
-    let mut body = vec![0u8];
-    body.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    body.extend_from_slice(&payload);
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<bytes::Bytes>>();
+    let body = frame(&request.encode_to_vec());
+    let client = http1_client::<Full<bytes::Bytes>>();
     let response = client
         .request(
             http::Request::post(format!(

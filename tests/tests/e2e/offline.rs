@@ -87,25 +87,20 @@ fn offline_on_hand(i: usize, warehouse: usize) -> String {
 #[tokio::test]
 async fn a_device_offline_across_1000_reference_data_changes_catches_up_from_its_cursor_with_only_those_changes()
  {
-    use tradeport_proto::catalog::catalog_bulk_service_client::CatalogBulkServiceClient;
-    use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
-    use tradeport_proto::catalog::{
-        DataKind, ImportDataRequest, ImportHeader, ImportMode, StockLevelUpdate,
-        UpdateStockLevelsRequest, import_data_request::Part,
-    };
+    use tradeport_proto::catalog::UpdateStockLevelsRequest;
     use tradeport_proto::identity::Role;
-
-    use crate::passkeys::{enrolled, new_api_key};
+    use tradeport_tests::clients::catalog;
+    use tradeport_tests::imports::import_prices;
+    use tradeport_tests::people::{api_key_client, enrolled};
+    use tradeport_tests::stock::level;
 
     const WAREHOUSES: [&str; 2] = ["WH-HAM", "WH-MAD"];
     const PER_WAREHOUSE: usize = 500;
 
     let server = TestServer::start(|_| {}).unwrap();
     let (admin, _) = enrolled(&server, "admin@tradeport.example").await;
-    let erp_key = new_api_key(&admin, "ERP stock feed", Role::Integration).await;
-    let erp = server.anonymous_client().with_bearer(erp_key.secret);
-    let manager_key = new_api_key(&admin, "ERP prices", Role::CatalogManager).await;
-    let manager = server.anonymous_client().with_bearer(manager_key.secret);
+    let erp = api_key_client(&server, &admin, "ERP stock feed", Role::Integration).await;
+    let manager = api_key_client(&server, &admin, "ERP prices", Role::CatalogManager).await;
 
     // A buyer of the standard-tier customer: its assortment leaves out
     // tools (cat-to), and the other customer's prices are not its own.
@@ -141,29 +136,17 @@ async fn a_device_offline_across_1000_reference_data_changes_catches_up_from_its
     // Offline: exactly 1,000 changes that concern the device (500 SKUs in
     // two warehouses, sent by the ERP in batches of 125 as it would), and
     // two it may not see.
-    let mut stock = CatalogServiceClient::new(erp.authorized_channel());
+    let mut stock = catalog(&erp);
     for (w, warehouse) in WAREHOUSES.iter().enumerate() {
         for (batch, chunk) in skus.chunks(125).enumerate() {
-            let mut levels: Vec<StockLevelUpdate> = chunk
+            let mut levels: Vec<_> = chunk
                 .iter()
                 .enumerate()
-                .map(|(j, sku)| StockLevelUpdate {
-                    sku: (*sku).into(),
-                    on_hand: offline_on_hand(batch * 125 + j, w),
-                    reserved: "0".into(),
-                    safety_stock: "20".into(),
-                    incoming: vec![],
-                })
+                .map(|(j, sku)| level(sku, offline_on_hand(batch * 125 + j, w)))
                 .collect();
             if batch == 0 {
                 // A level of a product outside its assortment.
-                levels.push(StockLevelUpdate {
-                    sku: tool.clone(),
-                    on_hand: "77777".into(),
-                    reserved: "0".into(),
-                    safety_stock: "20".into(),
-                    incoming: vec![],
-                });
+                levels.push(level(tool, "77777"));
             }
             let applied = stock
                 .update_stock_levels(UpdateStockLevelsRequest {
@@ -178,27 +161,13 @@ async fn a_device_offline_across_1000_reference_data_changes_catches_up_from_its
         }
     }
     let nordlicht = server.account(0);
-    let prices = format!(
-        "price_list_id,price_list_name,currency,scope,sku,min_quantity,unit_price\n\
-         pl-nordlicht-offline,Nordlicht only,EUR,customer:{nordlicht},{priced_sku},0,0.01\n"
-    );
-    let imported = CatalogBulkServiceClient::new(manager.authorized_channel())
-        .import_data(tokio_stream::iter([
-            ImportDataRequest {
-                part: Some(Part::Header(ImportHeader {
-                    kind: DataKind::Prices as i32,
-                    mode: ImportMode::AllOrNothing as i32,
-                    request_id: String::new(),
-                })),
-            },
-            ImportDataRequest {
-                part: Some(Part::Chunk(prices.into_bytes())),
-            },
-        ]))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(imported.applied, "{imported:?}");
+    import_prices(
+        &manager,
+        &format!(
+            "pl-nordlicht-offline,Nordlicht only,EUR,customer:{nordlicht},{priced_sku},0,0.01\n"
+        ),
+    )
+    .await;
 
     // Back online: one pull from the cursor brings exactly those changes.
     let caught_up = device.pull_reference_data().await.unwrap();

@@ -3,27 +3,27 @@
 //! back when one ends, and does not take anyone else's.
 
 use tonic::Code;
-use tradeport_proto::orders::{WatchOrdersRequest, order_service_client::OrderServiceClient};
+use tradeport_proto::orders::WatchOrdersRequest;
 use tradeport_server::api::open_streams::PER_CALLER;
+use tradeport_tests::clients::orders;
+use tradeport_tests::people::enrolled;
 use tradeport_tests::{TestServer, error_reason};
-
-use crate::passkeys::enrolled;
 
 #[tokio::test]
 async fn a_caller_holds_a_bounded_number_of_watches_open() {
     let server = TestServer::start(|_| {}).unwrap();
-    let mut orders = OrderServiceClient::new(server.client().authorized_channel());
+    let mut watches = orders(&server.client());
     let mut open = Vec::new();
     for _ in 0..PER_CALLER {
         open.push(
-            orders
+            watches
                 .watch_orders(WatchOrdersRequest::default())
                 .await
                 .unwrap()
                 .into_inner(),
         );
     }
-    let refused = orders
+    let refused = watches
         .watch_orders(WatchOrdersRequest::default())
         .await
         .unwrap_err();
@@ -32,7 +32,7 @@ async fn a_caller_holds_a_bounded_number_of_watches_open() {
 
     // Someone else is not affected.
     let (buyer, _) = enrolled(&server, "buyer@nordlicht.example").await;
-    OrderServiceClient::new(buyer.authorized_channel())
+    orders(&buyer)
         .watch_orders(WatchOrdersRequest::default())
         .await
         .unwrap();
@@ -41,7 +41,7 @@ async fn a_caller_holds_a_bounded_number_of_watches_open() {
     drop(open.pop());
     let mut again = Err(Code::Unknown);
     for _ in 0..50 {
-        again = orders
+        again = watches
             .watch_orders(WatchOrdersRequest::default())
             .await
             .map(|_| ())

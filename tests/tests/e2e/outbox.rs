@@ -12,15 +12,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tonic::Code;
-use tradeport_mobile::{
-    ActionState, Client, ClientConfig, Device, DeviceEvent, Error, SoftwarePasskey,
-};
-use tradeport_proto::orders::order_service_client::OrderServiceClient;
-use tradeport_proto::orders::{Order, OrderLineInput, OrderStatus, SubmitOrderRequest};
+use tradeport_mobile::{ActionState, Client, ClientConfig, Device, DeviceEvent, Error};
+use tradeport_proto::orders::{OrderLineInput, OrderStatus, SubmitOrderRequest};
 use tradeport_tests::TestServer;
-
-use crate::orders::{count, line};
-use crate::passkeys::origin;
+use tradeport_tests::clients::orders;
+use tradeport_tests::orders::{OrderReply, count, line};
+use tradeport_tests::people::enrol;
 
 async fn next_event(events: &mut broadcast::Receiver<DeviceEvent>) -> DeviceEvent {
     loop {
@@ -52,16 +49,13 @@ async fn a_submission_replayed_after_a_lost_reply_makes_exactly_one_order() {
     let request_id = device.queue_submit_order(request.clone()).unwrap();
     // The first attempt reached the server, which acted; its reply never
     // came back to the device.
-    let first = OrderServiceClient::new(device.client().authorized_channel())
+    let first = orders(device.client())
         .submit_order(SubmitOrderRequest {
             request_id: request_id.clone(),
             ..request
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .order
-        .unwrap();
+        .order()
+        .await;
 
     let report = device.flush_outbox().await.unwrap();
     assert_eq!((report.succeeded, report.failed), (1, 0));
@@ -221,17 +215,14 @@ async fn actions_queued_while_offline_are_replayed_in_order_once_the_server_is_b
     let buyer = server.client();
     let mut waiting = Vec::new();
     for po in ["PO-APPROVE", "PO-REJECT"] {
-        let order: Order = OrderServiceClient::new(buyer.authorized_channel())
+        let order = orders(&buyer)
             .submit_order(SubmitOrderRequest {
                 lines: vec![line("TP-EL-00007", "600")],
                 po_number: po.into(),
                 ..Default::default()
             })
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
+            .order()
+            .await;
         assert_eq!(order.status, OrderStatus::PendingApproval as i32);
         waiting.push(order.id);
     }
@@ -239,15 +230,7 @@ async fn actions_queued_while_offline_are_replayed_in_order_once_the_server_is_b
     // The approver's phone, signed in with a passkey while online.
     let network = Network::to(server.addr).await;
     let client = network.client();
-    client
-        .identity()
-        .enrol(
-            &mut SoftwarePasskey::new(),
-            &origin(),
-            &server.invitation("approver@nordlicht.example"),
-            "phone key",
-            "approver's phone",
-        )
+    enrol(&client, &server.invitation("approver@nordlicht.example"))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -5,73 +5,13 @@
 use std::time::Duration;
 
 use tonic::Code;
-use tonic_types::StatusExt;
-use tradeport_mobile::{Authenticator, Client, Error, SoftwarePasskey};
+use tradeport_mobile::{Authenticator, Client, SoftwarePasskey};
 use tradeport_proto::catalog::SearchProductsRequest;
 use tradeport_proto::identity as pb;
-use tradeport_tests::error_reason;
-use tradeport_tests::{ORIGIN, TestServer};
+use tradeport_tests::people::{audit_events, enrolled, origin};
+use tradeport_tests::{TestServer, bad_fields, error_reason, status_of};
 use url::Url;
 use webauthn_rs::prelude::RequestChallengeResponse;
-
-pub fn origin() -> Url {
-    Url::parse(ORIGIN).unwrap()
-}
-
-/// Enrols the demo user `email` with a fresh software passkey; the client
-/// holds the new session.
-pub async fn enrolled(server: &TestServer, email: &str) -> (Client, SoftwarePasskey) {
-    let client = server.anonymous_client();
-    let mut passkey = SoftwarePasskey::new();
-    client
-        .identity()
-        .enrol(
-            &mut passkey,
-            &origin(),
-            &server.invitation(email),
-            "laptop key",
-            "test device",
-        )
-        .await
-        .unwrap_or_else(|e| panic!("enrolling {email}: {e}"));
-    (client, passkey)
-}
-
-/// An API key with one role, created by `admin` in their own scope.
-pub async fn new_api_key(admin: &Client, name: &str, role: pb::Role) -> pb::CreateApiKeyResponse {
-    admin
-        .identity()
-        .raw()
-        .create_api_key(pb::CreateApiKeyRequest {
-            name: name.into(),
-            roles: vec![role as i32],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-/// An API key with `role`, made by `server`'s demo brand admin on a thread
-/// and runtime of its own, so a module can keep it for all its tests.
-pub fn brand_api_key(server: &'static TestServer, name: &'static str, role: pb::Role) -> String {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async {
-            let (admin, _) = enrolled(server, "admin@tradeport.example").await;
-            new_api_key(&admin, name, role).await.secret
-        })
-    })
-    .join()
-    .unwrap()
-}
-
-pub fn status_of(e: Error) -> tonic::Status {
-    match e {
-        Error::Status(s) => s,
-        other => panic!("expected a status, got {other}"),
-    }
-}
 
 async fn can_search(client: &Client) -> bool {
     client
@@ -309,12 +249,7 @@ async fn replayed_wrong_origin_and_foreign_challenge_responses_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(garbage.code(), Code::InvalidArgument);
-    let fields: Vec<_> = garbage
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default();
-    assert_eq!(fields, ["credential_json"]);
+    assert_eq!(bad_fields(&garbage), ["credential_json"]);
 
     // Each failure is in the account's audit trail, and nothing signed in.
     let failures = server_audit(&server, "login.failed").await;
@@ -340,23 +275,6 @@ async fn an_expired_ceremony_is_refused() {
 async fn server_audit(server: &TestServer, action: &str) -> usize {
     let (admin, _) = enrolled(server, "admin@nordlicht.example").await;
     audit_events(&admin, action).await.len()
-}
-
-/// The first 100 `action` events of the reader's own trail (the brand's
-/// for brand staff).
-pub async fn audit_events(reader: &Client, action: &str) -> Vec<pb::AuditEvent> {
-    reader
-        .identity()
-        .raw()
-        .list_audit_events(pb::ListAuditEventsRequest {
-            actions: vec![action.into()],
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .events
 }
 
 #[tokio::test]

@@ -3,15 +3,14 @@
 
 use rust_decimal::Decimal;
 use tonic::Code;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
     CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, QuickOrderProblemKind,
     QuickOrderRequest, SearchProductsRequest,
 };
-use tradeport_tests::TestServer;
-use tradeport_tests::bad_fields;
-
-use crate::passkeys::enrolled;
+use tradeport_tests::clients::catalog;
+use tradeport_tests::money::amount;
+use tradeport_tests::people::enrolled;
+use tradeport_tests::{TestServer, bad_fields};
 
 fn line(sku: &str, quantity: &str) -> CartLineInput {
     CartLineInput {
@@ -20,19 +19,12 @@ fn line(sku: &str, quantity: &str) -> CartLineInput {
     }
 }
 
-fn amount(m: &Option<tradeport_proto::common::Money>) -> Decimal {
-    m.as_ref().unwrap().amount.parse().unwrap()
-}
-
 async fn price(
     client: &tradeport_mobile::Client,
     lines: Vec<CartLineInput>,
     date: &str,
 ) -> Result<PriceCartResponse, tonic::Status> {
-    let mut catalog = tradeport_proto::catalog::catalog_service_client::CatalogServiceClient::new(
-        client.authorized_channel(),
-    );
-    catalog
+    catalog(client)
         .price_cart(PriceCartRequest {
             lines,
             currency_code: String::new(),
@@ -277,7 +269,7 @@ async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
     assert!(price(&gold, vec![line(tool_sku, "1")], "").await.is_ok());
 
     let quick = |client: &tradeport_mobile::Client| {
-        let mut catalog = CatalogServiceClient::new(client.authorized_channel());
+        let mut catalog = catalog(client);
         async move {
             catalog
                 .quick_order(QuickOrderRequest {
@@ -305,7 +297,7 @@ async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
 async fn a_quick_order_prices_good_lines_and_names_each_problem() {
     let server = TestServer::shared();
     let client = server.client();
-    let mut catalog = CatalogServiceClient::new(client.authorized_channel());
+    let mut catalog = catalog(&client);
     // Every fifth demo product sells from 20 in tens, also by the box of 10.
     let pasted = "SKU\tQty\nTP-EL-00005\t2\tBOX10\nTP-EL-00005\t25\nTP-EL-00005\t10\nNOPE-1\t1\nTP-EL-00006\tlots\n4000000000068 3";
     let r = catalog

@@ -8,16 +8,15 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use tonic::Code;
 use tradeport_mobile::Client;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
     AttributeValue, CreateProductRequest, GetProductRequest, GetStockRequest, Product,
     ProductStatus, QuantityRule, SearchProductsRequest, UpdateProductRequest, attribute_value,
 };
 use tradeport_proto::common::{Money, UnitOfMeasure};
 use tradeport_proto::identity as pb;
+use tradeport_tests::clients::catalog;
+use tradeport_tests::people::brand_api_key;
 use tradeport_tests::{TestServer, bad_fields, error_reason};
-
-use crate::passkeys::brand_api_key;
 
 /// This module's server: its writes stay out of other modules' catalog.
 fn server() -> &'static TestServer {
@@ -30,10 +29,6 @@ fn manager() -> Client {
     static KEY: OnceLock<String> = OnceLock::new();
     let key = KEY.get_or_init(|| brand_api_key(server(), "catalog team", pb::Role::CatalogManager));
     server().anonymous_client().with_bearer(key.clone())
-}
-
-fn catalog(client: &Client) -> CatalogServiceClient<tradeport_mobile::AuthorizedChannel> {
-    CatalogServiceClient::new(client.authorized_channel())
 }
 
 fn new_product(n: u32, name: &str) -> Product {

@@ -4,10 +4,8 @@
 use tonic::Code;
 use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::identity as pb;
-use tradeport_tests::TestServer;
-use tradeport_tests::bad_fields;
-
-use crate::passkeys::{enrolled, origin, status_of};
+use tradeport_tests::people::{assert_cannot_sign_in, enrolled};
+use tradeport_tests::{TestServer, bad_fields};
 
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
@@ -203,21 +201,7 @@ async fn an_admin_erases_a_user_who_can_never_sign_in_again() {
     );
     // By name an erased user is no user: the challenge lists no passkey of
     // theirs. Usernameless, the server refuses the passkey.
-    assert!(
-        server
-            .anonymous_client()
-            .identity()
-            .login(&mut passkey, &origin(), Some(email), "again")
-            .await
-            .is_err()
-    );
-    let login = server
-        .anonymous_client()
-        .identity()
-        .login(&mut passkey, &origin(), None, "again")
-        .await
-        .unwrap_err();
-    assert_eq!(status_of(login).code(), Code::Unauthenticated);
+    assert_cannot_sign_in(&server, &mut passkey, email).await;
     // The email is free for a new user.
     admin
         .identity()

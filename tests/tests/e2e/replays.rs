@@ -7,14 +7,13 @@ use std::sync::OnceLock;
 
 use tonic::Code;
 use tradeport_mobile::Client;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{GetProductRequest, ProductStatus, UpdateProductRequest};
 use tradeport_proto::identity as pb;
 use tradeport_proto::orders::SubmitOrderRequest;
 use tradeport_tests::TestServer;
-
-use crate::orders::{line, submit};
-use crate::passkeys::{enrolled, new_api_key};
+use tradeport_tests::clients::catalog;
+use tradeport_tests::orders::{line, submit};
+use tradeport_tests::people::{brand_api_keys, enrolled};
 
 /// This module's server: it discontinues products.
 fn server() -> &'static TestServer {
@@ -25,31 +24,17 @@ fn server() -> &'static TestServer {
 /// API keys of the demo brand admin's making, one a role, made once (the
 /// admin's enrolment code is one-time).
 fn brand_key(role: pb::Role) -> Client {
-    static KEYS: OnceLock<Vec<(i32, String)>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async {
-                let (admin, _) = enrolled(server(), "admin@tradeport.example").await;
-                let mut keys = Vec::new();
-                for role in [pb::Role::CatalogManager, pb::Role::BrandAdmin] {
-                    let key = new_api_key(&admin, "replay tests", role).await.secret;
-                    keys.push((role as i32, key));
-                }
-                keys
-            })
-        })
-        .join()
-        .unwrap()
-    });
-    let key = keys.iter().find(|(r, _)| *r == role as i32).unwrap();
-    server().anonymous_client().with_bearer(key.1.clone())
+    const ROLES: [pb::Role; 2] = [pb::Role::CatalogManager, pb::Role::BrandAdmin];
+    static KEYS: OnceLock<Vec<String>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| brand_api_keys(server(), "replay tests", &ROLES));
+    let key = &keys[ROLES.iter().position(|r| *r == role).unwrap()];
+    server().anonymous_client().with_bearer(key.clone())
 }
 
 /// Discontinues the demo product `id` as a catalog manager would.
 async fn discontinue(id: &str) {
     let manager = brand_key(pb::Role::CatalogManager);
-    let mut catalog = CatalogServiceClient::new(manager.authorized_channel());
+    let mut catalog = catalog(&manager);
     let mut product = catalog
         .get_product(GetProductRequest { id: id.into() })
         .await

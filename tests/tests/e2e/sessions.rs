@@ -7,10 +7,8 @@ use tonic::Code;
 use tradeport_mobile::SoftwarePasskey;
 use tradeport_proto::catalog::SearchProductsRequest;
 use tradeport_proto::identity as pb;
-use tradeport_tests::TestServer;
-use tradeport_tests::error_reason;
-
-use crate::passkeys::{enrolled, new_api_key, origin, status_of};
+use tradeport_tests::people::{assert_cannot_sign_in, enrolled, new_api_key, origin};
+use tradeport_tests::{TestServer, error_reason, status_of};
 
 async fn search(client: &tradeport_mobile::Client) -> Result<(), tonic::Status> {
     client
@@ -148,21 +146,7 @@ async fn disabling_a_user_ends_all_their_sessions_at_once() {
     }
     // By name, a disabled user looks like no user: the challenge lists no
     // passkey of theirs, so the authenticator has nothing to sign with.
-    assert!(
-        server
-            .anonymous_client()
-            .identity()
-            .login(&mut passkey, &origin(), Some(email), "again")
-            .await
-            .is_err()
-    );
-    let login = server
-        .anonymous_client()
-        .identity()
-        .login(&mut passkey, &origin(), None, "again")
-        .await
-        .unwrap_err();
-    assert_eq!(status_of(login).code(), Code::Unauthenticated);
+    assert_cannot_sign_in(&server, &mut passkey, email).await;
 }
 
 #[tokio::test]

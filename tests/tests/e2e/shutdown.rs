@@ -19,14 +19,7 @@ use tradeport_proto::orders::order_service_client::OrderServiceClient;
 use tradeport_proto::sync::WatchDocumentsRequest;
 use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_tests::TestServer;
-
-fn grpc_frame(message: &impl Message) -> Bytes {
-    let payload = message.encode_to_vec();
-    let mut out = vec![0u8];
-    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    out.extend_from_slice(&payload);
-    out.into()
-}
+use tradeport_tests::grpc_web::frame;
 
 #[tokio::test]
 async fn an_in_flight_call_finishes_during_shutdown() {
@@ -66,7 +59,9 @@ async fn an_in_flight_call_finishes_during_shutdown() {
         ..Default::default()
     };
     body_tx
-        .send(Ok(Frame::data(grpc_frame(&message))))
+        .send(Ok(Frame::data(Bytes::from(frame(
+            &message.encode_to_vec(),
+        )))))
         .await
         .unwrap();
     drop(body_tx);

@@ -11,10 +11,9 @@ use serde_json::Value;
 use tonic::Code;
 use tradeport_mobile::{Authenticator, SoftwarePasskey};
 use tradeport_proto::identity as pb;
-use tradeport_tests::{TestServer, bad_fields, error_reason};
+use tradeport_tests::people::{enrolled, origin};
+use tradeport_tests::{TestServer, bad_fields, error_reason, status_of};
 use webauthn_rs::prelude::RequestChallengeResponse;
-
-use crate::passkeys::{enrolled, origin, status_of};
 
 async fn start_login(
     server: &TestServer,

@@ -5,43 +5,29 @@ use std::time::Duration;
 
 use tonic::Code;
 use tradeport_mobile::Client;
-use tradeport_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tradeport_proto::catalog::{
     GetStockRequest, ListStockAlertsRequest, StockLevelUpdate, UpdateStockLevelsRequest,
     UpdateStockLevelsResponse, WatchStockRequest,
 };
 use tradeport_proto::identity as pb;
-use tradeport_tests::TestServer;
-use tradeport_tests::bad_fields;
-
-use crate::passkeys::{enrolled, new_api_key};
+use tradeport_tests::clients::catalog;
+use tradeport_tests::people::{api_key_client, enrolled};
+use tradeport_tests::stock::{level, levels};
+use tradeport_tests::{TestServer, bad_fields};
 
 const SKU: &str = "TP-EL-00042";
-
-fn catalog(client: &Client) -> CatalogServiceClient<tradeport_mobile::AuthorizedChannel> {
-    CatalogServiceClient::new(client.authorized_channel())
-}
 
 /// The ERP: an integration API key made by the brand admin.
 async fn erp(server: &TestServer) -> Client {
     let (admin, _) = enrolled(server, "admin@tradeport.example").await;
-    let key = new_api_key(&admin, "ERP stock feed", pb::Role::Integration)
-        .await
-        .secret;
-    server.anonymous_client().with_bearer(key)
+    api_key_client(server, &admin, "ERP stock feed", pb::Role::Integration).await
 }
 
 fn update(sequence: u64, on_hand: &str) -> UpdateStockLevelsRequest {
     UpdateStockLevelsRequest {
         warehouse_id: "WH-HAM".into(),
         sequence,
-        levels: vec![StockLevelUpdate {
-            sku: SKU.into(),
-            on_hand: on_hand.into(),
-            reserved: "0".into(),
-            safety_stock: "20".into(),
-            incoming: vec![],
-        }],
+        levels: vec![level(SKU, on_hand)],
     }
 }
 
@@ -54,15 +40,8 @@ async fn send(erp: &Client, request: UpdateStockLevelsRequest) -> UpdateStockLev
 }
 
 async fn on_hand(client: &Client) -> String {
-    let levels = catalog(client)
-        .get_stock(GetStockRequest {
-            skus: vec![SKU.into()],
-        })
+    levels(client, SKU)
         .await
-        .unwrap()
-        .into_inner()
-        .levels;
-    levels
         .into_iter()
         .find(|l| l.warehouse_id == "WH-HAM")
         .unwrap()
@@ -72,14 +51,7 @@ async fn on_hand(client: &Client) -> String {
 #[tokio::test]
 async fn every_warehouse_reports_its_levels() {
     let server = TestServer::shared();
-    let levels = catalog(&server.client())
-        .get_stock(GetStockRequest {
-            skus: vec![SKU.into()],
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .levels;
+    let levels = levels(&server.client(), SKU).await;
     let warehouses: Vec<_> = levels.iter().map(|l| l.warehouse_id.as_str()).collect();
     assert_eq!(warehouses, ["WH-HAM", "WH-MAD", "WH-RTM"]);
     for l in &levels {
