@@ -15,10 +15,13 @@ pub mod feed;
 mod group_flush;
 pub mod idempotency;
 mod journal;
+mod off_workers;
 pub mod pricing;
 pub mod records;
 mod sled_store;
 mod unflushed;
+
+pub use off_workers::off_workers;
 
 use std::ops::Bound;
 
@@ -143,9 +146,11 @@ impl Commit {
     }
 }
 
-/// The engine contract. Every method is synchronous and may block on disk:
-/// async callers run them on a blocking-capable thread or accept the short
-/// stall (sled's reads are served from its page cache).
+/// The engine contract. Every method is synchronous. An engine moves its
+/// own disk waits (a flush, a large commit written in steps) off the async
+/// workers (`off_workers`), so a use case may call it from an async
+/// handler without stalling the calls that share the worker; reads are
+/// served from the engine's cache and take no such care.
 pub trait Store: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -24,6 +24,8 @@ const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 /// this process: see `tradeport_sled_writes`.
 use tradeport_sled_writes::writing;
 
+use super::off_workers;
+
 pub struct SledStore {
     /// Always `Some` until the store is dropped: see `Drop`.
     db: Option<sled::Db>,
@@ -43,6 +45,24 @@ impl SledStore {
     /// outlive it (see `tradeport_sled_writes::wait_closed`).
     pub fn wait_closed(dir: &Path, within: std::time::Duration) -> bool {
         tradeport_sled_writes::wait_closed(dir, within)
+    }
+
+    /// Waits (leading or following a group flush) until the first
+    /// `written` writes are durable; see `group_flush`.
+    fn flush_until(&self, written: u64) -> Result<(), StoreError> {
+        self.group.until(written, &|| {
+            let db = self.db()?;
+            let covered = {
+                let _writing = writing();
+                let covered = self.land_staged(db)?;
+                db.flush().map_err(engine)?;
+                covered
+            };
+            // Outside the process's sled lock: the disk's own flush is
+            // the slow part, and other databases need not wait for it.
+            self.disk.sync()?;
+            Ok(covered)
+        })
     }
 
     /// Opens (or creates) the store in `dir`, refusing one written by a
@@ -250,13 +270,17 @@ impl Store for SledStore {
             }
         }
         if stepped {
-            let (commits, upto) = staged.take();
-            if let Err((error, unlanded)) = self.land(db, commits, upto) {
-                staged.put_back(unlanded);
-                return Err(error);
-            }
-            staged.count_direct();
-            return journal::apply_in_steps(db, &commit.write, journal::STEP_WRITES);
+            // Written to disk in steps as it goes: the caller waits on the
+            // disk here, not in a flush.
+            return off_workers(|| {
+                let (commits, upto) = staged.take();
+                if let Err((error, unlanded)) = self.land(db, commits, upto) {
+                    staged.put_back(unlanded);
+                    return Err(error);
+                }
+                staged.count_direct();
+                journal::apply_in_steps(db, &commit.write, journal::STEP_WRITES)
+            });
         }
         self.unflushed
             .stage(&mut staged, std::mem::take(&mut commit.write));
@@ -267,19 +291,7 @@ impl Store for SledStore {
     /// (see `group_flush`).
     fn flush(&self) -> Result<(), StoreError> {
         let written = self.unflushed.staging().applied();
-        self.group.until(written, &|| {
-            let db = self.db()?;
-            let covered = {
-                let _writing = writing();
-                let covered = self.land_staged(db)?;
-                db.flush().map_err(engine)?;
-                covered
-            };
-            // Outside the process's sled lock: the disk's own flush is
-            // the slow part, and other databases need not wait for it.
-            self.disk.sync()?;
-            Ok(covered)
-        })
+        off_workers(|| self.flush_until(written))
     }
 
     fn unsettled(&self) -> bool {
@@ -295,6 +307,51 @@ impl Store for SledStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A commit waiting for the disk must not hold up the other calls
+    /// queued on its async worker: with one worker, a call made while a
+    /// flush waits still runs at once.
+    #[test]
+    fn a_flush_waiting_for_the_disk_leaves_its_worker_to_other_calls() {
+        use std::time::{Duration, Instant};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        // Sled's write lock, held for a while: the flush waits on it as it
+        // would on a slow disk.
+        let (held, is_held) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let _writing = writing();
+            held.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(800));
+        });
+        is_held.recv().unwrap();
+        runtime.block_on(async {
+            let (started, has_started) = tokio::sync::oneshot::channel();
+            let committer = std::sync::Arc::clone(&store);
+            let commit = tokio::spawn(async move {
+                started.send(()).unwrap();
+                committer.commit(Commit::new().put("k", b"v".to_vec()))
+            });
+            has_started.await.unwrap();
+            // Not tokio's sleep: its timer is driven by the worker.
+            std::thread::sleep(Duration::from_millis(100));
+            let asked = Instant::now();
+            let answered = tokio::spawn(async { Instant::now() }).await.unwrap();
+            assert!(
+                answered.duration_since(asked) < Duration::from_millis(400),
+                "a call waited {:?} behind a flush on its worker",
+                answered.duration_since(asked)
+            );
+            commit.await.unwrap().unwrap();
+        });
+        holder.join().unwrap();
+        assert_eq!(store.get(b"k").unwrap(), Some(b"v".to_vec()));
+    }
 
     #[test]
     fn expectation_on_changed_value_conflicts_and_writes_nothing() {

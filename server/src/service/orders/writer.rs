@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, off_workers};
 
 /// Mutations at most that wait on a later one's flush.
 pub const MAX_RUN: u64 = 24;
@@ -82,6 +82,18 @@ impl Writer {
     where
         E: From<StoreError>,
     {
+        // The turn and the shared flush both wait on the disk.
+        off_workers(|| self.run_in_turn(store, mutate))
+    }
+
+    fn run_in_turn<T, E>(
+        &self,
+        store: &dyn Store,
+        mutate: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let queued = Queued(&self.queued);
         let turn = self.turn.lock();
@@ -108,7 +120,7 @@ impl Writer {
     /// One mutation's turn, without flush sharing: for a write that
     /// commits (and flushes) on its own while it holds the turn.
     pub(super) fn alone(&self) -> parking_lot::MutexGuard<'_, ()> {
-        self.turn.lock()
+        off_workers(|| self.turn.lock())
     }
 
     fn duty(&self, applied: bool, others: bool) -> Duty {
