@@ -14,6 +14,9 @@
 //!   each is priced, taxed, confirmed with stock reserved and committed;
 //! - `grpc.health.v1.Health/Check` at the same concurrencies, the
 //!   transport's ceiling, and the ratio of the two;
+//! - `Health/Check` offered 200 calls/s by 4 callers, alone and then beside
+//!   64 closed-loop submitters: whether calls that need no disk wait behind
+//!   the flushes of those that do;
 //! - `SubmitOrder` again at 64 callers, paced: together they offer 1,000
 //!   orders/s (`BENCH_PACED_RATE`) as random arrivals, and latency counts
 //!   from when each call was due (see `tradeport_tests::bench::pace`). The
@@ -79,6 +82,10 @@ const PAGE_SIZE: i32 = 50;
 const SEEDERS: usize = 64;
 /// Flushed commits timed alone.
 const COMMITS_ALONE: usize = 200;
+/// Health/Check callers and their rate, alone and beside closed-loop
+/// submitters that keep the disk busy.
+const HEALTH_CALLERS: usize = 4;
+const HEALTH_RATE: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rpc {
@@ -413,6 +420,13 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
             .await
             .context("paced submits")?,
     );
+    // A call that needs no disk must not queue behind those that wait on
+    // it (the flushes of 64 submitters).
+    let health_alone = run_level(&load, Rpc::Health, HEALTH_CALLERS, Some(HEALTH_RATE)).await?;
+    let (health_beside, submits_beside) = tokio::try_join!(
+        run_level(&load, Rpc::Health, HEALTH_CALLERS, Some(HEALTH_RATE)),
+        run_level(&load, Rpc::Submit, PACED_CALLERS, None),
+    )?;
     let pricing = time_pricing(server.addr, first, &catalog, 200).await?;
     let commits = time_commits(order_bytes, COMMITS_ALONE)?;
     let disk = time_disk_syncs(settings.window)?;
@@ -502,6 +516,17 @@ async fn run(server: &TestServer, settings: &Settings, loaded: Duration) -> Resu
             if health > 0.0 { submit / health } else { 0.0 }
         );
     }
+    println!();
+    println!(
+        "Health/Check offered {HEALTH_RATE}/s by {HEALTH_CALLERS} callers: alone p50 {:.3} ms, \
+         p99 {:.3} ms; beside {PACED_CALLERS} closed-loop submitters ({:.0} orders/s) p50 {:.3} \
+         ms, p99 {:.3} ms",
+        health_alone.ms(0.5),
+        health_alone.ms(0.99),
+        submits_beside.rps(),
+        health_beside.ms(0.5),
+        health_beside.ms(0.99)
+    );
     println!();
     println!(
         "Where a submit's time goes (one caller, 200 calls each): PriceCart of an order's 20 \
