@@ -1,10 +1,13 @@
 //! tradeport-server: the gRPC / gRPC-web server of the Tradeport B2B
-//! customer portal, and its domain logic.
+//! customer portal.
 //!
-//! Layers, each knowing only the one below: `transport` (TLS, gRPC-web,
-//! limits, tracing) → `auth` (who is calling) → `api` (wire ⇄ domain) →
-//! `domain` (every rule, no I/O) → `store` (typed repositories over the
-//! engine-neutral [`store::Store`] trait; sled by default).
+//! Layers, each knowing only the one below (ARCHITECTURE.md has the map
+//! and the invariants): `transport` (TLS, gRPC-web, limits, tracing) →
+//! `auth` (who is calling) → `api` (wire ⇄ use case) → `service` (the use
+//! cases: load, authorize, ask the rules of `tradeport_domain`, commit) →
+//! `store` (typed repositories over the engine-neutral [`store::Store`]
+//! trait; sled by default). `adapters` hold the payment gateway and the
+//! text index; `demo` seeds a demo store.
 
 pub mod adapters;
 pub mod api;

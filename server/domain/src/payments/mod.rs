@@ -1,6 +1,6 @@
 //! Payments: how an account may pay, what a buyer chose for an order, and
-//! the record kept of it. Pure rules; the card gateway itself is behind
-//! [`crate::payments::PaymentGateway`].
+//! the record kept of it. Pure rules; the card gateway itself is the
+//! server's (`adapters::payments::PaymentGateway`).
 //!
 //! The methods:
 //!
