@@ -1,6 +1,8 @@
-//! Compiles proto/tradeport/**.proto with protox (pure Rust, so no protoc is
-//! needed on any machine) and generates tonic clients and servers. The encoded
-//! descriptor set is written next to the generated code for server reflection.
+//! Compiles proto/tradeport/**.proto, and the Google types they import from
+//! proto/google/ (vendored: protox itself ships only google/protobuf), with
+//! protox (pure Rust, so no protoc is needed on any machine) and generates
+//! tonic clients and servers. The encoded descriptor set is written next to
+//! the generated code for server reflection.
 
 use std::path::{Path, PathBuf};
 
@@ -9,12 +11,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // script built for a checkout elsewhere must not read that checkout.
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let root = root.as_path();
+    let trees = [root.join("tradeport"), root.join("google")];
     let mut files = Vec::new();
-    collect_protos(&root.join("tradeport"), &mut files)?;
+    for tree in &trees {
+        collect_protos(tree, &mut files)?;
+    }
     files.sort();
     // Every directory too, so that a new .proto file triggers a rebuild
     // (a directory's mtime changes only with its own entries).
-    let mut dirs = vec![root.join("tradeport")];
+    let mut dirs = trees.to_vec();
     while let Some(dir) = dirs.pop() {
         println!("cargo:rerun-if-changed={}", dir.display());
         for entry in std::fs::read_dir(&dir)? {

@@ -31,6 +31,15 @@ pub mod tradeport {
     }
 }
 
+/// Google's common types the API uses (google.type.Date), generated from
+/// the copy vendored under proto/google/ as Google publishes it.
+pub mod google {
+    pub mod r#type {
+        // prost names the file after the module, keyword escape and all.
+        tonic::include_proto!("google.r#type");
+    }
+}
+
 pub use tradeport::catalog::v1 as catalog;
 pub use tradeport::common::v1 as common;
 pub use tradeport::identity::v1 as identity;

@@ -13,6 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tradeport_proto::catalog::{self as pb, catalog_service_server::CatalogService};
 
+use super::dates::{date_text, date_to};
 use super::errors::Failure;
 use super::open_streams::{OpenStreams, holding};
 use super::product::{
@@ -292,8 +293,8 @@ impl CatalogService for CatalogApi {
         let r = request.into_inner();
         let currency = pricing::cart_currency(&r.currency_code, &account.currency);
         let today = time::OffsetDateTime::now_utc().date();
-        let date =
-            pricing::price_date("price_date", &r.price_date, today).map_err(Failure::from)?;
+        let date = pricing::price_date("price_date", &date_text(r.price_date), today)
+            .map_err(Failure::from)?;
         let view = self.catalog.view();
         let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
         let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
@@ -326,7 +327,7 @@ impl CatalogService for CatalogApi {
                 .collect(),
             subtotal: money(quote.subtotal),
             discount_total: money(quote.discount_total),
-            price_date: date.to_string(),
+            price_date: Some(date_to(date)),
         }))
     }
 

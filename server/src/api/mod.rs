@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod catalog;
+mod dates;
 pub mod errors;
 pub mod feed;
 pub mod identity;

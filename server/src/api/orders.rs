@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 use tradeport_proto::orders::{self as pb, order_service_server::OrderService};
 
+use super::dates::{date_text, date_to};
 use super::errors::Failure;
 use super::identity::{caller, millis, ts};
 use super::open_streams::{OpenStreams, holding};
@@ -142,10 +143,10 @@ pub(super) fn order_to(o: &Order) -> pb::Order {
             .map(|r| r.name().to_string())
             .collect(),
         credit_warning: match o.credit_warning {
-            Some(CreditWarning::Near) => "near".into(),
-            Some(CreditWarning::AtLimit) => "at_limit".into(),
-            None => String::new(),
-        },
+            Some(CreditWarning::Near) => pb::CreditWarning::Near,
+            Some(CreditWarning::AtLimit) => pb::CreditWarning::AtLimit,
+            None => pb::CreditWarning::Unspecified,
+        } as i32,
         history: o
             .history
             .iter()
@@ -172,7 +173,7 @@ pub(super) fn order_to(o: &Order) -> pb::Order {
                 carrier: sh.carrier.clone(),
                 tracking_number: sh.tracking_number.clone(),
                 shipped_time: ts(sh.shipped_at),
-                promised_date: sh.promised_date.map(|d| d.to_string()).unwrap_or_default(),
+                promised_date: sh.promised_date.map(date_to),
                 events: sh
                     .events
                     .iter()
@@ -242,7 +243,7 @@ fn payment_to(p: &Payment) -> pb::Payment {
     match p {
         Payment::OnAccount { terms, due_date } => {
             wire.terms = terms.to_string();
-            wire.due_date = due_date.map(|d| d.to_string()).unwrap_or_default();
+            wire.due_date = due_date.map(date_to);
         }
         Payment::BankTransfer {
             reference,
@@ -257,12 +258,11 @@ fn payment_to(p: &Payment) -> pb::Payment {
             wire.authorised = Some(money_to(&card.currency, card.authorised));
             wire.captured = Some(money_to(&card.currency, card.captured));
             wire.card_state = match card.state {
-                CardState::Authorised => "authorised",
-                CardState::Captured => "captured",
-                CardState::Voided => "voided",
-                CardState::Declined { .. } => "declined",
-            }
-            .into();
+                CardState::Authorised => pb::CardState::Authorised,
+                CardState::Captured => pb::CardState::Captured,
+                CardState::Voided => pb::CardState::Voided,
+                CardState::Declined { .. } => pb::CardState::Declined,
+            } as i32;
         }
         Payment::DigitalCurrency {
             network,
@@ -506,7 +506,7 @@ impl OrderService for OrderApi {
                 .collect(),
             carrier: r.carrier,
             tracking_number: r.tracking_number,
-            promised_date: r.promised_date,
+            promised_date: date_text(r.promised_date),
         };
         let order = self
             .orders

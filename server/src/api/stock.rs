@@ -2,6 +2,8 @@
 
 use tradeport_proto::catalog as pb;
 
+use super::dates::{date_text, date_to};
+
 use tradeport_domain::inventory::{RawLevel, StockLevel};
 
 pub fn level_to(l: &StockLevel) -> pb::StockLevel {
@@ -16,7 +18,7 @@ pub fn level_to(l: &StockLevel) -> pb::StockLevel {
             .iter()
             .map(|i| pb::IncomingStock {
                 quantity: i.quantity.normalize().to_string(),
-                expected_date: i.expected.to_string(),
+                expected_date: Some(date_to(i.expected)),
             })
             .collect(),
         safety_stock: l.safety_stock.normalize().to_string(),
@@ -34,7 +36,7 @@ pub fn raw_from(u: pb::StockLevelUpdate) -> RawLevel {
         incoming: u
             .incoming
             .into_iter()
-            .map(|i| (i.quantity, i.expected_date))
+            .map(|i| (i.quantity, date_text(i.expected_date)))
             .collect(),
     }
 }

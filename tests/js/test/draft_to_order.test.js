@@ -1,6 +1,7 @@
 // A partner web app's path, written from docs/partners.md alone: an order
 // draft built with automerge-js, synced with SyncRound over gRPC-web
-// (connect-web, binary protobuf), then submitted with SubmitOrder.
+// (connect-web, binary protobuf), then submitted with SubmitOrder; and a
+// cart priced for a day given as a google.type.Date.
 //
 // Needs a running server with the demo data: TRADEPORT_URL (e.g.
 // http://127.0.0.1:50051) and TRADEPORT_API_KEY (the demo partner app's
@@ -14,6 +15,7 @@ import * as A from "@automerge/automerge";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 
+import { CatalogService } from "../gen/tradeport/catalog/v1/catalog_pb.js";
 import { IdentityService } from "../gen/tradeport/identity/v1/identity_pb.js";
 import { OrderService } from "../gen/tradeport/orders/v1/orders_pb.js";
 import { SyncService } from "../gen/tradeport/sync/v1/sync_pb.js";
@@ -39,6 +41,7 @@ const transport = createGrpcWebTransport({
 const identity = createClient(IdentityService, transport);
 const sync = createClient(SyncService, transport);
 const orders = createClient(OrderService, transport);
+const catalog = createClient(CatalogService, transport);
 
 // Every string in a Tradeport document is an automerge scalar string.
 const s = (value) => new A.ImmutableString(value);
@@ -131,6 +134,24 @@ test("a draft built with automerge-js syncs over gRPC-web and becomes an order",
       ["TP-EL-00007", "4"],
       ["TP-LI-01001", "2"],
     ],
+  );
+});
+
+test("a day is a google.type.Date: PriceCart prices for it, and one that does not exist is refused", async () => {
+  const lines = [{ sku: "TP-EL-00007", quantity: "1" }];
+  const quote = await catalog.priceCart({ lines, priceDate: { year: 2026, month: 6, day: 30 } });
+  const { year, month, day } = quote.priceDate;
+  assert.deepEqual({ year, month, day }, { year: 2026, month: 6, day: 30 });
+  await assert.rejects(
+    catalog.priceCart({ lines, priceDate: { year: 2026, month: 2, day: 30 } }),
+    (error) => {
+      assert.ok(error instanceof ConnectError, String(error));
+      assert.equal(error.code, Code.InvalidArgument, error.message);
+      // The BadRequest detail names the field too, but its proto is
+      // google.rpc's, not generated here.
+      assert.match(error.rawMessage, /price_date/);
+      return true;
+    },
   );
 });
 

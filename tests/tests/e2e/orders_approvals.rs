@@ -4,9 +4,10 @@
 
 use rust_decimal::Decimal;
 use tonic::Code;
+use tradeport_proto::google::r#type::Date;
 use tradeport_proto::orders::{
-    ApproveOrderRequest, LineQuantity, ListNotificationsRequest, NotificationKind, OrderStatus,
-    RecordShipmentRequest, ReleaseCreditHoldRequest, SubmitOrderRequest,
+    ApproveOrderRequest, CreditWarning, LineQuantity, ListNotificationsRequest, NotificationKind,
+    OrderStatus, RecordShipmentRequest, ReleaseCreditHoldRequest, SubmitOrderRequest,
 };
 use tradeport_tests::TestServer;
 use tradeport_tests::clients::orders;
@@ -169,7 +170,10 @@ async fn two_orders_racing_for_the_last_credit_headroom_cannot_both_pass() {
         &b
     };
     assert!(
-        !confirmed.credit_warning.is_empty(),
+        matches!(
+            confirmed.credit_warning(),
+            CreditWarning::Near | CreditWarning::AtLimit
+        ),
         "past 80 % of the limit warns"
     );
 }
@@ -228,7 +232,11 @@ async fn approvers_hear_of_waiting_orders_and_buyers_of_late_ones() {
                 quantity: "3".into(),
             }],
             carrier: "UPS".into(),
-            promised_date: "2020-01-01".into(),
+            promised_date: Some(Date {
+                year: 2020,
+                month: 1,
+                day: 1,
+            }),
             ..Default::default()
         })
         .await

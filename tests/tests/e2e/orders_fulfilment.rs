@@ -7,8 +7,9 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use tonic::Code;
 use tonic_types::StatusExt;
+use tradeport_proto::google::r#type::Date;
 use tradeport_proto::orders::{
-    AddTrackingEventRequest, CancelOrderRequest, CloseOrderRequest, CreateReturnRequest,
+    AddTrackingEventRequest, CancelOrderRequest, CardState, CloseOrderRequest, CreateReturnRequest,
     InvoiceOrderRequest, LineQuantity, OrderStatus, PaymentInput, PaymentMethod,
     RecordShipmentRequest, ResolveReturnRequest, ReturnResolution, SubmitOrderRequest,
     TrackingStatus, WatchOrdersRequest,
@@ -43,7 +44,7 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
         .unwrap()
         .into_inner();
 
-    let ship = |quantity: &str, promised: &str| RecordShipmentRequest {
+    let ship = |quantity: &str, promised: Option<Date>| RecordShipmentRequest {
         order_id: order.id.clone(),
         lines: vec![LineQuantity {
             line_number: 1,
@@ -51,11 +52,11 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
         }],
         carrier: "DHL".into(),
         tracking_number: "JD014600006281".into(),
-        promised_date: promised.into(),
+        promised_date: promised,
         ..Default::default()
     };
     let too_much = orders(&brand)
-        .record_shipment(ship("6", ""))
+        .record_shipment(ship("6", None))
         .await
         .unwrap_err();
     // More than is left is the order's state, not a malformed request.
@@ -71,22 +72,40 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
         "lines[0].quantity"
     );
     let customer_cannot = orders(&buyer)
-        .record_shipment(ship("1", ""))
+        .record_shipment(ship("1", None))
         .await
         .unwrap_err();
     assert_eq!(customer_cannot.code(), Code::PermissionDenied);
+    let long_ago = Date {
+        year: 2020,
+        month: 1,
+        day: 1,
+    };
+    let no_such_day = orders(&brand)
+        .record_shipment(ship(
+            "1",
+            Some(Date {
+                year: 2026,
+                month: 2,
+                day: 30,
+            }),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(no_such_day.code(), Code::InvalidArgument);
+    assert_eq!(error_reason(&no_such_day), "INVALID_SHIPMENT");
+    assert_eq!(bad_fields(&no_such_day), ["promised_date"]);
 
     let first = orders(&brand)
-        .record_shipment(ship("2", "2020-01-01"))
+        .record_shipment(ship("2", Some(long_ago)))
         .await
         .unwrap()
         .into_inner();
     let part = first.order.unwrap();
     assert_eq!(part.status, OrderStatus::PartiallyShipped as i32);
-    assert!(
-        first.shipment.unwrap().late,
-        "promised long ago and undelivered"
-    );
+    let shipment = first.shipment.unwrap();
+    assert_eq!(shipment.promised_date, Some(long_ago));
+    assert!(shipment.late, "promised long ago and undelivered");
     // The watcher sees the change within a second.
     let seen = tokio::time::timeout(Duration::from_secs(1), watch.message())
         .await
@@ -101,7 +120,10 @@ async fn an_order_ships_in_parts_is_delivered_invoiced_closed_and_watched() {
     assert_eq!(on_hand_before - on_hand, Decimal::from(2));
     assert_eq!(reserved - reserved_before, Decimal::from(3));
 
-    let rest = orders(&brand).record_shipment(ship("3", "")).order().await;
+    let rest = orders(&brand)
+        .record_shipment(ship("3", None))
+        .order()
+        .await;
     assert_eq!(rest.status, OrderStatus::Shipped as i32);
     let (on_hand, reserved) = stock_of(&buyer, sku).await;
     assert_eq!(
@@ -307,7 +329,7 @@ async fn each_payment_method_is_recorded_and_cards_are_captured_as_goods_ship() 
         amount(&card.total),
         "all of it, exactly"
     );
-    assert_eq!(all.card_state, "captured");
+    assert_eq!(all.card_state, CardState::Captured as i32);
 
     let unwanted = submit(&buyer, paying(PaymentMethod::Card, "tok_mastercard", ""))
         .await
@@ -320,6 +342,6 @@ async fn each_payment_method_is_recorded_and_cards_are_captured_as_goods_ship() 
         .order()
         .await;
     let voided = cancelled.payment.unwrap();
-    assert_eq!(voided.card_state, "voided");
+    assert_eq!(voided.card_state, CardState::Voided as i32);
     assert_eq!(amount(&voided.captured), Decimal::ZERO);
 }

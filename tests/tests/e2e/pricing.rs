@@ -7,10 +7,11 @@ use tradeport_proto::catalog::{
     CartLineInput, PriceCartRequest, PriceCartResponse, PricingRule, QuickOrderProblemKind,
     QuickOrderRequest, SearchProductsRequest,
 };
+use tradeport_proto::google::r#type::Date;
 use tradeport_tests::clients::catalog;
 use tradeport_tests::money::amount;
 use tradeport_tests::people::enrolled;
-use tradeport_tests::{TestServer, bad_fields};
+use tradeport_tests::{TestServer, bad_fields, error_reason};
 
 fn line(sku: &str, quantity: &str) -> CartLineInput {
     CartLineInput {
@@ -19,16 +20,21 @@ fn line(sku: &str, quantity: &str) -> CartLineInput {
     }
 }
 
+/// A day to price for.
+fn day(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
 async fn price(
     client: &tradeport_mobile::Client,
     lines: Vec<CartLineInput>,
-    date: &str,
+    date: Option<Date>,
 ) -> Result<PriceCartResponse, tonic::Status> {
     catalog(client)
         .price_cart(PriceCartRequest {
             lines,
             currency_code: String::new(),
-            price_date: date.into(),
+            price_date: date,
         })
         .await
         .map(|r| r.into_inner())
@@ -65,7 +71,7 @@ async fn each_customer_gets_their_own_prices_with_the_rules_explained() {
     let quote = price(
         &gold,
         vec![line(&cable.sku, "1"), line(&cable.sku, "100")],
-        "2026-03-02",
+        day(2026, 3, 2),
     )
     .await
     .unwrap();
@@ -91,10 +97,11 @@ async fn each_customer_gets_their_own_prices_with_the_rules_explained() {
     );
     let subtotal = amount(&quote.lines[0].line_total) + amount(&quote.lines[1].line_total);
     assert_eq!(amount(&quote.subtotal), subtotal);
+    assert_eq!(quote.price_date, day(2026, 3, 2), "the day priced for");
 
     // Sur is a standard customer: list prices, no bonus.
     let (standard, _) = enrolled(&server, "buyer@sur.example").await;
-    let quote = price(&standard, vec![line(&cable.sku, "1")], "2026-03-02")
+    let quote = price(&standard, vec![line(&cable.sku, "1")], day(2026, 3, 2))
         .await
         .unwrap();
     assert_eq!(amount(&quote.lines[0].unit_price), list);
@@ -113,7 +120,7 @@ async fn a_contract_price_is_its_customers_alone_and_only_while_it_runs() {
         .unwrap();
     let list: Decimal = product.base_price.as_ref().unwrap().amount.parse().unwrap();
     let (nordlicht, _) = enrolled(&server, "admin@nordlicht.example").await;
-    let during = price(&nordlicht, vec![line(&product.sku, "1")], "2026-12-31")
+    let during = price(&nordlicht, vec![line(&product.sku, "1")], day(2026, 12, 31))
         .await
         .unwrap();
     assert_eq!(
@@ -124,7 +131,7 @@ async fn a_contract_price_is_its_customers_alone_and_only_while_it_runs() {
     let expected = (contract - contract * Decimal::new(2, 2))
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     assert_eq!(amount(&during.lines[0].unit_price), expected);
-    let after = price(&nordlicht, vec![line(&product.sku, "1")], "2027-01-01")
+    let after = price(&nordlicht, vec![line(&product.sku, "1")], day(2027, 1, 1))
         .await
         .unwrap();
     assert_eq!(
@@ -133,7 +140,7 @@ async fn a_contract_price_is_its_customers_alone_and_only_while_it_runs() {
     );
 
     let (sur, _) = enrolled(&server, "admin@sur.example").await;
-    let other = price(&sur, vec![line(&product.sku, "1")], "2026-06-01")
+    let other = price(&sur, vec![line(&product.sku, "1")], day(2026, 6, 1))
         .await
         .unwrap();
     assert_eq!(
@@ -154,7 +161,7 @@ async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
             line("NOPE", "1"),
             line("TP-EL-00001", "2,5"),
         ],
-        "",
+        None,
     )
     .await
     .unwrap_err();
@@ -164,19 +171,21 @@ async fn bad_carts_name_their_lines_and_brand_staff_must_act_for_a_customer() {
         fields,
         ["lines[0].quantity", "lines[1].sku", "lines[2].quantity"]
     );
-    let status = price(&client, vec![line("TP-EL-00001", "1")], "31/12/2026")
+    // 31/12/2026 read the wrong way round.
+    let status = price(&client, vec![line("TP-EL-00001", "1")], day(31, 12, 2026))
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&status)[0], "price_date");
+    assert_eq!(error_reason(&status), "INVALID_DATE");
 
     let (brand_admin, _) = enrolled(&server, "admin@tradeport.example").await;
-    let status = price(&brand_admin, vec![line("TP-EL-00001", "1")], "")
+    let status = price(&brand_admin, vec![line("TP-EL-00001", "1")], None)
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let (rep, _) = enrolled(&server, "rep@tradeport.example").await;
     let for_nordlicht = rep.with_on_behalf_of(Some(server.account(0)));
-    let quote = price(&for_nordlicht, vec![line("TP-EL-00001", "1")], "")
+    let quote = price(&for_nordlicht, vec![line("TP-EL-00001", "1")], None)
         .await
         .unwrap();
     assert_eq!(
@@ -262,11 +271,11 @@ async fn a_sku_outside_the_assortment_is_invisible_to_search_get_and_price() {
         "hidden looks like missing"
     );
 
-    let priced = price(&standard, vec![line(tool_sku, "1")], "")
+    let priced = price(&standard, vec![line(tool_sku, "1")], None)
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&priced)[0], "lines[0].sku");
-    assert!(price(&gold, vec![line(tool_sku, "1")], "").await.is_ok());
+    assert!(price(&gold, vec![line(tool_sku, "1")], None).await.is_ok());
 
     let quick = |client: &tradeport_mobile::Client| {
         let mut catalog = catalog(client);

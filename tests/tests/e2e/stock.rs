@@ -6,9 +6,10 @@ use std::time::Duration;
 use tonic::Code;
 use tradeport_mobile::Client;
 use tradeport_proto::catalog::{
-    GetStockRequest, ListStockAlertsRequest, StockLevelUpdate, UpdateStockLevelsRequest,
-    UpdateStockLevelsResponse, WatchStockRequest,
+    GetStockRequest, IncomingStock, ListStockAlertsRequest, StockLevelUpdate,
+    UpdateStockLevelsRequest, UpdateStockLevelsResponse, WatchStockRequest,
 };
+use tradeport_proto::google::r#type::Date;
 use tradeport_proto::identity as pb;
 use tradeport_tests::clients::catalog;
 use tradeport_tests::people::{api_key_client, enrolled};
@@ -196,4 +197,36 @@ async fn bad_feed_updates_name_their_fields_and_change_nothing() {
     assert_eq!(on_hand(&erp).await, before);
     // The rejected update did not use up its sequence number.
     assert!(send(&erp, update(2, "77")).await.applied);
+}
+
+#[tokio::test]
+async fn incoming_stock_keeps_its_day_and_a_day_that_does_not_exist_is_named() {
+    let server = TestServer::start(|_| {}).unwrap();
+    let erp = erp(&server).await;
+    let day = |year, month, day| Some(Date { year, month, day });
+    let incoming = |expected_date| IncomingStock {
+        quantity: "50".into(),
+        expected_date,
+    };
+    let mut arriving = update(2, "10");
+    arriving.levels[0].incoming = vec![incoming(day(2027, 1, 15))];
+    assert!(send(&erp, arriving).await.applied);
+    let ham = levels(&erp, SKU)
+        .await
+        .into_iter()
+        .find(|l| l.warehouse_id == "WH-HAM")
+        .unwrap();
+    assert_eq!(ham.incoming, [incoming(day(2027, 1, 15))]);
+
+    let mut bad = update(3, "10");
+    bad.levels[0].incoming = vec![incoming(day(2027, 2, 29)), incoming(None)];
+    let status = catalog(&erp).update_stock_levels(bad).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        bad_fields(&status),
+        [
+            "levels[0].incoming[0].expected_date",
+            "levels[0].incoming[1].expected_date"
+        ]
+    );
 }
