@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DomainError;
 use super::catalog::{AssortmentScope, CatalogIndex, Visible};
+use super::paging::PageLimits;
 use super::pricing::{PriceList, PriceListScope};
 
 /// Changes a page holds when the device does not say.
@@ -358,17 +359,15 @@ impl DeltaPage {
     }
 }
 
+/// How a pull's pages are sized.
+pub const PAGES: PageLimits = PageLimits {
+    default_size: DEFAULT_PAGE,
+    max_size: MAX_PAGE,
+};
+
 /// The page size to use: 0 is the default, above the maximum is capped.
 pub fn page_size(requested: i32) -> Result<usize, DomainError> {
-    match requested {
-        n if n < 0 => Err(DomainError::invalid(
-            "INVALID_PAGE_SIZE",
-            "page_size",
-            format!("must not be negative, got {n}"),
-        )),
-        0 => Ok(DEFAULT_PAGE),
-        n => Ok((n as usize).min(MAX_PAGE)),
-    }
+    PAGES.size(requested)
 }
 
 /// Where a snapshot stands between pages.

@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use super::{Orders, Result, keys, not_found};
 use crate::store::KeyRange;
 use crate::store::records::get_value;
-use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::orders::{Millis, Order, OrderStatus};
 use tradeport_domain::paging::PageLimits;
@@ -79,18 +78,7 @@ impl Orders {
                 vec![keys::account_orders(asked)]
             }
         };
-        let size = match filter.page_size {
-            n if n < 0 => {
-                return Err(DomainError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "must not be negative",
-                )
-                .into());
-            }
-            0 => PAGES.default_size,
-            n => (n as usize).min(PAGES.max_size),
-        };
+        let size = PAGES.size(filter.page_size)?;
         let token = filter.page_token.as_str();
         let mut lists: Vec<IndexWalk> = prefixes
             .into_iter()

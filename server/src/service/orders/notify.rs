@@ -67,18 +67,7 @@ impl Orders {
         page_size: i32,
         token: &str,
     ) -> Result<(Vec<Notification>, String)> {
-        let size = match page_size {
-            n if n < 0 => {
-                return Err(DomainError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "must not be negative",
-                )
-                .into());
-            }
-            0 => PAGES.default_size,
-            n => (n as usize).min(PAGES.max_size),
-        };
+        let size = PAGES.size(page_size)?;
         if !token.is_empty() && (token.len() != 16 || !token.chars().all(|c| c.is_ascii_hexdigit()))
         {
             return Err(DomainError::invalid(
