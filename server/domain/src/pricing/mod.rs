@@ -12,13 +12,15 @@
 
 mod compact;
 mod customer;
-mod engine;
+mod pricebook;
+mod quote;
 mod rounding;
 
 pub use customer::{CustomerPrices, PriceProblem};
-pub use engine::{
-    CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_AMOUNT, MAX_CART_LINES,
-    Pricebook, PricingContext, PricingStep, StepKind,
+pub use pricebook::{CatalogPrice, ListLoader, Pricebook};
+pub use quote::{
+    CartLine, CartQuote, LineQuote, MAX_CART_AMOUNT, MAX_CART_LINES, PricingContext, PricingStep,
+    StepKind,
 };
 pub use rounding::{minor_units, round_money};
 
