@@ -15,6 +15,7 @@ mod customer;
 mod pricebook;
 mod quote;
 mod rounding;
+pub mod shown;
 
 pub use customer::{CustomerPrices, PriceProblem};
 pub use pricebook::{CatalogPrice, ListLoader, Pricebook};
