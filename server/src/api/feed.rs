@@ -56,10 +56,7 @@ fn change_to(change: &Change) -> WireChange {
 
 fn product_entry_to(priced: &PricedProduct) -> pb::ProductEntry {
     let product = priced_product_to(priced);
-    let currency = priced
-        .your_price
-        .as_ref()
-        .map_or(priced.product.base_price.currency.as_str(), |(c, _)| c);
+    let currency = priced.currency();
     pb::ProductEntry {
         product: Some(product),
         price_breaks: priced

@@ -157,13 +157,8 @@ impl SyncService for SyncApi {
                             (_, Err(RecvError::Closed)) => break,
                             // No round yet: nothing synced, nothing to push.
                             (None, _) => continue,
-                            // Missed notices: push every synced document;
-                            // unchanged ones need no message.
-                            (Some(current), Err(RecvError::Lagged(_))) => current.documents(),
-                            (Some(current), Ok(change)) if current.wants(&change) => {
-                                vec![change.document_id]
-                            }
-                            (Some(_), Ok(_)) => continue,
+                            (Some(current), Err(RecvError::Lagged(_))) => current.to_push(None),
+                            (Some(current), Ok(change)) => current.to_push(Some(&change)),
                         };
                         let Some(current) = session.take() else {
                             continue;

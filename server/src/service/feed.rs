@@ -17,9 +17,7 @@ use crate::service::inventory::Inventory;
 use crate::service::orders::Orders;
 use crate::store::feed::FeedLog;
 use tradeport_domain::catalog::Product;
-use tradeport_domain::feed::{
-    self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted, fingerprint,
-};
+use tradeport_domain::feed::{self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted};
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::StockLevel;
 use tradeport_domain::orders::Order;
@@ -132,33 +130,10 @@ impl Feed {
         let buyer = Buyer::of(caller, &self.identity, &self.catalog)?;
         let view = self.catalog.view();
         let visible = Buyer::visible(buyer.as_ref(), &view);
-        let order_accounts = if caller.authorize_action(Action::ReadOrders).is_err() {
-            Vec::new()
-        } else if let Some(account) = caller.acting_account() {
-            vec![account.to_string()]
-        } else {
-            // A rep's directly assigned accounts; brand-wide staff follow
-            // no account's orders (they are not what a device carries).
-            let mut accounts = caller.assigned_accounts.clone();
-            accounts.sort();
-            accounts.dedup();
-            accounts
-        };
         let account = buyer
             .as_ref()
             .map(|b| (b.account.id.clone(), b.account.tier.clone()));
-        let (acting, tier) = account
-            .as_ref()
-            .map_or(("", ""), |(a, t)| (a.as_str(), t.as_str()));
-        // A new tier or a rep's new accounts change what the copy should
-        // hold as a whole: its cursor no longer fits and it starts over.
-        let fingerprint = fingerprint(&[&caller.id, acting, tier, &order_accounts.join(",")]);
-        let reader = Reader {
-            account,
-            visible,
-            fingerprint,
-            order_accounts,
-        };
+        let reader = Reader::new(caller, account, visible);
         Ok(Pull {
             reader,
             buyer,

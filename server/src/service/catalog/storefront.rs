@@ -53,6 +53,14 @@ impl PricedProduct {
             price_breaks: Vec::new(),
         }
     }
+
+    /// The currency the caller's prices are in: their price list's, or
+    /// the list price's for brand staff.
+    pub fn currency(&self) -> &str {
+        self.your_price
+            .as_ref()
+            .map_or(self.product.base_price.currency.as_str(), |(c, _)| c)
+    }
 }
 
 /// One category as listed, depth first.

@@ -83,6 +83,17 @@ impl PeerSession {
         self.states.keys().cloned().collect()
     }
 
+    /// The documents to push to this device after `change`; `None`: some
+    /// notices were missed, so every document synced here (those
+    /// unchanged need no message and get none).
+    pub fn to_push(&self, change: Option<&DocumentChanged>) -> Vec<String> {
+        match change {
+            None => self.documents(),
+            Some(change) if self.wants(change) => vec![change.document_id.clone()],
+            Some(_) => Vec::new(),
+        }
+    }
+
     pub(super) fn key(&self, document_id: &str) -> PeerKey {
         (self.user.clone(), self.peer.clone(), document_id.to_owned())
     }

@@ -115,6 +115,11 @@ pub(crate) mod keys {
     }
 }
 
+/// Today, for dates the rules compare with (tax, promised deliveries).
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 pub fn now() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
