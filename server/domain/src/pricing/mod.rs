@@ -146,23 +146,9 @@ pub fn base_lists<'a>(
     for (sku, currency, price) in products {
         by_currency
             .entry(currency.to_string())
-            .or_insert_with(|| PriceList {
-                id: format!("base-{}", currency.to_lowercase()),
-                name: "List prices".into(),
-                currency: currency.to_string(),
-                scope: PriceListScope::Base,
-                valid_from: None,
-                valid_until: None,
-                entries: Default::default(),
-            })
+            .or_insert_with(|| pricebook::base_terms(currency))
             .entries
-            .insert(
-                sku.to_string(),
-                vec![PriceBreak {
-                    min_quantity: Decimal::ZERO,
-                    unit_price: price,
-                }],
-            );
+            .insert(sku.to_string(), pricebook::list_price_break(price));
     }
     by_currency.into_values().collect()
 }

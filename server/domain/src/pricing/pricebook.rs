@@ -90,7 +90,8 @@ impl ListLoader {
     }
 }
 
-fn base_terms(currency: &str) -> PriceList {
+/// The base list of `currency`, empty: the catalog's list prices.
+pub(super) fn base_terms(currency: &str) -> PriceList {
     PriceList {
         id: format!("base-{}", currency.to_lowercase()),
         name: "List prices".into(),
@@ -102,6 +103,7 @@ fn base_terms(currency: &str) -> PriceList {
     }
 }
 
+/// The one break a list price is: from quantity 0.
 pub(super) fn list_price_break(price: Decimal) -> Vec<PriceBreak> {
     vec![PriceBreak {
         min_quantity: Decimal::ZERO,
