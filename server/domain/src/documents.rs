@@ -99,6 +99,52 @@ pub fn check_peer_id(peer_id: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Checks a later round of a stream against the device its first round
+/// named: a stream syncs one device, and a round naming no peer id goes
+/// on with it.
+pub fn check_same_peer(stream_peer: &str, named: &str) -> Result<(), DomainError> {
+    if named.is_empty() || named == stream_peer {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        "PEER_ID_CHANGED",
+        "peer_id",
+        "a stream syncs one device; open another stream for another peer_id",
+    ))
+}
+
+/// Checks the number of a round a device sends on a stream: its rounds
+/// count from 1, as 0 marks the rounds the server pushes.
+pub fn check_round_number(round: u64) -> Result<(), DomainError> {
+    if round == 0 {
+        return Err(DomainError::invalid(
+            "ROUND_REQUIRED",
+            "round",
+            "number each round from 1; 0 marks the server's pushes",
+        ));
+    }
+    Ok(())
+}
+
+/// The accounts whose documents `caller` lists: the one they act in
+/// (their own, or the one a rep acts for), else the accounts assigned to
+/// a rep by name (territory assignments need an index of accounts by
+/// territory first). Each is still checked with [`may_sync`].
+pub fn listed_accounts(caller: &Caller) -> Vec<&str> {
+    match caller
+        .on_behalf_of
+        .as_deref()
+        .or(caller.account_id.as_deref())
+    {
+        Some(acting) => vec![acting],
+        None => caller
+            .assigned_accounts
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    }
+}
+
 /// Checks the size of a round: a device with more documents syncs them
 /// over several rounds, so one request never holds many documents' locks
 /// or builds an unbounded commit.
@@ -140,6 +186,16 @@ pub fn check_waiting(
             after.changes, after.bytes
         ),
     ))
+}
+
+/// An order draft as an order is made from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftForOrder {
+    pub account_id: String,
+    /// (SKU, quantity), as the server's copy holds them.
+    pub lines: Vec<(String, Decimal)>,
+    pub ship_to_id: String,
+    pub po_reference: String,
 }
 
 /// An order draft's lines as the server holds them: (SKU, quantity).
@@ -324,6 +380,46 @@ mod tests {
         );
         let fewer = [("A".to_owned(), "2".to_owned())];
         assert!(check_confirmed_lines(&draft, &fewer).is_err());
+    }
+
+    #[test]
+    fn a_stream_keeps_its_device_and_numbers_its_rounds() {
+        assert!(check_same_peer("phone", "phone").is_ok());
+        assert!(check_same_peer("phone", "").is_ok());
+        let err = check_same_peer("phone", "tablet").err();
+        assert!(
+            matches!(
+                &err,
+                Some(DomainError::InvalidArgument {
+                    reason: "PEER_ID_CHANGED",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert!(check_round_number(1).is_ok());
+        let err = check_round_number(0).err();
+        assert!(
+            matches!(
+                &err,
+                Some(DomainError::InvalidArgument {
+                    reason: "ROUND_REQUIRED",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn documents_are_listed_for_the_acting_account_or_a_reps_assigned_ones() {
+        let buyer = caller(Some("acc-1"), vec![Role::Buyer]);
+        assert_eq!(listed_accounts(&buyer), ["acc-1"]);
+        let mut rep = caller(None, vec![Role::SalesRep]);
+        rep.assigned_accounts = vec!["acc-2".into(), "acc-3".into()];
+        assert_eq!(listed_accounts(&rep), ["acc-2", "acc-3"]);
+        rep.on_behalf_of = Some("acc-3".into());
+        assert_eq!(listed_accounts(&rep), ["acc-3"]);
     }
 
     #[test]

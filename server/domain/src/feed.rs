@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::DomainError;
 use super::catalog::{AssortmentScope, CatalogIndex, Visible};
+use super::identity::{Action, Caller};
+use super::paging::PageLimits;
 use super::pricing::{PriceList, PriceListScope};
 
 /// Changes a page holds when the device does not say.
@@ -185,6 +187,37 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// `caller` reading as the buyer of `account` (its id and tier; none
+    /// for brand staff browsing as themselves), who sees `visible`. Their
+    /// copy holds the orders of the account they act in, or a rep's
+    /// directly assigned accounts; brand-wide staff follow no account's
+    /// orders (they are not what a device carries), nor does a caller who
+    /// may not read orders. A new tier or a rep's new accounts change
+    /// what the copy should hold as a whole: the fingerprint covers them,
+    /// so the copy's cursor no longer fits and it starts over.
+    pub fn new(caller: &Caller, account: Option<(String, String)>, visible: Visible) -> Self {
+        let order_accounts = if caller.authorize_action(Action::ReadOrders).is_err() {
+            Vec::new()
+        } else if let Some(account) = caller.acting_account() {
+            vec![account.to_string()]
+        } else {
+            let mut accounts = caller.assigned_accounts.clone();
+            accounts.sort();
+            accounts.dedup();
+            accounts
+        };
+        let (acting, tier) = account
+            .as_ref()
+            .map_or(("", ""), |(a, t)| (a.as_str(), t.as_str()));
+        let fingerprint = fingerprint(&[&caller.id, acting, tier, &order_accounts.join(",")]);
+        Self {
+            account,
+            visible,
+            order_accounts,
+            fingerprint,
+        }
+    }
+
     /// Whether a price change or assortment for `audience` reaches this
     /// reader's prices or view. Brand staff see list prices only.
     pub fn hears(&self, audience: &Audience) -> bool {
@@ -358,17 +391,15 @@ impl DeltaPage {
     }
 }
 
+/// How a pull's pages are sized.
+pub const PAGES: PageLimits = PageLimits {
+    default_size: DEFAULT_PAGE,
+    max_size: MAX_PAGE,
+};
+
 /// The page size to use: 0 is the default, above the maximum is capped.
 pub fn page_size(requested: i32) -> Result<usize, DomainError> {
-    match requested {
-        n if n < 0 => Err(DomainError::invalid(
-            "INVALID_PAGE_SIZE",
-            "page_size",
-            format!("must not be negative, got {n}"),
-        )),
-        0 => Ok(DEFAULT_PAGE),
-        n => Ok((n as usize).min(MAX_PAGE)),
-    }
+    PAGES.size(requested)
 }
 
 /// Where a snapshot stands between pages.

@@ -486,3 +486,39 @@ fn a_price_import_records_only_the_skus_whose_prices_differ() {
     let entries = price_changes(&before, &moved);
     assert_eq!(entries.len(), 4);
 }
+
+#[test]
+fn a_readers_copy_holds_the_orders_of_the_account_it_acts_in_or_a_reps_own() {
+    use crate::identity::{CallerKind, Role};
+    let caller = |account: Option<&str>, roles: Vec<Role>| Caller {
+        kind: CallerKind::User,
+        id: "usr-1".into(),
+        account_id: account.map(Into::into),
+        roles,
+        session_id: None,
+        on_behalf_of: None,
+        assigned_accounts: vec!["acc-9".into(), "acc-2".into(), "acc-9".into()],
+        territories: vec![],
+    };
+    let buyer = Reader::new(
+        &caller(Some("acc-1"), vec![Role::Buyer]),
+        Some(("acc-1".into(), "gold".into())),
+        Visible::Everything,
+    );
+    assert_eq!(buyer.order_accounts, ["acc-1"]);
+    let rep = Reader::new(
+        &caller(None, vec![Role::SalesRep]),
+        None,
+        Visible::Everything,
+    );
+    assert_eq!(rep.order_accounts, ["acc-2", "acc-9"]);
+    let silver = Reader::new(
+        &caller(Some("acc-1"), vec![Role::Buyer]),
+        Some(("acc-1".into(), "silver".into())),
+        Visible::Everything,
+    );
+    assert_ne!(
+        buyer.fingerprint, silver.fingerprint,
+        "a new tier starts over"
+    );
+}

@@ -78,6 +78,33 @@ pub enum FeedOutcome {
     },
 }
 
+impl FeedOutcome {
+    /// The sequence the warehouse stands at after an update that carried
+    /// `sent`: that one if it applied, else the newer one already applied.
+    pub fn last_sequence(&self, sent: u64) -> u64 {
+        match self {
+            Self::Applied => sent,
+            Self::Stale { last_applied } => *last_applied,
+        }
+    }
+}
+
+/// SKUs one stock read or watch may name.
+pub const MAX_SKUS: usize = 500;
+
+/// Checks the SKUs a caller asks the stock of: at least one, at most
+/// [`MAX_SKUS`], so one read or watch stays bounded.
+pub fn check_skus(skus: &[String]) -> Result<(), DomainError> {
+    if skus.is_empty() || skus.len() > MAX_SKUS {
+        return Err(DomainError::invalid(
+            "INVALID_SKUS",
+            "skus",
+            format!("name between 1 and {MAX_SKUS} SKUs"),
+        ));
+    }
+    Ok(())
+}
+
 /// Decides whether an update with `sequence` may apply after `last`.
 pub fn feed_outcome(last: Option<u64>, sequence: u64) -> FeedOutcome {
     match last {
@@ -225,6 +252,15 @@ pub fn allocate(levels: &[StockLevel], quantity: Decimal) -> Vec<(String, Decima
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn a_stale_update_leaves_the_warehouse_at_its_newer_sequence() {
+        assert_eq!(feed_outcome(Some(4), 5).last_sequence(5), 5);
+        assert_eq!(feed_outcome(Some(9), 5).last_sequence(5), 9);
+        assert!(check_skus(&[]).is_err());
+        assert!(check_skus(&vec!["A".to_string(); MAX_SKUS]).is_ok());
+        assert!(check_skus(&vec!["A".to_string(); MAX_SKUS + 1]).is_err());
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

@@ -17,6 +17,33 @@ pub struct PageLimits {
     pub max_size: usize,
 }
 
+impl PageLimits {
+    /// Pages of `default_size` when the caller names none, and of at most
+    /// `max_size`.
+    pub const fn new(default_size: usize, max_size: usize) -> Self {
+        Self {
+            default_size,
+            max_size,
+        }
+    }
+
+    /// The page size to use for a requested `page_size`: every List
+    /// method's one rule. 0 asks for the default; a size above the
+    /// maximum is coerced, not refused (AIP-158); a negative one is
+    /// refused, naming `page_size`.
+    pub fn size(&self, requested: i32) -> Result<usize, DomainError> {
+        match requested {
+            n if n < 0 => Err(DomainError::invalid(
+                "INVALID_PAGE_SIZE",
+                "page_size",
+                format!("must not be negative, got {n}"),
+            )),
+            0 => Ok(self.default_size),
+            n => Ok((n as usize).min(self.max_size)),
+        }
+    }
+}
+
 /// A validated page request: where to start and how many to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -34,18 +61,7 @@ impl Page {
         fingerprint: u64,
         limits: PageLimits,
     ) -> Result<Self, DomainError> {
-        let size = match page_size {
-            n if n < 0 => {
-                return Err(DomainError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    format!("must not be negative, got {n}"),
-                ));
-            }
-            0 => limits.default_size,
-            // AIP-158: a size above the maximum is coerced, not refused.
-            n => (n as usize).min(limits.max_size),
-        };
+        let size = limits.size(page_size)?;
         let offset = if page_token.is_empty() {
             0
         } else {
@@ -128,6 +144,17 @@ mod tests {
         assert_eq!(Page::parse(0, "", 1, LIMITS).unwrap().size, 20);
         assert_eq!(Page::parse(5000, "", 1, LIMITS).unwrap().size, 200);
         let err = Page::parse(-1, "", 1, LIMITS).unwrap_err();
+        assert_eq!(field_of(err), ("page_size".into(), "INVALID_PAGE_SIZE"));
+    }
+
+    #[test]
+    fn every_list_sizes_its_pages_by_one_rule() {
+        assert_eq!(LIMITS.size(0).unwrap(), 20);
+        assert_eq!(LIMITS.size(7).unwrap(), 7);
+        assert_eq!(LIMITS.size(200).unwrap(), 200);
+        assert_eq!(LIMITS.size(i32::MAX).unwrap(), 200);
+        let err = LIMITS.size(-3).unwrap_err();
+        assert!(err.to_string().contains("got -3"), "{err}");
         assert_eq!(field_of(err), ("page_size".into(), "INVALID_PAGE_SIZE"));
     }
 

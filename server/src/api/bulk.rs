@@ -2,7 +2,8 @@
 //! and are read as they arrive (the file is never buffered whole); exports
 //! leave as a server stream of chunks. The reading and writing run on
 //! blocking threads, fed through bounded channels, so a slow client slows
-//! its own import and nobody else's.
+//! its own import and nobody else's. What is imported, exported and who
+//! may is the catalog manager's use cases' (`CatalogManager`).
 
 use std::io::Read;
 use std::pin::Pin;
@@ -17,20 +18,17 @@ use tradeport_proto::catalog::catalog_bulk_service_server::CatalogBulkService;
 use tradeport_proto::catalog::{self as pb, import_data_request::Part};
 
 use super::errors::Failure;
+use super::identity::caller;
 use crate::service::catalog::Catalog;
 use crate::service::identity::Identity;
 use crate::service::inventory::Inventory;
-use crate::store::idempotency;
 use tradeport_domain::DomainError;
-use tradeport_domain::bulk::{self, ChunkWriter, Column, ImportMode, ImportReport};
-use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::bulk::{ImportKind, ImportMode, ImportReport};
 
 /// Chunks of an upload waiting to be read.
 const UPLOAD_BUFFERED: usize = 16;
-/// Size of an export chunk.
-const EXPORT_CHUNK: usize = 64 * 1024;
+/// Export chunks waiting to be sent.
 const EXPORT_BUFFERED: usize = 8;
-const STOCK_PAGE: usize = 1000;
 
 pub struct CatalogBulkApi {
     catalog: Arc<Catalog>,
@@ -68,32 +66,18 @@ impl Read for Upload {
     }
 }
 
-fn kind(raw: i32, field: &str) -> Result<pb::DataKind, Status> {
+fn kind(raw: i32, field: &str) -> Result<ImportKind, Status> {
     match pb::DataKind::try_from(raw) {
+        Ok(pb::DataKind::Catalog) => Ok(ImportKind::Catalog),
+        Ok(pb::DataKind::Prices) => Ok(ImportKind::Prices),
+        Ok(pb::DataKind::Stock) => Ok(ImportKind::Stock),
         Ok(pb::DataKind::Unspecified) | Err(_) => Err(Failure::from(DomainError::invalid(
             "INVALID_DATA_KIND",
             field,
             "give CATALOG, PRICES or STOCK",
         ))
         .into()),
-        Ok(kind) => Ok(kind),
     }
-}
-
-fn columns(kind: pb::DataKind) -> &'static [Column] {
-    match kind {
-        pb::DataKind::Prices => bulk::prices::COLUMNS,
-        pb::DataKind::Stock => bulk::stock::COLUMNS,
-        _ => bulk::products::COLUMNS,
-    }
-}
-
-fn may_manage<T>(request: &Request<T>) -> Result<Caller, Status> {
-    let caller = super::identity::caller(request)?;
-    caller
-        .authorize_action(Action::ManageCatalog)
-        .map_err(Failure::from)?;
-    Ok(caller)
 }
 
 fn report_to(report: ImportReport) -> pb::ImportDataResponse {
@@ -122,7 +106,7 @@ impl CatalogBulkService for CatalogBulkApi {
         &self,
         request: Request<Streaming<pb::ImportDataRequest>>,
     ) -> Result<Response<pb::ImportDataResponse>, Status> {
-        let caller = may_manage(&request)?;
+        let manager = self.catalog.manager(&caller(&request)?)?;
         let mut parts = request.into_inner();
         let header = match parts.message().await?.and_then(|m| m.part) {
             Some(Part::Header(header)) => header,
@@ -184,22 +168,10 @@ impl CatalogBulkService for CatalogBulkApi {
             chunks: rx,
             current: Bytes::new(),
         };
-        let (catalog, identity, inventory) = (
-            Arc::clone(&self.catalog),
-            Arc::clone(&self.identity),
-            Arc::clone(&self.inventory),
-        );
-        let actor = idempotency::owner(&caller);
+        let (identity, inventory) = (Arc::clone(&self.identity), Arc::clone(&self.inventory));
         let request_id = header.request_id;
-        let imported = tokio::task::spawn_blocking(move || match kind {
-            pb::DataKind::Prices => {
-                let account_exists = |id: &str| matches!(identity.account_record(id), Ok(Some(_)));
-                catalog.import_prices(&actor, &request_id, mode, upload, &account_exists)
-            }
-            pb::DataKind::Stock => {
-                catalog.import_stock(&actor, &request_id, mode, upload, &inventory)
-            }
-            _ => catalog.import_products(&actor, &request_id, mode, upload),
+        let imported = tokio::task::spawn_blocking(move || {
+            manager.import(kind, mode, &request_id, upload, &identity, &inventory)
         })
         .await
         .map_err(|e| Failure::internal(format!("import task: {e}")))?;
@@ -219,18 +191,18 @@ impl CatalogBulkService for CatalogBulkApi {
         &self,
         request: Request<pb::ExportDataRequest>,
     ) -> Result<Response<Self::ExportDataStream>, Status> {
-        may_manage(&request)?;
+        let manager = self.catalog.manager(&caller(&request)?)?;
         let kind = kind(request.into_inner().kind, "kind")?;
         let (tx, rx) = mpsc::channel::<Result<pb::ExportDataResponse, Status>>(EXPORT_BUFFERED);
-        let (catalog, inventory) = (Arc::clone(&self.catalog), Arc::clone(&self.inventory));
+        let inventory = Arc::clone(&self.inventory);
         tokio::task::spawn_blocking(move || {
             let send = |chunk: Vec<u8>| {
                 // The caller gone: stop writing.
                 tx.blocking_send(Ok(pb::ExportDataResponse { chunk }))
                     .is_ok()
             };
-            if let Err(status) = export(kind, &catalog, &inventory, send) {
-                let _ = tx.blocking_send(Err(status));
+            if let Err(error) = manager.export(kind, &inventory, send) {
+                let _ = tx.blocking_send(Err(error.into()));
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -240,9 +212,9 @@ impl CatalogBulkService for CatalogBulkApi {
         &self,
         request: Request<pb::GetImportTemplateRequest>,
     ) -> Result<Response<pb::GetImportTemplateResponse>, Status> {
-        may_manage(&request)?;
+        let manager = self.catalog.manager(&caller(&request)?)?;
         let kind = kind(request.into_inner().kind, "kind")?;
-        let (csv, columns) = bulk::template(columns(kind));
+        let (csv, columns) = manager.template(kind);
         Ok(Response::new(pb::GetImportTemplateResponse {
             csv,
             columns: columns
@@ -255,59 +227,4 @@ impl CatalogBulkService for CatalogBulkApi {
                 .collect(),
         }))
     }
-}
-
-/// Writes every record of `kind` as CSV, handing chunks to `send` until it
-/// says the caller has gone.
-fn export(
-    kind: pb::DataKind,
-    catalog: &Catalog,
-    inventory: &Inventory,
-    mut send: impl FnMut(Vec<u8>) -> bool,
-) -> Result<(), Status> {
-    let failed = |e: csv::Error| Status::from(Failure::internal(format!("export: {e}")));
-    let mut out = ChunkWriter::new(columns(kind), EXPORT_CHUNK).map_err(failed)?;
-    let mut put = |row: Vec<String>, out: &mut ChunkWriter| -> Result<bool, Status> {
-        match out.row(row).map_err(failed)? {
-            Some(chunk) => Ok(send(chunk)),
-            None => Ok(true),
-        }
-    };
-    match kind {
-        pb::DataKind::Prices => {
-            let lists = catalog.pricing().price_lists().map_err(Failure::from)?;
-            for list in &lists {
-                for row in bulk::prices::write_rows(list) {
-                    if !put(row, &mut out)? {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        pb::DataKind::Stock => {
-            let mut after: Option<Vec<u8>> = None;
-            loop {
-                let page = inventory.all_levels(after.as_deref(), STOCK_PAGE)?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                for (_, level) in &page {
-                    if !put(bulk::stock::write_row(level), &mut out)? {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        _ => {
-            for product in catalog.all_products() {
-                if !put(bulk::products::write_row(&product), &mut out)? {
-                    return Ok(());
-                }
-            }
-        }
-    }
-    let rest = out.finish().map_err(failed)?;
-    if !rest.is_empty() {
-        send(rest);
-    }
-    Ok(())
 }

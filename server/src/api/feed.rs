@@ -8,9 +8,10 @@ use tradeport_proto::sync::reference_change::Change as WireChange;
 
 use super::errors::Failure;
 use super::orders::order_to;
-use super::product::{money_to, product_to};
+use super::product::{money_to, priced_product_to};
 use super::stock::level_to;
-use crate::service::feed::{Change, Feed, FeedPage, PricedProduct};
+use crate::service::catalog::PricedProduct;
+use crate::service::feed::{Change, Feed, FeedPage};
 use tradeport_domain::identity::Caller;
 
 /// The next page of `caller`'s reference data after `request.cursor`.
@@ -54,15 +55,8 @@ fn change_to(change: &Change) -> WireChange {
 }
 
 fn product_entry_to(priced: &PricedProduct) -> pb::ProductEntry {
-    let mut product = product_to(&priced.product, &priced.path);
-    product.your_price = priced
-        .your_price
-        .as_ref()
-        .map(|(currency, amount)| money_to(currency, *amount));
-    let currency = priced
-        .your_price
-        .as_ref()
-        .map_or(priced.product.base_price.currency.as_str(), |(c, _)| c);
+    let product = priced_product_to(priced);
+    let currency = priced.currency();
     pb::ProductEntry {
         product: Some(product),
         price_breaks: priced

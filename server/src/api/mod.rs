@@ -1,6 +1,7 @@
-//! The gRPC services: decode the request, authorise the caller, call the
-//! domain, encode the answer. Nothing is decided here; every failure leaves
-//! through [`status::Failure`], the one place errors become `tonic::Status`.
+//! The gRPC services: decode the request, call one use case (`service`),
+//! encode the answer. Nothing is decided here, not even who may call what
+//! (the use cases authorise); every failure leaves through
+//! [`errors::Failure`], the one place errors become `tonic::Status`.
 
 pub mod bulk;
 pub mod catalog;

@@ -6,8 +6,9 @@ use rust_decimal::Decimal;
 use tradeport_proto::catalog as pb;
 use tradeport_proto::common as common_pb;
 
+use crate::service::catalog::PricedProduct;
 use tradeport_domain::catalog::QuantityProblem;
-use tradeport_domain::catalog::quick_order::{LineProblem, QuickOrderLine};
+use tradeport_domain::catalog::quick_order::{self, LineProblem, QuickOrderLine};
 use tradeport_domain::catalog::{
     Attribute, AttributeValue, Money, Product, ProductStatus, QuantityRule, TaxClass, UnitOfMeasure,
 };
@@ -282,6 +283,17 @@ pub fn product_to(p: &Product, category_path: &[String]) -> pb::Product {
     }
 }
 
+/// A product as the caller is shown it, with their own price of one unit
+/// (none for brand staff).
+pub fn priced_product_to(priced: &PricedProduct) -> pb::Product {
+    let mut wire = product_to(&priced.product, &priced.path);
+    wire.your_price = priced
+        .your_price
+        .as_ref()
+        .map(|(currency, amount)| money_to(currency, *amount));
+    wire
+}
+
 /// A sibling variant: its identity and the values it differs by.
 pub fn variant_to(p: &Product) -> pb::ProductVariant {
     pb::ProductVariant {
@@ -383,18 +395,13 @@ pub fn quick_order_line_to(l: &QuickOrderLine, currency: &str) -> pb::QuickOrder
     }
 }
 
-/// A checked quick order, with its orderable subtotal.
+/// A checked quick order, with what it comes to.
 pub fn quick_order_to(lines: &[QuickOrderLine], currency: &str) -> pb::QuickOrderResponse {
-    let orderable = lines.iter().filter(|l| l.orderable()).count();
-    let subtotal: Decimal = lines
-        .iter()
-        .filter(|l| l.orderable())
-        .filter_map(|l| l.quote.as_ref().map(|q| q.line_total))
-        .sum();
+    let totals = quick_order::totals(lines);
     pb::QuickOrderResponse {
-        orderable_lines: u32::try_from(orderable).unwrap_or(u32::MAX),
-        blocked_lines: u32::try_from(lines.len() - orderable).unwrap_or(u32::MAX),
-        subtotal: Some(money_to(currency, subtotal)),
+        orderable_lines: u32::try_from(totals.orderable_lines).unwrap_or(u32::MAX),
+        blocked_lines: u32::try_from(totals.blocked_lines).unwrap_or(u32::MAX),
+        subtotal: Some(money_to(currency, totals.subtotal)),
         lines: lines
             .iter()
             .map(|l| quick_order_line_to(l, currency))

@@ -1,10 +1,10 @@
-//! Wire forms of stock levels.
+//! Wire forms of stock levels and of the ERP's stock feed.
 
 use tradeport_proto::catalog as pb;
 
 use super::dates::{date_text, date_to};
-
-use tradeport_domain::inventory::{RawLevel, StockLevel};
+use crate::service::inventory::FeedResult;
+use tradeport_domain::inventory::{FeedOutcome, RawLevel, StockLevel};
 
 pub fn level_to(l: &StockLevel) -> pb::StockLevel {
     pb::StockLevel {
@@ -38,5 +38,15 @@ pub fn raw_from(u: pb::StockLevelUpdate) -> RawLevel {
             .into_iter()
             .map(|i| (i.quantity, date_text(i.expected_date)))
             .collect(),
+    }
+}
+
+/// What an applied (or stale) feed update answers.
+pub fn fed_to(sent: u64, result: FeedResult) -> pb::UpdateStockLevelsResponse {
+    pb::UpdateStockLevelsResponse {
+        applied: result.outcome == FeedOutcome::Applied,
+        last_sequence: result.outcome.last_sequence(sent),
+        alerts_raised: result.alerts_raised,
+        alerts_cleared: result.alerts_cleared,
     }
 }

@@ -157,13 +157,8 @@ impl SyncService for SyncApi {
                             (_, Err(RecvError::Closed)) => break,
                             // No round yet: nothing synced, nothing to push.
                             (None, _) => continue,
-                            // Missed notices: push every synced document;
-                            // unchanged ones need no message.
-                            (Some(current), Err(RecvError::Lagged(_))) => current.documents(),
-                            (Some(current), Ok(change)) if current.wants(&change) => {
-                                vec![change.document_id]
-                            }
-                            (Some(_), Ok(_)) => continue,
+                            (Some(current), Err(RecvError::Lagged(_))) => current.to_push(None),
+                            (Some(current), Ok(change)) => current.to_push(Some(&change)),
                         };
                         let Some(current) = session.take() else {
                             continue;
@@ -269,33 +264,15 @@ fn kind_to(kind: DocumentKind) -> pb::DocumentKind {
     }
 }
 
-/// One round of the stream: the peer id is fixed by the first message.
+/// One round of the stream (see `PeerSession::next_round`).
 async fn stream_round(
     documents: &Arc<Documents>,
     caller: &Caller,
     session: &mut Option<PeerSession>,
     request: pb::SyncDocumentsRequest,
 ) -> Result<pb::SyncDocumentsResponse, Status> {
-    let current = match session.take() {
-        None => PeerSession::new(caller, &request.peer_id),
-        Some(current) if request.peer_id.is_empty() || request.peer_id == current.peer() => current,
-        Some(_) => {
-            return Err(Failure::from(tradeport_domain::DomainError::invalid(
-                "PEER_ID_CHANGED",
-                "peer_id",
-                "a stream syncs one device; open another stream for another peer_id",
-            ))
-            .into());
-        }
-    };
-    if request.round == 0 {
-        return Err(Failure::from(tradeport_domain::DomainError::invalid(
-            "ROUND_REQUIRED",
-            "round",
-            "number each round from 1; 0 marks the server's pushes",
-        ))
-        .into());
-    }
+    let current = PeerSession::next_round(session.take(), caller, &request.peer_id, request.round)
+        .map_err(Failure::from)?;
     let (current, messages) = run_round(documents, caller, current, request.messages).await?;
     *session = Some(current);
     Ok(pb::SyncDocumentsResponse {

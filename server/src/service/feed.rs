@@ -11,17 +11,13 @@
 
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
-
-use crate::service::catalog::{Buyer, Catalog, CatalogView};
+use crate::service::catalog::{Buyer, Catalog, CatalogView, PricedProduct};
 use crate::service::identity::Identity;
 use crate::service::inventory::Inventory;
 use crate::service::orders::Orders;
 use crate::store::feed::FeedLog;
 use tradeport_domain::catalog::Product;
-use tradeport_domain::feed::{
-    self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted, fingerprint,
-};
+use tradeport_domain::feed::{self, Cursor, DeltaPage, Phase, Position, Reader, Resume, Wanted};
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::StockLevel;
 use tradeport_domain::orders::Order;
@@ -36,19 +32,6 @@ const MAX_SCANNED: usize = 200_000;
 const MAX_LEVELS_SCANNED: usize = 200_000;
 
 pub use crate::service::Result;
-
-/// A product as a reader's copy holds it.
-#[derive(Debug, Clone)]
-pub struct PricedProduct {
-    pub product: Arc<Product>,
-    /// Its category path, root first.
-    pub path: Vec<String>,
-    /// The price list currency and the caller's price of one unit; `None`
-    /// for brand staff, who see list prices.
-    pub your_price: Option<(String, Decimal)>,
-    /// (minimum quantity, unit price), ascending from 0.
-    pub price_breaks: Vec<(Decimal, Decimal)>,
-}
 
 /// One change to apply to a reader's copy.
 #[derive(Debug, Clone)]
@@ -124,7 +107,7 @@ impl Feed {
         let floor = self.log.floor()?;
         let pull = self.start(caller)?;
         // The buyer's prices, resolved once for every product of the page.
-        let terms = pull.buyer.as_ref().map(|b| b.terms(pull.today));
+        let terms = pull.buyer.as_ref().map(|b| b.own_terms(pull.today));
         let prices = terms.as_ref().map(|t| pull.view.pricebook.for_customer(t));
         let prices = prices.as_ref();
         let page = match feed::resume(cursor, pull.reader.fingerprint, floor, watermark) {
@@ -147,33 +130,10 @@ impl Feed {
         let buyer = Buyer::of(caller, &self.identity, &self.catalog)?;
         let view = self.catalog.view();
         let visible = Buyer::visible(buyer.as_ref(), &view);
-        let order_accounts = if caller.authorize_action(Action::ReadOrders).is_err() {
-            Vec::new()
-        } else if let Some(account) = caller.acting_account() {
-            vec![account.to_string()]
-        } else {
-            // A rep's directly assigned accounts; brand-wide staff follow
-            // no account's orders (they are not what a device carries).
-            let mut accounts = caller.assigned_accounts.clone();
-            accounts.sort();
-            accounts.dedup();
-            accounts
-        };
         let account = buyer
             .as_ref()
             .map(|b| (b.account.id.clone(), b.account.tier.clone()));
-        let (acting, tier) = account
-            .as_ref()
-            .map_or(("", ""), |(a, t)| (a.as_str(), t.as_str()));
-        // A new tier or a rep's new accounts change what the copy should
-        // hold as a whole: its cursor no longer fits and it starts over.
-        let fingerprint = fingerprint(&[&caller.id, acting, tier, &order_accounts.join(",")]);
-        let reader = Reader {
-            account,
-            visible,
-            fingerprint,
-            order_accounts,
-        };
+        let reader = Reader::new(caller, account, visible);
         Ok(Pull {
             reader,
             buyer,
@@ -196,25 +156,14 @@ impl Pull<'_> {
         Cursor::new(self.reader.fingerprint, position).encode()
     }
 
-    /// `product` at the buyer's `prices` (none for brand staff).
+    /// `product` at the buyer's `prices` (none for brand staff), with the
+    /// price breaks a copy prices larger quantities by.
     fn priced(&self, prices: Prices<'_>, product: &Arc<Product>) -> PricedProduct {
-        let path = self.view.index.path(product).to_vec();
-        let Some(prices) = prices else {
-            return PricedProduct {
-                product: Arc::clone(product),
-                path,
-                your_price: None,
-                price_breaks: Vec::new(),
-            };
-        };
-        PricedProduct {
-            product: Arc::clone(product),
-            path,
-            your_price: prices
-                .unit_price(&product.sku, Decimal::ONE)
-                .map(|price| (prices.currency().to_string(), price)),
-            price_breaks: prices.price_breaks(&product.sku),
+        let mut priced = PricedProduct::shown(&self.view, prices, product);
+        if let Some(prices) = prices {
+            priced.price_breaks = prices.price_breaks(&product.sku);
         }
+        priced
     }
 
     /// A snapshot page from `phase`, pinned at log position `at`.

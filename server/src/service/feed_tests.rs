@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rust_decimal::Decimal;
+
 use super::*;
 use crate::config::Config;
 use crate::service::ServiceError;

@@ -13,19 +13,17 @@ use tokio::sync::broadcast;
 
 use rust_decimal::Decimal;
 
-use tradeport_domain::DomainError;
-
 use crate::store::feed::FeedLog;
 use crate::store::records::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
 use tradeport_domain::feed::{self, LevelRef};
+use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::{
     AlertChange, FeedOutcome, RawLevel, Reservation, StockLevel, alert_change, allocate,
-    feed_outcome, parse_levels,
+    check_skus, feed_outcome, parse_levels,
 };
+use tradeport_domain::paging::{Page, PageLimits};
 
-/// SKUs one read or watch may name.
-pub const MAX_SKUS: usize = 500;
 const CHANGES_BUFFERED: usize = 4096;
 
 pub use crate::service::Result;
@@ -87,17 +85,6 @@ fn expect_sequence(commit: Commit, key: &str, last: Option<&Versioned<u64>>) -> 
         Some(last) => commit.expect_version(key, last),
         None => commit.expect_absent(key),
     }
-}
-
-pub fn check_skus(skus: &[String]) -> std::result::Result<(), DomainError> {
-    if skus.is_empty() || skus.len() > MAX_SKUS {
-        return Err(DomainError::invalid(
-            "INVALID_SKUS",
-            "skus",
-            format!("name between 1 and {MAX_SKUS} SKUs"),
-        ));
-    }
-    Ok(())
 }
 
 impl Inventory {
@@ -416,7 +403,7 @@ impl Inventory {
     }
 
     /// Every warehouse's level of each SKU, for a caller's request.
-    pub fn levels(&self, skus: &[String]) -> Result<Vec<StockLevel>> {
+    fn levels(&self, skus: &[String]) -> Result<Vec<StockLevel>> {
         check_skus(skus)?;
         self.levels_of(skus)
     }
@@ -436,7 +423,7 @@ impl Inventory {
     }
 
     /// Levels below their safety stock, by warehouse then SKU.
-    pub fn alerts(&self) -> Result<Vec<StockLevel>> {
+    fn alerts(&self) -> Result<Vec<StockLevel>> {
         let mut out = Vec::new();
         for (key, _) in self
             .store
@@ -458,5 +445,79 @@ impl Inventory {
             .store
             .scan(crate::store::KeyRange::prefix(b"stockseq/"), 1)?
             .is_empty())
+    }
+}
+
+/// A watch of some SKUs' stock.
+pub struct StockWatch<F> {
+    /// Their levels when the watch began.
+    pub snapshot: Vec<StockLevel>,
+    /// Every level change since.
+    pub changes: broadcast::Receiver<StockLevel>,
+    /// Whether a change is of a watched SKU.
+    pub wants: F,
+}
+
+const ALERT_PAGES: PageLimits = PageLimits {
+    default_size: 100,
+    max_size: 1000,
+};
+
+/// What callers ask of stock. Every signed-in caller may read levels (as
+/// they may browse); the ERP's feed and the alert list have roles of
+/// their own.
+impl Inventory {
+    /// Every warehouse's level of each of `skus`.
+    pub fn stock(&self, caller: &Caller, skus: &[String]) -> Result<Vec<StockLevel>> {
+        caller.authorize_action(Action::CatalogRead)?;
+        self.levels(skus)
+    }
+
+    /// A watch of `skus`, subscribed to changes before their levels are
+    /// read: a change landing between the two is seen twice at worst,
+    /// never missed.
+    pub fn watch(
+        &self,
+        caller: &Caller,
+        skus: Vec<String>,
+    ) -> Result<StockWatch<impl Fn(&StockLevel) -> bool + Send + 'static>> {
+        caller.authorize_action(Action::CatalogRead)?;
+        check_skus(&skus)?;
+        let changes = self.subscribe();
+        let snapshot = self.levels(&skus)?;
+        let wanted: std::collections::HashSet<String> = skus.into_iter().collect();
+        Ok(StockWatch {
+            snapshot,
+            changes,
+            wants: move |level: &StockLevel| wanted.contains(&level.sku),
+        })
+    }
+
+    /// The ERP's update of one warehouse (see [`Inventory::apply_feed`]).
+    pub fn feed_stock(
+        &self,
+        caller: &Caller,
+        warehouse_id: &str,
+        sequence: u64,
+        raw: &[RawLevel],
+    ) -> Result<FeedResult> {
+        caller.authorize_action(Action::FeedStock)?;
+        self.apply_feed(warehouse_id, sequence, raw)
+    }
+
+    /// A page of the levels below their safety stock, and the next
+    /// page's token.
+    pub fn alert_page(
+        &self,
+        caller: &Caller,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<StockLevel>, String)> {
+        caller.authorize_action(Action::ReadStockAlerts)?;
+        let mut alerts = self.alerts()?;
+        let page = Page::parse(page_size, page_token, 1, ALERT_PAGES)?;
+        let next_page_token = page.next_token(alerts.len());
+        let window = page.window(alerts.len());
+        Ok((alerts.drain(window).collect(), next_page_token))
     }
 }

@@ -96,6 +96,28 @@ impl QuickOrderLine {
     }
 }
 
+/// What a checked quick order comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuickOrderTotals {
+    pub orderable_lines: usize,
+    pub blocked_lines: usize,
+    /// The orderable lines' net total: what ordering them would cost
+    /// before tax. A blocked line counts for nothing, priced or not.
+    pub subtotal: Decimal,
+}
+
+pub fn totals(lines: &[QuickOrderLine]) -> QuickOrderTotals {
+    let orderable = || lines.iter().filter(|l| l.orderable());
+    let orderable_lines = orderable().count();
+    QuickOrderTotals {
+        orderable_lines,
+        blocked_lines: lines.len() - orderable_lines,
+        subtotal: orderable()
+            .filter_map(|l| l.quote.as_ref().map(|q| q.line_total))
+            .sum(),
+    }
+}
+
 const HEADER_WORDS: &[&str] = &["sku", "code", "barcode", "item", "article", "ean", "gtin"];
 
 /// Splits pasted text into lines: one item per line, fields separated by a
@@ -157,6 +179,19 @@ pub fn numbered(lines: Vec<(String, String, String)>) -> Result<Vec<QuickOrderIn
             unit: unit.trim().to_string(),
         })
         .collect())
+}
+
+/// The lines of a quick order as the buyer gave them: the typed lines
+/// (code, quantity, unit) when there are any, else the pasted text.
+pub fn inputs(
+    text: &str,
+    lines: Vec<(String, String, String)>,
+) -> Result<Vec<QuickOrderInput>, DomainError> {
+    if lines.is_empty() {
+        parse_pasted(text)
+    } else {
+        numbered(lines)
+    }
 }
 
 /// Everything a quick order is checked against.

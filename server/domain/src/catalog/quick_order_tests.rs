@@ -196,3 +196,19 @@ fn each_problem_is_reported_on_its_line() {
     assert!(lines[..8].iter().all(|l| !l.orderable()));
     assert_eq!(lines[8].input.line_number, 9);
 }
+
+#[test]
+fn the_subtotal_counts_the_orderable_lines_only() {
+    // 20 at 2.50, a line below its minimum (blocked), and 35 short on
+    // stock (orderable).
+    let lines = run("TP-1 20\nTP-1 5\nTP-2 35");
+    assert!(!lines[1].orderable());
+    assert_eq!(
+        totals(&lines),
+        QuickOrderTotals {
+            orderable_lines: 2,
+            blocked_lines: 1,
+            subtotal: dec!(50.00) + lines[2].quote.as_ref().unwrap().line_total,
+        }
+    );
+}

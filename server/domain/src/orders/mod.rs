@@ -6,7 +6,9 @@ pub mod approval;
 pub mod credit;
 pub mod fulfilment;
 pub mod notifications;
+pub mod scope;
 pub mod status;
+pub mod submission;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -171,15 +173,19 @@ impl Order {
         Ok(())
     }
 
+    /// The approval steps still waiting for a decision, the next first;
+    /// none unless the order is pending approval.
+    pub fn pending_steps(&self) -> &[Role] {
+        if self.status != OrderStatus::PendingApproval {
+            return &[];
+        }
+        let approved = self.approvals.iter().filter(|a| a.approved).count();
+        self.approval.steps.get(approved..).unwrap_or_default()
+    }
+
     /// The approval step waiting for a decision, if any.
     pub fn pending_step(&self) -> Option<Role> {
-        if self.status != OrderStatus::PendingApproval {
-            return None;
-        }
-        self.approval
-            .steps
-            .get(self.approvals.iter().filter(|a| a.approved).count())
-            .copied()
+        self.pending_steps().first().copied()
     }
 }
 

@@ -45,6 +45,7 @@ fn each_status_change_is_recorded_and_approvals_go_step_by_step() {
     o.apply(OrderEvent::RequireApproval, "system", 1, "over the limit")
         .unwrap();
     assert_eq!(o.pending_step(), Some(Role::Approver));
+    assert_eq!(o.pending_steps(), [Role::Approver, Role::AccountAdmin]);
     o.approvals.push(Approval {
         role: Role::Approver,
         by: "u-2".into(),
@@ -53,10 +54,12 @@ fn each_status_change_is_recorded_and_approvals_go_step_by_step() {
         comment: "ok".into(),
     });
     assert_eq!(o.pending_step(), Some(Role::AccountAdmin));
+    assert_eq!(o.pending_steps(), [Role::AccountAdmin]);
     let err = o.apply(OrderEvent::Deliver, "u-2", 3, "").unwrap_err();
     assert!(err.to_string().contains("pending approval"), "{err}");
     o.apply(OrderEvent::Confirm, "u-3", 4, "approved").unwrap();
     assert_eq!(o.pending_step(), None);
+    assert!(o.pending_steps().is_empty());
     let trail: Vec<(OrderStatus, &str)> = o.history.iter().map(|h| (h.to, h.by.as_str())).collect();
     assert_eq!(
         trail,

@@ -9,9 +9,9 @@
 use rust_decimal::Decimal;
 
 use super::compact::SkuId;
-use super::engine::{
-    CartLine, CartQuote, Explanation, LineQuote, MAX_CART_AMOUNT, MAX_CART_LINES, Pricebook,
-    PricingContext,
+use super::pricebook::Pricebook;
+use super::quote::{
+    CartLine, CartQuote, Explanation, LineQuote, MAX_CART_AMOUNT, MAX_CART_LINES, PricingContext,
 };
 use super::rounding::round_money;
 use crate::catalog::QuantityProblem;

@@ -12,13 +12,16 @@
 
 mod compact;
 mod customer;
-mod engine;
+mod pricebook;
+mod quote;
 mod rounding;
+pub mod shown;
 
 pub use customer::{CustomerPrices, PriceProblem};
-pub use engine::{
-    CartLine, CartQuote, CatalogPrice, LineQuote, ListLoader, MAX_CART_AMOUNT, MAX_CART_LINES,
-    Pricebook, PricingContext, PricingStep, StepKind,
+pub use pricebook::{CatalogPrice, ListLoader, Pricebook};
+pub use quote::{
+    CartLine, CartQuote, LineQuote, MAX_CART_AMOUNT, MAX_CART_LINES, PricingContext, PricingStep,
+    StepKind,
 };
 pub use rounding::{minor_units, round_money};
 
@@ -143,23 +146,9 @@ pub fn base_lists<'a>(
     for (sku, currency, price) in products {
         by_currency
             .entry(currency.to_string())
-            .or_insert_with(|| PriceList {
-                id: format!("base-{}", currency.to_lowercase()),
-                name: "List prices".into(),
-                currency: currency.to_string(),
-                scope: PriceListScope::Base,
-                valid_from: None,
-                valid_until: None,
-                entries: Default::default(),
-            })
+            .or_insert_with(|| pricebook::base_terms(currency))
             .entries
-            .insert(
-                sku.to_string(),
-                vec![PriceBreak {
-                    min_quantity: Decimal::ZERO,
-                    unit_price: price,
-                }],
-            );
+            .insert(sku.to_string(), pricebook::list_price_break(price));
     }
     by_currency.into_values().collect()
 }

@@ -84,22 +84,44 @@ fn compute(rules: &TaxRules, request: &TaxRequest<'_>) -> TaxResult {
     result
 }
 
-fn row(
-    kind: TaxKind,
-    name: &str,
-    rate: Decimal,
-    treatment: TaxTreatment,
-    taxable_base: Decimal,
-    amount: Decimal,
-) -> TaxBreakdown {
-    TaxBreakdown {
-        kind,
-        name: name.into(),
-        rate,
-        treatment,
-        taxable_base,
-        amount,
-    }
+/// [`compute`] under the demo rules.
+fn demo(
+    country: &str,
+    region: Option<&str>,
+    exemption: Option<&TaxExemption>,
+    classes_and_nets: &[(TaxClass, Decimal)],
+) -> TaxResult {
+    compute(
+        &TaxRules::demo(),
+        &request(country, region, exemption, classes_and_nets),
+    )
+}
+
+/// One breakdown row: (kind, name, rate, treatment, taxable base, amount).
+type Row = (
+    TaxKind,
+    &'static str,
+    Decimal,
+    TaxTreatment,
+    Decimal,
+    Decimal,
+);
+
+/// The breakdown a table of rows describes, in order.
+fn rows(table: &[Row]) -> Vec<TaxBreakdown> {
+    table
+        .iter()
+        .map(
+            |&(kind, name, rate, treatment, taxable_base, amount)| TaxBreakdown {
+                kind,
+                name: name.into(),
+                rate,
+                treatment,
+                taxable_base,
+                amount,
+            },
+        )
+        .collect()
 }
 
 /// (reason, fields) of an invalid-argument error.
@@ -113,6 +135,8 @@ fn violations(e: DomainError) -> (&'static str, Vec<String>) {
 }
 
 use TaxClass::{Exempt, Reduced, Standard, Zero};
+use TaxKind::{Duty, Local, Vat};
+use TaxTreatment::{ExemptBuyer, ExemptSupply, Taxable, ZeroRated};
 
 #[test]
 fn table_of_cases() {
@@ -226,10 +250,7 @@ fn table_of_cases() {
 
 #[test]
 fn a_domestic_line_in_full() {
-    let r = compute(
-        &TaxRules::demo(),
-        &request("DE", None, None, &[(Standard, dec!(123.45))]),
-    );
+    let r = demo("DE", None, None, &[(Standard, dec!(123.45))]);
     assert_eq!(r.jurisdiction_code, "DE");
     assert_eq!(r.jurisdiction_name, "Germany");
     assert_eq!(r.rounding, Rounding::PerLine);
@@ -238,7 +259,7 @@ fn a_domestic_line_in_full() {
         vec![LineTax {
             line_id: "L1".into(),
             tax_class: Standard,
-            treatment: TaxTreatment::Taxable,
+            treatment: Taxable,
             net_amount: dec!(123.45),
             duty: dec!(0),
             taxable_base: dec!(123.45),
@@ -250,78 +271,42 @@ fn a_domestic_line_in_full() {
             gross_amount: dec!(146.91),
         }]
     );
-    assert_eq!(
-        r.breakdown,
-        vec![row(
-            TaxKind::Vat,
-            "VAT",
-            dec!(19),
-            TaxTreatment::Taxable,
-            dec!(123.45),
-            dec!(23.46)
-        )]
-    );
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat, "VAT", dec!(19), Taxable, dec!(123.45), dec!(23.46)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(r.total_gross, dec!(146.91));
     assert!(r.notes.is_empty());
 }
 
 #[test]
 fn zero_rated_and_exempt_classes_are_untaxed_and_shown_apart() {
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "DE",
-            None,
-            None,
-            &[
-                (Standard, dec!(10.00)),
-                (Zero, dec!(40.00)),
-                (Exempt, dec!(25.00)),
-            ],
-        ),
-    );
+    #[rustfmt::skip]
+    let r = demo("DE", None, None, &[
+        (Standard, dec!(10.00)),
+        (Zero,     dec!(40.00)),
+        (Exempt,   dec!(25.00)),
+    ]);
     let got: Vec<(TaxTreatment, Decimal, Decimal)> = r
         .lines
         .iter()
         .map(|l| (l.treatment, l.rate, l.vat))
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            (TaxTreatment::Taxable, dec!(19), dec!(1.90)),
-            (TaxTreatment::ZeroRated, dec!(0), dec!(0)),
-            (TaxTreatment::ExemptSupply, dec!(0), dec!(0)),
-        ]
-    );
-    assert_eq!(
-        r.breakdown,
-        vec![
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(19),
-                TaxTreatment::Taxable,
-                dec!(10.00),
-                dec!(1.90)
-            ),
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(0),
-                TaxTreatment::ZeroRated,
-                dec!(40.00),
-                dec!(0)
-            ),
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(0),
-                TaxTreatment::ExemptSupply,
-                dec!(25.00),
-                dec!(0)
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        (Taxable,      dec!(19), dec!(1.90)),
+        (ZeroRated,    dec!(0),  dec!(0)),
+        (ExemptSupply, dec!(0),  dec!(0)),
+    ];
+    assert_eq!(got, expected);
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat, "VAT", dec!(19), Taxable,      dec!(10.00), dec!(1.90)),
+        (Vat, "VAT", dec!(0),  ZeroRated,    dec!(40.00), dec!(0)),
+        (Vat, "VAT", dec!(0),  ExemptSupply, dec!(25.00), dec!(0)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(r.total_tax, dec!(1.90));
     assert_eq!(r.total_gross, dec!(76.90));
 }
@@ -329,43 +314,22 @@ fn zero_rated_and_exempt_classes_are_untaxed_and_shown_apart() {
 #[test]
 fn a_valid_exemption_frees_taxable_lines_and_says_so() {
     let cert = exemption(Some(day(2025, Month::June, 15)), today());
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "DE",
-            None,
-            Some(&cert),
-            &[(Standard, dec!(123.45)), (Zero, dec!(40.00))],
-        ),
+    let r = demo(
+        "DE",
+        None,
+        Some(&cert),
+        &[(Standard, dec!(123.45)), (Zero, dec!(40.00))],
     );
     assert_eq!(r.total_tax, dec!(0));
     let treatments: Vec<TaxTreatment> = r.lines.iter().map(|l| l.treatment).collect();
     // The class decides first: a zero-rated product stays zero-rated.
-    assert_eq!(
-        treatments,
-        vec![TaxTreatment::ExemptBuyer, TaxTreatment::ZeroRated]
-    );
-    assert_eq!(
-        r.breakdown,
-        vec![
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(0),
-                TaxTreatment::ZeroRated,
-                dec!(40.00),
-                dec!(0)
-            ),
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(0),
-                TaxTreatment::ExemptBuyer,
-                dec!(123.45),
-                dec!(0)
-            ),
-        ]
-    );
+    assert_eq!(treatments, vec![ExemptBuyer, ZeroRated]);
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat, "VAT", dec!(0), ZeroRated,   dec!(40.00),  dec!(0)),
+        (Vat, "VAT", dec!(0), ExemptBuyer, dec!(123.45), dec!(0)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(
         r.notes,
         vec![TaxNote::ExemptionApplied {
@@ -377,118 +341,67 @@ fn a_valid_exemption_frees_taxable_lines_and_says_so() {
 
 #[test]
 fn an_expired_exemption_is_ignored_with_a_note() {
-    let expired_yesterday = exemption(None, day(2026, Month::June, 14));
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "DE",
-            None,
-            Some(&expired_yesterday),
-            &[(Standard, dec!(123.45))],
+    let (expired, starts) = (day(2026, Month::June, 14), day(2026, Month::June, 16));
+    let cases = [
+        (
+            exemption(None, expired),
+            TaxNote::ExemptionExpired {
+                certificate: "EX-4711".into(),
+                valid_until: expired,
+            },
+            Some("exemption certificate EX-4711 expired on 2026-06-14; tax is charged"),
         ),
-    );
-    assert_eq!(r.total_vat, dec!(23.46));
-    assert_eq!(r.lines[0].treatment, TaxTreatment::Taxable);
-    assert_eq!(
-        r.notes,
-        vec![TaxNote::ExemptionExpired {
-            certificate: "EX-4711".into(),
-            valid_until: day(2026, Month::June, 14),
-        }]
-    );
-    assert_eq!(
-        r.notes[0].describe(),
-        "exemption certificate EX-4711 expired on 2026-06-14; tax is charged"
-    );
-
-    let from_tomorrow = exemption(Some(day(2026, Month::June, 16)), day(2027, Month::June, 15));
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "DE",
+        (
+            exemption(Some(starts), day(2027, Month::June, 15)),
+            TaxNote::ExemptionNotYetValid {
+                certificate: "EX-4711".into(),
+                valid_from: starts,
+            },
             None,
-            Some(&from_tomorrow),
-            &[(Standard, dec!(123.45))],
         ),
-    );
-    assert_eq!(r.total_vat, dec!(23.46));
-    assert_eq!(
-        r.notes,
-        vec![TaxNote::ExemptionNotYetValid {
-            certificate: "EX-4711".into(),
-            valid_from: day(2026, Month::June, 16),
-        }]
-    );
+    ];
+    for (cert, note, described) in cases {
+        let r = demo("DE", None, Some(&cert), &[(Standard, dec!(123.45))]);
+        assert_eq!(r.total_vat, dec!(23.46), "{note:?}");
+        assert_eq!(r.lines[0].treatment, Taxable, "{note:?}");
+        if let Some(described) = described {
+            assert_eq!(r.notes[0].describe(), described);
+        }
+        assert_eq!(r.notes, vec![note]);
+    }
 }
 
 #[test]
 fn cross_border_lines_pay_duty_and_vat_on_value_plus_duty() {
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "CH",
-            None,
-            None,
-            &[
-                (Standard, dec!(1234.50)),
-                (Reduced, dec!(80.00)),
-                (Zero, dec!(50.00)),
-            ],
-        ),
-    );
+    #[rustfmt::skip]
+    let r = demo("CH", None, None, &[
+        (Standard, dec!(1234.50)),
+        (Reduced,  dec!(80.00)),
+        (Zero,     dec!(50.00)),
+    ]);
     let got: Vec<(Decimal, Decimal, Decimal, Decimal)> = r
         .lines
         .iter()
         .map(|l| (l.duty, l.taxable_base, l.vat, l.total_tax))
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            // 2 % of 1234.50 = 24.69; 8.1 % of 1259.19 = 101.99439
-            (dec!(24.69), dec!(1259.19), dec!(101.99), dec!(126.68)),
-            // 2 % of 80.00 = 1.60; 2.6 % of 81.60 = 2.1216
-            (dec!(1.60), dec!(81.60), dec!(2.12), dec!(3.72)),
-            // duty whatever the class
-            (dec!(1.00), dec!(51.00), dec!(0), dec!(1.00)),
-        ]
-    );
-    assert_eq!(
-        r.breakdown,
-        vec![
-            row(
-                TaxKind::Vat,
-                "MWST",
-                dec!(8.1),
-                TaxTreatment::Taxable,
-                dec!(1259.19),
-                dec!(101.99)
-            ),
-            row(
-                TaxKind::Vat,
-                "MWST",
-                dec!(2.6),
-                TaxTreatment::Taxable,
-                dec!(81.60),
-                dec!(2.12)
-            ),
-            row(
-                TaxKind::Vat,
-                "MWST",
-                dec!(0),
-                TaxTreatment::ZeroRated,
-                dec!(51.00),
-                dec!(0)
-            ),
-            row(
-                TaxKind::Duty,
-                DUTY_NAME,
-                dec!(2),
-                TaxTreatment::Taxable,
-                dec!(1364.50),
-                dec!(27.29)
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        // 2 % of 1234.50 = 24.69; 8.1 % of 1259.19 = 101.99439
+        (dec!(24.69), dec!(1259.19), dec!(101.99), dec!(126.68)),
+        // 2 % of 80.00 = 1.60; 2.6 % of 81.60 = 2.1216
+        (dec!(1.60),  dec!(81.60),   dec!(2.12),   dec!(3.72)),
+        // duty whatever the class
+        (dec!(1.00),  dec!(51.00),   dec!(0),      dec!(1.00)),
+    ];
+    assert_eq!(got, expected);
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat,  "MWST",    dec!(8.1), Taxable,   dec!(1259.19), dec!(101.99)),
+        (Vat,  "MWST",    dec!(2.6), Taxable,   dec!(81.60),   dec!(2.12)),
+        (Vat,  "MWST",    dec!(0),   ZeroRated, dec!(51.00),   dec!(0)),
+        (Duty, DUTY_NAME, dec!(2),   Taxable,   dec!(1364.50), dec!(27.29)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(r.total_duty, dec!(27.29));
     assert_eq!(r.total_vat, dec!(104.11));
     assert_eq!(r.total_tax, dec!(131.40));
@@ -505,7 +418,6 @@ fn cross_border_lines_pay_duty_and_vat_on_value_plus_duty() {
 
 #[test]
 fn a_region_overrides_its_country_and_adds_local_taxes() {
-    let rules = TaxRules::demo();
     let one = [(Standard, dec!(100.00))];
     // Mainland Spain, a region without rules of its own, and the Canary
     // Islands (given short or in full).
@@ -515,7 +427,7 @@ fn a_region_overrides_its_country_and_adds_local_taxes() {
         (Some("CN"), "ES-CN", "IGIC", dec!(7.00)),
         (Some("es-cn"), "ES-CN", "IGIC", dec!(7.00)),
     ] {
-        let r = compute(&rules, &request("ES", region, None, &one));
+        let r = demo("ES", region, None, &one);
         assert_eq!(r.jurisdiction_code, code, "{region:?}");
         assert_eq!(r.breakdown[0].name, name, "{region:?}");
         assert_eq!(r.total_tax, vat, "{region:?}");
@@ -523,56 +435,30 @@ fn a_region_overrides_its_country_and_adds_local_taxes() {
 
     // California: 7.25 % sales tax and a 1 % district tax on the same base;
     // the district tax only where something is taxed.
-    let r = compute(
-        &rules,
-        &request(
-            "US",
-            Some("US-CA"),
-            None,
-            &[(Standard, dec!(200.00)), (Exempt, dec!(50.00))],
-        ),
+    let r = demo(
+        "US",
+        Some("US-CA"),
+        None,
+        &[(Standard, dec!(200.00)), (Exempt, dec!(50.00))],
     );
     let got: Vec<(Decimal, Decimal, Decimal, Decimal)> = r
         .lines
         .iter()
         .map(|l| (l.rate, l.vat, l.local_tax, l.tax))
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            (dec!(8.25), dec!(14.50), dec!(2.00), dec!(16.50)),
-            (dec!(0), dec!(0), dec!(0), dec!(0)),
-        ]
-    );
-    assert_eq!(
-        r.breakdown,
-        vec![
-            row(
-                TaxKind::Vat,
-                "Sales tax",
-                dec!(7.25),
-                TaxTreatment::Taxable,
-                dec!(200.00),
-                dec!(14.50)
-            ),
-            row(
-                TaxKind::Vat,
-                "Sales tax",
-                dec!(0),
-                TaxTreatment::ExemptSupply,
-                dec!(50.00),
-                dec!(0)
-            ),
-            row(
-                TaxKind::Local,
-                "District tax",
-                dec!(1),
-                TaxTreatment::Taxable,
-                dec!(200.00),
-                dec!(2.00)
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        (dec!(8.25), dec!(14.50), dec!(2.00), dec!(16.50)),
+        (dec!(0),    dec!(0),     dec!(0),    dec!(0)),
+    ];
+    assert_eq!(got, expected);
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat,   "Sales tax",    dec!(7.25), Taxable,      dec!(200.00), dec!(14.50)),
+        (Vat,   "Sales tax",    dec!(0),    ExemptSupply, dec!(50.00),  dec!(0)),
+        (Local, "District tax", dec!(1),    Taxable,      dec!(200.00), dec!(2.00)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(r.total_local_tax, dec!(2.00));
     assert_eq!(r.total_tax, dec!(16.50));
     // Cross-border, but the demo's US duty is 0 %: no duty row, no note.
@@ -587,11 +473,7 @@ fn per_line_and_per_document_rounding_differ_and_allocations_add_up() {
         j.rounding = Rounding::PerLine;
     }
     // 7.25 % of 10.00 is 0.725 on each line.
-    let three = [
-        (Standard, dec!(10.00)),
-        (Standard, dec!(10.00)),
-        (Standard, dec!(10.00)),
-    ];
+    let three = [(Standard, dec!(10.00)); 3];
     let req = request("US", Some("CA"), None, &three);
 
     let line = compute(&per_line, &req);
@@ -615,6 +497,7 @@ fn per_line_and_per_document_rounding_differ_and_allocations_add_up() {
     // 0.72 + 0.48 = 1.44; the cent goes to the largest remainder (0.005, the
     // second line). District tax: 0.0333 + 0.10 + 0.0667 = 0.20; floors
     // 0.03 + 0.10 + 0.06; the cent goes to the third line (0.0067).
+    #[rustfmt::skip]
     let uneven = [
         (Standard, dec!(3.33)),
         (Standard, dec!(10.00)),
@@ -622,14 +505,13 @@ fn per_line_and_per_document_rounding_differ_and_allocations_add_up() {
     ];
     let r = compute(&per_document, &request("US", Some("CA"), None, &uneven));
     let got: Vec<(Decimal, Decimal)> = r.lines.iter().map(|l| (l.vat, l.local_tax)).collect();
-    assert_eq!(
-        got,
-        vec![
-            (dec!(0.24), dec!(0.03)),
-            (dec!(0.73), dec!(0.10)),
-            (dec!(0.48), dec!(0.07)),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        (dec!(0.24), dec!(0.03)),
+        (dec!(0.73), dec!(0.10)),
+        (dec!(0.48), dec!(0.07)),
+    ];
+    assert_eq!(got, expected);
     assert_eq!(r.total_vat, dec!(1.45));
     assert_eq!(r.total_local_tax, dec!(0.20));
 }
@@ -646,51 +528,34 @@ fn per_document_duty_is_allocated_before_it_enters_the_base() {
     // left).
     let r = compute(
         &rules,
-        &request(
-            "CH",
-            None,
-            None,
-            &[
-                (Standard, dec!(0.25)),
-                (Standard, dec!(0.25)),
-                (Standard, dec!(0.25)),
-            ],
-        ),
+        &request("CH", None, None, &[(Standard, dec!(0.25)); 3]),
     );
     let got: Vec<(Decimal, Decimal, Decimal)> = r
         .lines
         .iter()
         .map(|l| (l.duty, l.taxable_base, l.vat))
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            (dec!(0.01), dec!(0.26), dec!(0.02)),
-            (dec!(0.01), dec!(0.26), dec!(0.02)),
-            (dec!(0), dec!(0.25), dec!(0.02)),
-        ]
-    );
+    #[rustfmt::skip]
+    let expected = vec![
+        (dec!(0.01), dec!(0.26), dec!(0.02)),
+        (dec!(0.01), dec!(0.26), dec!(0.02)),
+        (dec!(0),    dec!(0.25), dec!(0.02)),
+    ];
+    assert_eq!(got, expected);
     assert_eq!(r.total_duty, dec!(0.02));
     assert_eq!(r.total_vat, dec!(0.06));
 }
 
 #[test]
 fn mixed_rates_are_grouped_by_rate_in_the_breakdown() {
-    let r = compute(
-        &TaxRules::demo(),
-        &request(
-            "FR",
-            None,
-            None,
-            &[
-                (Standard, dec!(100.00)),
-                (Reduced, dec!(30.00)),
-                (Standard, dec!(50.00)),
-                (Reduced, dec!(12.34)),
-                (Zero, dec!(8.00)),
-            ],
-        ),
-    );
+    #[rustfmt::skip]
+    let r = demo("FR", None, None, &[
+        (Standard, dec!(100.00)),
+        (Reduced,  dec!(30.00)),
+        (Standard, dec!(50.00)),
+        (Reduced,  dec!(12.34)),
+        (Zero,     dec!(8.00)),
+    ]);
     let rates: Vec<Decimal> = r.lines.iter().map(|l| l.rate).collect();
     assert_eq!(
         rates,
@@ -702,35 +567,13 @@ fn mixed_rates_are_grouped_by_rate_in_the_breakdown() {
         vat,
         vec![dec!(20.00), dec!(1.65), dec!(10.00), dec!(0.68), dec!(0)]
     );
-    assert_eq!(
-        r.breakdown,
-        vec![
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(20),
-                TaxTreatment::Taxable,
-                dec!(150.00),
-                dec!(30.00)
-            ),
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(5.5),
-                TaxTreatment::Taxable,
-                dec!(42.34),
-                dec!(2.33)
-            ),
-            row(
-                TaxKind::Vat,
-                "VAT",
-                dec!(0),
-                TaxTreatment::ZeroRated,
-                dec!(8.00),
-                dec!(0)
-            ),
-        ]
-    );
+    #[rustfmt::skip]
+    let breakdown = rows(&[
+        (Vat, "VAT", dec!(20),  Taxable,   dec!(150.00), dec!(30.00)),
+        (Vat, "VAT", dec!(5.5), Taxable,   dec!(42.34),  dec!(2.33)),
+        (Vat, "VAT", dec!(0),   ZeroRated, dec!(8.00),   dec!(0)),
+    ]);
+    assert_eq!(r.breakdown, breakdown);
     assert_eq!(r.total_vat, dec!(32.33));
     assert_eq!(r.total_gross, dec!(232.67));
 }

@@ -22,8 +22,9 @@ use tradeport_domain::catalog::Product;
 use tradeport_domain::feed::{price_changes, product_changed};
 
 impl Catalog {
-    /// Imports products; see the module comment.
-    pub fn import_products(
+    /// Imports products; see the module comment. Reached, as every
+    /// import, through a `CatalogManager`.
+    pub(super) fn import_products(
         &self,
         actor: &str,
         request_id: &str,
@@ -92,7 +93,7 @@ impl Catalog {
 
     /// Imports price list breaks; `account_exists` tells whether a
     /// customer or contract list names a real account.
-    pub fn import_prices(
+    pub(super) fn import_prices(
         &self,
         actor: &str,
         request_id: &str,
@@ -171,7 +172,7 @@ impl Catalog {
     }
 
     /// Imports stock levels into `inventory`, every warehouse in one step.
-    pub fn import_stock(
+    pub(super) fn import_stock(
         &self,
         actor: &str,
         request_id: &str,

@@ -1,8 +1,10 @@
 //! Whom a catalog reader buys for: the customer account behind a caller,
 //! what they may see and the terms they are priced at. Search, product
-//! pages, cart pricing and the reference-data feed all start here, so a
-//! product and its price never differ between them. Decides nothing about
-//! who may call what: callers are authorised before they get here.
+//! pages, cart pricing, quick orders, order submission and the
+//! reference-data feed all start here, so a product and its price never
+//! differ between them: [`Buyer::terms`] is the one place pricing terms
+//! are made. Decides nothing about who may call what: the use cases
+//! authorise their callers before they get here.
 
 use std::collections::HashMap;
 
@@ -40,12 +42,17 @@ impl Buyer {
                     resource: "account",
                     id: account_id.to_string(),
                 })?;
+        Self::for_account(account, catalog).map(Some)
+    }
+
+    /// The buyer behind `account`, already loaded.
+    pub fn for_account(account: Account, catalog: &Catalog) -> Result<Self> {
         let promotion_uses = catalog.pricing().promotion_uses(&account.id)?;
-        Ok(Some(Self {
+        Ok(Self {
             currency: account.currency.clone(),
             account,
             promotion_uses,
-        }))
+        })
     }
 
     /// What `buyer` may see: brand staff (no buyer) everything, a
@@ -57,16 +64,35 @@ impl Buyer {
         }
     }
 
-    /// The buyer's terms on `date` in their own currency, for pricing
-    /// what the caller already knows they may see.
-    pub fn terms(&self, date: Date) -> PricingContext<'_> {
+    /// Whether the buyer's assortment in `view` holds a SKU: outside it, a
+    /// SKU has no price for them.
+    pub fn in_assortment<'v>(&self, view: &'v CatalogView) -> impl Fn(&str) -> bool + Sync + 'v {
+        let visible = Self::visible(Some(self), view);
+        move |sku: &str| view.index.sku_visible(sku, &visible)
+    }
+
+    /// The buyer's terms on `date` in `currency`, for the SKUs `visible`
+    /// holds.
+    pub fn terms<'a>(
+        &'a self,
+        currency: &'a str,
+        date: Date,
+        visible: &'a (dyn Fn(&str) -> bool + Sync),
+    ) -> PricingContext<'a> {
         PricingContext {
             account_id: &self.account.id,
             tier: &self.account.tier,
-            currency: &self.currency,
+            currency,
             date,
             promotion_uses: &self.promotion_uses,
-            visible: EVERYTHING,
+            visible,
         }
+    }
+
+    /// The buyer's terms on `date` in their own currency, for pricing
+    /// what the caller already knows they may see (search, product pages,
+    /// the feed).
+    pub fn own_terms(&self, date: Date) -> PricingContext<'_> {
+        self.terms(&self.currency, date, EVERYTHING)
     }
 }

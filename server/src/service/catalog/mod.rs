@@ -1,6 +1,7 @@
 //! Catalog use cases: the loaded catalog (index, prices, assortments) and
-//! its full-text index, kept in step with the store; search; and the
-//! catalog manager's writes.
+//! its full-text index, kept in step with the store; browsing and pricing
+//! (`storefront`, through the caller's `buyer`); and the catalog manager's
+//! writes and bulk data (`manager`, `writes`, `bulk`).
 //!
 //! Reads take the current [`CatalogView`], an immutable snapshot: a search
 //! runs against one catalog version even while a write swaps in the next.
@@ -12,10 +13,16 @@
 
 mod bulk;
 mod buyer;
-mod quick;
+mod manager;
+mod quick_order;
+mod storefront;
 mod writes;
 
 pub use buyer::Buyer;
+pub use manager::CatalogManager;
+pub use storefront::{
+    CategoryEntry, CategoryPage, PricedCart, PricedProduct, ProductDetail, ProductPage, Storefront,
+};
 
 use crate::service::ServiceError;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -115,7 +122,7 @@ impl Catalog {
 
     /// Searches `view` for a caller who sees `visible`, pricing at `price`
     /// and checking stock with `in_stock`.
-    pub fn search(
+    fn search(
         &self,
         view: &CatalogView,
         request: &SearchRequest,
@@ -185,6 +192,12 @@ impl Catalog {
         });
         Ok(())
     }
+}
+
+/// Today, for pricing: the one place the catalog's use cases read the
+/// clock.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
 }
 
 fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> TextDoc<'a> {

@@ -12,8 +12,9 @@ use tradeport_domain::catalog::product::{apply_mask, parse_mask, validate};
 use tradeport_domain::catalog::{Assortment, AssortmentScope};
 use tradeport_domain::feed::{FeedEntry, assortment_audience, product_changed};
 
+// Reached through a `CatalogManager`, which front ends must hold first.
 impl Catalog {
-    pub fn create_product(
+    pub(in crate::service) fn create_product(
         &self,
         actor: &str,
         request_id: &str,
@@ -31,7 +32,7 @@ impl Catalog {
         })
     }
 
-    pub fn update_product(
+    pub(in crate::service) fn update_product(
         &self,
         actor: &str,
         request_id: &str,

@@ -31,18 +31,7 @@ impl Identity {
         page_token: &str,
     ) -> Result<AuditPage> {
         let account = self.scope_account(caller, Action::ReadAudit, account_id)?;
-        if page_size < 0 {
-            return Err(DomainError::invalid(
-                "INVALID_PAGE_SIZE",
-                "page_size",
-                "must not be negative",
-            )
-            .into());
-        }
-        let size = match page_size {
-            0 => 50,
-            n => (n as usize).min(500),
-        };
+        let size = tradeport_domain::paging::PageLimits::new(50, 500).size(page_size)?;
         let scope = account.as_ref().map_or(keys::BRAND, |a| a.id.as_str());
         let prefix = keys::audits(scope);
         let mut after = if page_token.is_empty() {

@@ -2,9 +2,9 @@
 //! one change through [`Orders::change`]: read, decide, write in one commit.
 
 use rust_decimal::Decimal;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
-use super::{Orders, Result, keys, now};
+use super::{Orders, Result, keys, now, today};
 use crate::store::records::get_value;
 use tradeport_domain::DomainError;
 use tradeport_domain::decimal::parse_decimal;
@@ -33,10 +33,6 @@ pub struct NewTrackingEvent {
     pub status: TrackingStatus,
     pub location: String,
     pub description: String,
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
 }
 
 /// Raises the late alert on every shipment that just became late.

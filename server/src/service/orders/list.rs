@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use super::{Orders, Result, keys, not_found};
 use crate::store::KeyRange;
 use crate::store::records::get_value;
-use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Action, Caller};
+use tradeport_domain::orders::scope::OrderScope;
 use tradeport_domain::orders::{Millis, Order, OrderStatus};
 use tradeport_domain::paging::PageLimits;
 
@@ -49,25 +49,16 @@ impl Orders {
     /// A page of orders and the token of the next (empty at the end).
     pub fn list(&self, caller: &Caller, filter: &OrderFilter) -> Result<(Vec<Order>, String)> {
         caller.authorize_action(Action::ReadOrders)?;
-        let brand_wide = caller.account_id.is_none()
-            && caller
-                .roles
-                .iter()
-                .any(|r| r.is_brand() && *r != tradeport_domain::identity::Role::SalesRep);
-        let prefixes: Vec<String> = match (filter.account_id.trim(), caller.acting_account()) {
-            ("", Some(own)) => vec![keys::account_orders(own)],
-            (asked, Some(own)) if asked == own => vec![keys::account_orders(own)],
+        let prefixes: Vec<String> = match (filter.account_id.trim(), OrderScope::of(caller)) {
+            ("", OrderScope::Account(own)) => vec![keys::account_orders(&own)],
+            (asked, OrderScope::Account(own)) if asked == own => vec![keys::account_orders(&own)],
             // Another account's orders are not there for this caller.
-            (asked, Some(_)) => return Err(not_found("account", asked).into()),
-            ("", None) if brand_wide => vec![keys::ALL.to_string()],
-            // A rep without an account named: every account assigned to
-            // them directly (territory accounts are listed one by one).
-            ("", None) => caller
-                .assigned_accounts
-                .iter()
-                .map(|a| keys::account_orders(a))
-                .collect(),
-            (asked, None) => {
+            (asked, OrderScope::Account(_)) => return Err(not_found("account", asked).into()),
+            ("", OrderScope::BrandWide) => vec![keys::ALL.to_string()],
+            ("", OrderScope::Assigned(accounts)) => {
+                accounts.iter().map(|a| keys::account_orders(a)).collect()
+            }
+            (asked, _) => {
                 // An account that does not exist answers as one the caller
                 // may not see: NOT_FOUND either way, so a rep cannot tell
                 // which accounts exist.
@@ -79,18 +70,7 @@ impl Orders {
                 vec![keys::account_orders(asked)]
             }
         };
-        let size = match filter.page_size {
-            n if n < 0 => {
-                return Err(DomainError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "must not be negative",
-                )
-                .into());
-            }
-            0 => PAGES.default_size,
-            n => (n as usize).min(PAGES.max_size),
-        };
+        let size = PAGES.size(filter.page_size)?;
         let token = filter.page_token.as_str();
         let mut lists: Vec<IndexWalk> = prefixes
             .into_iter()

@@ -20,10 +20,13 @@
 //! `promouse/<account>/<promotion>`.
 
 mod actions;
+mod commit;
 mod fulfilment;
 pub use fulfilment::{NewShipment, NewTrackingEvent};
 mod list;
-mod notify;
+mod notifications;
+mod prepare;
+mod quick_order;
 mod submit;
 mod writer;
 
@@ -44,7 +47,9 @@ use tradeport_domain::orders::{Millis, Order};
 use tradeport_domain::tax::TaxRules;
 
 pub use list::OrderFilter;
-pub use submit::{LineInput, ORDER_TEMPLATE, Submission};
+pub use notifications::OrderWatch;
+pub use submit::ORDER_TEMPLATE;
+pub use tradeport_domain::orders::submission::{LineInput, Submission};
 
 pub use crate::service::Result;
 
@@ -108,6 +113,11 @@ pub(crate) mod keys {
     pub fn draft_order(draft: &str) -> String {
         format!("orddraft/{draft}")
     }
+}
+
+/// Today, for dates the rules compare with (tax, promised deliveries).
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
 }
 
 pub fn now() -> Millis {

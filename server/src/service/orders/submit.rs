@@ -1,56 +1,23 @@
-//! Submitting an order from lines. A draft (from offline sync) will feed
-//! this same function: one way in, one set of checks.
+//! Submitting an order: from lines, pasted text or a draft, one way in
+//! and one set of checks. The submission is prepared (priced, taxed, its
+//! card authorised) before the order takes its turn at the writer; the
+//! turn numbers and decides it and commits it whole.
 
-use std::collections::BTreeMap;
-
-use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
-use super::{Orders, Result, keys, not_found, now};
+use super::{Orders, Result, keys, now};
+use crate::service::catalog::Buyer;
+use crate::service::documents::Documents;
 use crate::service::inventory::{LevelsRead, is_level_key};
 use crate::store::records::{get, get_value};
 use crate::store::{Commit, StoreError, idempotency};
-use tradeport_domain::catalog::Visible;
-use tradeport_domain::catalog::quick_order::{self, QuickOrderLine};
-use tradeport_domain::decimal::parse_decimal;
-use tradeport_domain::identity::records::Account;
+use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::StockLevel;
 use tradeport_domain::orders::approval::{self, ApprovalPolicy};
-use tradeport_domain::orders::{
-    ApprovalDecision, Expectation, Order, OrderEvent, OrderLine, OrderStatus, TaxRow,
-    check_expectation, order_number,
-};
-use tradeport_domain::payments::{self, AccountPayment, CardPayment, PaymentRequest};
-use tradeport_domain::pricing::{CartLine, MAX_CART_LINES, PricingContext};
-use tradeport_domain::tax::{TaxExemption, TaxKind, TaxLine, TaxRequest};
-use tradeport_domain::{DomainError, FieldViolation};
-
-/// A line as the caller sent it.
-#[derive(Debug, Clone, Default)]
-pub struct LineInput {
-    pub sku: String,
-    pub quantity: String,
-    /// Empty: no expectation.
-    pub expected_unit_price: String,
-}
-
-/// An order as the caller sent it.
-#[derive(Debug, Clone, Default)]
-pub struct Submission {
-    pub request_id: String,
-    pub lines: Vec<LineInput>,
-    pub ship_to_id: String,
-    pub po_number: String,
-    /// (currency, amount), amount empty for none.
-    pub expected_total: Option<(String, String)>,
-    /// Quick-order text, used when `lines` is empty.
-    pub lines_text: String,
-    pub payment: PaymentRequest,
-    /// The draft this order comes from (its lines already in `lines`);
-    /// empty for none. A draft becomes at most one order.
-    pub draft_id: String,
-}
+use tradeport_domain::orders::submission::Submission;
+use tradeport_domain::orders::{Order, OrderEvent, order_number};
+use tradeport_domain::payments::{self, CardPayment};
 
 /// What a SubmitOrder request id remembers: the order it placed, which a
 /// replay reads back (the order is written in the same commit). Results
@@ -63,9 +30,25 @@ struct Placed {
 /// The quick-order template SubmitOrder's `lines_text` takes.
 pub const ORDER_TEMPLATE: &str = "sku,quantity,unit\nTP-EL-00042,10,\nTP-EL-00005,2,BOX10\n";
 
-const MAX_PO_CHARS: usize = 64;
-
 impl Orders {
+    /// The SubmitOrder use case: a submission naming a draft first takes
+    /// from the draft, as `drafts` holds it now, what it leaves empty (see
+    /// `Submission::take_draft`); then [`Orders::submit`].
+    pub fn submit_order(
+        &self,
+        caller: &Caller,
+        submission: Submission,
+        drafts: &Documents,
+    ) -> Result<Order> {
+        let mut submission = submission;
+        if !submission.draft_id.is_empty() {
+            let draft =
+                drafts.order_draft(caller, &submission.draft_id, &submission.confirmed_lines())?;
+            submission.take_draft(draft);
+        }
+        self.submit(caller, submission)
+    }
+
     /// Submits an order for the account the caller acts in; see the
     /// module comment of `orders` for what is written, and when.
     pub fn submit(&self, caller: &Caller, submission: Submission) -> Result<Order> {
@@ -101,16 +84,17 @@ impl Orders {
         )? {
             return self.placed(caller, &first);
         }
+        let buyer = Buyer::for_account(account, &self.catalog)?;
         let mut submission = submission;
         if submission.lines.is_empty() && !submission.lines_text.trim().is_empty() {
-            submission.lines = self.lines_from_text(&account, &submission.lines_text)?;
+            submission.lines = self.lines_from_text(&buyer, &submission.lines_text)?;
         }
         // Everything that reads only the catalog and the account is done
         // before the lock: pricing, tax, the caller's expectations, the
         // card's authorisation. Under the lock only what orders race for is
         // read and decided; the flush waits until the lock is let go, so
         // concurrent submissions share it.
-        let (mut order, chosen) = self.prepare(caller, &account, &submission, placed_at)?;
+        let (mut order, chosen) = self.prepare(caller, &buyer, &submission, placed_at)?;
         // The stock levels too: reading them is most of what a turn would
         // read, and other submissions rarely want the same SKUs meanwhile.
         // One that did makes the commit conflict on a level; the turn then
@@ -190,236 +174,6 @@ impl Orders {
         Ok(self.order_for(caller, Action::ReadOrders, &first.id)?.value)
     }
 
-    /// The order as the catalog, the account and the tax rules make it,
-    /// not yet numbered or decided, and the payment chosen for it.
-    fn prepare(
-        &self,
-        caller: &Caller,
-        account: &Account,
-        s: &Submission,
-        placed_at: tradeport_domain::orders::Millis,
-    ) -> Result<(Order, payments::Chosen)> {
-        // The methods brand finance allowed the account, or the default
-        // for its terms.
-        let allowed =
-            match get_value::<AccountPayment>(self.store(), &keys::payment_methods(&account.id))? {
-                Some(allowed) => allowed,
-                None => AccountPayment::default_for(&account.payment_terms)?,
-            };
-        let chosen = payments::choose(&allowed, &s.payment)?;
-        let mut v = Vec::new();
-        let ship_to = match (s.ship_to_id.trim(), account.ship_to.as_slice()) {
-            ("", [only]) => Some(only),
-            ("", _) => {
-                v.push(FieldViolation::new(
-                    "ship_to_id",
-                    "name one of the account's ship-to addresses",
-                ));
-                None
-            }
-            (id, all) => {
-                let found = all.iter().find(|t| t.id == id);
-                if found.is_none() {
-                    v.push(FieldViolation::new(
-                        "ship_to_id",
-                        format!("the account has no ship-to address {id:?}"),
-                    ));
-                }
-                found
-            }
-        };
-        if s.po_number.chars().count() > MAX_PO_CHARS {
-            v.push(FieldViolation::new(
-                "po_number",
-                format!("must be at most {MAX_PO_CHARS} characters"),
-            ));
-        }
-        if s.lines.is_empty() || s.lines.len() > MAX_CART_LINES {
-            v.push(FieldViolation::new(
-                "lines",
-                format!("give 1 to {MAX_CART_LINES} lines"),
-            ));
-        }
-        let mut expected = Expectation::default();
-        for (i, line) in s.lines.iter().enumerate() {
-            expected.unit_prices.push(optional_decimal(
-                &format!("lines[{i}].expected_unit_price"),
-                &line.expected_unit_price,
-                &mut v,
-            ));
-        }
-        let currency = account.currency.clone();
-        if let Some((want_currency, amount)) = &s.expected_total {
-            expected.total = optional_decimal("expected_total.amount", amount, &mut v);
-            if expected.total.is_some() && !want_currency.eq_ignore_ascii_case(&currency) {
-                v.push(FieldViolation::new(
-                    "expected_total.currency_code",
-                    format!("the account buys in {currency}"),
-                ));
-            }
-        }
-
-        // Price with the one pricing engine, exactly as PriceCart does.
-        let view = self.catalog.view();
-        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
-        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
-        let today = OffsetDateTime::now_utc().date();
-        let uses = self.catalog.pricing().promotion_uses(&account.id)?;
-        let ctx = PricingContext {
-            account_id: &account.id,
-            tier: &account.tier,
-            currency: &currency,
-            date: today,
-            promotion_uses: &uses,
-            visible: &in_assortment,
-        };
-        let cart: Vec<CartLine> = s
-            .lines
-            .iter()
-            .map(|l| CartLine {
-                sku: l.sku.trim().to_string(),
-                quantity: l.quantity.clone(),
-            })
-            .collect();
-        let quote = match view.pricebook.price_cart(&ctx, &cart) {
-            Ok(quote) => Some(quote),
-            Err(DomainError::InvalidArgument { violations, .. }) => {
-                v.extend(violations);
-                None
-            }
-            Err(other) => return Err(other.into()),
-        };
-        let (Some(quote), Some(ship_to), true) = (quote, ship_to, v.is_empty()) else {
-            return Err(invalid(v).into());
-        };
-
-        let mut lines = Vec::with_capacity(quote.lines.len());
-        for (i, q) in quote.lines.iter().enumerate() {
-            let Some(product) = view.index.get_sku(&q.sku) else {
-                return Err(not_found("product", &q.sku).into());
-            };
-            if !product.orderable() {
-                v.push(FieldViolation::new(
-                    format!("lines[{i}].sku"),
-                    format!("{} is discontinued", q.sku),
-                ));
-            }
-            for problem in product.quantity_problems(q.quantity) {
-                v.push(FieldViolation::new(
-                    format!("lines[{i}].quantity"),
-                    problem.describe(),
-                ));
-            }
-            lines.push(OrderLine {
-                line_no: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                sku: q.sku.clone(),
-                product_id: product.id.clone(),
-                name: product.name.clone(),
-                quantity: q.quantity,
-                list_unit_price: q.list_unit_price,
-                unit_price: q.unit_price,
-                line_total: q.line_total,
-                discount_total: q.discount_total,
-                promotions: q.promotions.clone(),
-                tax_class: product.tax_class,
-                tax: Decimal::ZERO,
-                duty: Decimal::ZERO,
-                shipped: Decimal::ZERO,
-            });
-        }
-        if !v.is_empty() {
-            return Err(invalid(v).into());
-        }
-
-        let exemption: Option<TaxExemption> =
-            get_value(self.store(), &keys::tax_exemption(&account.id))?;
-        let region = ship_to.address.region.trim();
-        let tax = self.tax.compute(&TaxRequest {
-            ship_to_country_code: ship_to.address.country_code.clone(),
-            ship_to_region_code: (!region.is_empty()).then(|| region.to_string()),
-            date: today,
-            currency: currency.clone(),
-            exemption: exemption.as_ref(),
-            lines: lines
-                .iter()
-                .map(|l| TaxLine {
-                    line_id: l.line_no.to_string(),
-                    tax_class: l.tax_class,
-                    net_amount: l.line_total,
-                })
-                .collect(),
-        })?;
-        for (line, taxed) in lines.iter_mut().zip(&tax.lines) {
-            line.tax = taxed.tax;
-            line.duty = taxed.duty;
-        }
-        check_expectation(&expected, &lines, tax.total_gross)?;
-
-        let mut order = Order {
-            id: format!("ord-{}", uuid::Uuid::now_v7().simple()),
-            number: String::new(),
-            account_id: account.id.clone(),
-            unit_id: None,
-            placed_by: caller.id.clone(),
-            placed_at,
-            po_number: s.po_number.trim().to_string(),
-            ship_to_id: ship_to.id.clone(),
-            ship_to_country: ship_to.address.country_code.clone(),
-            currency,
-            subtotal: quote.subtotal,
-            discount_total: quote.discount_total,
-            tax_total: tax.total_vat + tax.total_local_tax,
-            duty_total: tax.total_duty,
-            total: tax.total_gross,
-            tax_breakdown: tax
-                .breakdown
-                .iter()
-                .map(|b| TaxRow {
-                    name: match b.kind {
-                        TaxKind::Duty => b.name.clone(),
-                        _ => format!("{} {} %", b.name, b.rate.normalize()),
-                    },
-                    rate: b.rate,
-                    base: b.taxable_base,
-                    amount: b.amount,
-                })
-                .collect(),
-            contract_id: view
-                .pricebook
-                .active_contract(&account.id, today)
-                .map(str::to_string),
-            lines,
-            status: OrderStatus::Submitted,
-            approval: ApprovalDecision {
-                steps: Vec::new(),
-                rule: String::new(),
-                over_budget: false,
-            },
-            approvals: Vec::new(),
-            credit_warning: None,
-            history: Vec::new(),
-            reservations: Vec::new(),
-            budget_month: None,
-            shipments: Vec::new(),
-            returns: Vec::new(),
-            invoice_number: None,
-            payment: None,
-        };
-        order.history.push(tradeport_domain::orders::StatusChange {
-            at: placed_at,
-            to: OrderStatus::Submitted,
-            by: caller.id.clone(),
-            note: String::new(),
-        });
-        if caller.kind == tradeport_domain::identity::CallerKind::User {
-            order.unit_id = self
-                .identity
-                .user_record(&caller.id)?
-                .and_then(|u| u.unit_id);
-        }
-        Ok((order, chosen))
-    }
-
     /// A card is authorised for the whole order before it is decided, and
     /// captured as it ships; a decline refuses the order.
     fn authorize_card(
@@ -448,9 +202,6 @@ impl Orders {
         }
     }
 
-    /// Under the write lock: numbers the order, records its payment, and
-    /// decides it — approval, budget, credit, reservation — adding every
-    /// write to `commit`.
     /// Marks the draft as having become `order_id`, in the order's own
     /// commit, unless it already became another order.
     fn claim_draft(&self, commit: Commit, draft_id: &str, order_id: &str) -> Result<Commit> {
@@ -470,6 +221,9 @@ impl Orders {
             .put_record(&key, &order_id.to_owned())?)
     }
 
+    /// Under the write lock: numbers the order, records its payment, and
+    /// decides it — approval, budget, credit, reservation — adding every
+    /// write to `commit`.
     fn decide(
         &self,
         commit: Commit,
@@ -522,146 +276,6 @@ impl Orders {
         let commit = self.put_order(commit, None, order)?;
         Ok((commit, levels))
     }
-
-    /// Adds the order and (when new) its list entries to `commit`.
-    /// Pasted quick-order lines as order lines, in sales units; any line
-    /// with a blocking problem refuses them all, naming its line number.
-    fn lines_from_text(&self, account: &Account, text: &str) -> Result<Vec<LineInput>> {
-        let inputs = quick_order::parse_pasted(text).map_err(|e| match e {
-            DomainError::InvalidArgument { reason, violations } => DomainError::InvalidArgument {
-                reason,
-                violations: violations
-                    .into_iter()
-                    .map(|v| FieldViolation::new("lines_text", v.description))
-                    .collect(),
-            },
-            other => other,
-        })?;
-        let checked =
-            self.catalog
-                .quick_order(account, &account.currency, inputs, &self.inventory)?;
-        let mut v = Vec::new();
-        let mut lines = Vec::new();
-        for line in &checked {
-            for problem in line.problems.iter().filter(|p| p.blocking()) {
-                v.push(FieldViolation::new(
-                    "lines_text",
-                    format!(
-                        "line {} ({}): {}",
-                        line.input.line_number,
-                        line.input.code,
-                        problem.describe()
-                    ),
-                ));
-            }
-            if let (Some(product), Some(quantity)) = (&line.product, line.quantity) {
-                lines.push(LineInput {
-                    sku: product.sku.clone(),
-                    quantity: quantity.normalize().to_string(),
-                    expected_unit_price: String::new(),
-                });
-            }
-        }
-        if v.is_empty() {
-            Ok(lines)
-        } else {
-            Err(invalid(v).into())
-        }
-    }
-
-    /// A past order's lines, re-priced and checked as a quick order.
-    pub fn reorder(&self, caller: &Caller, id: &str) -> Result<(Vec<QuickOrderLine>, String)> {
-        let order = self.order_for(caller, Action::ReadOrders, id)?.value;
-        let account = self.account(&order.account_id)?;
-        let inputs = order
-            .lines
-            .iter()
-            .map(|l| quick_order::QuickOrderInput {
-                line_number: l.line_no,
-                code: l.sku.clone(),
-                quantity: l.quantity.normalize().to_string(),
-                unit: String::new(),
-            })
-            .collect();
-        let lines =
-            self.catalog
-                .quick_order(&account, &account.currency, inputs, &self.inventory)?;
-        Ok((lines, account.currency))
-    }
-
-    /// Adds the order, its list entries (when new), the notifications its
-    /// change from `before` is worth and its feed entry to `commit`. Every
-    /// order write goes through here.
-    pub(super) fn put_order(
-        &self,
-        commit: Commit,
-        before: Option<&Order>,
-        order: &Order,
-    ) -> Result<Commit> {
-        let commit = self.notify(commit, before, order)?;
-        // Feed readers read orders from the store: the commit's own ticket
-        // is hold enough.
-        let (commit, _) = self.feed.stage(
-            commit,
-            [tradeport_domain::feed::FeedEntry::Order {
-                account_id: order.account_id.clone(),
-                id: order.id.clone(),
-            }],
-        )?;
-        let mut commit = commit.put_record(&keys::order(&order.id), order)?;
-        if before.is_none() {
-            commit = commit
-                .put(
-                    keys::by_account(&order.account_id, order.placed_at, &order.id),
-                    Vec::new(),
-                )
-                .put(keys::all(order.placed_at, &order.id), Vec::new());
-        }
-        Ok(commit)
-    }
-
-    /// Adds reserving the order's stock to `commit`, SKU by SKU.
-    pub(super) fn reserve(
-        &self,
-        commit: Commit,
-        order: &mut Order,
-        read_ahead: Option<&LevelsRead>,
-    ) -> Result<(Commit, Vec<StockLevel>)> {
-        let mut wanted: BTreeMap<String, Decimal> = BTreeMap::new();
-        for line in &order.lines {
-            *wanted.entry(line.sku.clone()).or_default() += line.quantity;
-        }
-        let wanted: Vec<(String, Decimal)> = wanted.into_iter().collect();
-        let (commit, reserved, levels) = self
-            .inventory
-            .stage_reservations(commit, &wanted, read_ahead)?;
-        order.reservations = reserved;
-        Ok((commit, levels))
-    }
-}
-
-fn optional_decimal(field: &str, raw: &str, v: &mut Vec<FieldViolation>) -> Option<Decimal> {
-    if raw.trim().is_empty() {
-        return None;
-    }
-    match parse_decimal(field, raw) {
-        Ok(d) => Some(d),
-        Err(DomainError::InvalidArgument { violations, .. }) => {
-            v.extend(violations);
-            None
-        }
-        Err(other) => {
-            v.push(FieldViolation::new(field, other.to_string()));
-            None
-        }
-    }
-}
-
-fn invalid(violations: Vec<FieldViolation>) -> DomainError {
-    DomainError::InvalidArgument {
-        reason: "INVALID_ORDER",
-        violations,
-    }
 }
 
 #[cfg(test)]
@@ -669,6 +283,7 @@ fn invalid(violations: Vec<FieldViolation>) -> DomainError {
 mod tests {
     use super::*;
     use crate::store::{SledStore, Store, encode};
+    use tradeport_domain::orders::OrderStatus;
 
     /// How a SubmitOrder request id was remembered before: the whole order.
     #[derive(serde::Serialize)]

@@ -7,17 +7,26 @@ use super::{Orders, Result, keys, now};
 use crate::store::Commit;
 use crate::store::KeyRange;
 use tradeport_domain::DomainError;
-use tradeport_domain::identity::Caller;
+use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::orders::Order;
 use tradeport_domain::orders::notifications::{
     Audience, Notification, audience, audiences_of, notices,
 };
+use tradeport_domain::orders::scope::OrderScope;
 use tradeport_domain::paging::PageLimits;
 
 const PAGES: PageLimits = PageLimits {
     default_size: 50,
     max_size: 200,
 };
+
+/// A watch of orders.
+pub struct OrderWatch<F> {
+    /// Every order committed from now on.
+    pub changes: tokio::sync::broadcast::Receiver<std::sync::Arc<Order>>,
+    /// Whether an order is one the watcher reads.
+    pub sees: F,
+}
 
 fn scope(audience: &Audience) -> String {
     match audience {
@@ -67,18 +76,7 @@ impl Orders {
         page_size: i32,
         token: &str,
     ) -> Result<(Vec<Notification>, String)> {
-        let size = match page_size {
-            n if n < 0 => {
-                return Err(DomainError::invalid(
-                    "INVALID_PAGE_SIZE",
-                    "page_size",
-                    "must not be negative",
-                )
-                .into());
-            }
-            0 => PAGES.default_size,
-            n => (n as usize).min(PAGES.max_size),
-        };
+        let size = PAGES.size(page_size)?;
         if !token.is_empty() && (token.len() != 16 || !token.chars().all(|c| c.is_ascii_hexdigit()))
         {
             return Err(DomainError::invalid(
@@ -123,27 +121,17 @@ impl Orders {
         let _ = self.changes.send(std::sync::Arc::new(order.clone()));
     }
 
-    /// A receiver of every committed order, and whether `caller` may see
-    /// an order of a given account.
+    /// A watch of the orders `caller` reads (see `OrderScope`).
     pub fn watch(
         &self,
         caller: &Caller,
-    ) -> (
-        tokio::sync::broadcast::Receiver<std::sync::Arc<Order>>,
-        impl Fn(&Order) -> bool + Send + 'static,
-    ) {
-        let acting = caller.acting_account().map(str::to_string);
-        let brand_wide = acting.is_none()
-            && caller
-                .roles
-                .iter()
-                .any(|r| r.is_brand() && *r != tradeport_domain::identity::Role::SalesRep);
-        let assigned = caller.assigned_accounts.clone();
-        let sees = move |order: &Order| match &acting {
-            Some(account) => order.account_id == *account,
-            None => brand_wide || assigned.contains(&order.account_id),
-        };
-        (self.changes.subscribe(), sees)
+    ) -> Result<OrderWatch<impl Fn(&Order) -> bool + Send + 'static>> {
+        caller.authorize_action(Action::ReadOrders)?;
+        let scope = OrderScope::of(caller);
+        Ok(OrderWatch {
+            changes: self.changes.subscribe(),
+            sees: move |order: &Order| scope.covers(&order.account_id),
+        })
     }
 
     /// Ends every watch (at shutdown).

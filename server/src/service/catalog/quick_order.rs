@@ -7,24 +7,21 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::{Catalog, Result};
+use super::{Buyer, Catalog, Result, today};
 use crate::service::inventory::Inventory;
-use tradeport_domain::catalog::Visible;
 use tradeport_domain::catalog::quick_order::{self, QuickOrderInput, QuickOrderLine};
-use tradeport_domain::identity::records::Account;
-use tradeport_domain::pricing::PricingContext;
 
 impl Catalog {
-    /// Checks and prices `inputs` for `account`, in `currency`.
+    /// Checks and prices `inputs` for `buyer`, in `currency`.
     pub fn quick_order(
         &self,
-        account: &Account,
+        buyer: &Buyer,
         currency: &str,
         inputs: Vec<QuickOrderInput>,
         inventory: &Inventory,
     ) -> Result<Vec<QuickOrderLine>> {
         let view = self.view();
-        let visible = Visible::for_customer(&view.assortments, &account.id, &account.tier);
+        let visible = Buyer::visible(Some(buyer), &view);
         let skus: Vec<String> = inputs
             .iter()
             .filter_map(|i| view.index.by_code(&i.code).map(|p| p.sku.clone()))
@@ -33,16 +30,8 @@ impl Catalog {
         for level in inventory.levels_of(&skus)? {
             *available.entry(level.sku.clone()).or_default() += level.available();
         }
-        let uses = self.pricing.promotion_uses(&account.id)?;
-        let in_assortment = |sku: &str| view.index.sku_visible(sku, &visible);
-        let ctx = PricingContext {
-            account_id: &account.id,
-            tier: &account.tier,
-            currency,
-            date: time::OffsetDateTime::now_utc().date(),
-            promotion_uses: &uses,
-            visible: &in_assortment,
-        };
+        let in_assortment = buyer.in_assortment(&view);
+        let ctx = buyer.terms(currency, today(), &in_assortment);
         let stock = |sku: &str| available.get(sku).copied().unwrap_or_default();
         let prices = view.pricebook.for_customer(&ctx);
         Ok(quick_order::check_lines(
