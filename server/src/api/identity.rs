@@ -17,13 +17,7 @@ use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
 use tradeport_domain::identity::records::{
     self as rec, ApiKeyRecord, Application, ApplicationState, Millis, User, UserState,
 };
-use tradeport_domain::identity::{Caller, Principal, Role};
-use tradeport_domain::paging::{Page, PageLimits};
-
-const LIST_PAGES: PageLimits = PageLimits {
-    default_size: 50,
-    max_size: 500,
-};
+use tradeport_domain::identity::{Caller, CallerKind, Principal, Role};
 
 pub struct IdentityApi {
     identity: Arc<Identity>,
@@ -68,26 +62,6 @@ pub(super) fn ts(ms: Millis) -> Option<Timestamp> {
 
 pub(super) fn millis(t: &Timestamp) -> Millis {
     t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
-}
-
-/// Pages an in-memory list (small per account: users, keys, devices).
-fn paged<T: Clone>(
-    items: Vec<T>,
-    page_size: i32,
-    page_token: &str,
-    fingerprint: u64,
-) -> Result<(Vec<T>, String), Status> {
-    let page = Page::parse(page_size, page_token, fingerprint, LIST_PAGES)
-        .map_err(IntoStatus::into_status)?;
-    let window = page.window(items.len());
-    Ok((items[window].to_vec(), page.next_token(items.len())))
-}
-
-fn fingerprint(s: &str) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
 }
 
 pub fn role_from_proto(value: i32, field: &str) -> Result<Role, DomainError> {
@@ -424,14 +398,7 @@ impl IdentityService for IdentityApi {
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
         let caller = caller(&request)?;
         let origin = origin(&request);
-        let session = caller.session_id.clone().ok_or_else(|| {
-            DomainError::precondition(
-                "NOT_A_SESSION",
-                "API keys have no session to end; revoke the key",
-            )
-            .into_status()
-        })?;
-        self.identity.revoke_device(&caller, &session, &origin)?;
+        self.identity.logout(&caller, &origin)?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
@@ -441,8 +408,8 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::ListDevicesResponse> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let devices = self.identity.devices(&caller)?;
-        let (devices, next_page_token) = paged(devices, r.page_size, &r.page_token, 0)?;
+        let (devices, next_page_token) =
+            self.identity.devices(&caller, r.page_size, &r.page_token)?;
         Ok(Response::new(pb::ListDevicesResponse {
             devices: devices
                 .into_iter()
@@ -527,27 +494,18 @@ impl IdentityService for IdentityApi {
         request: Request<pb::GetCallerRequest>,
     ) -> Reply<pb::GetCallerResponse> {
         let caller = caller(&request)?;
-        let display_name = match caller.kind {
-            tradeport_domain::identity::CallerKind::User => {
-                self.identity.display_name(&caller.id)?
-            }
-            tradeport_domain::identity::CallerKind::ApiKey => String::new(),
+        let display_name = self.identity.shown_name(&caller)?;
+        // One id field for each kind of caller.
+        let (user_id, api_key_id) = match caller.kind {
+            CallerKind::User => (caller.id.clone(), String::new()),
+            CallerKind::ApiKey => (String::new(), caller.id.clone()),
         };
-        let is_key = caller.kind == tradeport_domain::identity::CallerKind::ApiKey;
         Ok(Response::new(pb::GetCallerResponse {
-            user_id: if is_key {
-                String::new()
-            } else {
-                caller.id.clone()
-            },
+            user_id,
             account_id: caller.account_id.clone().unwrap_or_default(),
             roles: roles_to_proto(&caller.roles),
             on_behalf_of_account_id: caller.on_behalf_of.clone().unwrap_or_default(),
-            api_key_id: if is_key {
-                caller.id.clone()
-            } else {
-                String::new()
-            },
+            api_key_id,
             display_name,
         }))
     }
@@ -578,13 +536,9 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::ListOrgUnitsResponse> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let units = self.identity.units(&caller, &r.account_id)?;
-        let (units, next_page_token) = paged(
-            units,
-            r.page_size,
-            &r.page_token,
-            fingerprint(&r.account_id),
-        )?;
+        let (units, next_page_token) =
+            self.identity
+                .units(&caller, &r.account_id, r.page_size, &r.page_token)?;
         Ok(Response::new(pb::ListOrgUnitsResponse {
             units: units.into_iter().map(unit_to).collect(),
             next_page_token,
@@ -620,13 +574,9 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::ListUsersResponse> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let users = self.identity.users(&caller, &r.account_id)?;
-        let (users, next_page_token) = paged(
-            users,
-            r.page_size,
-            &r.page_token,
-            fingerprint(&r.account_id),
-        )?;
+        let (users, next_page_token) =
+            self.identity
+                .users(&caller, &r.account_id, r.page_size, &r.page_token)?;
         Ok(Response::new(pb::ListUsersResponse {
             users: users.iter().map(user_to).collect(),
             next_page_token,
@@ -687,9 +637,9 @@ impl IdentityService for IdentityApi {
     ) -> Reply<pb::ListApiKeysResponse> {
         let caller = caller(&request)?;
         let r = request.into_inner();
-        let keys = self.identity.api_keys(&caller, &r.account_id)?;
         let (keys, next_page_token) =
-            paged(keys, r.page_size, &r.page_token, fingerprint(&r.account_id))?;
+            self.identity
+                .api_keys(&caller, &r.account_id, r.page_size, &r.page_token)?;
         Ok(Response::new(pb::ListApiKeysResponse {
             api_keys: keys.iter().map(api_key_to).collect(),
             next_page_token,

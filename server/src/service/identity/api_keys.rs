@@ -2,13 +2,13 @@
 //! scope (an account, or the brand) and roles, shown once, stored as a hash,
 //! revocable; last use is recorded (at most once a minute).
 
-use super::accounts::role_names;
-use super::{Identity, Origin, Result, keys, now};
+use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::store::Commit;
 use crate::store::records::{get, get_value};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::input;
+use tradeport_domain::identity::people::role_names;
 use tradeport_domain::identity::records::ApiKeyRecord;
 use tradeport_domain::identity::{Action, Caller, Role};
 
@@ -57,7 +57,14 @@ impl Identity {
         Ok(NewApiKey { key, secret })
     }
 
-    pub fn api_keys(&self, caller: &Caller, account_id: &str) -> Result<Vec<ApiKeyRecord>> {
+    /// A page of the API keys of an account (or of the brand).
+    pub fn api_keys(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<ApiKeyRecord>, String)> {
         let account = self.scope_account(caller, Action::ManageApiKeys, account_id)?;
         let scope = account.as_ref().map_or(keys::BRAND, |a| a.id.as_str());
         let prefix = keys::api_keys_of(scope);
@@ -71,7 +78,7 @@ impl Identity {
                 out.push(key);
             }
         }
-        Ok(out)
+        lists::paged(out, page_size, page_token, lists::of_account(account_id))
     }
 
     pub fn revoke_api_key(

@@ -2,24 +2,37 @@
 //! `domain::identity`, and writes everything it changed — audit record
 //! included — in one atomic commit, so nothing is ever half-written.
 //!
-//! Split by concern: `ceremonies` (passkey enrolment, sign-in, passkeys),
-//! `sessions` (tokens, devices, resolving a bearer to a caller),
-//! `accounts` (applications, units, users, roles), `api_keys`, `audit`.
+//! Every use case authorises its caller itself, through the domain's one
+//! check (`Caller::authorize`), so no front end can skip it.
+//!
+//! Split by concern: `applications` (applying and review), `people`
+//! (invitations, users, roles, reps), `units`, `profile`, `privacy`
+//! (export, erasure); passkey `ceremonies` with `enrolment`, `sign_in` and
+//! `passkeys`; `sessions` (tokens, devices, resolving a bearer to a
+//! caller); `api_keys`; `audit`. `scope` resolves the account or user a
+//! request names for the caller, `lists` pages the short lists.
 
-mod accounts;
 mod api_keys;
+mod applications;
 mod audit;
 mod ceremonies;
 pub mod denied;
+mod enrolment;
 mod idempotency;
 mod limits;
+mod lists;
 mod passkey_records;
+mod passkeys;
+mod people;
 mod privacy;
 mod profile;
+mod scope;
 pub mod secrets;
 mod sessions;
+mod sign_in;
 mod stand_ins;
 mod sweep;
+mod units;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,13 +49,15 @@ use tradeport_domain::identity::Caller;
 use tradeport_domain::identity::audit::{AuditEvent, newest_first_key};
 use tradeport_domain::identity::records::{Account, Millis, User};
 
-pub use accounts::{ApplicationDecision, Invitee, NewApplication, NewInvitation};
 pub use api_keys::NewApiKey;
 pub use audit::AuditPage;
-pub use ceremonies::{CeremonyStart, PasskeyInfo};
+pub use ceremonies::CeremonyStart;
 pub use limits::RateLimits;
+pub use passkeys::PasskeyInfo;
+pub use people::{Invitee, NewInvitation};
 pub use sessions::{DeviceInfo, IssuedTokens};
 pub use sweep::SweepReport;
+pub use tradeport_domain::identity::applications::{ApplicationDecision, NewApplication};
 
 pub use crate::service::Result;
 
@@ -175,14 +190,6 @@ impl Identity {
         id: &str,
     ) -> Result<Option<tradeport_domain::identity::records::User>> {
         Ok(self.user(id)?.map(|u| u.value))
-    }
-
-    /// The display name of a user, for showing who is signed in.
-    pub fn display_name(&self, user_id: &str) -> Result<String> {
-        Ok(self
-            .user(user_id)?
-            .map(|u| u.value.display_name)
-            .unwrap_or_default())
     }
 
     /// An audit event for an action `caller` takes in `account`, from
