@@ -42,7 +42,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
 use crate::service::identity::secrets::{RandomFailure, new_id};
-use crate::store::records::{Versioned, get};
+use crate::store::records::{Versioned, get, get_value};
 use crate::store::{Commit, Store, StoreError};
 use stand_ins::StandInCredentials;
 use tradeport_domain::identity::Caller;
@@ -216,6 +216,28 @@ impl Identity {
             .unwrap_or_else(|| keys::BRAND.into());
         let key = keys::audit(&scope, &newest_first_key(event.time, &event.id));
         Ok(commit.put_record(&key, &event)?)
+    }
+
+    /// The records an index lists, each with its id: every key under
+    /// `prefix` ends in an id, whose record is under `record_key(id)`. An
+    /// entry whose record is gone is skipped.
+    fn indexed<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &str,
+        limit: usize,
+        record_key: impl Fn(&str) -> String,
+    ) -> Result<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for (key, _) in self
+            .store
+            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), limit)?
+        {
+            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            if let Some(record) = get_value::<T>(self.store(), &record_key(&id))? {
+                out.push((id, record));
+            }
+        }
+        Ok(out)
     }
 
     /// Records an event on its own, for failures that change nothing else.

@@ -6,8 +6,7 @@
 
 use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{INVITATION_PREFIX, hash, new_secret};
-use crate::store::records::get_value;
-use crate::store::{Commit, KeyRange, idempotency};
+use crate::store::{Commit, idempotency};
 use tradeport_domain::identity::people::{
     assigned, disabled, email_free, ensure_sales_rep, invited_user, may_disable, role_names,
     with_roles,
@@ -144,17 +143,11 @@ impl Identity {
     ) -> Result<(Vec<User>, String)> {
         let account = self.scope_account(caller, Action::ReadUsers, account_id)?;
         let scope = account.as_ref().map_or(keys::BRAND, |a| a.id.as_str());
-        let prefix = keys::members(scope);
-        let mut users = Vec::new();
-        for (key, _) in self
-            .store
-            .scan(KeyRange::prefix(prefix.as_bytes()), 100_000)?
-        {
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(user) = get_value::<User>(self.store(), &keys::user(&id))? {
-                users.push(user);
-            }
-        }
+        let users = self
+            .indexed::<User>(&keys::members(scope), 100_000, keys::user)?
+            .into_iter()
+            .map(|(_, user)| user)
+            .collect();
         lists::paged(users, page_size, page_token, lists::of_account(account_id))
     }
 

@@ -353,23 +353,15 @@ impl Identity {
 
     /// Every device the caller is signed in on.
     pub(super) fn signed_in_devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
-        let mut out = Vec::new();
-        let prefix = keys::user_sessions(&caller.id);
-        for (key, _) in self
-            .store
-            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), 10_000)?
-        {
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(session) = get_value::<Session>(self.store(), &keys::session(&id))?
-                && !session.revoked
-            {
-                out.push(DeviceInfo {
-                    current: caller.session_id.as_deref() == Some(id.as_str()),
-                    session,
-                });
-            }
-        }
-        Ok(out)
+        Ok(self
+            .indexed::<Session>(&keys::user_sessions(&caller.id), 10_000, keys::session)?
+            .into_iter()
+            .filter(|(_, session)| !session.revoked)
+            .map(|(id, session)| DeviceInfo {
+                current: caller.session_id.as_deref() == Some(id.as_str()),
+                session,
+            })
+            .collect())
     }
 
     /// Ends the session the caller called through.
@@ -405,15 +397,10 @@ impl Identity {
 
     /// Ends every session of `user_id`, into `commit`.
     pub(super) fn revoke_all_sessions(&self, mut commit: Commit, user_id: &str) -> Result<Commit> {
-        let prefix = keys::user_sessions(user_id);
-        for (key, _) in self
-            .store
-            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), 100_000)?
-        {
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(mut session) = get_value::<Session>(self.store(), &keys::session(&id))?
-                && !session.revoked
-            {
+        let sessions =
+            self.indexed::<Session>(&keys::user_sessions(user_id), 100_000, keys::session)?;
+        for (id, mut session) in sessions {
+            if !session.revoked {
                 session.revoked = true;
                 commit = commit.put_record(&keys::session(&id), &session)?;
             }
