@@ -1,15 +1,17 @@
 //! Who is calling. One tower layer, in front of every service, resolves the
 //! `authorization: Bearer …` credential (a session's access token or an API
-//! key) to a [`Principal`] and attaches it to the request; the api layer
-//! authorises that principal against each resource. Only the open RPCs —
-//! health, reflection, applying for an account, enrolment, sign-in and
-//! refresh — are served without one.
+//! key) to a [`Principal`] and attaches it to the request; it decides
+//! nothing else. What that principal may do is decided in the use cases,
+//! each of which authorises its caller. Only the open RPCs — health,
+//! reflection, applying for an account, enrolment, sign-in and refresh —
+//! are served without a credential.
 //!
 //! A sales rep acts for a customer by adding `x-tradeport-on-behalf-of:
-//! <account id>`; the layer checks the assignment and records the call in
-//! that account's audit trail. A signed-in caller denied something that
-//! exists but is not theirs is answered as if it did not exist, and the
-//! layer records the attempt in the brand's trail (`identity::denied`).
+//! <account id>`; the identity use case `act_on_behalf` checks the
+//! assignment and records the call in that account's audit trail. A
+//! signed-in caller denied something that exists but is not theirs is
+//! answered as if it did not exist, and the attempt is recorded in the
+//! brand's trail once the call has answered (`identity::denied`).
 
 use crate::service::ServiceError;
 use std::future::Future;
@@ -23,7 +25,7 @@ use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tower::{Layer, Service};
 
 use crate::api::errors::Failure;
-use crate::service::identity::denied::{self, Denial};
+use crate::service::identity::denied;
 use crate::service::identity::{Identity, Origin};
 use crate::transport::client_address::ClientAddress;
 use tradeport_domain::DomainError;
@@ -165,18 +167,10 @@ impl<S> ResolvePrincipal<S> {
             return Ok(Principal::Caller(caller));
         };
         let origin = origin_of(request.extensions());
-        match self
+        let acting = self
             .identity
-            .act_on_behalf(caller.clone(), account, path, &origin)
-        {
-            Ok(acting) => Ok(Principal::Caller(acting)),
-            Err(ServiceError::Domain(DomainError::Hidden { resource, id })) => {
-                let denial = Denial::new(resource, &id);
-                denied::record(&self.identity, &caller, denial, path, &origin);
-                Err(DomainError::Hidden { resource, id }.into())
-            }
-            Err(e) => Err(e),
-        }
+            .act_on_behalf(caller, account, path, &origin)?;
+        Ok(Principal::Caller(acting))
     }
 }
 
@@ -214,13 +208,7 @@ where
                 // A signed-in caller's denied attempts are recorded once the
                 // call has answered (see `identity::denied`).
                 let identity = Arc::clone(&self.identity);
-                Box::pin(async move {
-                    let (response, denial) = denied::watch(call).await;
-                    if let Some(denial) = denial {
-                        denied::record(&identity, &caller, denial, &rpc, &origin);
-                    }
-                    response
-                })
+                Box::pin(denied::recorded(identity, caller, rpc, origin, call))
             }
             Err(e) => {
                 let status = tonic::Status::from(Failure::from(e));

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod feed;
 pub mod identity;
 pub mod inventory;
+pub mod mask;
 pub mod orders;
 pub mod paging;
 pub mod payments;

@@ -1,8 +1,14 @@
-//! Wire forms of the account profile.
+//! The account profile's RPCs (part of IdentityService) and its wire
+//! forms, which applications share: company details, contacts, addresses
+//! and invoicing details.
 
+use tonic::{Request, Response};
 use tradeport_proto::common::Money;
 use tradeport_proto::identity as pb;
 
+use super::identity::{Reply, caller};
+use crate::auth::origin_of;
+use crate::service::identity::Identity;
 use tradeport_domain::identity::profile::ProfilePatch;
 use tradeport_domain::identity::records::{Account, Address, Contact, Invoicing, ShipTo};
 
@@ -96,4 +102,32 @@ pub fn patch_from(p: pb::AccountProfile) -> ProfilePatch {
             e_invoice_address: invoicing.e_invoice_address,
         },
     }
+}
+
+pub(super) async fn get(
+    identity: &Identity,
+    request: Request<pb::GetAccountProfileRequest>,
+) -> Reply<pb::GetAccountProfileResponse> {
+    let caller = caller(&request)?;
+    let account = identity.profile(&caller, &request.into_inner().account_id)?;
+    Ok(Response::new(pb::GetAccountProfileResponse {
+        profile: Some(profile_to(&account)),
+    }))
+}
+
+pub(super) async fn update(
+    identity: &Identity,
+    request: Request<pb::UpdateAccountProfileRequest>,
+) -> Reply<pb::UpdateAccountProfileResponse> {
+    let caller = caller(&request)?;
+    let origin = origin_of(request.extensions());
+    let r = request.into_inner();
+    let profile = r.profile.unwrap_or_default();
+    let account_id = profile.account_id.clone();
+    let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+    let account =
+        identity.update_profile(&caller, &account_id, patch_from(profile), &paths, &origin)?;
+    Ok(Response::new(pb::UpdateAccountProfileResponse {
+        profile: Some(profile_to(&account)),
+    }))
 }

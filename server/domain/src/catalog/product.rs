@@ -483,36 +483,13 @@ const PRODUCT_FIELDS: &[(&str, ProductField)] = &[
 
 /// Parses `update_mask.paths` for a product update.
 pub fn parse_mask(paths: &[String]) -> Result<Vec<ProductField>, DomainError> {
-    if paths.is_empty() {
-        return Err(DomainError::invalid(
-            "UPDATE_MASK_REQUIRED",
-            "update_mask",
-            "name the fields to change",
-        ));
+    crate::mask::UpdateMask {
+        paths: PRODUCT_FIELDS,
+        fixed: &["id", "sku"],
+        fixed_because: "identifies the product and cannot change",
+        resource: "product",
     }
-    let mut fields = Vec::new();
-    let mut violations = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        match PRODUCT_FIELDS.iter().find(|(name, _)| name == path) {
-            Some((_, field)) => fields.push(*field),
-            None if matches!(path.as_str(), "id" | "sku") => violations.push(FieldViolation::new(
-                format!("update_mask.paths[{i}]"),
-                format!("{path} identifies the product and cannot change"),
-            )),
-            None => violations.push(FieldViolation::new(
-                format!("update_mask.paths[{i}]"),
-                format!("{path:?} is not a product field"),
-            )),
-        }
-    }
-    if violations.is_empty() {
-        Ok(fields)
-    } else {
-        Err(DomainError::InvalidArgument {
-            reason: "INVALID_UPDATE_MASK",
-            violations,
-        })
-    }
+    .parse(paths)
 }
 
 /// `current` with the masked fields taken from `patch`; the result still

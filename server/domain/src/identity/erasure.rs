@@ -63,6 +63,18 @@ impl Person {
         }
     }
 
+    /// Learns the name `a` gave its admin, when the admin's email is the
+    /// person's: a copy of that name is theirs too.
+    pub fn learn_from(&mut self, a: &Application) {
+        if self
+            .emails
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&a.admin_email))
+        {
+            self.names.push(a.admin_name.clone());
+        }
+    }
+
     /// Whether `text` holds the person's name or email.
     pub fn named_in(&self, text: &str) -> bool {
         let text = norm(text);

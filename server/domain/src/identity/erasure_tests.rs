@@ -177,3 +177,32 @@ fn short_names_are_not_searched_for() {
     assert!(!p.named_in("Alpine Valves"));
     assert!(p.named_in("gretchen@datenschutz.example"));
 }
+
+#[test]
+fn an_application_the_person_administers_teaches_the_name_it_gave() {
+    let mut a = Application {
+        id: "app".into(),
+        legal_name: "Datenschutz Handel GmbH".into(),
+        tax_id: "DE1".into(),
+        contacts: vec![],
+        billing_address: Address::default(),
+        shipping_addresses: vec![],
+        requested_payment_terms: String::new(),
+        admin_email: "GRETCHEN@datenschutz.example".into(),
+        admin_name: "Grete D.".into(),
+        state: ApplicationState::Approved,
+        rejection_reason: String::new(),
+        account_id: Some("acc".into()),
+        created: 0,
+    };
+    let mut p = person();
+    p.learn_from(&a);
+    assert!(p.named_in("signed by Grete D."));
+    a.admin_email = "hans@datenschutz.example".into();
+    a.admin_name = "Hans H.".into();
+    p.learn_from(&a);
+    assert!(
+        !p.named_in("signed by Hans H."),
+        "another admin is not them"
+    );
+}

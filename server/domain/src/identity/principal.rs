@@ -4,7 +4,7 @@
 //! cover answers PERMISSION_DENIED.
 
 use super::permissions::{Action, Role, allows};
-use super::records::Account;
+use super::records::{Account, ApiKeyRecord, User};
 use crate::DomainError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,34 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A signed-in user, calling through the device session `session_id`.
+    pub fn user(user: User, session_id: String) -> Self {
+        Self {
+            kind: CallerKind::User,
+            id: user.id,
+            account_id: user.account_id,
+            roles: user.roles,
+            session_id: Some(session_id),
+            on_behalf_of: None,
+            assigned_accounts: user.assigned_accounts,
+            territories: user.territories,
+        }
+    }
+
+    /// A partner app or integration calling with `key`.
+    pub fn api_key(key: ApiKeyRecord) -> Self {
+        Self {
+            kind: CallerKind::ApiKey,
+            id: key.id,
+            account_id: key.account_id,
+            roles: key.roles,
+            session_id: None,
+            on_behalf_of: None,
+            assigned_accounts: Vec::new(),
+            territories: Vec::new(),
+        }
+    }
+
     fn may(&self, action: Action) -> bool {
         self.roles.iter().any(|r| allows(*r, action))
     }
@@ -69,6 +97,36 @@ impl Caller {
     /// for. `None` for brand staff acting brand-wide.
     pub fn acting_account(&self) -> Option<&str> {
         self.account_id.as_deref().or(self.on_behalf_of.as_deref())
+    }
+
+    /// The account a request's `account_id` names: empty means the acting
+    /// account, which is `None` — the brand — for brand staff acting
+    /// brand-wide.
+    pub fn named_account(&self, account_id: &str) -> Option<String> {
+        if account_id.is_empty() {
+            self.acting_account().map(str::to_string)
+        } else {
+            Some(account_id.to_string())
+        }
+    }
+
+    /// Checks that the caller may act for the customer `account` (read
+    /// under `account_id`): only brand staff who see it may. One that
+    /// exists but is not theirs is `Hidden`, answered as a missing one.
+    pub fn may_act_for(
+        &self,
+        account: Option<&Account>,
+        account_id: &str,
+    ) -> Result<(), DomainError> {
+        if self.account_id.is_none() && account.is_some_and(|a| self.sees(a)) {
+            return Ok(());
+        }
+        let resource = "account";
+        let id = account_id.to_string();
+        Err(match account {
+            Some(_) => DomainError::Hidden { resource, id },
+            None => DomainError::NotFound { resource, id },
+        })
     }
 
     /// Checks `action` on `account` (`None` = brand-level resource).

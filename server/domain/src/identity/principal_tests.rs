@@ -87,3 +87,37 @@ fn customer_admins_cannot_grant_brand_roles() {
         "customer role for a brand user"
     );
 }
+
+#[test]
+fn an_empty_account_id_names_the_acting_account() {
+    let buyer = caller(Some("acc-a"), &[Role::Buyer]);
+    assert_eq!(buyer.named_account("").as_deref(), Some("acc-a"));
+    assert_eq!(buyer.named_account("acc-b").as_deref(), Some("acc-b"));
+    let mut rep = caller(None, &[Role::SalesRep]);
+    assert_eq!(rep.named_account(""), None, "the brand");
+    rep.on_behalf_of = Some("acc-assigned".into());
+    assert_eq!(rep.named_account("").as_deref(), Some("acc-assigned"));
+}
+
+#[test]
+fn only_brand_staff_who_see_an_account_act_for_it() {
+    let rep = caller(None, &[Role::SalesRep]);
+    let assigned = account("acc-assigned", "");
+    assert!(rep.may_act_for(Some(&assigned), "acc-assigned").is_ok());
+    let other = account("acc-other", "south");
+    assert!(matches!(
+        rep.may_act_for(Some(&other), "acc-other").unwrap_err(),
+        DomainError::Hidden { .. }
+    ));
+    assert!(matches!(
+        rep.may_act_for(None, "acc-nobody").unwrap_err(),
+        DomainError::NotFound { .. }
+    ));
+    let customer = caller(Some("acc-assigned"), &[Role::AccountAdmin]);
+    assert!(
+        customer
+            .may_act_for(Some(&assigned), "acc-assigned")
+            .is_err(),
+        "a customer acts as themselves only"
+    );
+}

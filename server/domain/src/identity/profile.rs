@@ -10,8 +10,9 @@ use std::collections::HashSet;
 use super::Role;
 use super::input::{self, AddressNeeds};
 use super::records::{Account, Address, Contact, Invoicing, ShipTo};
+use crate::DomainError;
+use crate::mask::UpdateMask;
 use crate::text::{CODE, EMAIL_MAX_CHARS, LABEL, NAME, Rule, TextCheck};
-use crate::{DomainError, FieldViolation};
 
 /// The proposed values, of which the masked fields are taken.
 #[derive(Debug, Clone, Default)]
@@ -32,57 +33,50 @@ pub enum ProfileField {
     InvoicingEAddress,
 }
 
-const READ_ONLY: &[&str] = &[
-    "account_id",
-    "legal_name",
-    "tier",
-    "credit_limit",
-    "payment_terms",
-];
+/// The paths of a profile update, as [`parse_mask`] reads them.
+const PROFILE_MASK: UpdateMask<'static, ProfileField> = UpdateMask {
+    paths: &[
+        ("contacts", ProfileField::Contacts),
+        ("billing_address", ProfileField::BillingAddress),
+        ("ship_to_addresses", ProfileField::ShipTo),
+        ("invoicing", ProfileField::InvoicingTaxId),
+        ("invoicing", ProfileField::InvoicingTitle),
+        ("invoicing", ProfileField::InvoicingEAddress),
+        ("invoicing.tax_id", ProfileField::InvoicingTaxId),
+        ("invoicing.invoice_title", ProfileField::InvoicingTitle),
+        (
+            "invoicing.e_invoice_address",
+            ProfileField::InvoicingEAddress,
+        ),
+    ],
+    fixed: &[
+        "account_id",
+        "legal_name",
+        "tier",
+        "credit_limit",
+        "payment_terms",
+    ],
+    fixed_because: "is set by the brand, not editable here",
+    resource: "profile",
+};
 
 /// Parses `update_mask.paths`.
 pub fn parse_mask(paths: &[String]) -> Result<Vec<ProfileField>, DomainError> {
-    if paths.is_empty() {
-        return Err(DomainError::invalid(
-            "UPDATE_MASK_REQUIRED",
-            "update_mask",
-            "name the fields to change",
-        ));
-    }
-    let mut fields = Vec::new();
-    let mut violations = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        let field = format!("update_mask.paths[{i}]");
-        match path.as_str() {
-            "contacts" => fields.push(ProfileField::Contacts),
-            "billing_address" => fields.push(ProfileField::BillingAddress),
-            "ship_to_addresses" => fields.push(ProfileField::ShipTo),
-            "invoicing" => fields.extend([
-                ProfileField::InvoicingTaxId,
-                ProfileField::InvoicingTitle,
-                ProfileField::InvoicingEAddress,
-            ]),
-            "invoicing.tax_id" => fields.push(ProfileField::InvoicingTaxId),
-            "invoicing.invoice_title" => fields.push(ProfileField::InvoicingTitle),
-            "invoicing.e_invoice_address" => fields.push(ProfileField::InvoicingEAddress),
-            p if READ_ONLY.contains(&p) => violations.push(FieldViolation::new(
-                field,
-                format!("{p} is set by the brand, not editable here"),
-            )),
-            p => violations.push(FieldViolation::new(
-                field,
-                format!("{p:?} is not a profile field"),
-            )),
-        }
-    }
-    if !violations.is_empty() {
-        return Err(DomainError::InvalidArgument {
-            reason: "INVALID_UPDATE_MASK",
-            violations,
-        });
-    }
+    let mut fields = PROFILE_MASK.parse(paths)?;
     fields.dedup();
     Ok(fields)
+}
+
+/// The account a profile belongs to: only customer accounts have one, so
+/// a brand-level request (no account) is refused.
+pub fn customer_account(account: Option<Account>) -> Result<Account, DomainError> {
+    account.ok_or_else(|| {
+        DomainError::invalid(
+            "ACCOUNT_REQUIRED",
+            "account_id",
+            "profiles belong to customer accounts; name one",
+        )
+    })
 }
 
 fn may_edit(roles: &[Role], field: ProfileField) -> bool {

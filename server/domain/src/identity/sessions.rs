@@ -8,7 +8,8 @@
 //! refreshed: then only a passkey sign-in (a new session) lets the person
 //! in again. No token is issued to outlive its session.
 
-use super::records::{Millis, Session, TokenKind, TokenRecord};
+use super::Caller;
+use super::records::{ApiKeyRecord, Millis, Session, TokenKind, TokenRecord};
 use crate::DomainError;
 
 /// What presenting a refresh token leads to.
@@ -23,6 +24,12 @@ pub enum RefreshDecision {
 /// When a session ends whatever is refreshed: `lifetime` after its sign-in.
 pub fn session_end(session_created: Millis, lifetime: Millis) -> Millis {
     session_created.saturating_add(lifetime)
+}
+
+/// When a token issued at `now` to live `lifetime` expires: never after
+/// its session's `end`.
+pub fn token_expires(now: Millis, lifetime: Millis, end: Millis) -> Millis {
+    now.saturating_add(lifetime).min(end)
 }
 
 fn session_expired() -> DomainError {
@@ -99,6 +106,33 @@ pub fn check_access(
         ));
     }
     Ok(())
+}
+
+/// Checks an API key at call time: a revoked key is refused.
+pub fn check_api_key(key: &ApiKeyRecord) -> Result<(), DomainError> {
+    if key.revoked {
+        return Err(DomainError::unauthenticated(
+            "API_KEY_REVOKED",
+            "the API key was revoked",
+        ));
+    }
+    Ok(())
+}
+
+/// The session `caller` called through, to end it: an API key has none.
+pub fn current_session(caller: &Caller) -> Result<&str, DomainError> {
+    caller.session_id.as_deref().ok_or_else(|| {
+        DomainError::precondition(
+            "NOT_A_SESSION",
+            "API keys have no session to end; revoke the key",
+        )
+    })
+}
+
+/// Whether `caller` may end `session`: only one of their own that is
+/// still live. The use case answers any other as missing.
+pub fn may_revoke(caller: &Caller, session: &Session) -> bool {
+    session.user_id == caller.id && !session.revoked
 }
 
 #[cfg(test)]
@@ -210,5 +244,69 @@ mod tests {
         assert!(check_access(Some(&access), Some(&s), 30 * DAY - 1, 30 * DAY).is_ok());
         assert!(check_access(Some(&access), Some(&s), 30 * DAY, 30 * DAY).is_err());
         assert_eq!(session_end(5, 30 * DAY), 30 * DAY + 5);
+    }
+
+    #[test]
+    fn no_token_outlives_its_session() {
+        assert_eq!(token_expires(10, 100, 1000), 110);
+        assert_eq!(token_expires(950, 100, 1000), 1000);
+        assert_eq!(token_expires(10, Millis::MAX, 1000), 1000);
+    }
+
+    fn caller(session_id: Option<&str>) -> Caller {
+        Caller {
+            kind: crate::identity::CallerKind::User,
+            id: "u".into(),
+            account_id: None,
+            roles: vec![],
+            session_id: session_id.map(Into::into),
+            on_behalf_of: None,
+            assigned_accounts: vec![],
+            territories: vec![],
+        }
+    }
+
+    #[test]
+    fn a_caller_ends_only_their_own_live_sessions() {
+        let me = caller(Some("s"));
+        assert_eq!(current_session(&me).unwrap(), "s");
+        assert!(matches!(
+            current_session(&caller(None)).unwrap_err(),
+            DomainError::FailedPrecondition {
+                reason: "NOT_A_SESSION",
+                ..
+            }
+        ));
+        let mut s = session();
+        assert!(may_revoke(&me, &s));
+        s.user_id = "someone-else".into();
+        assert!(!may_revoke(&me, &s));
+        s.user_id = "u".into();
+        s.revoked = true;
+        assert!(!may_revoke(&me, &s));
+    }
+
+    #[test]
+    fn a_revoked_api_key_is_refused() {
+        let mut key = ApiKeyRecord {
+            id: "k".into(),
+            account_id: None,
+            name: "ERP".into(),
+            roles: vec![],
+            secret_hash: "h".into(),
+            created: 0,
+            created_by: "u".into(),
+            last_used: None,
+            revoked: false,
+        };
+        assert!(check_api_key(&key).is_ok());
+        key.revoked = true;
+        assert!(matches!(
+            check_api_key(&key).unwrap_err(),
+            DomainError::Unauthenticated {
+                reason: "API_KEY_REVOKED",
+                ..
+            }
+        ));
     }
 }

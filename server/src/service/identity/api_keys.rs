@@ -2,13 +2,13 @@
 //! scope (an account, or the brand) and roles, shown once, stored as a hash,
 //! revocable; last use is recorded (at most once a minute).
 
-use super::accounts::role_names;
-use super::{Identity, Origin, Result, keys, now};
+use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::store::Commit;
-use crate::store::records::{get, get_value};
+use crate::store::records::get;
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::input;
+use tradeport_domain::identity::people::role_names;
 use tradeport_domain::identity::records::ApiKeyRecord;
 use tradeport_domain::identity::{Action, Caller, Role};
 
@@ -57,21 +57,22 @@ impl Identity {
         Ok(NewApiKey { key, secret })
     }
 
-    pub fn api_keys(&self, caller: &Caller, account_id: &str) -> Result<Vec<ApiKeyRecord>> {
+    /// A page of the API keys of an account (or of the brand).
+    pub fn api_keys(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<ApiKeyRecord>, String)> {
         let account = self.scope_account(caller, Action::ManageApiKeys, account_id)?;
         let scope = account.as_ref().map_or(keys::BRAND, |a| a.id.as_str());
-        let prefix = keys::api_keys_of(scope);
-        let mut out = Vec::new();
-        for (k, _) in self
-            .store
-            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), 10_000)?
-        {
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if let Some(key) = get_value::<ApiKeyRecord>(self.store(), &keys::api_key(&id))? {
-                out.push(key);
-            }
-        }
-        Ok(out)
+        let keys = self
+            .indexed::<ApiKeyRecord>(&keys::api_keys_of(scope), 10_000, keys::api_key)?
+            .into_iter()
+            .map(|(_, key)| key)
+            .collect();
+        lists::paged(keys, page_size, page_token, lists::of_account(account_id))
     }
 
     pub fn revoke_api_key(

@@ -86,8 +86,24 @@ pub(super) fn limiter() -> Limiter {
     )
 }
 
+/// Runs `call`, made by `caller` to `rpc`, and once it has answered
+/// records the denial it noted, if any.
+pub async fn recorded<F: Future>(
+    identity: Arc<Identity>,
+    caller: Caller,
+    rpc: String,
+    origin: Origin,
+    call: F,
+) -> F::Output {
+    let (output, denial) = watch(call).await;
+    if let Some(denial) = denial {
+        record(&identity, &caller, denial, &rpc, &origin);
+    }
+    output
+}
+
 /// Records that `caller` was denied `denial` in `rpc`, in the background.
-pub fn record(
+pub(super) fn record(
     identity: &Arc<Identity>,
     caller: &Caller,
     denial: Denial,

@@ -2,24 +2,37 @@
 //! `domain::identity`, and writes everything it changed — audit record
 //! included — in one atomic commit, so nothing is ever half-written.
 //!
-//! Split by concern: `ceremonies` (passkey enrolment, sign-in, passkeys),
-//! `sessions` (tokens, devices, resolving a bearer to a caller),
-//! `accounts` (applications, units, users, roles), `api_keys`, `audit`.
+//! Every use case authorises its caller itself, through the domain's one
+//! check (`Caller::authorize`), so no front end can skip it.
+//!
+//! Split by concern: `applications` (applying and review), `people`
+//! (invitations, users, roles, reps), `units`, `profile`, `privacy`
+//! (export, erasure); passkey `ceremonies` with `enrolment`, `sign_in` and
+//! `passkeys`; `sessions` (tokens, devices, resolving a bearer to a
+//! caller); `api_keys`; `audit`. `scope` resolves the account or user a
+//! request names for the caller, `lists` pages the short lists.
 
-mod accounts;
 mod api_keys;
+mod applications;
 mod audit;
 mod ceremonies;
 pub mod denied;
+mod enrolment;
 mod idempotency;
 mod limits;
+mod lists;
 mod passkey_records;
+mod passkeys;
+mod people;
 mod privacy;
 mod profile;
+mod scope;
 pub mod secrets;
 mod sessions;
+mod sign_in;
 mod stand_ins;
 mod sweep;
+mod units;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -29,20 +42,22 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
 use crate::service::identity::secrets::{RandomFailure, new_id};
-use crate::store::records::{Versioned, get};
+use crate::store::records::{Versioned, get, get_value};
 use crate::store::{Commit, Store, StoreError};
 use stand_ins::StandInCredentials;
 use tradeport_domain::identity::Caller;
 use tradeport_domain::identity::audit::{AuditEvent, newest_first_key};
 use tradeport_domain::identity::records::{Account, Millis, User};
 
-pub use accounts::{ApplicationDecision, Invitee, NewApplication, NewInvitation};
 pub use api_keys::NewApiKey;
 pub use audit::AuditPage;
-pub use ceremonies::{CeremonyStart, PasskeyInfo};
+pub use ceremonies::CeremonyStart;
 pub use limits::RateLimits;
+pub use passkeys::PasskeyInfo;
+pub use people::{Invitee, NewInvitation};
 pub use sessions::{DeviceInfo, IssuedTokens};
 pub use sweep::SweepReport;
+pub use tradeport_domain::identity::applications::{ApplicationDecision, NewApplication};
 
 pub use crate::service::Result;
 
@@ -177,14 +192,6 @@ impl Identity {
         Ok(self.user(id)?.map(|u| u.value))
     }
 
-    /// The display name of a user, for showing who is signed in.
-    pub fn display_name(&self, user_id: &str) -> Result<String> {
-        Ok(self
-            .user(user_id)?
-            .map(|u| u.value.display_name)
-            .unwrap_or_default())
-    }
-
     /// An audit event for an action `caller` takes in `account`, from
     /// `origin`, noting a rep's acting-for account.
     fn caller_event(
@@ -209,6 +216,28 @@ impl Identity {
             .unwrap_or_else(|| keys::BRAND.into());
         let key = keys::audit(&scope, &newest_first_key(event.time, &event.id));
         Ok(commit.put_record(&key, &event)?)
+    }
+
+    /// The records an index lists, each with its id: every key under
+    /// `prefix` ends in an id, whose record is under `record_key(id)`. An
+    /// entry whose record is gone is skipped.
+    fn indexed<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &str,
+        limit: usize,
+        record_key: impl Fn(&str) -> String,
+    ) -> Result<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for (key, _) in self
+            .store
+            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), limit)?
+        {
+            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            if let Some(record) = get_value::<T>(self.store(), &record_key(&id))? {
+                out.push((id, record));
+            }
+        }
+        Ok(out)
     }
 
     /// Records an event on its own, for failures that change nothing else.

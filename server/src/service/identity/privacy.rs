@@ -15,8 +15,9 @@ use crate::store::records::{get, scan};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
 use tradeport_domain::identity::erasure::{self, Person};
+use tradeport_domain::identity::privacy::{may_erase, may_export};
 use tradeport_domain::identity::records::{Account, Application, Session, User};
-use tradeport_domain::identity::{Action, Caller, CallerKind};
+use tradeport_domain::identity::{Action, Caller};
 
 use crate::store::{Commit, KeyRange, StoreError, decode, encode, idempotency};
 
@@ -24,13 +25,7 @@ impl Identity {
     /// The caller's personal data, as a JSON document.
     pub fn export_my_data(&self, caller: &Caller, origin: &Origin) -> Result<String> {
         caller.authorize_action(Action::SelfService)?;
-        if caller.kind != CallerKind::User {
-            return Err(DomainError::precondition(
-                "NOT_A_PERSON",
-                "API keys hold no personal data",
-            )
-            .into());
-        }
+        may_export(caller)?;
         let user = self
             .user(&caller.id)?
             .ok_or_else(|| {
@@ -43,7 +38,7 @@ impl Identity {
             .map(|p| json!({"id": p.id, "name": p.name, "created_ms": p.created, "last_used_ms": p.last_used, "backed_up": p.backed_up}))
             .collect();
         let devices: Vec<_> = self
-            .devices(caller)?
+            .signed_in_devices(caller)?
             .into_iter()
             .map(|d| json!({"id": d.session.id, "name": d.session.device_name, "created_ms": d.session.created, "last_used_ms": d.session.last_used}))
             .collect();
@@ -89,13 +84,7 @@ impl Identity {
     /// `domain::identity::erasure`), in one commit.
     pub fn erase_user(&self, caller: &Caller, user_id: &str, origin: &Origin) -> Result<User> {
         let (_, account) = self.managed_user(caller, user_id, Action::EraseUsers)?;
-        if user_id == caller.id {
-            return Err(DomainError::precondition(
-                "CANNOT_ERASE_SELF",
-                "ask another admin to erase your user",
-            )
-            .into());
-        }
+        may_erase(caller, user_id)?;
         // Records written meanwhile (a replayed request, an audit record)
         // make the commit conflict: look again.
         for _ in 0..3 {
@@ -160,13 +149,7 @@ impl Identity {
         let mut applications = Vec::new();
         for (key, raw) in crate::store::scan_all(self.store(), b"app/", 1_000)? {
             let a: Application = decode(&key, &raw)?;
-            if person
-                .emails
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(&a.admin_email))
-            {
-                person.names.push(a.admin_name.clone());
-            }
+            person.learn_from(&a);
             applications.push((key, raw, a));
         }
 

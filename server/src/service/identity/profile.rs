@@ -5,14 +5,17 @@ use super::{Identity, Origin, Result, keys};
 use crate::service::identity::secrets::new_id;
 use crate::store::Commit;
 use tradeport_domain::DomainError;
-use tradeport_domain::identity::profile::{ProfilePatch, apply, parse_mask};
+use tradeport_domain::identity::profile::{ProfilePatch, apply, customer_account, parse_mask};
 use tradeport_domain::identity::records::Account;
 use tradeport_domain::identity::{Action, Caller};
 
 impl Identity {
     pub fn profile(&self, caller: &Caller, account_id: &str) -> Result<Account> {
-        self.scope_account(caller, Action::ReadProfile, account_id)?
-            .ok_or_else(|| profile_needs_account().into())
+        Ok(customer_account(self.scope_account(
+            caller,
+            Action::ReadProfile,
+            account_id,
+        )?)?)
     }
 
     pub fn update_profile(
@@ -24,9 +27,8 @@ impl Identity {
         origin: &Origin,
     ) -> Result<Account> {
         let fields = parse_mask(paths)?;
-        let account = self
-            .scope_account(caller, Action::EditProfile, account_id)?
-            .ok_or_else(profile_needs_account)?;
+        let account =
+            customer_account(self.scope_account(caller, Action::EditProfile, account_id)?)?;
         let key = keys::account(&account.id);
         let current = self
             .account(&account.id)?
@@ -51,12 +53,4 @@ impl Identity {
         self.store.commit(self.audit(commit, event)?)?;
         Ok(next)
     }
-}
-
-fn profile_needs_account() -> DomainError {
-    DomainError::invalid(
-        "ACCOUNT_REQUIRED",
-        "account_id",
-        "profiles belong to customer accounts; name one",
-    )
 }

@@ -3,9 +3,10 @@
 
 use crate::service::ServiceError;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::{Identity, Origin, Result, keys, now};
+use super::denied::{self, Denial};
+use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{
     ACCESS_PREFIX, API_KEY_PREFIX, REFRESH_PREFIX, hash, new_id, new_secret,
 };
@@ -14,11 +15,13 @@ use crate::store::{Commit, StoreError};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::AuditEvent;
 use tradeport_domain::identity::records::{
-    ApiKeyRecord, Millis, Session, TokenKind, TokenRecord, User, UserState,
+    ApiKeyRecord, Millis, Session, TokenKind, TokenRecord, User,
 };
 use tradeport_domain::identity::sessions::{
-    RefreshDecision, check_access, on_refresh, session_end,
+    RefreshDecision, check_access, check_api_key, current_session, may_revoke, on_refresh,
+    session_end, token_expires,
 };
+use tradeport_domain::identity::sign_in::may_sign_in;
 use tradeport_domain::identity::{Caller, CallerKind};
 
 /// Tokens handed to a device, in the clear this once.
@@ -117,9 +120,9 @@ impl Identity {
         let end = session_end(session_created, self.session_lifetime());
         let tokens = IssuedTokens {
             access_token: new_secret(ACCESS_PREFIX)?,
-            access_expires: (now + super::ms(self.lifetimes.access_token)).min(end),
+            access_expires: token_expires(now, super::ms(self.lifetimes.access_token), end),
             refresh_token: new_secret(REFRESH_PREFIX)?,
-            refresh_expires: (now + super::ms(self.lifetimes.refresh_token)).min(end),
+            refresh_expires: token_expires(now, super::ms(self.lifetimes.refresh_token), end),
             session_id: session_id.to_string(),
             user_id: user_id.to_string(),
         };
@@ -261,13 +264,7 @@ impl Identity {
             )
             .into());
         };
-        let user = self
-            .user(&session.value.user_id)?
-            .map(|u| u.value)
-            .filter(|u| u.state == UserState::Active)
-            .ok_or_else(|| {
-                DomainError::unauthenticated("USER_DISABLED", "this user can no longer sign in")
-            })?;
+        let user = may_sign_in(self.user(&session.value.user_id)?.map(|u| u.value))?;
         if self.throttle.due(&session.value.id, now) {
             let mut used = session.value.clone();
             used.last_used = now;
@@ -279,16 +276,7 @@ impl Identity {
                     .put_record(&key, &used)?,
             );
         }
-        Ok(Caller {
-            kind: CallerKind::User,
-            id: user.id,
-            account_id: user.account_id,
-            roles: user.roles,
-            session_id: Some(session.value.id),
-            on_behalf_of: None,
-            assigned_accounts: user.assigned_accounts,
-            territories: user.territories,
-        })
+        Ok(Caller::user(user, session.value.id))
     }
 
     fn resolve_api_key(&self, secret: &str) -> Result<Caller> {
@@ -297,11 +285,7 @@ impl Identity {
         let id = get_value::<String>(self.store(), &keys::api_key_hash(&hash(secret)))?
             .ok_or_else(invalid)?;
         let key = get::<ApiKeyRecord>(self.store(), &keys::api_key(&id))?.ok_or_else(invalid)?;
-        if key.value.revoked {
-            return Err(
-                DomainError::unauthenticated("API_KEY_REVOKED", "the API key was revoked").into(),
-            );
-        }
+        check_api_key(&key.value)?;
         let now = now();
         if self.throttle.due(&key.value.id, now) {
             let mut used = key.value.clone();
@@ -314,40 +298,26 @@ impl Identity {
                 .put_record(&record_key, &used)?;
             let _ = self.store.commit(self.audit(commit, event)?);
         }
-        Ok(Caller {
-            kind: CallerKind::ApiKey,
-            id: key.value.id,
-            account_id: key.value.account_id,
-            roles: key.value.roles,
-            session_id: None,
-            on_behalf_of: None,
-            assigned_accounts: Vec::new(),
-            territories: Vec::new(),
-        })
+        Ok(Caller::api_key(key.value))
     }
 
     /// Lets a sales rep (or other brand staff) act for a customer account,
-    /// recording the call in that account's audit trail.
+    /// recording the call in that account's audit trail. An account that
+    /// exists but is not the caller's to act for answers as a missing one,
+    /// and the attempt is recorded in the brand's trail.
     pub fn act_on_behalf(
-        &self,
+        self: &Arc<Self>,
         mut caller: Caller,
         account_id: &str,
         rpc: &str,
         origin: &Origin,
     ) -> Result<Caller> {
         let account = self.account(account_id)?.map(|a| a.value);
-        let visible =
-            caller.account_id.is_none() && account.as_ref().is_some_and(|a| caller.sees(a));
-        if !visible {
-            let resource = "account";
-            let id = account_id.to_string();
-            // An account that exists but is not the caller's to act for is a
-            // denied attempt; both answer the same.
-            return Err(match account {
-                Some(_) => DomainError::Hidden { resource, id },
-                None => DomainError::NotFound { resource, id },
+        if let Err(refused) = caller.may_act_for(account.as_ref(), account_id) {
+            if let DomainError::Hidden { resource, id } = &refused {
+                denied::record(self, &caller, Denial::new(resource, id), rpc, origin);
             }
-            .into());
+            return Err(refused.into());
         }
         let event = AuditEvent::new("call.on_behalf_of", &caller.id, Some(account_id), now())
             .on_behalf_of(Some(account_id))
@@ -358,32 +328,53 @@ impl Identity {
         Ok(caller)
     }
 
-    /// The caller's signed-in devices.
-    pub fn devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
-        let mut out = Vec::new();
-        let prefix = keys::user_sessions(&caller.id);
-        for (key, _) in self
-            .store
-            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), 10_000)?
-        {
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(session) = get_value::<Session>(self.store(), &keys::session(&id))?
-                && !session.revoked
-            {
-                out.push(DeviceInfo {
-                    current: caller.session_id.as_deref() == Some(id.as_str()),
-                    session,
-                });
-            }
-        }
-        Ok(out)
+    /// The name shown for who is signed in: a user's display name; an API
+    /// key has none.
+    pub fn shown_name(&self, caller: &Caller) -> Result<String> {
+        Ok(match caller.kind {
+            CallerKind::User => self
+                .user(&caller.id)?
+                .map(|u| u.value.display_name)
+                .unwrap_or_default(),
+            CallerKind::ApiKey => String::new(),
+        })
+    }
+
+    /// A page of the caller's signed-in devices.
+    pub fn devices(
+        &self,
+        caller: &Caller,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<DeviceInfo>, String)> {
+        let devices = self.signed_in_devices(caller)?;
+        lists::paged(devices, page_size, page_token, 0)
+    }
+
+    /// Every device the caller is signed in on.
+    pub(super) fn signed_in_devices(&self, caller: &Caller) -> Result<Vec<DeviceInfo>> {
+        Ok(self
+            .indexed::<Session>(&keys::user_sessions(&caller.id), 10_000, keys::session)?
+            .into_iter()
+            .filter(|(_, session)| !session.revoked)
+            .map(|(id, session)| DeviceInfo {
+                current: caller.session_id.as_deref() == Some(id.as_str()),
+                session,
+            })
+            .collect())
+    }
+
+    /// Ends the session the caller called through.
+    pub fn logout(&self, caller: &Caller, origin: &Origin) -> Result<()> {
+        self.revoke_device(caller, current_session(caller)?, origin)
     }
 
     /// Ends one of the caller's sessions (their own only).
     pub fn revoke_device(&self, caller: &Caller, session_id: &str, origin: &Origin) -> Result<()> {
         let key = keys::session(session_id);
+        // Anyone else's session, or an ended one, is as missing.
         let session = get::<Session>(self.store(), &key)?
-            .filter(|s| s.value.user_id == caller.id && !s.value.revoked)
+            .filter(|s| may_revoke(caller, &s.value))
             .ok_or_else(|| DomainError::NotFound {
                 resource: "device",
                 id: session_id.to_string(),
@@ -406,15 +397,10 @@ impl Identity {
 
     /// Ends every session of `user_id`, into `commit`.
     pub(super) fn revoke_all_sessions(&self, mut commit: Commit, user_id: &str) -> Result<Commit> {
-        let prefix = keys::user_sessions(user_id);
-        for (key, _) in self
-            .store
-            .scan(crate::store::KeyRange::prefix(prefix.as_bytes()), 100_000)?
-        {
-            let id = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            if let Some(mut session) = get_value::<Session>(self.store(), &keys::session(&id))?
-                && !session.revoked
-            {
+        let sessions =
+            self.indexed::<Session>(&keys::user_sessions(user_id), 100_000, keys::session)?;
+        for (id, mut session) in sessions {
+            if !session.revoked {
                 session.revoked = true;
                 commit = commit.put_record(&keys::session(&id), &session)?;
             }
