@@ -91,23 +91,19 @@
 //! random actor. Use [`OrderDraft::with_actor`] only with an actor that no
 //! other live copy uses.
 
-use std::fmt;
-
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
-use rust_decimal::Decimal;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 
 use crate::Error;
-use crate::error::echo;
-use crate::layout::{self, DocumentIds, ID, OPTIONAL_ID};
-pub use crate::lines::LineId;
-use crate::lines::{Line, LineList, NOTE_RULE};
+use crate::document::{Document, OrderDraftSchema};
+use crate::layout::{self, ACCOUNT_ID, DocumentIds, ID, OPTIONAL_ID};
+pub use crate::lines::{Line as DraftLine, LineId};
+use crate::lines::{LineList, NOTE_RULE};
 
 /// Value of the root `schema` key; bump the suffix on incompatible layout changes.
 pub const SCHEMA: &str = "tradeport.order_draft/1";
 
-const DRAFT_ID: &str = "draft_id";
-const ACCOUNT_ID: &str = "account_id";
+pub(crate) const DRAFT_ID: &str = "draft_id";
 const SHIP_TO_ID: &str = "ship_to_id";
 const PO_REFERENCE: &str = "po_reference";
 const REQUESTED_DATE: &str = "requested_date";
@@ -141,49 +137,9 @@ pub struct DraftHeader {
     pub notes: String,
 }
 
-/// One line of a draft, as read from the document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DraftLine {
-    /// Stable id, unique across devices.
-    pub id: LineId,
-    /// The product, as the buyer chose it; the server checks it exists.
-    pub sku: String,
-    /// Exact quantity, greater than zero, scale as entered (`2.50` stays `2.50`).
-    pub quantity: Decimal,
-    /// Free text for this line, empty until set.
-    pub note: String,
-}
-
-impl From<Line> for DraftLine {
-    fn from(line: Line) -> Self {
-        DraftLine {
-            id: line.id,
-            sku: line.sku,
-            quantity: line.quantity,
-            note: line.note,
-        }
-    }
-}
-
-/// An order draft (cart) backed by an automerge document.
-///
-/// Every method that changes the draft validates its input first, then
-/// writes and commits one automerge change; if it returns an error the
-/// document is unchanged. Reading methods return [`Error::Malformed`] rather
-/// than panicking should the document ever not match the layout, though
-/// `load` and `merge` already refuse such documents.
-pub struct OrderDraft {
-    doc: AutoCommit,
-}
-
-impl fmt::Debug for OrderDraft {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrderDraft")
-            .field("draft_id", &self.draft_id().ok())
-            .field("actor", &self.actor_id())
-            .finish_non_exhaustive()
-    }
-}
+/// An order draft (cart): loading, saving, forking and merging are those
+/// of every [`Document`]; what is a draft's own is below.
+pub type OrderDraft = Document<OrderDraftSchema>;
 
 impl OrderDraft {
     /// Starts an empty draft for `account_id`, with a random actor id.
@@ -202,51 +158,12 @@ impl OrderDraft {
             doc.put(ROOT, NOTES, "")?;
             Ok(())
         })?;
-        Ok(OrderDraft { doc })
-    }
-
-    /// Loads a draft saved by [`save`](Self::save) (here or by any other copy).
-    ///
-    /// The loaded copy gets a fresh random actor id. Fails with
-    /// [`Error::Decode`] for bytes that are not an automerge document and
-    /// [`Error::Malformed`] for a document that is not a valid order draft.
-    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
-        validate(&doc)?;
-        Ok(OrderDraft { doc })
-    }
-
-    /// The whole document with its history, compact, for storage or transfer.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// A copy of this draft for another device (or browser tab), with a new
-    /// random actor id; edit both and [`merge`](Self::merge) them later.
-    pub fn fork_for_device(&mut self) -> Self {
-        OrderDraft {
-            doc: self.doc.fork(),
-        }
-    }
-
-    /// This draft with the given actor id for its future changes.
-    ///
-    /// The actor must not be used by any other live copy of the draft at the
-    /// same time, or line ids and merges break.
-    pub fn with_actor(self, actor: ActorId) -> Self {
-        OrderDraft {
-            doc: self.doc.with_actor(actor),
-        }
-    }
-
-    /// The actor id this copy writes with, in hex.
-    pub fn actor_id(&self) -> String {
-        self.doc.get_actor().to_hex_string()
+        Ok(Self::from_doc(doc))
     }
 
     /// The id shared by all copies of this draft.
     pub fn draft_id(&self) -> Result<String, Error> {
-        layout::read_str(&self.doc, &ROOT, DRAFT_ID, DRAFT_ID)
+        self.document_id()
     }
 
     /// Reads the header fields.
@@ -270,8 +187,7 @@ impl OrderDraft {
     /// empty clears it. Whether the date can be met is the server's call.
     pub fn set_requested_date(&mut self, date: &str) -> Result<(), Error> {
         if !date.is_empty() {
-            layout::check_date(date)
-                .map_err(|reason| Error::invalid(REQUESTED_DATE, date, reason))?;
+            layout::date_input(REQUESTED_DATE, date)?;
         }
         self.set_header_field(REQUESTED_DATE, date)
     }
@@ -311,32 +227,13 @@ impl OrderDraft {
 
     /// One line by id.
     pub fn line(&self, line: &LineId) -> Result<DraftLine, Error> {
-        let (index, obj) = LINES.find(&self.doc, line)?;
-        LINES.read(&self.doc, &obj, index).map(DraftLine::from)
+        LINES.get(&self.doc, line)
     }
 
     /// All lines, in list order (see the module docs for how concurrent
     /// additions are ordered — the same on every device after a merge).
     pub fn lines(&self) -> Result<Vec<DraftLine>, Error> {
-        Ok(LINES
-            .read_all(&self.doc)?
-            .into_iter()
-            .map(DraftLine::from)
-            .collect())
-    }
-
-    /// Takes in every change `other` has that this copy lacks.
-    ///
-    /// `other` is only read (it needs `&mut` because automerge closes its
-    /// pending transaction; this crate never leaves one open). The merge is
-    /// all-or-nothing: it is done on a copy, the result is validated, and
-    /// only a valid result of the same draft and account replaces this
-    /// document, so a bad peer cannot leave this draft half-merged,
-    /// unreadable or moved. Merge both ways (or exchange sync messages) for
-    /// two copies to become equal.
-    pub fn merge(&mut self, other: &mut OrderDraft) -> Result<(), Error> {
-        self.doc = layout::merged(&mut self.doc, &mut other.doc, validate, DRAFT_ID)?;
-        Ok(())
+        LINES.read_all(&self.doc)
     }
 
     fn set_header_field(&mut self, key: &'static str, value: &str) -> Result<(), Error> {
@@ -358,28 +255,19 @@ pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
 }
 
 fn read_header<R: ReadDoc>(doc: &R) -> Result<DraftHeader, Error> {
-    let field = |key: &str, rule: layout::Rule| {
-        let value = layout::read_str(doc, &ROOT, key, key)?;
-        rule.stored(key, &value)?;
-        Ok::<_, Error>(value)
-    };
+    // Absent from drafts made before the key existed (see the module docs).
     let requested_date =
         layout::read_opt_str(doc, &ROOT, REQUESTED_DATE, REQUESTED_DATE)?.unwrap_or_default();
     if !requested_date.is_empty() {
-        layout::check_date(&requested_date).map_err(|reason| {
-            Error::malformed(
-                REQUESTED_DATE,
-                format!("{:?} {reason}", echo(&requested_date)),
-            )
-        })?;
+        layout::stored_date(REQUESTED_DATE, &requested_date)?;
     }
     Ok(DraftHeader {
-        draft_id: field(DRAFT_ID, ID)?,
-        account_id: field(ACCOUNT_ID, ID)?,
-        ship_to_id: field(SHIP_TO_ID, OPTIONAL_ID)?,
-        po_reference: field(PO_REFERENCE, OPTIONAL_ID)?,
+        draft_id: layout::read_root(doc, DRAFT_ID, ID)?,
+        account_id: layout::read_root(doc, ACCOUNT_ID, ID)?,
+        ship_to_id: layout::read_root(doc, SHIP_TO_ID, OPTIONAL_ID)?,
+        po_reference: layout::read_root(doc, PO_REFERENCE, OPTIONAL_ID)?,
         requested_date,
-        notes: field(NOTES, NOTE_RULE)?,
+        notes: layout::read_root(doc, NOTES, NOTE_RULE)?,
     })
 }
 

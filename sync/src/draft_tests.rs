@@ -3,8 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use automerge::ActorId;
+use rust_decimal::Decimal;
+
 use super::*;
 use crate::parse_quantity;
+use crate::testing::{heads, merge_both_ways, refused_field};
 
 fn qty(s: &str) -> Decimal {
     parse_quantity(s).unwrap()
@@ -19,16 +23,6 @@ fn base_and_two_devices() -> (OrderDraft, OrderDraft, OrderDraft, LineId) {
     (base, a, b, line)
 }
 
-fn merge_both_ways(a: &mut OrderDraft, b: &mut OrderDraft) {
-    a.merge(b).unwrap();
-    b.merge(a).unwrap();
-    assert_eq!(
-        a.doc.get_heads(),
-        b.doc.get_heads(),
-        "copies did not converge"
-    );
-}
-
 /// Writes past the typed API, as a hostile or buggy peer would.
 fn put_in_line(d: &mut OrderDraft, index: usize, key: &str, value: &str) {
     let lines = LINES.obj(&d.doc).unwrap();
@@ -40,18 +34,6 @@ fn put_in_line(d: &mut OrderDraft, index: usize, key: &str, value: &str) {
 fn put_in_root(d: &mut OrderDraft, key: &str, value: &str) {
     d.doc.put(ROOT, key, value).unwrap();
     d.doc.commit();
-}
-
-/// The field named by the error `load` gives for `d` saved.
-fn refused_field(d: &mut OrderDraft) -> String {
-    match OrderDraft::load(&d.save()) {
-        Err(Error::Malformed { field, .. }) => field,
-        other => panic!("expected a malformed document, got {other:?}"),
-    }
-}
-
-fn heads(d: &mut OrderDraft) -> Vec<automerge::ChangeHash> {
-    d.doc.get_heads()
 }
 
 #[test]

@@ -89,13 +89,20 @@ impl AsRef<str> for LineId {
     }
 }
 
-/// One entry as read from a document; each kind turns it into its own type.
+/// One line of an order draft ([`DraftLine`](crate::DraftLine)) or item of
+/// a shopping list ([`ListItem`](crate::ListItem)), as read from the
+/// document: the same thing under two names, since people move lines
+/// between the two.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Line {
-    pub(crate) id: LineId,
-    pub(crate) sku: String,
-    pub(crate) quantity: Decimal,
-    pub(crate) note: String,
+pub struct Line {
+    /// Stable id, unique across devices.
+    pub id: LineId,
+    /// The product, as the buyer chose it; the server checks it exists.
+    pub sku: String,
+    /// Exact quantity, greater than zero, scale as entered (`2.50` stays `2.50`).
+    pub quantity: Decimal,
+    /// Free text for this line, empty until set.
+    pub note: String,
 }
 
 /// A list of lines at `ROOT[key]`; `key` (`lines` or `items`) also names
@@ -170,6 +177,12 @@ impl LineList {
             quantity,
             note,
         })
+    }
+
+    /// The line with this id, checked like [`Self::read_all`].
+    pub(crate) fn get<R: ReadDoc>(&self, doc: &R, line: &LineId) -> Result<Line, Error> {
+        let (index, obj) = self.find(doc, line)?;
+        self.read(doc, &obj, index)
     }
 
     /// Index and object of the line with this id.

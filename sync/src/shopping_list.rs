@@ -47,21 +47,19 @@
 //!   account is refused. (`merge_refuses_an_unrelated_list`,
 //!   `merge_refuses_a_list_moved_to_another_account`)
 
-use std::fmt;
-
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
-use rust_decimal::Decimal;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 
 use crate::Error;
-use crate::layout::{self, DocumentIds, ID, Rule};
-use crate::lines::{Line, LineId, LineList};
+use crate::document::{Document, ShoppingListSchema};
+use crate::layout::{self, ACCOUNT_ID, DocumentIds, ID, Rule};
+pub use crate::lines::Line as ListItem;
+use crate::lines::{LineId, LineList};
 
 /// Value of the root `schema` key of a shopping list.
 pub const SCHEMA: &str = "tradeport.shopping_list/1";
 
-const LIST_ID: &str = "list_id";
-const ACCOUNT_ID: &str = "account_id";
+pub(crate) const LIST_ID: &str = "list_id";
 const NAME: &str = "name";
 const ITEMS: LineList = LineList { key: "items" };
 const ROOT_KEYS: &[&str] = &[layout::SCHEMA_KEY, LIST_ID, ACCOUNT_ID, NAME, ITEMS.key];
@@ -83,45 +81,11 @@ pub struct ShoppingListHeader {
     pub name: String,
 }
 
-/// One item of a shopping list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListItem {
-    /// Stable id, unique across devices.
-    pub id: LineId,
-    /// The product; the server checks it exists when the list is used.
-    pub sku: String,
-    /// Exact quantity, greater than zero, scale as entered.
-    pub quantity: Decimal,
-    /// Free text for this item, empty until set.
-    pub note: String,
-}
-
-impl From<Line> for ListItem {
-    fn from(line: Line) -> Self {
-        ListItem {
-            id: line.id,
-            sku: line.sku,
-            quantity: line.quantity,
-            note: line.note,
-        }
-    }
-}
-
-/// A shopping list backed by an automerge document. Like
-/// [`OrderDraft`](crate::OrderDraft): every edit is validated and written as
-/// one change or not at all, and peers' documents are checked on load and merge.
-pub struct ShoppingList {
-    doc: AutoCommit,
-}
-
-impl fmt::Debug for ShoppingList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ShoppingList")
-            .field("list_id", &self.list_id().ok())
-            .field("actor", &self.actor_id())
-            .finish_non_exhaustive()
-    }
-}
+/// A shopping list: loading, saving, forking and merging are those of
+/// every [`Document`] (like [`OrderDraft`](crate::OrderDraft), every edit
+/// is validated and written as one change or not at all, and peers'
+/// documents are checked on load and merge); what is a list's own is below.
+pub type ShoppingList = Document<ShoppingListSchema>;
 
 impl ShoppingList {
     /// Starts an empty list called `name` for `account_id`, with a random actor id.
@@ -138,45 +102,12 @@ impl ShoppingList {
             doc.put(ROOT, NAME, name)?;
             Ok(())
         })?;
-        Ok(ShoppingList { doc })
-    }
-
-    /// Loads a list saved by [`save`](Self::save) here or on any other copy,
-    /// with a fresh random actor id; refuses anything but a valid list.
-    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
-        validate(&doc)?;
-        Ok(ShoppingList { doc })
-    }
-
-    /// The whole document with its history, compact.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// A copy for another device, with a new random actor id.
-    pub fn fork_for_device(&mut self) -> Self {
-        ShoppingList {
-            doc: self.doc.fork(),
-        }
-    }
-
-    /// This list with the given actor id for its future changes; the actor
-    /// must not be used by any other live copy.
-    pub fn with_actor(self, actor: ActorId) -> Self {
-        ShoppingList {
-            doc: self.doc.with_actor(actor),
-        }
-    }
-
-    /// The actor id this copy writes with, in hex.
-    pub fn actor_id(&self) -> String {
-        self.doc.get_actor().to_hex_string()
+        Ok(Self::from_doc(doc))
     }
 
     /// The id shared by all copies of this list.
     pub fn list_id(&self) -> Result<String, Error> {
-        layout::read_str(&self.doc, &ROOT, LIST_ID, LIST_ID)
+        self.document_id()
     }
 
     /// Reads the list's own fields.
@@ -214,24 +145,12 @@ impl ShoppingList {
 
     /// One item by id.
     pub fn item(&self, item: &LineId) -> Result<ListItem, Error> {
-        let (index, obj) = ITEMS.find(&self.doc, item)?;
-        ITEMS.read(&self.doc, &obj, index).map(ListItem::from)
+        ITEMS.get(&self.doc, item)
     }
 
     /// All items, in list order (the same on every device after a merge).
     pub fn items(&self) -> Result<Vec<ListItem>, Error> {
-        Ok(ITEMS
-            .read_all(&self.doc)?
-            .into_iter()
-            .map(ListItem::from)
-            .collect())
-    }
-
-    /// Takes in every change `other` has that this copy lacks; all or
-    /// nothing, like [`OrderDraft::merge`](crate::OrderDraft::merge).
-    pub fn merge(&mut self, other: &mut ShoppingList) -> Result<(), Error> {
-        self.doc = layout::merged(&mut self.doc, &mut other.doc, validate, LIST_ID)?;
-        Ok(())
+        ITEMS.read_all(&self.doc)
     }
 }
 
@@ -248,15 +167,10 @@ pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
 }
 
 fn read_header<R: ReadDoc>(doc: &R) -> Result<ShoppingListHeader, Error> {
-    let field = |key: &str, rule: Rule| {
-        let value = layout::read_str(doc, &ROOT, key, key)?;
-        rule.stored(key, &value)?;
-        Ok::<_, Error>(value)
-    };
     Ok(ShoppingListHeader {
-        list_id: field(LIST_ID, ID)?,
-        account_id: field(ACCOUNT_ID, ID)?,
-        name: field(NAME, NAME_RULE)?,
+        list_id: layout::read_root(doc, LIST_ID, ID)?,
+        account_id: layout::read_root(doc, ACCOUNT_ID, ID)?,
+        name: layout::read_root(doc, NAME, NAME_RULE)?,
     })
 }
 

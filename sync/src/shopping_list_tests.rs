@@ -3,8 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use automerge::ActorId;
+use rust_decimal::Decimal;
+
 use super::*;
 use crate::parse_quantity;
+use crate::testing::{merge_both_ways, refused_field};
 
 fn qty(s: &str) -> Decimal {
     parse_quantity(s).unwrap()
@@ -16,19 +20,6 @@ fn base_and_two_devices() -> (ShoppingList, ShoppingList, LineId) {
     let a = base.fork_for_device();
     let b = base.fork_for_device();
     (a, b, item)
-}
-
-fn merge_both_ways(a: &mut ShoppingList, b: &mut ShoppingList) {
-    a.merge(b).unwrap();
-    b.merge(a).unwrap();
-    assert_eq!(a.doc.get_heads(), b.doc.get_heads(), "did not converge");
-}
-
-fn refused_field(list: &mut ShoppingList) -> String {
-    match ShoppingList::load(&list.save()) {
-        Err(Error::Malformed { field, .. }) => field,
-        other => panic!("expected a malformed document, got {other:?}"),
-    }
 }
 
 #[test]

@@ -58,13 +58,12 @@
 //!   refused and nothing of it kept. (`merge_refuses_an_unrelated_note`,
 //!   `merge_refuses_a_note_moved_to_another_account_or_author`)
 
-use std::fmt;
-
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc};
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc};
 
 use crate::Error;
-use crate::layout::{self, DocumentIds, ID, Rule};
+use crate::document::{Document, VisitNoteSchema};
+use crate::layout::{self, ACCOUNT_ID, DocumentIds, ID, Rule};
 
 /// Value of the root `schema` key of a visit note.
 pub const SCHEMA: &str = "tradeport.visit_note/1";
@@ -76,9 +75,8 @@ pub const MAX_FOLLOW_UPS: usize = 100;
 /// Longest follow-up, in characters.
 pub const MAX_FOLLOW_UP_CHARS: usize = 500;
 
-const NOTE_ID: &str = "note_id";
-const ACCOUNT_ID: &str = "account_id";
-const AUTHOR: &str = "author";
+pub(crate) const NOTE_ID: &str = "note_id";
+pub(crate) const AUTHOR: &str = "author";
 const VISITED_ON: &str = "visited_on";
 const TEXT: &str = "text";
 const FOLLOW_UPS: &str = "follow_ups";
@@ -111,21 +109,10 @@ pub struct VisitNoteHeader {
     pub visited_on: String,
 }
 
-/// A visit note backed by an automerge document. Every edit is validated
-/// and written as one change or not at all; peers' documents are checked on
-/// load and merge.
-pub struct VisitNote {
-    doc: AutoCommit,
-}
-
-impl fmt::Debug for VisitNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VisitNote")
-            .field("note_id", &self.note_id().ok())
-            .field("actor", &self.actor_id())
-            .finish_non_exhaustive()
-    }
-}
+/// A visit note: loading, saving, forking and merging are those of every
+/// [`Document`] (a merge is also refused if the result would name another
+/// author); what is a note's own is below.
+pub type VisitNote = Document<VisitNoteSchema>;
 
 impl VisitNote {
     /// Starts an empty note of `author`'s visit to `account_id` on
@@ -133,7 +120,7 @@ impl VisitNote {
     pub fn new(account_id: &str, author: &str, visited_on: &str) -> Result<Self, Error> {
         ID.input(ACCOUNT_ID, account_id)?;
         ID.input(AUTHOR, author)?;
-        check_date_input(visited_on)?;
+        layout::date_input(VISITED_ON, visited_on)?;
         let mut doc = AutoCommit::new();
         layout::change(&mut doc, "create visit note", |doc| {
             let text = doc.put_object(ROOT, TEXT, ObjType::Text)?;
@@ -146,45 +133,12 @@ impl VisitNote {
             doc.put(ROOT, VISITED_ON, visited_on)?;
             Ok(())
         })?;
-        Ok(VisitNote { doc })
-    }
-
-    /// Loads a note saved here or on any other copy, with a fresh random
-    /// actor id; refuses anything but a valid visit note.
-    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
-        validate(&doc)?;
-        Ok(VisitNote { doc })
-    }
-
-    /// The whole document with its history, compact.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// A copy for another device, with a new random actor id.
-    pub fn fork_for_device(&mut self) -> Self {
-        VisitNote {
-            doc: self.doc.fork(),
-        }
-    }
-
-    /// This note with the given actor id for its future changes; the actor
-    /// must not be used by any other live copy.
-    pub fn with_actor(self, actor: ActorId) -> Self {
-        VisitNote {
-            doc: self.doc.with_actor(actor),
-        }
-    }
-
-    /// The actor id this copy writes with, in hex.
-    pub fn actor_id(&self) -> String {
-        self.doc.get_actor().to_hex_string()
+        Ok(Self::from_doc(doc))
     }
 
     /// The id shared by all copies of this note.
     pub fn note_id(&self) -> Result<String, Error> {
-        layout::read_str(&self.doc, &ROOT, NOTE_ID, NOTE_ID)
+        self.document_id()
     }
 
     /// Reads the note's fields other than body and follow-ups.
@@ -194,7 +148,7 @@ impl VisitNote {
 
     /// Sets the day of the visit (`YYYY-MM-DD`, a day that exists).
     pub fn set_visited_on(&mut self, visited_on: &str) -> Result<(), Error> {
-        check_date_input(visited_on)?;
+        layout::date_input(VISITED_ON, visited_on)?;
         layout::put_if_changed(&mut self.doc, &ROOT, VISITED_ON, VISITED_ON, visited_on)
     }
 
@@ -292,30 +246,6 @@ impl VisitNote {
             Ok(())
         })
     }
-
-    /// Takes in every change `other` has that this copy lacks; all or
-    /// nothing, like [`OrderDraft::merge`](crate::OrderDraft::merge), and
-    /// also refused if the result would name another author.
-    pub fn merge(&mut self, other: &mut VisitNote) -> Result<(), Error> {
-        let author = layout::read_str(&self.doc, &ROOT, AUTHOR, AUTHOR)?;
-        let candidate = layout::merged(&mut self.doc, &mut other.doc, validate, NOTE_ID)?;
-        let merged_author = layout::read_str(&candidate, &ROOT, AUTHOR, AUTHOR)?;
-        if merged_author != author {
-            return Err(Error::malformed(
-                AUTHOR,
-                format!(
-                    "changed from {author:?} to {:?}; it is fixed at creation",
-                    crate::error::echo(&merged_author)
-                ),
-            ));
-        }
-        self.doc = candidate;
-        Ok(())
-    }
-}
-
-fn check_date_input(visited_on: &str) -> Result<(), Error> {
-    layout::check_date(visited_on).map_err(|reason| Error::invalid(VISITED_ON, visited_on, reason))
 }
 
 /// Checks a whole document against the visit-note layout and limits.
@@ -333,22 +263,12 @@ pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
 }
 
 fn read_header<R: ReadDoc>(doc: &R) -> Result<VisitNoteHeader, Error> {
-    let field = |key: &str| {
-        let value = layout::read_str(doc, &ROOT, key, key)?;
-        ID.stored(key, &value)?;
-        Ok::<_, Error>(value)
-    };
     let visited_on = layout::read_str(doc, &ROOT, VISITED_ON, VISITED_ON)?;
-    layout::check_date(&visited_on).map_err(|reason| {
-        Error::malformed(
-            VISITED_ON,
-            format!("{:?} {reason}", crate::error::echo(&visited_on)),
-        )
-    })?;
+    layout::stored_date(VISITED_ON, &visited_on)?;
     Ok(VisitNoteHeader {
-        note_id: field(NOTE_ID)?,
-        account_id: field(ACCOUNT_ID)?,
-        author: field(AUTHOR)?,
+        note_id: layout::read_root(doc, NOTE_ID, ID)?,
+        account_id: layout::read_root(doc, ACCOUNT_ID, ID)?,
+        author: layout::read_root(doc, AUTHOR, ID)?,
         visited_on,
     })
 }

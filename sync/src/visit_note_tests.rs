@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::testing::{merge_both_ways, refused_field};
 
 fn base_and_two_devices(text: &str) -> (VisitNote, VisitNote) {
     let mut base = VisitNote::new("acct-1", "user-rep-7", "2026-11-24").unwrap();
@@ -11,19 +12,6 @@ fn base_and_two_devices(text: &str) -> (VisitNote, VisitNote) {
     let a = base.fork_for_device();
     let b = base.fork_for_device();
     (a, b)
-}
-
-fn merge_both_ways(a: &mut VisitNote, b: &mut VisitNote) {
-    a.merge(b).unwrap();
-    b.merge(a).unwrap();
-    assert_eq!(a.doc.get_heads(), b.doc.get_heads(), "did not converge");
-}
-
-fn refused_field(note: &mut VisitNote) -> String {
-    match VisitNote::load(&note.save()) {
-        Err(Error::Malformed { field, .. }) => field,
-        other => panic!("expected a malformed document, got {other:?}"),
-    }
 }
 
 #[test]
