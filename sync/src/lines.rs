@@ -30,6 +30,15 @@ use crate::quantity::parse_quantity;
 pub const MAX_LINES: usize = 1_000;
 /// Longest SKU, in characters.
 pub const MAX_SKU_CHARS: usize = 64;
+
+// These limits are part of the document format, which every device checks
+// on load and merge, so they are not read from the domain: a change there
+// would make new devices write documents older ones refuse. They are held
+// to the domain's instead, so that changing either makes a decision (and,
+// for a wider document, a new schema string): every SKU the catalog holds
+// fits a line, and a draft never holds more lines than one cart may.
+const _: () = assert!(MAX_SKU_CHARS >= tradeport_domain::catalog::product::MAX_CODE_CHARS);
+const _: () = assert!(MAX_LINES <= tradeport_domain::pricing::MAX_CART_LINES);
 /// Longest note (a line's note, or a draft's notes), in characters.
 pub const MAX_NOTE_CHARS: usize = 4_000;
 
