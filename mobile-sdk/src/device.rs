@@ -28,11 +28,10 @@ use tradeport_proto::sync::sync_service_client::SyncServiceClient;
 use tradeport_proto::sync::{ProductEntry, PullReferenceDataRequest, PullReferenceDataResponse};
 
 use crate::client::{AuthorizedChannel, Retry};
+use crate::clock::{now_ms, time_of};
 use crate::drafts::Drafts;
-use crate::local::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
-use crate::outbox::{
-    ActionFailure, Outbox, OutboxEntry, StoredRequest, is_transient, now_ms, time_of,
-};
+use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
+use crate::outbox::{ActionFailure, Outbox, OutboxEntry, StoredRequest, is_transient};
 use crate::pricing::{Price, price_at};
 use crate::reference::ReferenceData;
 use crate::search::SearchHit;
@@ -260,15 +259,6 @@ impl Device {
     /// Outcomes of queued actions and reference-data updates from now on.
     pub fn events(&self) -> broadcast::Receiver<DeviceEvent> {
         self.inner.events.subscribe()
-    }
-
-    /// The local database, for the draft store's own trees
-    /// ([`crate::local::DRAFTS_TREE`], [`crate::local::DRAFT_SYNC_TREE`]).
-    /// Batches, transactions and flushes on it go through
-    /// [`crate::local::writing`] (or `LocalDb::apply_batch` / `flush`).
-    #[allow(dead_code)]
-    pub(crate) fn local(&self) -> &LocalDb {
-        &self.inner.local
     }
 
     // --- reference data ---------------------------------------------------

@@ -26,6 +26,7 @@ use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
 use tradeport_sync::{MAX_DOCUMENTS_PER_ROUND, OrderDraft, Replica, SyncState};
 
 use crate::client::{AuthorizedChannel, Client, Error};
+use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE};
 
 /// What a device keeps about one document besides its bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -220,8 +221,8 @@ impl Drafts {
     pub fn standalone(dir: &std::path::Path, peer_id: &str) -> Result<Self, Error> {
         let db = tradeport_sled_writes::open(sled::Config::new().path(dir))?;
         Ok(Self::new(
-            db.open_tree("drafts")?,
-            db.open_tree("draft_sync")?,
+            db.open_tree(DRAFTS_TREE)?,
+            db.open_tree(DRAFT_SYNC_TREE)?,
             peer_id.to_owned(),
         ))
     }

@@ -11,7 +11,7 @@
 //! outcome itself — the server's answer wins.
 
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use prost::Message;
 use tonic::{Code, Status};
@@ -19,7 +19,8 @@ use tonic_types::StatusExt;
 use tradeport_proto::orders::{ApproveOrderRequest, Order, RejectOrderRequest, SubmitOrderRequest};
 
 use crate::Error;
-use crate::local::{LocalDb, OUTBOX_TREE};
+use crate::clock::{now_ms, time_of};
+use crate::local_db::{LocalDb, OUTBOX_TREE};
 
 /// Finished actions kept for the app to list; older ones are forgotten.
 const FINISHED_KEPT: usize = 500;
@@ -156,17 +157,6 @@ struct StoredViolation {
     subject: String,
     #[prost(string, tag = "2")]
     description: String,
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-pub(crate) fn time_of(ms: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 impl StoredRequest {
