@@ -21,10 +21,11 @@
 //! it all.
 
 mod client;
+mod clock;
 mod device;
 mod drafts;
 mod identity;
-mod local;
+mod local_db;
 mod outbox;
 pub mod passkey;
 mod pricing;

@@ -5,11 +5,16 @@
 //! This is what the device shows and sends back as the expected price; it
 //! never decides an order's price. The server re-prices every submission
 //! and refuses it, naming the line, when the price the person saw no longer
-//! holds.
+//! holds. The rules it applies — which break prices a quantity, how amounts
+//! round in each currency, how decimals are read, what quantity can be
+//! priced — are the domain's own (`tradeport_domain`), so a device never
+//! shows a price by other rules than the server charges by.
 
-use std::str::FromStr;
-
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
+use tradeport_domain::DomainError;
+use tradeport_domain::catalog::{self as domain, QuantityProblem};
+use tradeport_domain::decimal::parse_decimal;
+use tradeport_domain::pricing::{PriceBreak, round_money};
 use tradeport_proto::common::Money;
 use tradeport_proto::sync::ProductEntry;
 
@@ -29,88 +34,120 @@ pub struct Price {
     pub break_min_quantity: Decimal,
 }
 
-/// Decimal places of a currency's minor unit (ISO 4217), as the server's
-/// pricing rounds them.
-fn minor_units(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "UGX" | "XOF" | "XAF" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
-
-/// Half away from zero to the minor unit: commercial rounding, as invoiced.
-pub(crate) fn round_money(amount: Decimal, currency: &str) -> Decimal {
-    amount.round_dp_with_strategy(
-        minor_units(currency),
-        RoundingStrategy::MidpointAwayFromZero,
-    )
-}
-
-pub(crate) fn decimal(text: &str, what: impl Fn() -> String) -> Result<Decimal, Error> {
-    Decimal::from_str(text.trim()).map_err(|e| Error::Corrupt {
+/// A decimal the server sent, read by the domain's rules; `what` names it
+/// should it be unreadable.
+fn decimal(text: &str, what: impl Fn() -> String) -> Result<Decimal, Error> {
+    parse_decimal("", text).map_err(|e| Error::Corrupt {
         what: what(),
-        reason: format!("{text:?} is not a decimal: {e}"),
+        reason: match e {
+            DomainError::InvalidArgument { violations, .. } => violations
+                .into_iter()
+                .map(|v| v.description)
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        },
     })
 }
 
-fn money(m: &Money, what: impl Fn() -> String) -> Result<(Decimal, String), Error> {
-    Ok((decimal(&m.amount, what)?, m.currency_code.clone()))
+fn money(m: &Money, what: impl Fn() -> String) -> Result<domain::Money, Error> {
+    Ok(domain::Money {
+        amount: decimal(&m.amount, what)?,
+        currency: m.currency_code.clone(),
+    })
 }
 
-/// The price at `quantity`: that of the last break whose minimum quantity
-/// is at most `quantity`. A product with no breaks falls back to its
+/// One break as the feed sent it: the domain's break, and its currency.
+struct LocalBreak {
+    price_break: PriceBreak,
+    currency: String,
+}
+
+impl std::borrow::Borrow<PriceBreak> for LocalBreak {
+    fn borrow(&self) -> &PriceBreak {
+        &self.price_break
+    }
+}
+
+/// `quantity` refused as the domain's quantity rules put it.
+fn refused(problem: &QuantityProblem, quantity: Decimal) -> Error {
+    Error::InvalidArgument {
+        field: "quantity",
+        reason: format!("{}, got {quantity}", problem.describe()),
+    }
+}
+
+/// The price at `quantity`: that of the break the domain's rule picks
+/// ([`PriceBreak::applying`]). A product with no breaks falls back to its
 /// `your_price` (the caller's price at quantity one). `None` when no price
 /// applies: nothing for this caller, or a quantity below every break.
 pub(crate) fn price_at(entry: &ProductEntry, quantity: Decimal) -> Result<Option<Price>, Error> {
     if quantity <= Decimal::ZERO {
-        return Err(Error::InvalidArgument {
-            field: "quantity",
-            reason: format!("must be greater than zero, got {quantity}"),
-        });
+        return Err(refused(&QuantityProblem::NotPositive, quantity));
     }
     let sku = entry
         .product
         .as_ref()
         .map(|p| p.sku.clone())
         .unwrap_or_default();
-    let mut found: Option<(Decimal, Decimal, String)> = None;
+    let mut breaks = Vec::with_capacity(entry.price_breaks.len());
     for (i, brk) in entry.price_breaks.iter().enumerate() {
         let what = || format!("price break {i} of {sku}");
-        let min = decimal(&brk.min_quantity, what)?;
+        let min_quantity = decimal(&brk.min_quantity, what)?;
         let Some(unit) = &brk.unit_price else {
             return Err(Error::Corrupt {
                 what: what(),
                 reason: "no unit price".into(),
             });
         };
-        let (unit, currency) = money(unit, what)?;
-        // Breaks arrive ascending; taking the highest applicable minimum
-        // also copes with a feed that does not sort them.
-        if min <= quantity && found.as_ref().is_none_or(|(m, _, _)| min >= *m) {
-            found = Some((min, unit, currency));
-        }
+        let unit = money(unit, what)?;
+        breaks.push(LocalBreak {
+            price_break: PriceBreak {
+                min_quantity,
+                unit_price: unit.amount,
+            },
+            currency: unit.currency,
+        });
     }
-    if entry.price_breaks.is_empty()
+    if breaks.is_empty()
         && let Some(your) = entry.product.as_ref().and_then(|p| p.your_price.as_ref())
         && !your.amount.is_empty()
     {
-        let (unit, currency) = money(your, || format!("your price of {sku}"))?;
-        found = Some((Decimal::ZERO, unit, currency));
+        let your = money(your, || format!("your price of {sku}"))?;
+        breaks.push(LocalBreak {
+            price_break: PriceBreak {
+                min_quantity: Decimal::ZERO,
+                unit_price: your.amount,
+            },
+            currency: your.currency,
+        });
     }
-    Ok(found.map(|(min, unit_price, currency_code)| Price {
-        line_total: round_money(unit_price * quantity, &currency_code),
+    let Some(applying) = PriceBreak::applying(&breaks, quantity) else {
+        return Ok(None);
+    };
+    let PriceBreak {
+        min_quantity,
+        unit_price,
+    } = applying.price_break;
+    let line_total = unit_price
+        .checked_mul(quantity)
+        .map(|amount| round_money(amount, &applying.currency))
+        .ok_or_else(|| refused(&QuantityProblem::TooLargeToPrice, quantity))?;
+    Ok(Some(Price {
         sku,
+        currency_code: applying.currency.clone(),
         quantity,
         unit_price,
-        currency_code,
-        break_min_quantity: min,
+        line_total,
+        break_min_quantity: min_quantity,
     }))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
     use tradeport_proto::catalog::Product;
     use tradeport_proto::sync::PriceBreak;

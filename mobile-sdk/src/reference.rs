@@ -19,7 +19,7 @@ use tradeport_proto::orders::Order;
 use tradeport_proto::sync::{ProductEntry, PullReferenceDataResponse, reference_change};
 
 use crate::Error;
-use crate::local::{LocalDb, REFERENCE_TREE};
+use crate::local_db::{LocalDb, REFERENCE_TREE};
 use crate::search::{Indexed, SearchHit, SearchIndex};
 
 const PRODUCT: &[u8] = b"p/";

@@ -1,9 +1,13 @@
-//! One entry point for the server: [`inspect`] tells what kind of Tradeport
-//! document a plain automerge document is, and refuses it unless the whole
-//! of it is valid for that kind.
+//! What every Tradeport document is, whatever its kind: its [`DocumentKind`]
+//! (named by the root `schema` key), the [`DocumentInfo`] fixed at its
+//! creation, and [`Document`], the typed copy a device edits. The kinds
+//! ([`OrderDraft`](crate::OrderDraft), [`ShoppingList`](crate::ShoppingList),
+//! [`VisitNote`](crate::VisitNote)) differ in their layout and edits, not in
+//! how a copy is loaded, saved, forked or merged, so that is written once
+//! here and every kind keeps the same merge guarantees.
 //!
 //! The server runs automerge's sync protocol on [`automerge::Automerge`]
-//! (not the `AutoCommit` the typed kinds edit), so everything here reads
+//! (not the `AutoCommit` the typed kinds edit), so [`inspect`] reads
 //! through `ReadDoc`, and each kind's validator is the same function its
 //! own `load` and `merge` use.
 //!
@@ -11,7 +15,10 @@
 //! (the server's job, from [`DocumentInfo::account_id`]), or accept a
 //! document whose `schema` it does not know.
 
-use automerge::{Automerge, ROOT};
+use std::fmt;
+use std::marker::PhantomData;
+
+use automerge::{ActorId, AutoCommit, Automerge, ROOT, ReadDoc};
 
 use crate::layout::{self, DocumentIds};
 use crate::{Error, draft, shopping_list, visit_note};
@@ -46,6 +53,43 @@ impl DocumentKind {
         ]
         .into_iter()
         .find(|kind| kind.schema() == schema)
+    }
+
+    /// The root key holding the id all copies of a document share.
+    pub(crate) fn id_key(self) -> &'static str {
+        match self {
+            DocumentKind::OrderDraft => draft::DRAFT_ID,
+            DocumentKind::ShoppingList => shopping_list::LIST_ID,
+            DocumentKind::VisitNote => visit_note::NOTE_ID,
+        }
+    }
+
+    /// Root keys fixed at creation besides the id and the account, which
+    /// every kind fixes: a merge that would change one is refused.
+    fn also_fixed(self) -> &'static [&'static str] {
+        match self {
+            DocumentKind::OrderDraft | DocumentKind::ShoppingList => &[],
+            DocumentKind::VisitNote => &[visit_note::AUTHOR],
+        }
+    }
+
+    /// The name of the typed API's type, for `Debug`.
+    fn type_name(self) -> &'static str {
+        match self {
+            DocumentKind::OrderDraft => "OrderDraft",
+            DocumentKind::ShoppingList => "ShoppingList",
+            DocumentKind::VisitNote => "VisitNote",
+        }
+    }
+
+    /// The kind's whole check of a document: layout, types, unknown
+    /// fields and limits.
+    pub(crate) fn validate<R: ReadDoc>(self, doc: &R) -> Result<DocumentIds, Error> {
+        match self {
+            DocumentKind::OrderDraft => draft::validate(doc),
+            DocumentKind::ShoppingList => shopping_list::validate(doc),
+            DocumentKind::VisitNote => visit_note::validate(doc),
+        }
     }
 }
 
@@ -84,16 +128,166 @@ pub fn inspect(doc: &Automerge) -> Result<DocumentInfo, Error> {
     let DocumentIds {
         document_id,
         account_id,
-    } = match kind {
-        DocumentKind::OrderDraft => draft::validate(doc)?,
-        DocumentKind::ShoppingList => shopping_list::validate(doc)?,
-        DocumentKind::VisitNote => visit_note::validate(doc)?,
-    };
+    } = kind.validate(doc)?;
     Ok(DocumentInfo {
         kind,
         document_id,
         account_id,
     })
+}
+
+mod sealed {
+    /// Only this crate's kinds are kinds: a [`super::Document`] of any
+    /// other type would have no layout to check.
+    pub trait Sealed {}
+}
+
+/// A document kind as a type, so that [`Document`] is typed by its kind:
+/// an [`OrderDraft`](crate::OrderDraft) is a `Document<OrderDraftSchema>`
+/// and never merges with a shopping list. Implemented by this crate's
+/// kinds only.
+pub trait Schema: sealed::Sealed {
+    /// The kind this type stands for.
+    const KIND: DocumentKind;
+}
+
+/// The order-draft kind: [`OrderDraft`](crate::OrderDraft) is `Document<OrderDraftSchema>`.
+#[derive(Debug)]
+pub enum OrderDraftSchema {}
+
+/// The shopping-list kind: [`ShoppingList`](crate::ShoppingList) is `Document<ShoppingListSchema>`.
+#[derive(Debug)]
+pub enum ShoppingListSchema {}
+
+/// The visit-note kind: [`VisitNote`](crate::VisitNote) is `Document<VisitNoteSchema>`.
+#[derive(Debug)]
+pub enum VisitNoteSchema {}
+
+impl sealed::Sealed for OrderDraftSchema {}
+impl sealed::Sealed for ShoppingListSchema {}
+impl sealed::Sealed for VisitNoteSchema {}
+
+impl Schema for OrderDraftSchema {
+    const KIND: DocumentKind = DocumentKind::OrderDraft;
+}
+
+impl Schema for ShoppingListSchema {
+    const KIND: DocumentKind = DocumentKind::ShoppingList;
+}
+
+impl Schema for VisitNoteSchema {
+    const KIND: DocumentKind = DocumentKind::VisitNote;
+}
+
+/// One copy of a document of kind `S`, backed by an automerge document.
+///
+/// Every method that changes it validates its input first, then writes and
+/// commits one automerge change; if it returns an error the document is
+/// unchanged. Reading methods return [`Error::Malformed`] rather than
+/// panicking should the document ever not match the layout, though `load`
+/// and `merge` already refuse such documents.
+pub struct Document<S: Schema> {
+    pub(crate) doc: AutoCommit,
+    schema: PhantomData<S>,
+}
+
+impl<S: Schema> fmt::Debug for Document<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(S::KIND.type_name())
+            .field(S::KIND.id_key(), &self.document_id().ok())
+            .field("actor", &self.actor_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Schema> Document<S> {
+    /// A copy around `doc`, which the caller has just built or validated.
+    pub(crate) fn from_doc(doc: AutoCommit) -> Self {
+        Document {
+            doc,
+            schema: PhantomData,
+        }
+    }
+
+    /// Loads a document saved by [`save`](Self::save) (here or by any other copy).
+    ///
+    /// The loaded copy gets a fresh random actor id. Fails with
+    /// [`Error::Decode`] for bytes that are not an automerge document and
+    /// [`Error::Malformed`] for a document that is not a valid one of this kind.
+    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
+        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
+        S::KIND.validate(&doc)?;
+        Ok(Self::from_doc(doc))
+    }
+
+    /// The whole document with its history, compact, for storage or transfer.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// A copy of this document for another device (or browser tab), with a
+    /// new random actor id; edit both and [`merge`](Self::merge) them later.
+    pub fn fork_for_device(&mut self) -> Self {
+        Self::from_doc(self.doc.fork())
+    }
+
+    /// This copy with the given actor id for its future changes.
+    ///
+    /// The actor must not be used by any other live copy of the document at
+    /// the same time, or line ids and merges break.
+    pub fn with_actor(self, actor: ActorId) -> Self {
+        Self::from_doc(self.doc.with_actor(actor))
+    }
+
+    /// The actor id this copy writes with, in hex.
+    pub fn actor_id(&self) -> String {
+        self.doc.get_actor().to_hex_string()
+    }
+
+    /// The id shared by all copies of this document (`draft_id`, `list_id`
+    /// or `note_id`).
+    pub fn document_id(&self) -> Result<String, Error> {
+        let key = S::KIND.id_key();
+        layout::read_str(&self.doc, &ROOT, key, key)
+    }
+
+    /// Takes in every change `other` has that this copy lacks.
+    ///
+    /// `other` is only read (it needs `&mut` because automerge closes its
+    /// pending transaction; this crate never leaves one open). The merge is
+    /// all-or-nothing: it is done on a copy, the result is validated, and
+    /// only a valid result of the same document, account (and, for a visit
+    /// note, author) replaces this document, so a bad peer cannot leave it
+    /// half-merged, unreadable or moved. Merge both ways (or exchange sync
+    /// messages) for two copies to become equal.
+    pub fn merge(&mut self, other: &mut Self) -> Result<(), Error> {
+        let kind = S::KIND;
+        let fixed = kind
+            .also_fixed()
+            .iter()
+            .map(|key| layout::read_str(&self.doc, &ROOT, key, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        let candidate = layout::merged(
+            &mut self.doc,
+            &mut other.doc,
+            |doc| kind.validate(doc),
+            kind.id_key(),
+        )?;
+        for (key, before) in kind.also_fixed().iter().zip(fixed) {
+            let after = layout::read_str(&candidate, &ROOT, key, key)?;
+            if after != before {
+                return Err(Error::malformed(
+                    *key,
+                    format!(
+                        "changed from {before:?} to {:?}; it is fixed at creation",
+                        crate::error::echo(&after)
+                    ),
+                ));
+            }
+        }
+        self.doc = candidate;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ use crate::error::echo;
 /// The root key every Tradeport document carries, naming its kind and version.
 pub(crate) const SCHEMA_KEY: &str = "schema";
 
+/// The root key every kind fixes at creation: whose document it is.
+pub(crate) const ACCOUNT_ID: &str = "account_id";
+
 /// Ids, account ids, ship-to ids, references, authors: at most this many characters.
 pub(crate) const MAX_ID_CHARS: usize = 128;
 
@@ -108,6 +111,13 @@ pub(crate) fn read_opt_str<R: ReadDoc>(
         Some((value, _)) => as_str(value, field).map(Some),
         None => Ok(None),
     }
+}
+
+/// The string at `ROOT[key]`, checked against `rule`; `key` names it in errors.
+pub(crate) fn read_root<R: ReadDoc>(doc: &R, key: &str, rule: Rule) -> Result<String, Error> {
+    let value = read_str(doc, &ROOT, key, key)?;
+    rule.stored(key, &value)?;
+    Ok(value)
 }
 
 /// The string at `list[index]`.
@@ -286,6 +296,17 @@ pub(crate) fn check_date(value: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks a date passed in by a caller for `field`.
+pub(crate) fn date_input(field: &'static str, value: &str) -> Result<(), Error> {
+    check_date(value).map_err(|reason| Error::invalid(field, value, reason))
+}
+
+/// Checks a date read from a document's `field`.
+pub(crate) fn stored_date(field: &str, value: &str) -> Result<(), Error> {
+    check_date(value)
+        .map_err(|reason| Error::malformed(field, format!("{:?} {reason}", echo(value))))
+}
+
 /// `"<counter>@<actor hex>"` for an object created in this document.
 pub(crate) fn op_id_string(id: &ObjId, field: &str) -> Result<String, Error> {
     match id {
@@ -379,7 +400,7 @@ pub(crate) fn check_same_owner(
     }
     if after.account_id != before.account_id {
         return Err(Error::malformed(
-            "account_id",
+            ACCOUNT_ID,
             format!(
                 "changed from {:?} to {:?}; a document never moves to another account",
                 before.account_id,

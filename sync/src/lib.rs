@@ -8,7 +8,8 @@
 //! adding lines keep both lines, two people changing one line's quantity
 //! converge to one value, and a line removed on one device stays removed
 //! even if another device edited it meanwhile. The exact rules are documented
-//! and tested per kind in [`draft`], [`shopping_list`] and [`visit_note`].
+//! and tested per kind in [`draft`], [`shopping_list`] and [`visit_note`];
+//! what every kind shares (load, save, fork, merge) is [`Document`]'s.
 //!
 //! [`OrderDraft`], [`ShoppingList`] and [`VisitNote`] are the only ways in:
 //! callers never see automerge paths or values, every edit is validated
@@ -40,8 +41,14 @@ mod replica;
 pub mod shopping_list;
 pub mod visit_note;
 
+#[cfg(test)]
+mod testing;
+
 pub use automerge::{ActorId, ChangeHash};
-pub use document::{DocumentInfo, DocumentKind, inspect};
+pub use document::{
+    Document, DocumentInfo, DocumentKind, OrderDraftSchema, Schema, ShoppingListSchema,
+    VisitNoteSchema, inspect,
+};
 pub use draft::{DraftHeader, DraftLine, LineId, OrderDraft, SCHEMA};
 pub use error::Error;
 pub use lines::{MAX_LINES, MAX_NOTE_CHARS, MAX_SKU_CHARS};

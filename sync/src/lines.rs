@@ -30,6 +30,15 @@ use crate::quantity::parse_quantity;
 pub const MAX_LINES: usize = 1_000;
 /// Longest SKU, in characters.
 pub const MAX_SKU_CHARS: usize = 64;
+
+// These limits are part of the document format, which every device checks
+// on load and merge, so they are not read from the domain: a change there
+// would make new devices write documents older ones refuse. They are held
+// to the domain's instead, so that changing either makes a decision (and,
+// for a wider document, a new schema string): every SKU the catalog holds
+// fits a line, and a draft never holds more lines than one cart may.
+const _: () = assert!(MAX_SKU_CHARS >= tradeport_domain::catalog::product::MAX_CODE_CHARS);
+const _: () = assert!(MAX_LINES <= tradeport_domain::pricing::MAX_CART_LINES);
 /// Longest note (a line's note, or a draft's notes), in characters.
 pub const MAX_NOTE_CHARS: usize = 4_000;
 
@@ -89,13 +98,20 @@ impl AsRef<str> for LineId {
     }
 }
 
-/// One entry as read from a document; each kind turns it into its own type.
+/// One line of an order draft ([`DraftLine`](crate::DraftLine)) or item of
+/// a shopping list ([`ListItem`](crate::ListItem)), as read from the
+/// document: the same thing under two names, since people move lines
+/// between the two.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Line {
-    pub(crate) id: LineId,
-    pub(crate) sku: String,
-    pub(crate) quantity: Decimal,
-    pub(crate) note: String,
+pub struct Line {
+    /// Stable id, unique across devices.
+    pub id: LineId,
+    /// The product, as the buyer chose it; the server checks it exists.
+    pub sku: String,
+    /// Exact quantity, greater than zero, scale as entered (`2.50` stays `2.50`).
+    pub quantity: Decimal,
+    /// Free text for this line, empty until set.
+    pub note: String,
 }
 
 /// A list of lines at `ROOT[key]`; `key` (`lines` or `items`) also names
@@ -170,6 +186,12 @@ impl LineList {
             quantity,
             note,
         })
+    }
+
+    /// The line with this id, checked like [`Self::read_all`].
+    pub(crate) fn get<R: ReadDoc>(&self, doc: &R, line: &LineId) -> Result<Line, Error> {
+        let (index, obj) = self.find(doc, line)?;
+        self.read(doc, &obj, index)
     }
 
     /// Index and object of the line with this id.

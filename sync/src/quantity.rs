@@ -2,6 +2,20 @@
 //!
 //! What this module must never do: round, or accept a quantity that
 //! arithmetic downstream (quantity × price, in `Decimal`) could overflow.
+//!
+//! Why the domain's quantity rules (`tradeport_domain::catalog::quantity`,
+//! `tradeport_domain::decimal`) are not used here: this is the text of a
+//! document that every version of every device, and the browser through
+//! automerge-js, writes and must read alike, so its grammar and bounds are
+//! part of the document format, fixed by the schema string — a draft an
+//! older device wrote must still load, and a newer device must not write
+//! what an older one refuses. A draft line also does not know its product,
+//! so a product's unit decimals, minimum and multiple cannot be checked
+//! here; the server checks them with the domain's rules when it prices or
+//! submits the draft. The bounds are wider than the domain's on purpose
+//! (6 decimal places against 3 for measured units, below 10^9 against a
+//! line limit of 10^6), so that every quantity the domain accepts can be
+//! drafted; a test holds them to the domain's constants.
 
 use rust_decimal::Decimal;
 
@@ -177,6 +191,17 @@ mod tests {
         let max = parse_quantity("999999999.999999").unwrap();
         let price = Decimal::from_str_exact("9999999999.9999").unwrap();
         assert!(max.checked_mul(price).is_some());
+    }
+
+    #[test]
+    fn every_quantity_the_domain_orders_fits_a_draft() {
+        use tradeport_domain::catalog::quantity::{MAX_LINE_QUANTITY, MEASURED_DECIMALS};
+        // The largest line, written at the finest scale a unit is ordered in.
+        let mut largest = MAX_LINE_QUANTITY;
+        largest.rescale(MEASURED_DECIMALS);
+        assert_eq!(parse_quantity(&largest.to_string()).unwrap(), largest);
+        let finest = Decimal::new(1, MEASURED_DECIMALS);
+        assert_eq!(parse_quantity(&finest.to_string()).unwrap(), finest);
     }
 
     #[test]

@@ -29,7 +29,8 @@
 //! # Merge semantics
 //!
 //! The same rules as order-draft lines, because items are the same kind of
-//! thing and people move between the two; each rule has a test below.
+//! thing and people move between the two; each rule has a test in
+//! `shopping_list_tests.rs`.
 //!
 //! * **Concurrent adds keep both items**, in one order on every device.
 //!   (`concurrent_adds_keep_both_items`)
@@ -46,21 +47,19 @@
 //!   account is refused. (`merge_refuses_an_unrelated_list`,
 //!   `merge_refuses_a_list_moved_to_another_account`)
 
-use std::fmt;
-
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
-use rust_decimal::Decimal;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 
 use crate::Error;
-use crate::layout::{self, DocumentIds, ID, Rule};
-use crate::lines::{Line, LineId, LineList};
+use crate::document::{Document, ShoppingListSchema};
+use crate::layout::{self, ACCOUNT_ID, DocumentIds, ID, Rule};
+pub use crate::lines::Line as ListItem;
+use crate::lines::{LineId, LineList};
 
 /// Value of the root `schema` key of a shopping list.
 pub const SCHEMA: &str = "tradeport.shopping_list/1";
 
-const LIST_ID: &str = "list_id";
-const ACCOUNT_ID: &str = "account_id";
+pub(crate) const LIST_ID: &str = "list_id";
 const NAME: &str = "name";
 const ITEMS: LineList = LineList { key: "items" };
 const ROOT_KEYS: &[&str] = &[layout::SCHEMA_KEY, LIST_ID, ACCOUNT_ID, NAME, ITEMS.key];
@@ -82,45 +81,11 @@ pub struct ShoppingListHeader {
     pub name: String,
 }
 
-/// One item of a shopping list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListItem {
-    /// Stable id, unique across devices.
-    pub id: LineId,
-    /// The product; the server checks it exists when the list is used.
-    pub sku: String,
-    /// Exact quantity, greater than zero, scale as entered.
-    pub quantity: Decimal,
-    /// Free text for this item, empty until set.
-    pub note: String,
-}
-
-impl From<Line> for ListItem {
-    fn from(line: Line) -> Self {
-        ListItem {
-            id: line.id,
-            sku: line.sku,
-            quantity: line.quantity,
-            note: line.note,
-        }
-    }
-}
-
-/// A shopping list backed by an automerge document. Like
-/// [`OrderDraft`](crate::OrderDraft): every edit is validated and written as
-/// one change or not at all, and peers' documents are checked on load and merge.
-pub struct ShoppingList {
-    doc: AutoCommit,
-}
-
-impl fmt::Debug for ShoppingList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ShoppingList")
-            .field("list_id", &self.list_id().ok())
-            .field("actor", &self.actor_id())
-            .finish_non_exhaustive()
-    }
-}
+/// A shopping list: loading, saving, forking and merging are those of
+/// every [`Document`] (like [`OrderDraft`](crate::OrderDraft), every edit
+/// is validated and written as one change or not at all, and peers'
+/// documents are checked on load and merge); what is a list's own is below.
+pub type ShoppingList = Document<ShoppingListSchema>;
 
 impl ShoppingList {
     /// Starts an empty list called `name` for `account_id`, with a random actor id.
@@ -137,45 +102,12 @@ impl ShoppingList {
             doc.put(ROOT, NAME, name)?;
             Ok(())
         })?;
-        Ok(ShoppingList { doc })
-    }
-
-    /// Loads a list saved by [`save`](Self::save) here or on any other copy,
-    /// with a fresh random actor id; refuses anything but a valid list.
-    pub fn load(bytes: &[u8]) -> Result<Self, Error> {
-        let doc = AutoCommit::load(bytes).map_err(Error::decode)?;
-        validate(&doc)?;
-        Ok(ShoppingList { doc })
-    }
-
-    /// The whole document with its history, compact.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// A copy for another device, with a new random actor id.
-    pub fn fork_for_device(&mut self) -> Self {
-        ShoppingList {
-            doc: self.doc.fork(),
-        }
-    }
-
-    /// This list with the given actor id for its future changes; the actor
-    /// must not be used by any other live copy.
-    pub fn with_actor(self, actor: ActorId) -> Self {
-        ShoppingList {
-            doc: self.doc.with_actor(actor),
-        }
-    }
-
-    /// The actor id this copy writes with, in hex.
-    pub fn actor_id(&self) -> String {
-        self.doc.get_actor().to_hex_string()
+        Ok(Self::from_doc(doc))
     }
 
     /// The id shared by all copies of this list.
     pub fn list_id(&self) -> Result<String, Error> {
-        layout::read_str(&self.doc, &ROOT, LIST_ID, LIST_ID)
+        self.document_id()
     }
 
     /// Reads the list's own fields.
@@ -213,24 +145,12 @@ impl ShoppingList {
 
     /// One item by id.
     pub fn item(&self, item: &LineId) -> Result<ListItem, Error> {
-        let (index, obj) = ITEMS.find(&self.doc, item)?;
-        ITEMS.read(&self.doc, &obj, index).map(ListItem::from)
+        ITEMS.get(&self.doc, item)
     }
 
     /// All items, in list order (the same on every device after a merge).
     pub fn items(&self) -> Result<Vec<ListItem>, Error> {
-        Ok(ITEMS
-            .read_all(&self.doc)?
-            .into_iter()
-            .map(ListItem::from)
-            .collect())
-    }
-
-    /// Takes in every change `other` has that this copy lacks; all or
-    /// nothing, like [`OrderDraft::merge`](crate::OrderDraft::merge).
-    pub fn merge(&mut self, other: &mut ShoppingList) -> Result<(), Error> {
-        self.doc = layout::merged(&mut self.doc, &mut other.doc, validate, LIST_ID)?;
-        Ok(())
+        ITEMS.read_all(&self.doc)
     }
 }
 
@@ -247,200 +167,13 @@ pub(crate) fn validate<R: ReadDoc>(doc: &R) -> Result<DocumentIds, Error> {
 }
 
 fn read_header<R: ReadDoc>(doc: &R) -> Result<ShoppingListHeader, Error> {
-    let field = |key: &str, rule: Rule| {
-        let value = layout::read_str(doc, &ROOT, key, key)?;
-        rule.stored(key, &value)?;
-        Ok::<_, Error>(value)
-    };
     Ok(ShoppingListHeader {
-        list_id: field(LIST_ID, ID)?,
-        account_id: field(ACCOUNT_ID, ID)?,
-        name: field(NAME, NAME_RULE)?,
+        list_id: layout::read_root(doc, LIST_ID, ID)?,
+        account_id: layout::read_root(doc, ACCOUNT_ID, ID)?,
+        name: layout::read_root(doc, NAME, NAME_RULE)?,
     })
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-    use crate::parse_quantity;
-
-    fn qty(s: &str) -> Decimal {
-        parse_quantity(s).unwrap()
-    }
-
-    fn base_and_two_devices() -> (ShoppingList, ShoppingList, LineId) {
-        let mut base = ShoppingList::new("acct-1", "Weekly restock").unwrap();
-        let item = base.add_item("SKU-1", "4").unwrap();
-        let a = base.fork_for_device();
-        let b = base.fork_for_device();
-        (a, b, item)
-    }
-
-    fn merge_both_ways(a: &mut ShoppingList, b: &mut ShoppingList) {
-        a.merge(b).unwrap();
-        b.merge(a).unwrap();
-        assert_eq!(a.doc.get_heads(), b.doc.get_heads(), "did not converge");
-    }
-
-    fn refused_field(list: &mut ShoppingList) -> String {
-        match ShoppingList::load(&list.save()) {
-            Err(Error::Malformed { field, .. }) => field,
-            other => panic!("expected a malformed document, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn local_edits_read_back_and_survive_save_and_load() {
-        let mut list = ShoppingList::new("acct-1", "Site kit").unwrap();
-        let a = list.add_item("SKU-A", "2").unwrap();
-        let b = list.add_item("SKU-B", "0.5").unwrap();
-        list.set_quantity(&a, "3").unwrap();
-        list.set_item_note(&b, "the blue ones").unwrap();
-        list.set_name("Site opening kit").unwrap();
-        list.remove_item(&a).unwrap();
-
-        let mut loaded = ShoppingList::load(&list.save()).unwrap();
-        let header = loaded.header().unwrap();
-        assert_eq!(header.name, "Site opening kit");
-        assert_eq!(header.account_id, "acct-1");
-        assert_eq!(header.list_id, list.list_id().unwrap());
-        let items = loaded.items().unwrap();
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0].id, b);
-        assert_eq!(items[0].quantity, qty("0.5"));
-        assert_eq!(items[0].note, "the blue ones");
-        assert_eq!(loaded.item(&b).unwrap(), items[0]);
-        assert_ne!(loaded.actor_id(), list.actor_id());
-        assert!(matches!(loaded.item(&a), Err(Error::UnknownLine(_))));
-        let _ = loaded.save();
-    }
-
-    #[test]
-    fn invalid_input_is_refused_naming_the_field() {
-        let field_of = |err: Error| match err {
-            Error::InvalidField { field, .. } => field,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            field_of(ShoppingList::new("", "x").unwrap_err()),
-            "account_id"
-        );
-        assert_eq!(field_of(ShoppingList::new("a", " ").unwrap_err()), "name");
-        let mut list = ShoppingList::new("acct-1", "x").unwrap();
-        assert_eq!(
-            field_of(list.set_name(&"n".repeat(201)).unwrap_err()),
-            "name"
-        );
-        assert_eq!(field_of(list.add_item("", "1").unwrap_err()), "sku");
-        assert_eq!(field_of(list.add_item("SKU", "0").unwrap_err()), "quantity");
-        assert!(list.items().unwrap().is_empty());
-    }
-
-    #[test]
-    fn concurrent_adds_keep_both_items() {
-        let (mut a, mut b, first) = base_and_two_devices();
-        let ia = a.add_item("SKU-A", "1").unwrap();
-        let ib = b.add_item("SKU-B", "1").unwrap();
-        merge_both_ways(&mut a, &mut b);
-        let items = a.items().unwrap();
-        assert_eq!(items, b.items().unwrap());
-        let ids: Vec<&LineId> = items.iter().map(|i| &i.id).collect();
-        assert_eq!(ids.len(), 3);
-        assert_eq!(ids[0], &first);
-        assert!(ids.contains(&&ia) && ids.contains(&&ib));
-    }
-
-    #[test]
-    fn concurrent_quantity_edits_converge() {
-        let (a, b, item) = base_and_two_devices();
-        let mut a = a.with_actor(ActorId::from([0x01_u8; 16]));
-        let mut b = b.with_actor(ActorId::from([0x02_u8; 16]));
-        a.set_quantity(&item, "10").unwrap();
-        b.set_quantity(&item, "12").unwrap();
-        merge_both_ways(&mut a, &mut b);
-        // Same counter on both sides: the greater actor's write wins, everywhere.
-        assert_eq!(a.item(&item).unwrap().quantity, qty("12"));
-        assert_eq!(b.item(&item).unwrap().quantity, qty("12"));
-    }
-
-    #[test]
-    fn concurrent_renames_converge_to_one_name() {
-        let (mut a, mut b, _) = base_and_two_devices();
-        a.set_name("Monday restock").unwrap();
-        b.set_name("Restock (main site)").unwrap();
-        merge_both_ways(&mut a, &mut b);
-        let name = a.header().unwrap().name;
-        assert_eq!(name, b.header().unwrap().name);
-        assert!(name == "Monday restock" || name == "Restock (main site)");
-    }
-
-    #[test]
-    fn delete_wins_over_concurrent_edit() {
-        let (mut a, mut b, item) = base_and_two_devices();
-        a.remove_item(&item).unwrap();
-        b.set_quantity(&item, "40").unwrap();
-        merge_both_ways(&mut a, &mut b);
-        assert!(a.items().unwrap().is_empty());
-        assert!(b.items().unwrap().is_empty());
-        assert!(matches!(
-            b.set_quantity(&item, "1"),
-            Err(Error::UnknownLine(_))
-        ));
-    }
-
-    #[test]
-    fn merge_refuses_an_unrelated_list() {
-        let mut a = ShoppingList::new("acct-1", "A").unwrap();
-        let mut b = ShoppingList::new("acct-1", "A").unwrap();
-        let err = a.merge(&mut b).unwrap_err();
-        assert!(matches!(err, Error::DifferentDraft { .. }), "{err}");
-    }
-
-    #[test]
-    fn merge_refuses_a_list_moved_to_another_account() {
-        let (mut a, mut b, _) = base_and_two_devices();
-        b.doc.put(ROOT, "account_id", "acct-evil").unwrap();
-        b.doc.commit();
-        let before = a.doc.get_heads();
-        let err = a.merge(&mut b).unwrap_err();
-        assert!(
-            matches!(&err, Error::Malformed { field, .. } if field == "account_id"),
-            "{err}"
-        );
-        assert_eq!(a.doc.get_heads(), before);
-    }
-
-    #[test]
-    fn hostile_lists_are_refused_naming_the_field() {
-        let (mut a, _, _) = base_and_two_devices();
-        a.add_item("SKU-2", "1").unwrap();
-        let items = ITEMS.obj(&a.doc).unwrap();
-        let (_, second) = a.doc.get(&items, 1).unwrap().unwrap();
-
-        let mut bad_sku = a.fork_for_device();
-        bad_sku.doc.put(&second, "sku", "S".repeat(65)).unwrap();
-        bad_sku.doc.commit();
-        assert_eq!(refused_field(&mut bad_sku), "items[1].sku");
-
-        let mut bad_quantity = a.fork_for_device();
-        bad_quantity.doc.put(&second, "quantity", "-2").unwrap();
-        bad_quantity.doc.commit();
-        assert_eq!(refused_field(&mut bad_quantity), "items[1].quantity");
-
-        let mut extra_key = a.fork_for_device();
-        extra_key.doc.put(ROOT, "shared_with", "everyone").unwrap();
-        extra_key.doc.commit();
-        assert_eq!(refused_field(&mut extra_key), "shared_with");
-
-        let mut long_name = a.fork_for_device();
-        long_name.doc.put(ROOT, "name", "n".repeat(201)).unwrap();
-        long_name.doc.commit();
-        assert_eq!(refused_field(&mut long_name), "name");
-
-        let mut as_draft = a.fork_for_device();
-        as_draft.doc.put(ROOT, "schema", crate::SCHEMA).unwrap();
-        as_draft.doc.commit();
-        assert_eq!(refused_field(&mut as_draft), "schema");
-    }
-}
+#[path = "shopping_list_tests.rs"]
+mod tests;

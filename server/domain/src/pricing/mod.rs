@@ -10,6 +10,7 @@
 //! priority order, or the best single exclusive one if that is cheaper.
 //! Every step is recorded, so the customer sees which rule gave the price.
 
+mod breaks;
 mod compact;
 mod customer;
 mod pricebook;

@@ -17,11 +17,9 @@ pub(crate) const REFERENCE_TREE: &str = "reference";
 pub(crate) const OUTBOX_TREE: &str = "outbox";
 /// Sync bookkeeping: last synced time, the last pull's figures.
 pub(crate) const META_TREE: &str = "meta";
-/// Reserved for draft documents (drafts.rs).
-#[allow(dead_code)]
+/// The device's documents (drafts), by id.
 pub(crate) const DRAFTS_TREE: &str = "drafts";
-/// Reserved for the per-document draft sync state (drafts.rs).
-#[allow(dead_code)]
+/// What the device keeps about each document's sync with the server.
 pub(crate) const DRAFT_SYNC_TREE: &str = "draft_sync";
 
 /// sled would cache up to 1 GiB; a phone has less to spare, and the search

@@ -1,0 +1,281 @@
+//! [`Device`]: what an app holds for one signed-in person on one device —
+//! the local database, the read-only reference data with offline search and
+//! prices, the outbox, sync status, the background sync loop and signing
+//! out. Outcomes reach the app as [`DeviceEvent`]s.
+//!
+//! This module holds the device itself and what it answers from the local
+//! copy alone; each way it talks to the server has its own module: `pull`
+//! (the reference-data feed), `replay` (queueing actions and replaying the
+//! outbox), `sync` (one full sync and its status), `background` (the loop
+//! that syncs on its own) and `sign_out`.
+//!
+//! It must never show a server decision it did not receive (prices are the
+//! server's, taken from the feed; an order exists once the server says so),
+//! and never leave one person's data for the next user of the device:
+//! [`Device::sign_out`] deletes the local database.
+
+mod background;
+mod pull;
+mod replay;
+mod sign_out;
+mod sync;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rust_decimal::Decimal;
+use tokio::sync::broadcast;
+use tokio::task::AbortHandle;
+use tonic::Status;
+use tradeport_proto::catalog::StockLevel;
+use tradeport_proto::orders::order_service_client::OrderServiceClient;
+use tradeport_proto::orders::{Order, OrderLineInput};
+use tradeport_proto::sync::ProductEntry;
+use tradeport_proto::sync::sync_service_client::SyncServiceClient;
+
+pub use background::BackgroundSync;
+pub use pull::PullReport;
+pub use replay::FlushReport;
+pub use sign_out::SignOutReport;
+pub use sync::{SyncReport, SyncStatus};
+
+use crate::client::AuthorizedChannel;
+use crate::drafts::Drafts;
+use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
+use crate::outbox::{ActionFailure, Outbox};
+use crate::pricing::{Price, price_at};
+use crate::reference::ReferenceData;
+use crate::search::SearchHit;
+use crate::{Client, Error};
+use sync::Progress;
+
+/// Events not yet received by a slow listener beyond this are dropped for
+/// it (it sees `RecvError::Lagged`); the outbox listing still holds them.
+const EVENT_BUFFER: usize = 256;
+
+/// What happened, for the app to show. More kinds may come (draft sync):
+/// match with a wildcard arm.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum DeviceEvent {
+    /// The server accepted a queued action; `order` is its answer.
+    ActionSucceeded {
+        request_id: String,
+        order: Box<Order>,
+    },
+    /// The server refused a queued action for good; it left the queue.
+    ActionFailed {
+        request_id: String,
+        failure: ActionFailure,
+    },
+    /// A page of reference data was applied (the catalog, prices, stock
+    /// or orders shown may have changed).
+    ReferenceDataUpdated { changes: u64, reset: bool },
+}
+
+/// Fields drop in order: the trees before the database that holds them.
+struct Inner {
+    drafts: Drafts,
+    reference: ReferenceData,
+    outbox: Outbox,
+    meta: sled::Tree,
+    local: LocalDb,
+    client: Client,
+    orders: OrderServiceClient<AuthorizedChannel>,
+    sync: SyncServiceClient<AuthorizedChannel>,
+    events: broadcast::Sender<DeviceEvent>,
+    /// One pull at a time: two would read the same cursor.
+    pulling: tokio::sync::Mutex<()>,
+    /// One replay at a time, so actions go out one by one, in order.
+    replaying: tokio::sync::Mutex<()>,
+    signed_out: AtomicBool,
+    background: Mutex<Vec<AbortHandle>>,
+    progress: Mutex<Progress>,
+}
+
+/// The SDK's offline state for one signed-in person on one device. Not
+/// `Clone`: share it behind an `Arc`; signing out takes it back.
+pub struct Device {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("dir", &self.inner.local.dir())
+            .field("reference", &self.inner.reference)
+            .finish_non_exhaustive()
+    }
+}
+
+const PEER_ID: &[u8] = b"peer_id";
+
+/// This device's name for its copies of documents, made once.
+fn peer_id(meta: &sled::Tree) -> Result<String, Error> {
+    if let Some(id) = meta.get(PEER_ID)? {
+        return Ok(String::from_utf8_lossy(&id).into_owned());
+    }
+    let id = format!("device-{}", uuid::Uuid::new_v4().simple());
+    meta.insert(PEER_ID, id.as_bytes())?;
+    tradeport_sled_writes::flush(meta)?;
+    Ok(id)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every guarded value here is written whole; a panic cannot half-set it.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn joined<T>(r: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
+    r.map_err(|e| Error::Io(std::io::Error::other(format!("a local task failed: {e}"))))?
+}
+
+impl Device {
+    /// Opens (or creates) the device's local database in `dir` and builds
+    /// the search index from it. `dir` belongs to the device: signing out
+    /// deletes it with everything in it. Blocking: with a large local
+    /// catalog, call it from `spawn_blocking`.
+    pub fn open(dir: impl AsRef<Path>, client: Client) -> Result<Self, Error> {
+        let local = LocalDb::open(dir.as_ref())?;
+        let reference = ReferenceData::open(&local)?;
+        let outbox = Outbox::open(&local)?;
+        let meta = local.tree(META_TREE)?;
+        let drafts = Drafts::new(
+            local.tree(DRAFTS_TREE)?,
+            local.tree(DRAFT_SYNC_TREE)?,
+            peer_id(&meta)?,
+        );
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                drafts,
+                reference,
+                outbox,
+                meta,
+                local,
+                orders: OrderServiceClient::new(client.authorized_channel()),
+                sync: SyncServiceClient::new(client.authorized_channel()),
+                client,
+                events,
+                pulling: tokio::sync::Mutex::new(()),
+                replaying: tokio::sync::Mutex::new(()),
+                signed_out: AtomicBool::new(false),
+                background: Mutex::new(Vec::new()),
+                progress: Mutex::new(Progress::default()),
+            }),
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Outcomes of queued actions and reference-data updates from now on.
+    pub fn events(&self) -> broadcast::Receiver<DeviceEvent> {
+        self.inner.events.subscribe()
+    }
+
+    // --- from the local copy ----------------------------------------------
+
+    /// Searches the local catalog: exact SKU or barcode first, then SKU
+    /// prefixes, then products whose words start with every query word.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        self.inner.reference.search(query, limit)
+    }
+
+    /// A product of the local catalog by its id or SKU, with the caller's
+    /// price breaks.
+    pub fn product(&self, id_or_sku: &str) -> Result<Option<ProductEntry>, Error> {
+        self.inner.reference.product(id_or_sku)
+    }
+
+    /// The caller's price for `quantity` of `sku` from the local price
+    /// breaks; `None` when the local copy holds no price for it.
+    pub fn price(&self, sku: &str, quantity: Decimal) -> Result<Option<Price>, Error> {
+        match self.inner.reference.product(sku)? {
+            Some(entry) => price_at(&entry, quantity),
+            None => Ok(None),
+        }
+    }
+
+    /// A line to submit with the unit price the device shows now as the
+    /// expected price, so the server refuses the order if it moved.
+    pub fn order_line(&self, sku: &str, quantity: Decimal) -> Result<OrderLineInput, Error> {
+        let price = self
+            .price(sku, quantity)?
+            .ok_or_else(|| Error::InvalidArgument {
+                field: "sku",
+                reason: format!("no local price for {sku} at quantity {quantity}"),
+            })?;
+        Ok(OrderLineInput {
+            sku: price.sku,
+            quantity: quantity.normalize().to_string(),
+            expected_unit_price: price.unit_price.normalize().to_string(),
+        })
+    }
+
+    /// The SKU's stock in each warehouse, as last synced.
+    pub fn stock(&self, sku: &str) -> Result<Vec<StockLevel>, Error> {
+        self.inner.reference.stock(sku)
+    }
+
+    /// The caller's orders as last synced, newest first.
+    pub fn orders(&self) -> Result<Vec<Order>, Error> {
+        self.inner.reference.orders()
+    }
+
+    pub fn order(&self, id: &str) -> Result<Option<Order>, Error> {
+        self.inner.reference.order(id)
+    }
+
+    // --- drafts -----------------------------------------------------------
+
+    /// The documents on this device: create and edit drafts offline; they
+    /// sync with every [`Device::sync_now`] (or [`Drafts::live`]).
+    pub fn drafts(&self) -> &Drafts {
+        &self.inner.drafts
+    }
+}
+
+impl Inner {
+    fn check_open(&self) -> Result<(), Error> {
+        if self.signed_out.load(Ordering::SeqCst) {
+            return Err(Error::SignedOut);
+        }
+        Ok(())
+    }
+
+    fn announce(&self, event: DeviceEvent) {
+        // No listener is fine: the outbox listing keeps outcomes.
+        let _ = self.events.send(event);
+    }
+
+    /// A call with the session; on UNAUTHENTICATED, refreshes the session
+    /// once (when there is one) and tries again.
+    async fn authorized<T, F, Fut>(&self, call: F) -> Result<T, Status>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        match call().await {
+            Err(status)
+                if status.code() == tonic::Code::Unauthenticated
+                    && self.client.tokens().is_some() =>
+            {
+                match self.client.identity().refresh().await {
+                    Ok(_) => call().await,
+                    Err(error) => {
+                        tracing::info!(%error, "the session could not be refreshed");
+                        Err(status)
+                    }
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "device_tests.rs"]
+mod tests;

@@ -1,0 +1,138 @@
+//! One full sync — drafts, then the outbox, then reference data — and the
+//! status the app shows about syncing: what waits to go up, when a sync
+//! last completed, whether one runs now and why the last one failed.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::pull::PullReport;
+use super::replay::FlushReport;
+use super::{Device, Inner, lock};
+use crate::Error;
+use crate::clock::{now_ms, time_of};
+use crate::drafts::ToSend;
+
+const LAST_SYNCED: &[u8] = b"last_synced_ms";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pull: PullReport,
+    pub outbox: FlushReport,
+}
+
+/// What the app shows about sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// Outbox actions not yet answered by the server.
+    pub pending_actions: usize,
+    /// Local draft changes the server does not hold yet.
+    pub pending_draft_changes: usize,
+    /// At most this many bytes of those drafts go up with the next sync.
+    pub pending_draft_bytes: u64,
+    /// When a sync last completed without an error.
+    pub last_synced: Option<SystemTime>,
+    /// The last completed pull of reference data.
+    pub last_pull: Option<PullReport>,
+    /// Products in the local catalog.
+    pub products: usize,
+    /// A sync is running now.
+    pub syncing: bool,
+    /// Why the last sync failed, if it did.
+    pub last_error: Option<String>,
+}
+
+/// Whether syncs run now, and how the last one ended.
+#[derive(Debug, Default)]
+pub(super) struct Progress {
+    running: usize,
+    last_error: Option<String>,
+}
+
+/// Counts a sync as running until dropped, also when its task is aborted.
+struct Running<'a>(&'a Mutex<Progress>);
+
+impl<'a> Running<'a> {
+    fn start(progress: &'a Mutex<Progress>) -> Self {
+        lock(progress).running += 1;
+        Self(progress)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut progress = lock(self.0);
+        progress.running = progress.running.saturating_sub(1);
+    }
+}
+
+impl Device {
+    /// What the app shows about sync, from the local database alone.
+    pub fn status(&self) -> Result<SyncStatus, Error> {
+        let inner = &self.inner;
+        let last_synced = inner
+            .meta
+            .get(LAST_SYNCED)?
+            .and_then(|raw| <[u8; 8]>::try_from(raw.as_ref()).ok())
+            .map(|b| time_of(u64::from_be_bytes(b)));
+        let last_pull = inner.last_pull()?;
+        let to_send = inner.pending_draft_changes()?;
+        let progress = lock(&inner.progress);
+        Ok(SyncStatus {
+            pending_actions: inner.outbox.pending_count()?,
+            pending_draft_changes: to_send.documents,
+            pending_draft_bytes: to_send.bytes,
+            last_synced,
+            last_pull,
+            products: inner.reference.product_count(),
+            syncing: progress.running > 0,
+            last_error: progress.last_error.clone(),
+        })
+    }
+
+    /// One full sync: drafts, then the outbox, then reference data (which
+    /// then brings the orders the outbox made). Every step runs even when
+    /// an earlier one failed; the first error is returned.
+    pub async fn sync_now(&self) -> Result<SyncReport, Error> {
+        self.inner.sync_now().await
+    }
+}
+
+impl Inner {
+    /// Local draft changes the server does not hold yet.
+    fn pending_draft_changes(&self) -> Result<ToSend, Error> {
+        self.drafts.to_send()
+    }
+
+    /// Fetches the account's drafts this device does not hold and
+    /// exchanges every draft with the server; runs first in
+    /// [`Inner::sync_now`], so a submission queued from a draft finds the
+    /// draft on the server.
+    async fn sync_drafts(self: &Arc<Self>) -> Result<(), Error> {
+        self.drafts.discover(&self.client).await?;
+        self.drafts.sync(&self.client).await?;
+        Ok(())
+    }
+
+    pub(super) async fn sync_now(self: &Arc<Self>) -> Result<SyncReport, Error> {
+        self.check_open()?;
+        let running = Running::start(&self.progress);
+        let drafts = self.sync_drafts().await;
+        let outbox = self.flush_outbox().await;
+        let pull = self.pull().await;
+        drop(running);
+        let mut progress = lock(&self.progress);
+        let result = match (drafts, outbox, pull) {
+            (Ok(()), Ok(outbox), Ok(pull)) => Ok(SyncReport { pull, outbox }),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+        };
+        match &result {
+            Ok(_) => {
+                progress.last_error = None;
+                drop(progress);
+                self.meta.insert(LAST_SYNCED, &now_ms().to_be_bytes())?;
+            }
+            Err(e) => progress.last_error = Some(e.to_string()),
+        }
+        result
+    }
+}

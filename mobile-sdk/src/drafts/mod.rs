@@ -1,0 +1,283 @@
+//! Documents on the device (order drafts, for now) and their sync with the
+//! server: edited offline through the typed API of `tradeport_sync`, kept
+//! in the local database, and exchanged as automerge sync messages over
+//! `SyncService.SyncDocuments` when online.
+//!
+//! Every edit is saved before the call returns, so a killed app loses
+//! nothing. A sync runs rounds until neither side has anything to send,
+//! each round carrying at most the server's per-round limit of documents
+//! (the rest go in the next rounds of the same sync); a live session keeps
+//! the stream open and takes in what other devices change as the server
+//! pushes it.
+//!
+//! What this module must never do: decide what the server decides (a draft
+//! becomes an order only through the outbox and `OrderService`), or drop a
+//! local change because the server refused a message — a refused document
+//! stays on the device, marked, for the person to see.
+//!
+//! This module is the documents as the device keeps them; `sync` is their
+//! exchange with the server, in rounds (`session` is the stream they go
+//! over, `budget` what stops an exchange that does not end), and `state`
+//! what the device remembers of each document's sync.
+
+mod budget;
+mod session;
+mod state;
+mod sync;
+
+use std::collections::BTreeSet;
+
+use tokio::sync::broadcast;
+use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
+use tradeport_sync::OrderDraft;
+
+pub use sync::DraftSyncReport;
+
+use crate::client::{AuthorizedChannel, Client, Error};
+use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE};
+use state::DocState;
+
+/// What happened to the device's documents, for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftEvent {
+    /// Another device's changes arrived for this document.
+    Changed { document_id: String },
+    /// The server refused the document; it stays on the device.
+    Refused {
+        document_id: String,
+        reason: String,
+        field: String,
+        message: String,
+    },
+}
+
+/// What the next sync has to send up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToSend {
+    pub documents: usize,
+    /// The documents' whole size: an upper bound of the bytes to go.
+    pub bytes: u64,
+}
+
+/// The device's documents in its local database.
+#[derive(Clone)]
+pub struct Drafts {
+    docs: sled::Tree,
+    states: sled::Tree,
+    peer_id: String,
+    events: broadcast::Sender<DraftEvent>,
+    /// Held while a document's bytes are read, changed and written, so an
+    /// edit and a sync taking in changes never overwrite each other.
+    writing: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Drafts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drafts")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(what: &str, reason: impl ToString) -> Error {
+    Error::Corrupt {
+        what: what.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn draft_error(e: tradeport_sync::Error) -> Error {
+    Error::InvalidArgument {
+        field: "draft",
+        reason: e.to_string(),
+    }
+}
+
+impl Drafts {
+    /// The documents in `docs` with their sync state in `states`, synced as
+    /// device `peer_id`.
+    pub(crate) fn new(docs: sled::Tree, states: sled::Tree, peer_id: String) -> Self {
+        Self {
+            docs,
+            states,
+            peer_id,
+            events: broadcast::channel(256).0,
+            writing: std::sync::Arc::default(),
+        }
+    }
+
+    /// Drafts in a database of their own in `dir`, for tools and tests
+    /// that sync documents without a full device.
+    pub fn standalone(dir: &std::path::Path, peer_id: &str) -> Result<Self, Error> {
+        let db = tradeport_sled_writes::open(sled::Config::new().path(dir))?;
+        Ok(Self::new(
+            db.open_tree(DRAFTS_TREE)?,
+            db.open_tree(DRAFT_SYNC_TREE)?,
+            peer_id.to_owned(),
+        ))
+    }
+
+    pub fn events(&self) -> broadcast::Receiver<DraftEvent> {
+        self.events.subscribe()
+    }
+
+    /// Starts a draft for `account_id` on this device; it reaches the
+    /// server with the next sync.
+    pub fn create(&self, account_id: &str) -> Result<String, Error> {
+        let mut draft = OrderDraft::new(account_id).map_err(draft_error)?;
+        let id = draft.draft_id().map_err(draft_error)?;
+        self.store(&id, &draft.save(), |state| state.dirty = true)?;
+        Ok(id)
+    }
+
+    /// The draft as this device holds it now.
+    pub fn open(&self, id: &str) -> Result<OrderDraft, Error> {
+        let bytes = self.docs.get(id)?.ok_or_else(|| Error::InvalidArgument {
+            field: "document_id",
+            reason: format!("no document {id:?} on this device"),
+        })?;
+        OrderDraft::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))
+    }
+
+    /// Edits a draft and saves it before returning: `edit` gets the draft,
+    /// and whatever it changed is kept even if the app dies right after.
+    pub fn edit<T>(
+        &self,
+        id: &str,
+        edit: impl FnOnce(&mut OrderDraft) -> Result<T, tradeport_sync::Error>,
+    ) -> Result<T, Error> {
+        let _writing = self.write_lock();
+        let mut draft = self.open(id)?;
+        let value = edit(&mut draft).map_err(draft_error)?;
+        self.store(id, &draft.save(), |state| state.dirty = true)?;
+        Ok(value)
+    }
+
+    /// Ids of the documents on this device (not those still awaited).
+    pub fn ids(&self) -> Result<Vec<String>, Error> {
+        self.docs
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
+    }
+
+    /// Asks for a document this device does not hold (one another device
+    /// made, found with [`Drafts::discover`]); it arrives with the next sync.
+    pub fn fetch(&self, id: &str) -> Result<(), Error> {
+        if self.docs.contains_key(id)? {
+            return Ok(());
+        }
+        self.store_state(id, |s| {
+            s.awaiting = true;
+            s.refused = None;
+        })
+    }
+
+    /// Asks the server which documents this user may sync and fetches those
+    /// the device does not hold yet; returns their ids.
+    pub async fn discover(&self, client: &Client) -> Result<Vec<String>, Error> {
+        let mut service: SyncServiceClient<AuthorizedChannel> =
+            SyncServiceClient::new(client.authorized_channel());
+        let mut fetched = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = service
+                .list_documents(pb::ListDocumentsRequest {
+                    page_size: 500,
+                    page_token,
+                })
+                .await?
+                .into_inner();
+            for summary in page.documents {
+                if !self.docs.contains_key(&summary.document_id)? {
+                    self.fetch(&summary.document_id)?;
+                    fetched.push(summary.document_id);
+                }
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(fetched);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Every document the device syncs: held or awaited, in id order.
+    fn synced_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids: BTreeSet<String> = self.ids()?.into_iter().collect();
+        for key in self.states.iter().keys() {
+            ids.insert(String::from_utf8_lossy(&key?).into_owned());
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// How many documents hold changes the server has not confirmed.
+    pub fn pending(&self) -> Result<usize, Error> {
+        Ok(self.to_send()?.documents)
+    }
+
+    /// The documents holding changes the server has not confirmed, and
+    /// their size: at most what the next sync sends up (a sync sends only
+    /// the changes the server lacks, often far less).
+    pub fn to_send(&self) -> Result<ToSend, Error> {
+        let mut to_send = ToSend::default();
+        for entry in self.states.iter() {
+            let (id, value) = entry?;
+            if DocState::decode(&value).is_some_and(|s| s.dirty && s.refused.is_none()) {
+                to_send.documents += 1;
+                to_send.bytes += self.docs.get(id)?.map_or(0, |d| d.len() as u64);
+            }
+        }
+        Ok(to_send)
+    }
+
+    /// Why the server refused a document, if it did.
+    pub fn refusal(&self, id: &str) -> Result<Option<String>, Error> {
+        Ok(self.state(id)?.refused)
+    }
+
+    fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The guarded data is on disk, not in the mutex: a panic elsewhere
+        // leaves nothing half-written here.
+        self.writing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn state(&self, id: &str) -> Result<DocState, Error> {
+        match self.states.get(id)? {
+            Some(bytes) => DocState::decode(&bytes)
+                .ok_or_else(|| corrupt(&format!("sync state of {id}"), "bad layout")),
+            None => Ok(DocState::default()),
+        }
+    }
+
+    /// Writes a document and its state together (one batch per tree,
+    /// document first: a state never claims more than the bytes hold).
+    fn store(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        update: impl FnOnce(&mut DocState),
+    ) -> Result<(), Error> {
+        let mut state = self.state(id)?;
+        update(&mut state);
+        self.docs.insert(id, bytes)?;
+        self.states.insert(id, state.encode())?;
+        self.make_durable()
+    }
+
+    /// Waits until everything written so far is on disk. sled flushes only
+    /// when asked (see `tradeport_sled_writes`), and both trees share one
+    /// log, so flushing one flushes both.
+    fn make_durable(&self) -> Result<(), Error> {
+        Ok(tradeport_sled_writes::flush(&self.docs)?)
+    }
+
+    fn store_state(&self, id: &str, update: impl FnOnce(&mut DocState)) -> Result<(), Error> {
+        let mut state = self.state(id)?;
+        update(&mut state);
+        self.states.insert(id, state.encode())?;
+        Ok(())
+    }
+}
