@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 use rust_decimal::Decimal;
 
 use crate::store::feed::FeedLog;
-use crate::store::records::{Versioned, get, get_value, scan};
+use crate::store::versioned::{Versioned, get, get_value, scan};
 use crate::store::{Commit, Store, StoreError};
 use tradeport_domain::feed::{self, LevelRef};
 use tradeport_domain::identity::{Action, Caller};

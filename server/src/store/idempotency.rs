@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::records::get;
+use super::versioned::get;
 use super::{Commit, Store, StoreError};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::Caller;

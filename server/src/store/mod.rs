@@ -17,9 +17,9 @@ pub mod idempotency;
 mod journal;
 mod off_workers;
 pub mod pricing;
-pub mod records;
 mod sled_store;
 mod unflushed;
+pub mod versioned;
 
 pub use off_workers::off_workers;
 

@@ -3,8 +3,9 @@
 //! one of them would stall every other call queued on that worker for as
 //! long as the disk takes. Rather than trusting every use case to remember
 //! `spawn_blocking`, whatever waits on the disk steps aside here: the
-//! store's flush and its large stepped commits, and the order writer's
-//! turn and shared flush (which wait on another caller's flush). Under a
+//! store's flush and its large stepped commits, the order writer's turn
+//! and shared flush, and the catalog's write turn (which wait on another
+//! caller's flush or import). Under a
 //! multi-threaded runtime, `block_in_place` hands the worker's other tasks
 //! to a fresh worker first, so only the caller that needs the disk waits
 //! for it.

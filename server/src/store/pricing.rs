@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::records::{Versioned, get, get_value, scan};
+use super::versioned::{Versioned, get, get_value, scan};
 use super::{Commit, Store, StoreError};
 use tradeport_domain::pricing::{PriceList, Promotion};
 

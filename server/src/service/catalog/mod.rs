@@ -109,11 +109,14 @@ impl Catalog {
         *slot = Arc::new(view);
     }
 
+    /// The catalog's write turn. A write holds it through its commit and
+    /// an import for as long as its rows take, so waiting for it is waiting
+    /// on the disk: off the async workers.
     fn lock_writes(&self) -> MutexGuard<'_, ()> {
-        match self.writer.lock() {
+        crate::store::off_workers(|| match self.writer.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
-        }
+        })
     }
 
     pub fn pricing(&self) -> &PricingRepository {

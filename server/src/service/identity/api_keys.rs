@@ -5,7 +5,7 @@
 use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{API_KEY_PREFIX, hash, new_id, new_secret};
 use crate::store::Commit;
-use crate::store::records::get;
+use crate::store::versioned::get;
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::input;
 use tradeport_domain::identity::people::role_names;

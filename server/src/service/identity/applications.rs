@@ -6,7 +6,7 @@
 use super::people::NewInvitation;
 use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::new_id;
-use crate::store::records::{Versioned, get, scan};
+use crate::store::versioned::{Versioned, get, scan};
 use crate::store::{Commit, idempotency};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::applications::{

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{Identity, Result, keys};
-use crate::store::records::scan;
+use crate::store::versioned::scan;
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
 use tradeport_domain::identity::{Action, Caller};

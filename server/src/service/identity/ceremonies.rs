@@ -19,7 +19,7 @@ use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 use super::passkey_records::{Ceremony, CeremonyStep};
 use super::{Identity, Result, keys, now};
 use crate::service::identity::secrets::new_id;
-use crate::store::records::get;
+use crate::store::versioned::get;
 use crate::store::{Commit, StoreError};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::records::User;

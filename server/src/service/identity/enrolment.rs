@@ -13,7 +13,7 @@ use super::{Identity, Origin, Result, keys, now};
 use crate::service::identity::secrets::hash;
 use crate::service::identity::sessions::IssuedTokens;
 use crate::store::Commit;
-use crate::store::records::{get, get_value};
+use crate::store::versioned::{get, get_value};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::AuditEvent;
 use tradeport_domain::identity::input;

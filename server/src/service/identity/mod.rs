@@ -42,7 +42,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::{Lifetimes, RateLimitConfig, WebauthnConfig};
 use crate::service::identity::secrets::{RandomFailure, new_id};
-use crate::store::records::{Versioned, get, get_value};
+use crate::store::versioned::{Versioned, get, get_value};
 use crate::store::{Commit, Store, StoreError};
 use stand_ins::StandInCredentials;
 use tradeport_domain::identity::Caller;

@@ -10,7 +10,7 @@ use super::ceremonies::{
 use super::passkey_records::{CeremonyStep, StoredPasskey};
 use super::{Identity, Origin, Result, keys, now};
 use crate::store::Commit;
-use crate::store::records::{Versioned, get, scan};
+use crate::store::versioned::{Versioned, get, scan};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::AuditEvent;
 use tradeport_domain::identity::passkeys::{may_remove, name_or_default};

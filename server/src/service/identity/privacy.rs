@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::passkey_records::StoredPasskey;
 use super::{Identity, Origin, Result, keys, now};
-use crate::store::records::{get, scan};
+use crate::store::versioned::{get, scan};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::{AuditEvent, AuditFilter};
 use tradeport_domain::identity::erasure::{self, Person};

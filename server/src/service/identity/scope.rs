@@ -6,7 +6,7 @@
 
 use super::{Identity, Result};
 use crate::service::ServiceError;
-use crate::store::records::Versioned;
+use crate::store::versioned::Versioned;
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::records::{Account, User};
 use tradeport_domain::identity::{Action, Caller};

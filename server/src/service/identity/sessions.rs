@@ -10,7 +10,7 @@ use super::{Identity, Origin, Result, keys, lists, now};
 use crate::service::identity::secrets::{
     ACCESS_PREFIX, API_KEY_PREFIX, REFRESH_PREFIX, hash, new_id, new_secret,
 };
-use crate::store::records::{get, get_value};
+use crate::store::versioned::{get, get_value};
 use crate::store::{Commit, StoreError};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::audit::AuditEvent;

@@ -14,7 +14,7 @@ use super::passkey_records::{CeremonyStep, StoredPasskey};
 use super::{Identity, Origin, Result, keys, now};
 use crate::service::identity::sessions::IssuedTokens;
 use crate::store::Commit;
-use crate::store::records::{get, get_value};
+use crate::store::versioned::{get, get_value};
 use tradeport_domain::identity::audit::AuditEvent;
 use tradeport_domain::identity::input;
 use tradeport_domain::identity::sign_in::{self, is_active, may_sign_in};

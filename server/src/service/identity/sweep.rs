@@ -9,7 +9,7 @@ use super::passkey_records::Ceremony;
 use super::{Identity, Result, now};
 use crate::store::Commit;
 use crate::store::idempotency;
-use crate::store::records::scan;
+use crate::store::versioned::scan;
 use tradeport_domain::identity::records::{Invitation, Millis, TokenRecord};
 
 /// Records examined per batch: sweeping never holds a long transaction.

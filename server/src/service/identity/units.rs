@@ -3,7 +3,7 @@
 
 use super::{Identity, Origin, Result, keys, lists};
 use crate::service::identity::secrets::new_id;
-use crate::store::records::scan;
+use crate::store::versioned::scan;
 use crate::store::{Commit, idempotency};
 use tradeport_domain::identity::records::OrgUnit;
 use tradeport_domain::identity::units::{customer_account, known_unit, new_unit};

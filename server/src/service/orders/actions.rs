@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{Orders, Result, keys, now};
 use crate::service::inventory::LevelsRead;
-use crate::store::records::{Versioned, get, get_value};
+use crate::store::versioned::{Versioned, get, get_value};
 use crate::store::{Commit, idempotency};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Action, Caller};

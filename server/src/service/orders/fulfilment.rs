@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use super::{Orders, Result, keys, now, today};
-use crate::store::records::get_value;
+use crate::store::versioned::get_value;
 use tradeport_domain::DomainError;
 use tradeport_domain::decimal::parse_decimal;
 use tradeport_domain::identity::{Action, Caller};

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use super::{Orders, Result, keys, not_found};
 use crate::store::KeyRange;
-use crate::store::records::get_value;
+use crate::store::versioned::get_value;
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::orders::scope::OrderScope;
 use tradeport_domain::orders::{Millis, Order, OrderStatus};

@@ -39,7 +39,7 @@ use crate::service::identity::Identity;
 use crate::service::inventory::Inventory;
 use crate::store::Store;
 use crate::store::feed::FeedLog;
-use crate::store::records::{Versioned, get};
+use crate::store::versioned::{Versioned, get};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::records::Account;
 use tradeport_domain::identity::{Action, Caller};

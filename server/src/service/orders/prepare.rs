@@ -6,7 +6,7 @@
 
 use super::{Orders, Result, keys, today};
 use crate::service::catalog::Buyer;
-use crate::store::records::get_value;
+use crate::store::versioned::get_value;
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Caller, CallerKind};
 use tradeport_domain::orders::submission::{

@@ -9,7 +9,7 @@ use super::{Orders, Result, keys, now};
 use crate::service::catalog::Buyer;
 use crate::service::documents::Documents;
 use crate::service::inventory::{LevelsRead, is_level_key};
-use crate::store::records::{get, get_value};
+use crate::store::versioned::{get, get_value};
 use crate::store::{Commit, StoreError, idempotency};
 use tradeport_domain::DomainError;
 use tradeport_domain::identity::{Action, Caller};
