@@ -7,7 +7,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::identity::Role;
+use super::{Approval, Millis, Order, OrderEvent};
+use crate::DomainError;
+use crate::identity::{Caller, Role};
 
 /// An account's approval rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +114,81 @@ pub fn decide(
     }
 }
 
+impl Order {
+    /// Records `caller`'s approval of the step now pending, with their
+    /// `comment`. Returns whether that was the last step, after which the
+    /// order goes on to its budget, credit and stock. Only a holder of the
+    /// pending step's role may approve it, and nobody approves two steps.
+    pub fn approve_step(
+        &mut self,
+        caller: &Caller,
+        comment: &str,
+        at: Millis,
+    ) -> Result<bool, DomainError> {
+        let step = self.pending_step().ok_or_else(|| {
+            DomainError::precondition(
+                "NOT_PENDING_APPROVAL",
+                format!(
+                    "order {} is {}, not waiting for approval",
+                    self.number,
+                    self.status.name()
+                ),
+            )
+        })?;
+        if !caller.roles.contains(&step) {
+            return Err(DomainError::PermissionDenied {
+                action: format!("approve as {}", step.name()),
+            });
+        }
+        if self.approvals.iter().any(|a| a.by == caller.id) {
+            return Err(DomainError::precondition(
+                "ALREADY_APPROVED",
+                "each step needs another approver",
+            ));
+        }
+        self.approvals.push(Approval {
+            role: step,
+            by: caller.id.clone(),
+            at,
+            approved: true,
+            comment: comment.to_string(),
+        });
+        Ok(self.pending_step().is_none())
+    }
+
+    /// Records `caller`'s rejection of the step now pending and rejects
+    /// the order. A rejection must say why; only a holder of the pending
+    /// step's role may reject at that step.
+    pub fn reject_step(
+        &mut self,
+        caller: &Caller,
+        comment: &str,
+        at: Millis,
+    ) -> Result<(), DomainError> {
+        if comment.trim().is_empty() {
+            return Err(DomainError::invalid(
+                "COMMENT_REQUIRED",
+                "comment",
+                "say why",
+            ));
+        }
+        let step = self.pending_step();
+        if step.is_some_and(|s| !caller.roles.contains(&s)) {
+            return Err(DomainError::PermissionDenied {
+                action: "reject at this step".into(),
+            });
+        }
+        self.approvals.push(Approval {
+            role: step.unwrap_or(Role::Approver),
+            by: caller.id.clone(),
+            at,
+            approved: false,
+            comment: comment.to_string(),
+        });
+        self.apply(OrderEvent::Reject, &caller.id, at, comment)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;
@@ -172,5 +249,81 @@ mod tests {
         assert!(over.over_budget);
         assert_eq!(over.steps, [Role::Approver]);
         assert!(over.rule.contains("budget 20000"), "{}", over.rule);
+    }
+
+    fn person(id: &str, role: Role) -> Caller {
+        Caller {
+            kind: crate::identity::CallerKind::User,
+            id: id.into(),
+            account_id: Some("acc-1".into()),
+            roles: vec![role],
+            session_id: None,
+            on_behalf_of: None,
+            assigned_accounts: vec![],
+            territories: vec![],
+        }
+    }
+
+    #[test]
+    fn each_step_is_approved_by_its_role_and_by_someone_else_each_time() {
+        use crate::fixtures::orders::order;
+        use crate::orders::OrderStatus;
+
+        let mut o = order(
+            OrderStatus::PendingApproval,
+            vec![Role::Approver, Role::AccountAdmin],
+        );
+        let buyer = person("u-buyer", Role::Buyer);
+        assert!(matches!(
+            o.approve_step(&buyer, "ok", 1),
+            Err(DomainError::PermissionDenied { .. })
+        ));
+        let approver = person("u-approver", Role::Approver);
+        assert!(!o.approve_step(&approver, "ok", 1).unwrap());
+        let twice = Caller {
+            roles: vec![Role::AccountAdmin],
+            ..approver.clone()
+        };
+        match o.approve_step(&twice, "again", 2) {
+            Err(DomainError::FailedPrecondition { reason, .. }) => {
+                assert_eq!(reason, "ALREADY_APPROVED")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            o.approve_step(&person("u-admin", Role::AccountAdmin), "ok", 3)
+                .unwrap()
+        );
+        assert_eq!(o.approvals.len(), 2);
+        match o.approve_step(&person("u-other", Role::AccountAdmin), "late", 4) {
+            Err(DomainError::FailedPrecondition { reason, .. }) => {
+                assert_eq!(reason, "NOT_PENDING_APPROVAL")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rejection_says_why_comes_from_the_step_and_rejects_the_order() {
+        use crate::fixtures::orders::order;
+        use crate::orders::OrderStatus;
+
+        let mut o = order(OrderStatus::PendingApproval, vec![Role::Approver]);
+        let approver = person("u-approver", Role::Approver);
+        match o.reject_step(&approver, "  ", 1) {
+            Err(DomainError::InvalidArgument { reason, .. }) => {
+                assert_eq!(reason, "COMMENT_REQUIRED")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            o.reject_step(&person("u-buyer", Role::Buyer), "no", 1),
+            Err(DomainError::PermissionDenied { .. })
+        ));
+        assert!(o.approvals.is_empty());
+        o.reject_step(&approver, "over budget", 2).unwrap();
+        assert_eq!(o.status, OrderStatus::Rejected);
+        assert!(!o.approvals[0].approved);
+        assert_eq!(o.approvals[0].comment, "over budget");
     }
 }

@@ -221,37 +221,7 @@ impl Orders {
             id,
             request_id,
             |this, commit, order| {
-                let step = order.pending_step().ok_or_else(|| {
-                    DomainError::precondition(
-                        "NOT_PENDING_APPROVAL",
-                        format!(
-                            "order {} is {}, not waiting for approval",
-                            order.number,
-                            order.status.name()
-                        ),
-                    )
-                })?;
-                if !caller.roles.contains(&step) {
-                    return Err(DomainError::PermissionDenied {
-                        action: format!("approve as {}", step.name()),
-                    }
-                    .into());
-                }
-                if order.approvals.iter().any(|a| a.by == caller.id) {
-                    return Err(DomainError::precondition(
-                        "ALREADY_APPROVED",
-                        "each step needs another approver",
-                    )
-                    .into());
-                }
-                order.approvals.push(Approval {
-                    role: step,
-                    by: caller.id.clone(),
-                    at: now(),
-                    approved: true,
-                    comment: comment.to_string(),
-                });
-                if order.pending_step().is_some() {
+                if !order.approve_step(caller, comment, now())? {
                     return Ok((commit, Vec::new()));
                 }
                 let note = format!("approved by {}: {comment}", caller.id);
@@ -274,26 +244,7 @@ impl Orders {
             id,
             request_id,
             |_, commit, order| {
-                if comment.trim().is_empty() {
-                    return Err(
-                        DomainError::invalid("COMMENT_REQUIRED", "comment", "say why").into(),
-                    );
-                }
-                let step = order.pending_step();
-                if step.is_some_and(|s| !caller.roles.contains(&s)) {
-                    return Err(DomainError::PermissionDenied {
-                        action: "reject at this step".into(),
-                    }
-                    .into());
-                }
-                order.approvals.push(Approval {
-                    role: step.unwrap_or(tradeport_domain::identity::Role::Approver),
-                    by: caller.id.clone(),
-                    at: now(),
-                    approved: false,
-                    comment: comment.to_string(),
-                });
-                order.apply(OrderEvent::Reject, &caller.id, now(), comment)?;
+                order.reject_step(caller, comment, now())?;
                 Ok((commit, Vec::new()))
             },
         )
