@@ -15,7 +15,7 @@ use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::StockLevel;
 use tradeport_domain::orders::approval::ApprovalPolicy;
 use tradeport_domain::orders::credit::{self, Exposure};
-use tradeport_domain::orders::{Approval, Order, OrderEvent, OrderStatus};
+use tradeport_domain::orders::{Order, OrderEvent, OrderStatus};
 
 /// A department's budget for the month, as read.
 pub(super) struct Budget {
