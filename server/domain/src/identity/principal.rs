@@ -71,7 +71,7 @@ impl Caller {
         self.roles.iter().any(|r| allows(*r, action))
     }
 
-    fn is_brand_wide(&self) -> bool {
+    pub fn is_brand_wide(&self) -> bool {
         self.account_id.is_none()
             && self
                 .roles

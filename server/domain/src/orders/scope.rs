@@ -2,7 +2,7 @@
 //! ListOrders and WatchOrders share, so a list and a watch never disagree
 //! about whose orders a caller follows.
 
-use crate::identity::{Caller, Role};
+use crate::identity::Caller;
 
 /// Whose orders a caller reads by default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +21,7 @@ impl OrderScope {
         if let Some(account) = caller.acting_account() {
             return Self::Account(account.to_string());
         }
-        let brand_wide = caller
-            .roles
-            .iter()
-            .any(|r| r.is_brand() && *r != Role::SalesRep);
-        if brand_wide {
+        if caller.is_brand_wide() {
             Self::BrandWide
         } else {
             Self::Assigned(caller.assigned_accounts.clone())
@@ -46,6 +42,7 @@ impl OrderScope {
 mod tests {
     use super::*;
     use crate::identity::CallerKind;
+    use crate::identity::Role;
 
     fn caller(account: Option<&str>, on_behalf_of: Option<&str>, roles: Vec<Role>) -> Caller {
         Caller {

@@ -54,11 +54,8 @@ pub(super) fn json_field<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T>
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| {
-        ServiceError::Store(StoreError::Engine(format!(
-            "encoding WebAuthn options: {e}"
-        )))
-    })
+    serde_json::to_string(value)
+        .map_err(|e| ServiceError::internal(format!("encoding WebAuthn options: {e}")))
 }
 
 /// The creation options a client gets: unwrapped, and asking for a
@@ -98,7 +95,7 @@ pub(super) fn verification_failed(e: impl std::fmt::Display) -> ServiceError {
 }
 
 pub(super) fn webauthn_failure(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Store(StoreError::Engine(format!("webauthn: {e}")))
+    ServiceError::internal(format!("webauthn: {e}"))
 }
 
 pub(super) fn wrong_ceremony() -> ServiceError {

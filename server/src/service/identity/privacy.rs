@@ -74,8 +74,7 @@ impl Identity {
             .target(&user.id)
             .source(&origin.source);
         self.audit_alone(event)?;
-        serde_json::to_string_pretty(&document)
-            .map_err(|e| ServiceError::Store(crate::store::StoreError::Engine(e.to_string())))
+        serde_json::to_string_pretty(&document).map_err(ServiceError::internal)
     }
 
     /// Erases a user's personal data (admins of the user's account, or the
