@@ -52,6 +52,8 @@ pub struct App {
     sync: Arc<api::sync::SyncApi>,
     identity: Arc<identity::Identity>,
     feed: Arc<feed::Feed>,
+    /// The loaded catalog behind the catalog API, for the day sweep.
+    products: Arc<catalog::Catalog>,
     demo: Option<demo::DemoCredentials>,
 }
 
@@ -153,6 +155,7 @@ impl App {
             Arc::clone(&inventory),
             Arc::clone(orders.orders()),
         ));
+        let products = Arc::clone(&catalog);
         let catalog = Arc::new(CatalogApi::new(catalog, Arc::clone(&identity), inventory));
         let sync = Arc::new(api::sync::SyncApi::new(documents, Arc::clone(&feed)));
         Ok(Self {
@@ -164,6 +167,7 @@ impl App {
             sync,
             identity,
             feed,
+            products,
             demo,
         })
     }
@@ -181,6 +185,13 @@ impl App {
     /// The reference-data feed (SyncService's PullReferenceData).
     pub fn feed(&self) -> &Arc<feed::Feed> {
         &self.feed
+    }
+
+    /// The loaded catalog and its prices, shared with the running server:
+    /// for tests that change what no RPC changes (assortments) and move
+    /// the clock prices are decided by ([`catalog::Catalog::clock`]).
+    pub fn catalog(&self) -> &Arc<catalog::Catalog> {
+        &self.products
     }
 
     pub fn config(&self) -> &Config {
@@ -229,6 +240,7 @@ impl App {
             Arc::clone(&self.identity),
             Arc::clone(self.orders.orders()),
         ));
+        let days = tokio::spawn(sweep_price_days(Arc::clone(&self.products)));
         let services = transport::Services {
             catalog: self.catalog,
             bulk: self.bulk,
@@ -245,6 +257,8 @@ impl App {
         // directory).
         sweeper.abort();
         let _ = sweeper.await;
+        days.abort();
+        let _ = days.await;
         self.store.flush()?;
         served
     }
@@ -276,6 +290,32 @@ async fn sweep_periodically(identity: Arc<identity::Identity>, orders: Arc<order
             Ok(Ok(late)) => tracing::info!(late, "raised late-shipment alerts"),
             Ok(Err(error)) => tracing::warn!(%error, "the late-shipment sweep failed"),
             Err(error) => tracing::warn!(%error, "the late-shipment sweep task failed"),
+        }
+    }
+}
+
+/// How often the day sweep looks at the clock at most: a clock stepped by
+/// the system (NTP) is noticed within this.
+const DAY_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Tells the feed of the price lists and promotions whose windows opened
+/// or closed (`Catalog::sweep_price_days`): at start, catching up on days
+/// passed while the server was down, then as each day begins or the
+/// clock is moved.
+async fn sweep_price_days(catalog: Arc<catalog::Catalog>) {
+    let clock = catalog.clock().clone();
+    loop {
+        let sweeping = Arc::clone(&catalog);
+        match tokio::task::spawn_blocking(move || sweeping.sweep_price_days()).await {
+            Ok(Ok(Some(swept))) => tracing::info!(?swept, "told the feed of the day's prices"),
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "the day's price sweep failed"),
+            Err(error) => tracing::warn!(%error, "the day's price sweep task failed"),
+        }
+        let wait = clock.until_tomorrow().min(DAY_CHECK_EVERY);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = clock.moved() => {}
         }
     }
 }

@@ -13,6 +13,7 @@ use tradeport_server::App;
 use tradeport_server::auth::{Principal, PrincipalLayer};
 use tradeport_server::config::{Config, TlsSource, WebauthnConfig};
 use tradeport_server::demo::DemoCredentials;
+use tradeport_server::service::catalog::Catalog;
 use tradeport_server::service::identity::Identity;
 use tradeport_server::store::{SledStore, Store};
 
@@ -76,6 +77,7 @@ pub struct TestServer {
     pub demo: DemoCredentials,
     identity: Arc<Identity>,
     store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
     /// Removed once the store in it has closed (see `Drop`); `None` once
     /// handed to a restarted server.
     data: Option<tempfile::TempDir>,
@@ -173,7 +175,7 @@ impl TestServer {
     }
 
     fn open(tweak: impl FnOnce(&mut Config), auth: Auth) -> anyhow::Result<Self> {
-        Self::open_in(data_dir()?, None, tweak, auth)
+        Self::open_in(data_dir()?, None, tweak, auth, None)
     }
 
     /// Stops the server, waits up to `within` for it to stop, then until
@@ -196,7 +198,20 @@ impl TestServer {
     /// Stops this server and starts another on the same data directory, as
     /// a restart after a crash or a deploy would: what was committed must
     /// be there. The demo credentials carry over.
-    pub async fn restarted(mut self) -> anyhow::Result<Self> {
+    pub async fn restarted(self) -> anyhow::Result<Self> {
+        self.restarted_with(None).await
+    }
+
+    /// [`TestServer::restarted`], the new server's clock saying `today`
+    /// from the start: as if the server was down until that day. Returns
+    /// once the new server's day sweep has caught up.
+    pub async fn restarted_on(self, today: time::Date) -> anyhow::Result<Self> {
+        let server = self.restarted_with(Some(today)).await?;
+        server.swept(today).await?;
+        Ok(server)
+    }
+
+    async fn restarted_with(mut self, today: Option<time::Date>) -> anyhow::Result<Self> {
         self.begin_shutdown();
         self.stopped().await?;
         let data = self
@@ -207,7 +222,7 @@ impl TestServer {
         // The old server's last hold on its store: let go before reopening
         // (opening waits a little for it to close).
         drop(self);
-        Self::open_in(data, Some(demo), |_| {}, Auth::Checked)
+        Self::open_in(data, Some(demo), |_| {}, Auth::Checked, today)
     }
 
     fn open_in(
@@ -215,10 +230,14 @@ impl TestServer {
         known: Option<DemoCredentials>,
         tweak: impl FnOnce(&mut Config),
         auth: Auth,
+        today: Option<time::Date>,
     ) -> anyhow::Result<Self> {
         let mut config = test_config(data.path());
         tweak(&mut config);
         let app = App::open(config)?;
+        if let Some(today) = today {
+            app.catalog().clock().set_today(today);
+        }
         let demo = match known {
             Some(demo) => demo,
             None => app
@@ -238,6 +257,7 @@ impl TestServer {
         };
         let identity = Arc::clone(app.identity());
         let store = Arc::clone(app.store());
+        let catalog = Arc::clone(app.catalog());
         let ca_pem = match app.tls()? {
             Some((_, cert)) => Some(std::fs::read(cert)?),
             None => None,
@@ -268,6 +288,7 @@ impl TestServer {
             demo,
             identity,
             store,
+            catalog,
             data: Some(data),
         })
     }
@@ -291,6 +312,30 @@ impl TestServer {
     /// look at everything stored, whichever service stored it.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The loaded catalog, shared with the running server: for changes no
+    /// RPC makes (assortments), made through the same use case.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Moves the server's pricing clock to `today` and waits until its day
+    /// sweep has told the feed what that changed.
+    pub async fn set_today(&self, today: time::Date) -> anyhow::Result<()> {
+        self.catalog.clock().set_today(today);
+        self.swept(today).await
+    }
+
+    async fn swept(&self, today: time::Date) -> anyhow::Result<()> {
+        let mut swept = self.catalog.swept();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            swept.wait_for(|day| *day == Some(today)),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("the day sweep did not reach {today} within 30 s"))??;
+        Ok(())
     }
 
     /// The URL a client dials: https with the name on the dev certificate.

@@ -20,6 +20,9 @@ use super::identity::{Action, Caller};
 use super::paging::PageLimits;
 use super::pricing::{PriceList, PriceListScope};
 
+pub mod prices;
+pub use prices::Reach;
+
 /// Changes a page holds when the device does not say.
 pub const DEFAULT_PAGE: usize = 500;
 /// The most changes one page holds.
@@ -58,6 +61,10 @@ pub enum FeedEntry {
     },
     /// A SKU's price changed for `audience` (its visibility did not).
     Prices { sku: String, audience: Audience },
+    /// The prices of the products in `reach` changed for `audience`
+    /// without their lists being written: a promotion's cap reached, a
+    /// window opened or closed (see [`prices`]). One entry for them all.
+    PricesOf { reach: Reach, audience: Audience },
     /// A stock level changed (one entry per level: written by earlier
     /// builds, still read).
     Stock { sku: String, warehouse: String },
@@ -310,6 +317,16 @@ pub fn wanted(entry: &FeedEntry, reader: &Reader, index: &CatalogIndex) -> Vec<W
             sees_sku(sku).map(|p| Wanted::Product(p.id.clone()))
         }
         FeedEntry::Prices { .. } => None,
+        FeedEntry::PricesOf { reach, audience } => {
+            if !reader.hears(audience) {
+                return Vec::new();
+            }
+            return reach
+                .products(index, &reader.visible)
+                .into_iter()
+                .map(|p| Wanted::Product(p.id.clone()))
+                .collect();
+        }
         FeedEntry::Stock { sku, warehouse } => stock(sku, warehouse),
         FeedEntry::StockLevels { levels } => {
             return levels

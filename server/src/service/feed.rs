@@ -139,7 +139,7 @@ impl Feed {
             buyer,
             view,
             feed: self,
-            today: time::OffsetDateTime::now_utc().date(),
+            today: self.catalog.today(),
         })
     }
 }

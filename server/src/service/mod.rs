@@ -5,6 +5,7 @@
 //! here knows the wire (that is `api`).
 
 pub mod catalog;
+pub mod clock;
 pub mod documents;
 pub mod error;
 pub mod feed;

@@ -1,6 +1,8 @@
 //! Typed access to pricing records: price lists (`plist/<id>`), promotions
 //! (`promo/<id>`) and how often each customer has used a promotion
-//! (`promouse/<account>/<promotion>`, counted when orders are placed).
+//! (`promouse/<account>/<promotion>`, counted when orders are placed);
+//! `pricemeta/swept`, the last day whose opened and closed validity
+//! windows the feed was told of.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +10,8 @@ use std::sync::Arc;
 use super::versioned::{Versioned, get, get_value, scan};
 use super::{Commit, Store, StoreError};
 use tradeport_domain::pricing::{PriceList, Promotion};
+
+const SWEPT_KEY: &str = "pricemeta/swept";
 
 fn list_key(id: &str) -> String {
     format!("plist/{id}")
@@ -84,6 +88,18 @@ impl PricingRepository {
             &format!("promouse/{account_id}/{promotion_id}"),
         )?
         .unwrap_or(0))
+    }
+
+    /// The last day the feed was told the price changes of (see
+    /// `service::catalog::price_days`); `None` before the first sweep.
+    pub fn swept_day(&self) -> Result<Option<time::Date>, StoreError> {
+        get_value::<time::Date>(self.store.as_ref(), SWEPT_KEY)
+    }
+
+    /// Adds to `commit` that the feed was told of every price change up
+    /// to `day`.
+    pub fn mark_swept_in(&self, commit: Commit, day: time::Date) -> Result<Commit, StoreError> {
+        commit.put_record(SWEPT_KEY, &day)
     }
 
     /// Writes price lists and promotions, replacing records with the same id.

@@ -18,6 +18,7 @@ mod drafts_orders;
 mod drafts_streams;
 mod durability;
 mod erasure;
+mod feed_prices;
 mod free_text;
 mod grpc_web;
 mod offline;

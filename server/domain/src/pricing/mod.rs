@@ -74,7 +74,8 @@ pub struct PriceList {
 }
 
 impl PriceList {
-    fn valid_on(&self, date: Date) -> bool {
+    /// Whether the list applies on `date` (both ends inclusive).
+    pub fn valid_on(&self, date: Date) -> bool {
         self.valid_from.is_none_or(|from| date >= from)
             && self.valid_until.is_none_or(|until| date <= until)
     }
@@ -112,6 +113,19 @@ pub struct Promotion {
     pub priority: u32,
     /// How many orders of one customer may use it.
     pub per_customer_cap: Option<u32>,
+}
+
+impl Promotion {
+    /// Whether the promotion runs on `date` (both ends inclusive).
+    pub fn valid_on(&self, date: Date) -> bool {
+        self.valid_from.is_none_or(|from| date >= from)
+            && self.valid_until.is_none_or(|until| date <= until)
+    }
+
+    /// Whether a customer who has used it `uses` times may use it again.
+    pub fn under_cap(&self, uses: u32) -> bool {
+        self.per_customer_cap.is_none_or(|cap| uses < cap)
+    }
 }
 
 /// The currency to price in: the one asked for, or the account's own.

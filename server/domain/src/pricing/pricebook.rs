@@ -314,6 +314,16 @@ impl Pricebook {
         }
     }
 
+    /// The promotion `id`, if the pricebook holds it.
+    pub fn promotion(&self, id: &str) -> Option<&Promotion> {
+        self.promotions.all.iter().find(|p| p.id == id)
+    }
+
+    /// Every promotion, highest priority first.
+    pub fn promotions(&self) -> &[Promotion] {
+        &self.promotions.all
+    }
+
     /// The contract under which `account_id` buys on `date`: the contract
     /// price list valid then (the most recently started, if several).
     pub fn active_contract(&self, account_id: &str, date: Date) -> Option<&str> {

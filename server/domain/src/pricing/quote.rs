@@ -172,11 +172,11 @@ impl Pricebook {
         let Some(promotion) = self.promotions.all.get(i) else {
             return false;
         };
-        let in_window = promotion.valid_from.is_none_or(|f| ctx.date >= f)
-            && promotion.valid_until.is_none_or(|u| ctx.date <= u);
-        let under_cap = promotion
-            .per_customer_cap
-            .is_none_or(|cap| ctx.promotion_uses.get(&promotion.id).copied().unwrap_or(0) < cap);
+        // The same two rules decide which feed entries a day or a use
+        // brings (`feed::prices`): keep them the promotion's own.
+        let in_window = promotion.valid_on(ctx.date);
+        let under_cap =
+            promotion.under_cap(ctx.promotion_uses.get(&promotion.id).copied().unwrap_or(0));
         let currency_fits = match promotion.discount {
             Discount::Percent(_) => true,
             Discount::AmountOff(_) => promotion.currency == ctx.currency,

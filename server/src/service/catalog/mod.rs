@@ -14,6 +14,7 @@
 mod bulk;
 mod buyer;
 mod manager;
+mod price_days;
 mod quick_order;
 mod storefront;
 mod writes;
@@ -25,6 +26,7 @@ pub use storefront::{
 };
 
 use crate::service::ServiceError;
+use crate::service::clock::Clock;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rust_decimal::Decimal;
@@ -59,6 +61,11 @@ pub struct Catalog {
     view: RwLock<Arc<CatalogView>>,
     /// Held by every write, from validation until the view is swapped.
     writer: Mutex<()>,
+    /// The day prices are decided on.
+    clock: Clock,
+    /// The last day whose price changes the feed was told of (see
+    /// `price_days`), for whoever waits on the sweep.
+    swept: tokio::sync::watch::Sender<Option<time::Date>>,
 }
 
 impl Catalog {
@@ -89,6 +96,8 @@ impl Catalog {
             text,
             view: RwLock::new(Arc::new(view)),
             writer: Mutex::new(()),
+            clock: Clock::default(),
+            swept: tokio::sync::watch::Sender::new(None),
         })
     }
 
@@ -121,6 +130,16 @@ impl Catalog {
 
     pub fn pricing(&self) -> &PricingRepository {
         &self.pricing
+    }
+
+    /// The clock prices are decided by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Today, for pricing: the one day every pricing use case prices on.
+    pub fn today(&self) -> time::Date {
+        self.clock.today()
     }
 
     /// Searches `view` for a caller who sees `visible`, pricing at `price`
@@ -195,12 +214,6 @@ impl Catalog {
         });
         Ok(())
     }
-}
-
-/// Today, for pricing: the one place the catalog's use cases read the
-/// clock.
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
 }
 
 fn text_doc<'a>(index: &'a CatalogIndex, slot: usize, product: &'a Product) -> TextDoc<'a> {

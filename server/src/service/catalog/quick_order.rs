@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::{Buyer, Catalog, Result, today};
+use super::{Buyer, Catalog, Result};
 use crate::service::inventory::Inventory;
 use tradeport_domain::catalog::quick_order::{self, QuickOrderInput, QuickOrderLine};
 
@@ -31,7 +31,7 @@ impl Catalog {
             *available.entry(level.sku.clone()).or_default() += level.available();
         }
         let in_assortment = buyer.in_assortment(&view);
-        let ctx = buyer.terms(currency, today(), &in_assortment);
+        let ctx = buyer.terms(currency, self.today(), &in_assortment);
         let stock = |sku: &str| available.get(sku).copied().unwrap_or_default();
         let prices = view.pricebook.for_customer(&ctx);
         Ok(quick_order::check_lines(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::{Buyer, Catalog, CatalogView, Result, today};
+use super::{Buyer, Catalog, CatalogView, Result};
 use crate::service::identity::Identity;
 use crate::service::inventory::Inventory;
 use tradeport_domain::DomainError;
@@ -150,7 +150,7 @@ impl Storefront {
         let view = self.catalog.view();
         let buyer = Buyer::of(caller, &self.identity, &self.catalog)?;
         let visible = Buyer::visible(buyer.as_ref(), &view);
-        let terms = buyer.as_ref().map(|b| b.own_terms(today()));
+        let terms = buyer.as_ref().map(|b| b.own_terms(self.catalog.today()));
         let prices = terms.as_ref().map(|t| view.pricebook.for_customer(t));
         let price = |slot: usize, p: &Product| shown::unit_price(prices.as_ref(), Some(slot), p);
         let in_stock = |sku: &str, warehouse: &str| self.inventory.has_available(sku, warehouse);
@@ -187,7 +187,7 @@ impl Storefront {
                 resource: "product",
                 id: id.to_string(),
             })?;
-        let terms = buyer.as_ref().map(|b| b.own_terms(today()));
+        let terms = buyer.as_ref().map(|b| b.own_terms(self.catalog.today()));
         let prices = terms.as_ref().map(|t| view.pricebook.for_customer(t));
         Ok(ProductDetail {
             product: PricedProduct::shown(&view, prices.as_ref(), product),
@@ -214,7 +214,7 @@ impl Storefront {
             "prices are a customer's: act on behalf of a customer account",
         )?;
         let currency = pricing::cart_currency(currency_code, &buyer.account.currency);
-        let date = pricing::price_date("price_date", price_date, today())?;
+        let date = pricing::price_date("price_date", price_date, self.catalog.today())?;
         let view = self.catalog.view();
         let in_assortment = buyer.in_assortment(&view);
         let ctx = buyer.terms(&currency, date, &in_assortment);

@@ -11,6 +11,7 @@ use crate::service::inventory::LevelsRead;
 use crate::store::versioned::{Versioned, get, get_value};
 use crate::store::{Commit, idempotency};
 use tradeport_domain::DomainError;
+use tradeport_domain::feed;
 use tradeport_domain::identity::{Action, Caller};
 use tradeport_domain::inventory::StockLevel;
 use tradeport_domain::orders::approval::ApprovalPolicy;
@@ -156,12 +157,23 @@ impl Orders {
         let mut promotions: Vec<&String> = order.lines.iter().flat_map(|l| &l.promotions).collect();
         promotions.sort();
         promotions.dedup();
+        let view = self.catalog.view();
+        let mut capped = Vec::new();
         for promotion in promotions {
             let key = keys::promotion_use(&order.account_id, promotion);
             let used = get::<u32>(self.store(), &key)?;
-            let count = used.as_ref().map_or(0, |u| u.value) + 1;
+            let before = used.as_ref().map_or(0, |u| u.value);
+            let count = before + 1;
             commit = expect(commit, &key, used.as_ref()).put_record(&key, &count)?;
+            // The use that reaches the cap changes this customer's prices:
+            // their devices must hear of it, or they keep the discount.
+            capped.extend(view.pricebook.promotion(promotion).and_then(|p| {
+                feed::prices::promotion_use_changed(p, &order.account_id, before, count)
+            }));
         }
+        // Feed readers read the counts from the store: the commit's own
+        // ticket is hold enough.
+        let (commit, _) = self.feed.stage(commit, capped)?;
         order.apply(event, by, now(), note)?;
         Ok((commit, levels))
     }

@@ -4,7 +4,7 @@
 //! lines priced by the one pricing engine, exactly as PriceCart prices
 //! them, and taxed; the domain's `submission` rules decide each step.
 
-use super::{Orders, Result, keys, today};
+use super::{Orders, Result, keys};
 use crate::service::catalog::Buyer;
 use crate::store::versioned::get_value;
 use tradeport_domain::DomainError;
@@ -40,7 +40,7 @@ impl Orders {
 
         let view = self.catalog.view();
         let in_assortment = buyer.in_assortment(&view);
-        let today = today();
+        let today = self.catalog.today();
         let ctx = buyer.terms(&account.currency, today, &in_assortment);
         let quote = match view.pricebook.price_cart(&ctx, &s.cart()) {
             Ok(quote) => Some(quote),
