@@ -202,7 +202,7 @@ impl Inner {
                 }
                 Err(status) if is_transient(&status) => {
                     tracing::debug!(%status, request_id, "outbox replay stopped; the action stays");
-                    return Err(Error::Status(status));
+                    return Err(status.into());
                 }
                 Err(status) => {
                     let failure = self.outbox.fail(&self.local, seq, action, &status)?;

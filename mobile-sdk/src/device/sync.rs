@@ -10,23 +10,54 @@ use super::replay::FlushReport;
 use super::{Device, Inner, lock};
 use crate::Error;
 use crate::clock::{now_ms, time_of};
-use crate::drafts::ToSend;
+use crate::drafts::{DraftOutcome, DraftStatus, ToSend};
 
 const LAST_SYNCED: &[u8] = b"last_synced_ms";
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one full sync did. A sync that reached the server returns its
+/// report even when some drafts were refused: those are named in
+/// `drafts` with why, and every other draft synced — check
+/// [`SyncReport::all_synced`] (or [`SyncReport::refused`]) before telling
+/// the person everything is up to date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
     pub pull: PullReport,
     pub outbox: FlushReport,
+    /// Every draft's outcome, in id order.
+    pub drafts: Vec<DraftStatus>,
+}
+
+impl SyncReport {
+    /// The drafts refused (by the server, or here), each with why.
+    pub fn refused(&self) -> Vec<DraftStatus> {
+        self.drafts
+            .iter()
+            .filter(|d| matches!(d.outcome, DraftOutcome::Refused(_)))
+            .cloned()
+            .collect()
+    }
+
+    /// Every draft synced (none refused, none waiting) and no outbox
+    /// action failed.
+    pub fn all_synced(&self) -> bool {
+        self.outbox.failed == 0
+            && self
+                .drafts
+                .iter()
+                .all(|d| d.outcome == DraftOutcome::Synced)
+    }
 }
 
 /// What the app shows about sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct SyncStatus {
     /// Outbox actions not yet answered by the server.
     pub pending_actions: usize,
     /// Local draft changes the server does not hold yet.
     pub pending_draft_changes: usize,
+    /// Drafts refused (see [`Drafts::refusal`](crate::Drafts::refusal)):
+    /// they do not sync until the person changes them.
+    pub refused_drafts: usize,
     /// At most this many bytes of those drafts go up with the next sync.
     pub pending_draft_bytes: u64,
     /// When a sync last completed without an error.
@@ -38,14 +69,33 @@ pub struct SyncStatus {
     /// A sync is running now.
     pub syncing: bool,
     /// Why the last sync failed, if it did.
-    pub last_error: Option<String>,
+    pub last_error: Option<Error>,
 }
+
+impl PartialEq for SyncStatus {
+    /// Errors compare by code and text: two failures that read the same
+    /// are the same status to show.
+    fn eq(&self, other: &Self) -> bool {
+        let error = |s: &Self| s.last_error.as_ref().map(|e| (e.code(), e.to_string()));
+        self.pending_actions == other.pending_actions
+            && self.pending_draft_changes == other.pending_draft_changes
+            && self.refused_drafts == other.refused_drafts
+            && self.pending_draft_bytes == other.pending_draft_bytes
+            && self.last_synced == other.last_synced
+            && self.last_pull == other.last_pull
+            && self.products == other.products
+            && self.syncing == other.syncing
+            && error(self) == error(other)
+    }
+}
+
+impl Eq for SyncStatus {}
 
 /// Whether syncs run now, and how the last one ended.
 #[derive(Debug, Default)]
 pub(super) struct Progress {
     running: usize,
-    last_error: Option<String>,
+    last_error: Option<Error>,
 }
 
 /// Counts a sync as running until dropped, also when its task is aborted.
@@ -80,6 +130,7 @@ impl Device {
         Ok(SyncStatus {
             pending_actions: inner.outbox.pending_count()?,
             pending_draft_changes: to_send.documents,
+            refused_drafts: inner.drafts.refused_count()?,
             pending_draft_bytes: to_send.bytes,
             last_synced,
             last_pull,
@@ -91,7 +142,9 @@ impl Device {
 
     /// One full sync: drafts, then the outbox, then reference data (which
     /// then brings the orders the outbox made). Every step runs even when
-    /// an earlier one failed; the first error is returned.
+    /// an earlier one failed; the first error is returned. A draft refused
+    /// is not an error of the sync: it is named in the report's `drafts`
+    /// with why, and every other draft syncs.
     pub async fn sync_now(&self) -> Result<SyncReport, Error> {
         self.inner.sync_now().await
     }
@@ -107,10 +160,9 @@ impl Inner {
     /// exchanges every draft with the server; runs first in
     /// [`Inner::sync_now`], so a submission queued from a draft finds the
     /// draft on the server.
-    async fn sync_drafts(self: &Arc<Self>) -> Result<(), Error> {
+    async fn sync_drafts(self: &Arc<Self>) -> Result<Vec<DraftStatus>, Error> {
         self.drafts.discover(&self.client).await?;
-        self.drafts.sync(&self.client).await?;
-        Ok(())
+        Ok(self.drafts.sync(&self.client).await?.outcomes)
     }
 
     pub(super) async fn sync_now(self: &Arc<Self>) -> Result<SyncReport, Error> {
@@ -122,7 +174,11 @@ impl Inner {
         drop(running);
         let mut progress = lock(&self.progress);
         let result = match (drafts, outbox, pull) {
-            (Ok(()), Ok(outbox), Ok(pull)) => Ok(SyncReport { pull, outbox }),
+            (Ok(drafts), Ok(outbox), Ok(pull)) => Ok(SyncReport {
+                pull,
+                outbox,
+                drafts,
+            }),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
         };
         match &result {
@@ -131,7 +187,7 @@ impl Inner {
                 drop(progress);
                 self.meta.insert(LAST_SYNCED, &now_ms().to_be_bytes())?;
             }
-            Err(e) => progress.last_error = Some(e.to_string()),
+            Err(e) => progress.last_error = Some(e.clone()),
         }
         result
     }

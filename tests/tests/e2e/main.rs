@@ -15,6 +15,7 @@ mod drafts;
 mod drafts_access;
 mod drafts_browser;
 mod drafts_orders;
+mod drafts_refusals;
 mod drafts_streams;
 mod durability;
 mod erasure;
