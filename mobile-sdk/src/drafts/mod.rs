@@ -36,7 +36,7 @@ pub use outcome::{DraftOutcome, DraftStatus, Refusal};
 pub use sync::DraftSyncReport;
 
 use crate::DeviceEvent;
-use crate::client::{AuthorizedChannel, Client, Error};
+use crate::client::{AuthorizedChannel, Client, Error, Retry};
 use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE};
 use state::DocState;
 
@@ -178,18 +178,24 @@ impl Drafts {
     /// Asks the server which documents this user may sync and fetches those
     /// the device does not hold yet; returns their ids.
     pub async fn discover(&self, client: &Client) -> Result<Vec<String>, Error> {
-        let mut service: SyncServiceClient<AuthorizedChannel> =
+        let service: SyncServiceClient<AuthorizedChannel> =
             SyncServiceClient::new(client.authorized_channel());
         let mut fetched = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page = service
-                .list_documents(pb::ListDocumentsRequest {
-                    page_size: 500,
-                    page_token,
+            // With the client's deadline: a server that accepts the
+            // connection and never answers would otherwise hold the sync
+            // until the connection's keep-alive gives up.
+            let request = pb::ListDocumentsRequest {
+                page_size: 500,
+                page_token,
+            };
+            let page = client
+                .config
+                .call(Retry::Safe, &service, request, |mut c, r| async move {
+                    c.list_documents(r).await
                 })
-                .await?
-                .into_inner();
+                .await?;
             for summary in page.documents {
                 if !self.docs.contains_key(&summary.document_id)? {
                     self.fetch(&summary.document_id)?;

@@ -34,6 +34,7 @@ mod pricing;
 mod products;
 mod profile;
 mod replays;
+mod sdk_errors;
 mod sessions;
 mod shutdown;
 mod sign_in_abuse;
