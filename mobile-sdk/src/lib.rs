@@ -39,7 +39,8 @@ pub use client::{
     AuthInterceptor, AuthorizedChannel, CatalogClient, Client, ClientConfig, ON_BEHALF_OF_METADATA,
 };
 pub use device::{
-    BackgroundSync, Device, FlushReport, PullReport, SignOutReport, SyncReport, SyncStatus,
+    BackgroundState, BackgroundSync, Device, FlushReport, PullProgress, PullReport, SignOutReport,
+    StatusWatch, SyncReport, SyncStatus,
 };
 pub use drafts::{DraftOutcome, DraftStatus, DraftSyncReport, Drafts, Refusal, ToSend};
 pub use error::{Error, ErrorCode};

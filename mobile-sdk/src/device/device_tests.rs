@@ -57,6 +57,7 @@ fn catalog_page() -> PullReferenceDataResponse {
         next_cursor: "c1".into(),
         up_to_date: true,
         reset: false,
+        snapshot_pages: 0,
     }
 }
 

@@ -19,6 +19,7 @@ mod pull;
 mod replay;
 mod sign_out;
 mod sync;
+mod watch;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +40,7 @@ pub use pull::PullReport;
 pub use replay::FlushReport;
 pub use sign_out::SignOutReport;
 pub use sync::{SyncReport, SyncStatus};
+pub use watch::{BackgroundState, PullProgress, StatusWatch};
 
 use crate::client::AuthorizedChannel;
 use crate::drafts::Drafts;
@@ -70,6 +72,9 @@ struct Inner {
     signed_out: AtomicBool,
     background: Mutex<Vec<AbortHandle>>,
     progress: Mutex<Progress>,
+    /// Bumped whenever something the status shows may have changed; status
+    /// watchers wait on it (see `watch`).
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The SDK's offline state for one signed-in person on one device. Not
@@ -120,12 +125,14 @@ impl Device {
         let outbox = Outbox::open(&local)?;
         let meta = local.tree(META_TREE)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let changes = Arc::new(tokio::sync::watch::Sender::new(0));
         let drafts = Drafts::new(
             local.tree(DRAFTS_TREE)?,
             local.tree(DRAFT_SYNC_TREE)?,
             peer_id(&meta)?,
             events.clone(),
-        );
+        )
+        .with_changes(Arc::clone(&changes));
         Ok(Self {
             inner: Arc::new(Inner {
                 drafts,
@@ -142,6 +149,7 @@ impl Device {
                 signed_out: AtomicBool::new(false),
                 background: Mutex::new(Vec::new()),
                 progress: Mutex::new(Progress::default()),
+                changes,
             }),
         })
     }
@@ -229,6 +237,7 @@ impl Inner {
     fn announce(&self, event: DeviceEvent) {
         // No listener is fine: the outbox listing keeps outcomes.
         let _ = self.events.send(event);
+        self.bump();
     }
 
     /// A call with the session; on UNAUTHENTICATED, refreshes the session

@@ -129,6 +129,7 @@ impl Inner {
         self.check_open()?;
         let request_id = request.request_id().to_string();
         self.outbox.enqueue(&self.local, request)?;
+        self.bump();
         Ok(request_id)
     }
 

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use super::pull::PullReport;
 use super::replay::FlushReport;
+use super::watch::{BackgroundState, PullProgress};
 use super::{Device, Inner, lock};
 use crate::Error;
 use crate::clock::{now_ms, time_of};
@@ -68,6 +69,10 @@ pub struct SyncStatus {
     pub products: usize,
     /// A sync is running now.
     pub syncing: bool,
+    /// How far the running pull of reference data is, while one runs.
+    pub pull: Option<PullProgress>,
+    /// What the background sync loop is doing.
+    pub background: BackgroundState,
     /// Why the last sync failed, if it did.
     pub last_error: Option<Error>,
 }
@@ -85,6 +90,8 @@ impl PartialEq for SyncStatus {
             && self.last_pull == other.last_pull
             && self.products == other.products
             && self.syncing == other.syncing
+            && self.pull == other.pull
+            && self.background == other.background
             && error(self) == error(other)
     }
 }
@@ -96,6 +103,17 @@ impl Eq for SyncStatus {}
 pub(super) struct Progress {
     running: usize,
     last_error: Option<Error>,
+    pub(super) pull: Option<PullProgress>,
+    pub(super) background: BackgroundState,
+}
+
+/// Bumps the status watchers when dropped: after the status is settled.
+struct Bump<'a>(&'a Inner);
+
+impl Drop for Bump<'_> {
+    fn drop(&mut self) {
+        self.0.bump();
+    }
 }
 
 /// Counts a sync as running until dropped, also when its task is aborted.
@@ -116,9 +134,25 @@ impl Drop for Running<'_> {
 }
 
 impl Device {
-    /// What the app shows about sync, from the local database alone.
+    /// What the app shows about sync, from the local database and what
+    /// runs now. [`Device::watch_status`] yields it as it changes.
     pub fn status(&self) -> Result<SyncStatus, Error> {
-        let inner = &self.inner;
+        self.inner.status()
+    }
+
+    /// One full sync: drafts, then the outbox, then reference data (which
+    /// then brings the orders the outbox made). Every step runs even when
+    /// an earlier one failed; the first error is returned. A draft refused
+    /// is not an error of the sync: it is named in the report's `drafts`
+    /// with why, and every other draft syncs.
+    pub async fn sync_now(&self) -> Result<SyncReport, Error> {
+        self.inner.sync_now().await
+    }
+}
+
+impl Inner {
+    pub(super) fn status(&self) -> Result<SyncStatus, Error> {
+        let inner = self;
         let last_synced = inner
             .meta
             .get(LAST_SYNCED)?
@@ -136,21 +170,12 @@ impl Device {
             last_pull,
             products: inner.reference.product_count(),
             syncing: progress.running > 0,
+            pull: progress.pull,
+            background: progress.background,
             last_error: progress.last_error.clone(),
         })
     }
 
-    /// One full sync: drafts, then the outbox, then reference data (which
-    /// then brings the orders the outbox made). Every step runs even when
-    /// an earlier one failed; the first error is returned. A draft refused
-    /// is not an error of the sync: it is named in the report's `drafts`
-    /// with why, and every other draft syncs.
-    pub async fn sync_now(&self) -> Result<SyncReport, Error> {
-        self.inner.sync_now().await
-    }
-}
-
-impl Inner {
     /// Local draft changes the server does not hold yet.
     fn pending_draft_changes(&self) -> Result<ToSend, Error> {
         self.drafts.to_send()
@@ -168,10 +193,13 @@ impl Inner {
     pub(super) async fn sync_now(self: &Arc<Self>) -> Result<SyncReport, Error> {
         self.check_open()?;
         let running = Running::start(&self.progress);
+        self.bump();
         let drafts = self.sync_drafts().await;
         let outbox = self.flush_outbox().await;
         let pull = self.pull().await;
         drop(running);
+        // Whatever the outcome, watchers see the sync end.
+        let _ended = Bump(self);
         let mut progress = lock(&self.progress);
         let result = match (drafts, outbox, pull) {
             (Ok(drafts), Ok(outbox), Ok(pull)) => Ok(SyncReport {

@@ -59,6 +59,8 @@ pub struct Drafts {
     /// Held while a document's bytes are read, changed and written, so an
     /// edit and a sync taking in changes never overwrite each other.
     writing: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Bumped on every write, for the device's status watchers.
+    changes: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
 }
 
 impl std::fmt::Debug for Drafts {
@@ -95,6 +97,25 @@ impl Drafts {
             peer_id,
             events,
             writing: std::sync::Arc::default(),
+            changes: None,
+        }
+    }
+
+    /// These drafts bumping `changes` on every write (a device's status
+    /// watchers wait on it).
+    pub(crate) fn with_changes(
+        self,
+        changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    ) -> Self {
+        Self {
+            changes: Some(changes),
+            ..self
+        }
+    }
+
+    fn bump(&self) {
+        if let Some(changes) = &self.changes {
+            changes.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 
@@ -288,7 +309,9 @@ impl Drafts {
         update(&mut state);
         self.docs.insert(id, bytes)?;
         self.states.insert(id, state.encode())?;
-        self.make_durable()
+        self.make_durable()?;
+        self.bump();
+        Ok(())
     }
 
     /// Waits until everything written so far is on disk. sled flushes only
@@ -302,6 +325,7 @@ impl Drafts {
         let mut state = self.state(id)?;
         update(&mut state);
         self.states.insert(id, state.encode())?;
+        self.bump();
         Ok(())
     }
 }

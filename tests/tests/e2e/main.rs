@@ -35,6 +35,7 @@ mod products;
 mod profile;
 mod replays;
 mod sdk_errors;
+mod sdk_status;
 mod sessions;
 mod shutdown;
 mod sign_in_abuse;
