@@ -130,6 +130,7 @@ fn main() -> Result<()> {
             next_cursor: format!("c{end}"),
             up_to_date: end == products,
             reset: start == 0,
+            snapshot_pages: 0,
         };
         device.apply_reference_page(&page)?;
         start = end;

@@ -14,58 +14,11 @@ use tradeport_proto::catalog::{self as pb, catalog_service_client::CatalogServic
 use tradeport_proto::identity::SessionTokens;
 
 use crate::RetryPolicy;
+pub use crate::error::Error;
 use crate::identity::IdentityClient;
-use crate::passkey::AuthenticatorError;
 
 /// The metadata key a sales rep's calls name the customer account with.
 pub const ON_BEHALF_OF_METADATA: &str = "x-tradeport-on-behalf-of";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("invalid server address {address:?}: {reason}")]
-    InvalidAddress { address: String, reason: String },
-    #[error("TLS setup failed: {0}")]
-    Tls(String),
-    /// The server's answer, or the transport's when no answer came.
-    #[error("call failed: {0}")]
-    Status(#[from] Status),
-    #[error("passkey: {0}")]
-    Authenticator(#[from] AuthenticatorError),
-    #[error("could not convert {what} to or from JSON: {source}")]
-    Json {
-        what: &'static str,
-        source: serde_json::Error,
-    },
-    #[error("not signed in: this client holds no session tokens")]
-    NotSignedIn,
-    #[error("the server answered {rpc} without {field}")]
-    IncompleteAnswer {
-        rpc: &'static str,
-        field: &'static str,
-    },
-    /// The device's local database failed (disk full, I/O error).
-    #[error("local database: {0}")]
-    Local(#[from] sled::Error),
-    /// The device's local files (the database directory) failed.
-    #[error("local files: {0}")]
-    Io(#[from] std::io::Error),
-    /// Something stored on the device, or sent by the server to be stored,
-    /// cannot be read; `what` names it.
-    #[error("{what} is unreadable: {reason}")]
-    Corrupt { what: String, reason: String },
-    /// An argument the app passed is not acceptable; `field` names it.
-    #[error("{field}: {reason}")]
-    InvalidArgument { field: &'static str, reason: String },
-    /// The device was signed out and its local data deleted.
-    #[error("this device is signed out; its local data is gone")]
-    SignedOut,
-    /// A draft sync still had messages to trade after `rounds` rounds and
-    /// was stopped. Everything received so far is saved and what was not
-    /// confirmed stays pending, so the next sync carries on; `documents`
-    /// are those still exchanging messages.
-    #[error("the draft sync did not settle after {rounds} rounds; still exchanging {documents:?}")]
-    SyncUnsettled { rounds: u64, documents: Vec<String> },
-}
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {

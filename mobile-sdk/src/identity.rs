@@ -110,19 +110,13 @@ impl IdentityClient {
         // The server sends the options alone, as browsers take them; the
         // authenticator gets them in webauthn-rs's wrapper.
         let options = RequestChallengeResponse {
-            public_key: serde_json::from_str(&start.request_options_json).map_err(|source| {
-                Error::Json {
-                    what: "StartLogin's request options",
-                    source,
-                }
-            })?,
+            public_key: serde_json::from_str(&start.request_options_json)
+                .map_err(|source| Error::json("StartLogin's request options", source))?,
             mediation: None,
         };
         let credential = authenticator.authenticate(origin, options)?;
-        let credential_json = serde_json::to_string(&credential).map_err(|source| Error::Json {
-            what: "the passkey assertion",
-            source,
-        })?;
+        let credential_json = serde_json::to_string(&credential)
+            .map_err(|source| Error::json("the passkey assertion", source))?;
         let finish = pb::FinishLoginRequest {
             ceremony_id: start.ceremony_id,
             credential_json,
@@ -307,11 +301,9 @@ fn register(
 ) -> Result<String, Error> {
     let options = CreationChallengeResponse {
         public_key: serde_json::from_str(creation_options_json)
-            .map_err(|source| Error::Json { what, source })?,
+            .map_err(|source| Error::json(what, source))?,
     };
     let credential = authenticator.register(origin, options)?;
-    serde_json::to_string(&credential).map_err(|source| Error::Json {
-        what: "the new passkey's credential",
-        source,
-    })
+    serde_json::to_string(&credential)
+        .map_err(|source| Error::json("the new passkey's credential", source))
 }

@@ -24,6 +24,8 @@ mod client;
 mod clock;
 mod device;
 mod drafts;
+mod error;
+mod events;
 mod identity;
 mod local_db;
 mod outbox;
@@ -34,14 +36,15 @@ mod retry;
 mod search;
 
 pub use client::{
-    AuthInterceptor, AuthorizedChannel, CatalogClient, Client, ClientConfig, Error,
-    ON_BEHALF_OF_METADATA,
+    AuthInterceptor, AuthorizedChannel, CatalogClient, Client, ClientConfig, ON_BEHALF_OF_METADATA,
 };
 pub use device::{
-    BackgroundSync, Device, DeviceEvent, FlushReport, PullReport, SignOutReport, SyncReport,
-    SyncStatus,
+    BackgroundState, BackgroundSync, Device, FlushReport, PullProgress, PullReport, SignOutReport,
+    StatusWatch, SyncReport, SyncStatus,
 };
-pub use drafts::{DraftEvent, DraftSyncReport, Drafts, ToSend};
+pub use drafts::{DraftOutcome, DraftStatus, DraftSyncReport, Drafts, Refusal, ToSend};
+pub use error::{Error, ErrorCode};
+pub use events::{DeviceEvent, DeviceEvents};
 pub use identity::IdentityClient;
 pub use outbox::{Action, ActionFailure, ActionState, ChangedLine, OutboxEntry, Violation};
 pub use passkey::{Authenticator, AuthenticatorError, SoftwarePasskey};

@@ -23,7 +23,7 @@ pub use webauthn_authenticator_rs::prelude::{
 };
 
 /// Why an authenticator produced no credential.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthenticatorError {
     /// The person dismissed the passkey prompt, or it timed out.
     #[error("the passkey prompt was cancelled or timed out")]

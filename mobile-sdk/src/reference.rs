@@ -377,6 +377,7 @@ mod tests {
             next_cursor: cursor.into(),
             up_to_date: false,
             reset,
+            snapshot_pages: 0,
         }
     }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use rand::Rng;
 use tonic::{Code, Status};
 
+use crate::error::is_permanent;
+
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 disables retries.
@@ -45,8 +47,12 @@ impl RetryPolicy {
         let mut attempt = 1;
         loop {
             match call().await {
+                // A refused certificate also comes as UNAVAILABLE, but no
+                // retry changes it.
                 Err(status)
-                    if status.code() == Code::Unavailable && attempt < self.max_attempts =>
+                    if status.code() == Code::Unavailable
+                        && attempt < self.max_attempts
+                        && !is_permanent(&status) =>
                 {
                     let ceiling = self.backoff_ceiling(attempt);
                     let wait = rand::rng().random_range(Duration::ZERO..=ceiling);

@@ -5,10 +5,11 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
+use super::watch::BackgroundState;
 use super::{Device, Inner, lock};
 
 impl Device {
@@ -26,27 +27,48 @@ impl Device {
                 if inner.signed_out.load(Ordering::SeqCst) {
                     break;
                 }
+                inner.show_background(BackgroundState::Syncing);
                 let result = inner.sync_now().await;
-                drop(inner);
-                let wait = match result {
+                let (wait, state): (Duration, fn(SystemTime, u32) -> BackgroundState) = match result
+                {
                     Ok(_) => {
                         failures = 0;
-                        interval
+                        (interval, |next_at, _| BackgroundState::Idle { next_at })
                     }
                     Err(error) => {
                         failures = failures.saturating_add(1);
                         let ceiling = policy.backoff_ceiling(failures).min(interval);
                         tracing::debug!(%error, failures, "background sync failed");
-                        rand::rng().random_range(ceiling / 2..=ceiling)
+                        let wait = rand::rng().random_range(ceiling / 2..=ceiling);
+                        if error.is_offline() {
+                            (wait, |retry_at, _| BackgroundState::Offline { retry_at })
+                        } else {
+                            (wait, |until, failures| BackgroundState::BackingOff {
+                                until,
+                                failures,
+                            })
+                        }
                     }
                 };
+                inner.show_background(state(SystemTime::now() + wait, failures));
+                drop(inner);
                 tokio::time::sleep(wait).await;
             }
         });
         let mut running = lock(&self.inner.background);
         running.retain(|h| !h.is_finished());
         running.push(task.abort_handle());
-        BackgroundSync { task }
+        BackgroundSync {
+            task,
+            device: Arc::downgrade(&self.inner),
+        }
+    }
+}
+
+impl Inner {
+    fn show_background(&self, state: BackgroundState) {
+        lock(&self.progress).background = state;
+        self.bump();
     }
 }
 
@@ -54,6 +76,7 @@ impl Device {
 #[derive(Debug)]
 pub struct BackgroundSync {
     task: tokio::task::JoinHandle<()>,
+    device: Weak<Inner>,
 }
 
 impl BackgroundSync {
@@ -65,5 +88,8 @@ impl BackgroundSync {
 impl Drop for BackgroundSync {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(inner) = self.device.upgrade() {
+            inner.show_background(BackgroundState::Stopped);
+        }
     }
 }

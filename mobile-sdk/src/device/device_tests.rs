@@ -57,6 +57,7 @@ fn catalog_page() -> PullReferenceDataResponse {
         next_cursor: "c1".into(),
         up_to_date: true,
         reset: false,
+        snapshot_pages: 0,
     }
 }
 
@@ -127,14 +128,12 @@ async fn queued_actions_stay_pending_in_order_offline_and_across_a_reopen() {
         ));
 
         let err = device.flush_outbox().await.unwrap_err();
-        assert!(
-            matches!(&err, Error::Status(s) if s.code() == tonic::Code::Unavailable),
-            "{err:?}"
-        );
+        assert!(err.is_offline(), "{err:?}");
+        assert_eq!(err.code(), crate::ErrorCode::Offline);
         let status = device.status().unwrap();
         assert_eq!(status.pending_actions, 3);
         let err = device.sync_now().await.unwrap_err();
-        assert!(matches!(err, Error::Status(_)), "{err:?}");
+        assert!(err.is_offline(), "{err:?}");
         assert!(device.status().unwrap().last_error.is_some());
         vec![submit, approve, reject]
     };

@@ -19,6 +19,7 @@ mod pull;
 mod replay;
 mod sign_out;
 mod sync;
+mod watch;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,40 +40,19 @@ pub use pull::PullReport;
 pub use replay::FlushReport;
 pub use sign_out::SignOutReport;
 pub use sync::{SyncReport, SyncStatus};
+pub use watch::{BackgroundState, PullProgress, StatusWatch};
 
 use crate::client::AuthorizedChannel;
 use crate::drafts::Drafts;
+pub(crate) use crate::events::EVENT_BUFFER;
+use crate::events::{DeviceEvent, DeviceEvents};
 use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
-use crate::outbox::{ActionFailure, Outbox};
+use crate::outbox::Outbox;
 use crate::pricing::{Price, price_at};
 use crate::reference::ReferenceData;
 use crate::search::SearchHit;
 use crate::{Client, Error};
 use sync::Progress;
-
-/// Events not yet received by a slow listener beyond this are dropped for
-/// it (it sees `RecvError::Lagged`); the outbox listing still holds them.
-const EVENT_BUFFER: usize = 256;
-
-/// What happened, for the app to show. More kinds may come (draft sync):
-/// match with a wildcard arm.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum DeviceEvent {
-    /// The server accepted a queued action; `order` is its answer.
-    ActionSucceeded {
-        request_id: String,
-        order: Box<Order>,
-    },
-    /// The server refused a queued action for good; it left the queue.
-    ActionFailed {
-        request_id: String,
-        failure: ActionFailure,
-    },
-    /// A page of reference data was applied (the catalog, prices, stock
-    /// or orders shown may have changed).
-    ReferenceDataUpdated { changes: u64, reset: bool },
-}
 
 /// Fields drop in order: the trees before the database that holds them.
 struct Inner {
@@ -92,6 +72,9 @@ struct Inner {
     signed_out: AtomicBool,
     background: Mutex<Vec<AbortHandle>>,
     progress: Mutex<Progress>,
+    /// Bumped whenever something the status shows may have changed; status
+    /// watchers wait on it (see `watch`).
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The SDK's offline state for one signed-in person on one device. Not
@@ -128,7 +111,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn joined<T>(r: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
-    r.map_err(|e| Error::Io(std::io::Error::other(format!("a local task failed: {e}"))))?
+    r.map_err(|e| Error::from(std::io::Error::other(format!("a local task failed: {e}"))))?
 }
 
 impl Device {
@@ -141,12 +124,15 @@ impl Device {
         let reference = ReferenceData::open(&local)?;
         let outbox = Outbox::open(&local)?;
         let meta = local.tree(META_TREE)?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let changes = Arc::new(tokio::sync::watch::Sender::new(0));
         let drafts = Drafts::new(
             local.tree(DRAFTS_TREE)?,
             local.tree(DRAFT_SYNC_TREE)?,
             peer_id(&meta)?,
-        );
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+            events.clone(),
+        )
+        .with_changes(Arc::clone(&changes));
         Ok(Self {
             inner: Arc::new(Inner {
                 drafts,
@@ -163,6 +149,7 @@ impl Device {
                 signed_out: AtomicBool::new(false),
                 background: Mutex::new(Vec::new()),
                 progress: Mutex::new(Progress::default()),
+                changes,
             }),
         })
     }
@@ -171,8 +158,9 @@ impl Device {
         &self.inner.client
     }
 
-    /// Outcomes of queued actions and reference-data updates from now on.
-    pub fn events(&self) -> broadcast::Receiver<DeviceEvent> {
+    /// Everything that happens from now on, in one stream: drafts changed
+    /// or refused, outbox actions answered, reference data updated.
+    pub fn events(&self) -> DeviceEvents {
         self.inner.events.subscribe()
     }
 
@@ -249,6 +237,7 @@ impl Inner {
     fn announce(&self, event: DeviceEvent) {
         // No listener is fine: the outbox listing keeps outcomes.
         let _ = self.events.send(event);
+        self.bump();
     }
 
     /// A call with the session; on UNAUTHENTICATED, refreshes the session

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use prost::Message;
 use tradeport_proto::sync::{PullReferenceDataRequest, PullReferenceDataResponse};
 
-use super::{Device, DeviceEvent, Inner, joined};
+use super::watch::PullProgress;
+use super::{Device, DeviceEvent, Inner, joined, lock};
 use crate::Error;
 use crate::client::Retry;
 
@@ -92,6 +93,8 @@ impl Inner {
         self.check_open()?;
         let _one = self.pulling.lock().await;
         let mut report = PullReport::default();
+        let mut snapshot_pages: Option<u32> = None;
+        let _shown = ShownProgress::start(self);
         loop {
             let cursor = self.reference.cursor()?;
             let request = PullReferenceDataRequest {
@@ -111,6 +114,11 @@ impl Inner {
             self.check_open()?;
             report.pages += 1;
             report.bytes += page.encoded_len() as u64;
+            // Told on a snapshot's pages; a later page of the same
+            // snapshot may say it again.
+            if page.snapshot_pages > 0 {
+                snapshot_pages = Some(page.snapshot_pages);
+            }
             report.reset |= page.reset;
             let done = page.up_to_date;
             let stuck = page.changes.is_empty() && !page.reset && page.next_cursor == cursor;
@@ -125,6 +133,7 @@ impl Inner {
             )?;
             report.changes += applied.changes;
             report.skipped += applied.skipped;
+            self.show_progress(&report, snapshot_pages);
             if applied.changes > 0 || reset {
                 self.announce(DeviceEvent::ReferenceDataUpdated {
                     changes: applied.changes,
@@ -142,6 +151,16 @@ impl Inner {
         Ok(report)
     }
 
+    fn show_progress(&self, report: &PullReport, pages_total: Option<u32>) {
+        lock(&self.progress).pull = Some(PullProgress {
+            pages_done: report.pages,
+            pages_total,
+            changes: report.changes,
+            bytes: report.bytes,
+        });
+        self.bump();
+    }
+
     /// The last completed pull's figures, if a pull ever completed here.
     pub(super) fn last_pull(&self) -> Result<Option<PullReport>, Error> {
         let Some(raw) = self.meta.get(LAST_PULL)? else {
@@ -152,5 +171,24 @@ impl Inner {
             reason: e.to_string(),
         })?;
         Ok(Some(stored.into()))
+    }
+}
+
+/// Shows a pull as running from the start until dropped, also when the
+/// pull fails or its task is aborted.
+struct ShownProgress<'a>(&'a Inner);
+
+impl<'a> ShownProgress<'a> {
+    fn start(inner: &'a Inner) -> Self {
+        lock(&inner.progress).pull = Some(PullProgress::default());
+        inner.bump();
+        Self(inner)
+    }
+}
+
+impl Drop for ShownProgress<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.progress).pull = None;
+        self.0.bump();
     }
 }

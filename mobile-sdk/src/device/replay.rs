@@ -129,6 +129,7 @@ impl Inner {
         self.check_open()?;
         let request_id = request.request_id().to_string();
         self.outbox.enqueue(&self.local, request)?;
+        self.bump();
         Ok(request_id)
     }
 
@@ -202,7 +203,7 @@ impl Inner {
                 }
                 Err(status) if is_transient(&status) => {
                     tracing::debug!(%status, request_id, "outbox replay stopped; the action stays");
-                    return Err(Error::Status(status));
+                    return Err(status.into());
                 }
                 Err(status) => {
                     let failure = self.outbox.fail(&self.local, seq, action, &status)?;

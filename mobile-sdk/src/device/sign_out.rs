@@ -74,15 +74,12 @@ fn remove_dir(dir: &Path) -> Result<(), Error> {
         match std::fs::remove_dir_all(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::Io(e)),
+            Err(e) => return Err(e.into()),
         }
         std::thread::sleep(Duration::from_millis(20));
         if !dir.exists() {
             return Ok(());
         }
     }
-    Err(Error::Io(std::io::Error::other(format!(
-        "{} keeps reappearing",
-        dir.display()
-    ))))
+    Err(std::io::Error::other(format!("{} keeps reappearing", dir.display())).into())
 }

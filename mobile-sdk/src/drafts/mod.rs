@@ -21,6 +21,7 @@
 //! what the device remembers of each document's sync.
 
 mod budget;
+mod outcome;
 mod session;
 mod state;
 mod sync;
@@ -31,25 +32,13 @@ use tokio::sync::broadcast;
 use tradeport_proto::sync::{self as pb, sync_service_client::SyncServiceClient};
 use tradeport_sync::OrderDraft;
 
+pub use outcome::{DraftOutcome, DraftStatus, Refusal};
 pub use sync::DraftSyncReport;
 
-use crate::client::{AuthorizedChannel, Client, Error};
+use crate::DeviceEvent;
+use crate::client::{AuthorizedChannel, Client, Error, Retry};
 use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE};
 use state::DocState;
-
-/// What happened to the device's documents, for the app to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DraftEvent {
-    /// Another device's changes arrived for this document.
-    Changed { document_id: String },
-    /// The server refused the document; it stays on the device.
-    Refused {
-        document_id: String,
-        reason: String,
-        field: String,
-        message: String,
-    },
-}
 
 /// What the next sync has to send up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,10 +54,13 @@ pub struct Drafts {
     docs: sled::Tree,
     states: sled::Tree,
     peer_id: String,
-    events: broadcast::Sender<DraftEvent>,
+    /// The device's one event stream (see [`DeviceEvent`]).
+    events: broadcast::Sender<DeviceEvent>,
     /// Held while a document's bytes are read, changed and written, so an
     /// edit and a sync taking in changes never overwrite each other.
     writing: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Bumped on every write, for the device's status watchers.
+    changes: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
 }
 
 impl std::fmt::Debug for Drafts {
@@ -87,22 +79,43 @@ fn corrupt(what: &str, reason: impl ToString) -> Error {
 }
 
 fn draft_error(e: tradeport_sync::Error) -> Error {
-    Error::InvalidArgument {
-        field: "draft",
-        reason: e.to_string(),
-    }
+    Error::from_draft(e)
 }
 
 impl Drafts {
     /// The documents in `docs` with their sync state in `states`, synced as
-    /// device `peer_id`.
-    pub(crate) fn new(docs: sled::Tree, states: sled::Tree, peer_id: String) -> Self {
+    /// device `peer_id`, telling what happens on `events`.
+    pub(crate) fn new(
+        docs: sled::Tree,
+        states: sled::Tree,
+        peer_id: String,
+        events: broadcast::Sender<DeviceEvent>,
+    ) -> Self {
         Self {
             docs,
             states,
             peer_id,
-            events: broadcast::channel(256).0,
+            events,
             writing: std::sync::Arc::default(),
+            changes: None,
+        }
+    }
+
+    /// These drafts bumping `changes` on every write (a device's status
+    /// watchers wait on it).
+    pub(crate) fn with_changes(
+        self,
+        changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    ) -> Self {
+        Self {
+            changes: Some(changes),
+            ..self
+        }
+    }
+
+    fn bump(&self) {
+        if let Some(changes) = &self.changes {
+            changes.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 
@@ -114,11 +127,20 @@ impl Drafts {
             db.open_tree(DRAFTS_TREE)?,
             db.open_tree(DRAFT_SYNC_TREE)?,
             peer_id.to_owned(),
+            broadcast::channel(crate::events::EVENT_BUFFER).0,
         ))
     }
 
-    pub fn events(&self) -> broadcast::Receiver<DraftEvent> {
+    /// What happens to the documents from now on. On a [`Device`](crate::Device)
+    /// this is the device's one stream, [`Device::events`](crate::Device::events):
+    /// drafts, outbox actions and reference data together.
+    pub fn events(&self) -> broadcast::Receiver<DeviceEvent> {
         self.events.subscribe()
+    }
+
+    fn announce(&self, event: DeviceEvent) {
+        // No listener is fine: the document's state keeps what matters.
+        let _ = self.events.send(event);
     }
 
     /// Starts a draft for `account_id` on this device; it reaches the
@@ -177,18 +199,24 @@ impl Drafts {
     /// Asks the server which documents this user may sync and fetches those
     /// the device does not hold yet; returns their ids.
     pub async fn discover(&self, client: &Client) -> Result<Vec<String>, Error> {
-        let mut service: SyncServiceClient<AuthorizedChannel> =
+        let service: SyncServiceClient<AuthorizedChannel> =
             SyncServiceClient::new(client.authorized_channel());
         let mut fetched = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page = service
-                .list_documents(pb::ListDocumentsRequest {
-                    page_size: 500,
-                    page_token,
+            // With the client's deadline: a server that accepts the
+            // connection and never answers would otherwise hold the sync
+            // until the connection's keep-alive gives up.
+            let request = pb::ListDocumentsRequest {
+                page_size: 500,
+                page_token,
+            };
+            let page = client
+                .config
+                .call(Retry::Safe, &service, request, |mut c, r| async move {
+                    c.list_documents(r).await
                 })
-                .await?
-                .into_inner();
+                .await?;
             for summary in page.documents {
                 if !self.docs.contains_key(&summary.document_id)? {
                     self.fetch(&summary.document_id)?;
@@ -231,9 +259,26 @@ impl Drafts {
         Ok(to_send)
     }
 
-    /// Why the server refused a document, if it did.
-    pub fn refusal(&self, id: &str) -> Result<Option<String>, Error> {
-        Ok(self.state(id)?.refused)
+    /// How many documents are refused now.
+    pub fn refused_count(&self) -> Result<usize, Error> {
+        let mut refused = 0;
+        for value in self.states.iter().values() {
+            if DocState::decode(&value?).is_some_and(|s| s.refused.is_some()) {
+                refused += 1;
+            }
+        }
+        Ok(refused)
+    }
+
+    /// Why a document was refused, if it was and has not synced since.
+    pub fn refusal(&self, id: &str) -> Result<Option<Refusal>, Error> {
+        Ok(self.state(id)?.refused.map(|r| r.refusal()))
+    }
+
+    /// Tries a refused document again with the next sync even though it
+    /// has not changed here (e.g. another device has since made it fit).
+    pub fn retry(&self, id: &str) -> Result<(), Error> {
+        self.store_state(id, |s| s.refused = None)
     }
 
     fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -264,7 +309,9 @@ impl Drafts {
         update(&mut state);
         self.docs.insert(id, bytes)?;
         self.states.insert(id, state.encode())?;
-        self.make_durable()
+        self.make_durable()?;
+        self.bump();
+        Ok(())
     }
 
     /// Waits until everything written so far is on disk. sled flushes only
@@ -278,6 +325,7 @@ impl Drafts {
         let mut state = self.state(id)?;
         update(&mut state);
         self.states.insert(id, state.encode())?;
+        self.bump();
         Ok(())
     }
 }

@@ -10,8 +10,11 @@ use tradeport_proto::sync as pb;
 use tradeport_sync::{MAX_DOCUMENTS_PER_ROUND, Replica, SyncState};
 
 use super::budget::RoundBudget;
+use super::outcome::{DraftOutcome, DraftStatus};
 use super::session::Session;
-use super::{DraftEvent, Drafts, corrupt};
+use super::state::StoredRefusal;
+use super::{Drafts, corrupt};
+use crate::DeviceEvent;
 use crate::client::{Client, Error};
 
 /// What one sync did.
@@ -22,8 +25,25 @@ pub struct DraftSyncReport {
     pub bytes_received: u64,
     /// Documents that took in changes from the server.
     pub changed: Vec<String>,
-    /// Documents the server refused.
+    /// Documents refused in this sync, by the server or by this device
+    /// (see [`Refusal`](super::Refusal)).
     pub refused: Vec<String>,
+    /// Every document's outcome when the sync ended, in id order.
+    pub outcomes: Vec<DraftStatus>,
+}
+
+impl DraftSyncReport {
+    /// Whether every document is synced: none refused, none waiting.
+    pub fn all_synced(&self) -> bool {
+        self.outcomes
+            .iter()
+            .all(|s| s.outcome == DraftOutcome::Synced)
+    }
+}
+
+/// Whether `heads` (as a replica has them) are those stored with a refusal.
+fn same_heads(heads: &[tradeport_sync::ChangeHash], stored: &[Vec<u8>]) -> bool {
+    heads.len() == stored.len() && heads.iter().zip(stored).all(|(h, s)| h.0[..] == s[..])
 }
 
 impl Drafts {
@@ -42,7 +62,7 @@ impl Drafts {
         &self,
         ids: &[String],
         states: &mut BTreeMap<String, (Replica, SyncState)>,
-        skip: &HashSet<String>,
+        skip: &mut HashSet<String>,
         after: Option<&str>,
     ) -> Result<Vec<pb::DocumentMessage>, Error> {
         let start = after.map_or(0, |after| ids.partition_point(|id| id.as_str() <= after));
@@ -58,17 +78,22 @@ impl Drafts {
                 continue;
             }
             let stored = self.state(id)?;
-            if stored.refused.is_some() {
-                continue;
-            }
             if !states.contains_key(id) {
                 let replica = match self.docs.get(id)? {
                     Some(bytes) => {
                         Replica::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))?
                     }
-                    None if stored.awaiting => Replica::awaiting(id),
+                    None if stored.awaiting && stored.refused.is_none() => Replica::awaiting(id),
                     None => continue,
                 };
+                // A refused document goes again only once the person has
+                // changed it: as it was, it would be refused again.
+                if let Some(refused) = &stored.refused
+                    && same_heads(&replica.heads(), &refused.heads)
+                {
+                    skip.insert(id.clone());
+                    continue;
+                }
                 let sync_state = if stored.sync_state.is_empty() {
                     SyncState::new()
                 } else {
@@ -102,7 +127,9 @@ impl Drafts {
     }
 
     /// Takes in the server's messages: applies and saves each, or records
-    /// why the server refused it.
+    /// why that document was refused — by the server, or here because
+    /// taking in the server's changes would make it invalid. A refusal is
+    /// that document's alone: the others go on syncing.
     fn incoming(
         &self,
         states: &mut BTreeMap<String, (Replica, SyncState)>,
@@ -117,42 +144,45 @@ impl Drafts {
                 // NOT_FOUND for a document the server never acknowledged
                 // while we did not send it whole cannot happen; anything
                 // else is final for this document until the person acts.
-                skip.insert(id.clone());
-                report.refused.push(id.clone());
-                self.store_state(&id, |s| {
-                    s.refused = Some(format!("{}: {}", problem.reason, problem.message));
-                })?;
-                let _ = self.events.send(DraftEvent::Refused {
-                    document_id: id,
+                let refusal = StoredRefusal {
                     reason: problem.reason,
                     field: problem.field,
                     message: problem.message,
-                });
+                    by_server: true,
+                    heads: Vec::new(),
+                };
+                self.refuse(&id, refusal, states, report, skip)?;
                 continue;
             }
             let Some((replica, sync_state)) = states.get_mut(&id) else {
-                // A push for a document this device does not hold: ignore.
+                // A push for a document this device does not hold (or
+                // holds refused): ignore.
                 continue;
             };
             let mut changed = false;
             if !message.sync_message.is_empty() {
                 let before = replica.heads();
-                replica
-                    .receive(sync_state, &message.sync_message)
-                    .map_err(|e| corrupt(&format!("the server's message for {id}"), e))?;
+                if let Err(e) = replica.receive(sync_state, &message.sync_message) {
+                    // Neither the document nor the sync state changed: the
+                    // server's changes are not taken, and the next attempt
+                    // (after the person changed the draft) asks afresh.
+                    self.refuse(&id, local_refusal(&e), states, report, skip)?;
+                    continue;
+                }
                 changed = replica.heads() != before;
             }
             let encoded = sync_state.encode();
-            let _writing = self.write_lock();
+            let writing = self.write_lock();
             if changed {
                 // Edits made on this device while the round was out are
                 // in the stored bytes, not in `replica`: take them in.
                 if let Some(stored) = self.docs.get(&id)?
                     && replica.info().is_some()
+                    && let Err(e) = replica.merge_document(&stored)
                 {
-                    replica
-                        .merge_document(&stored)
-                        .map_err(|e| corrupt(&format!("draft {id}"), e))?;
+                    drop(writing);
+                    self.refuse(&id, local_refusal(&e), states, report, skip)?;
+                    continue;
                 }
                 self.docs.insert(id.as_str(), replica.save())?;
             }
@@ -161,13 +191,61 @@ impl Drafts {
                 s.server_known = true;
                 s.awaiting = s.awaiting && !arrived;
                 s.sync_state = encoded;
+                // Taken in whole: whatever was refused before fits now.
+                s.refused = None;
             })?;
+            drop(writing);
             if changed {
                 report.changed.push(id.clone());
-                let _ = self.events.send(DraftEvent::Changed { document_id: id });
+                self.announce(DeviceEvent::DraftChanged { document_id: id });
             }
         }
         Ok(())
+    }
+
+    /// Marks `id` refused, as it stands in this sync, and tells the app.
+    fn refuse(
+        &self,
+        id: &str,
+        mut refusal: StoredRefusal,
+        states: &mut BTreeMap<String, (Replica, SyncState)>,
+        report: &mut DraftSyncReport,
+        skip: &mut HashSet<String>,
+    ) -> Result<(), Error> {
+        skip.insert(id.to_owned());
+        report.refused.push(id.to_owned());
+        // The heads the refused exchange started from: an edit made while
+        // it was out is newer, so the next sync tries that edit.
+        refusal.heads = match states.remove(id) {
+            Some((replica, _)) => replica.heads().iter().map(|h| h.0.to_vec()).collect(),
+            None => Vec::new(),
+        };
+        let shown = refusal.refusal();
+        self.store_state(id, |s| s.refused = Some(refusal))?;
+        self.announce(DeviceEvent::DraftRefused {
+            document_id: id.to_owned(),
+            refusal: shown,
+        });
+        Ok(())
+    }
+
+    /// Every document's outcome as the device holds it now, in id order.
+    pub fn outcomes(&self) -> Result<Vec<DraftStatus>, Error> {
+        self.synced_ids()?
+            .into_iter()
+            .map(|document_id| {
+                let state = self.state(&document_id)?;
+                let outcome = match state.refused {
+                    Some(refused) => DraftOutcome::Refused(refused.refusal()),
+                    None if state.dirty || state.awaiting => DraftOutcome::Waiting,
+                    None => DraftOutcome::Synced,
+                };
+                Ok(DraftStatus {
+                    document_id,
+                    outcome,
+                })
+            })
+            .collect()
     }
 
     /// Marks every document the server now holds as up to date.
@@ -190,6 +268,7 @@ impl Drafts {
         let mut states = BTreeMap::new();
         self.run_rounds(&mut session, &mut states, &mut report)
             .await?;
+        report.outcomes = self.outcomes()?;
         Ok(report)
     }
 
@@ -204,7 +283,7 @@ impl Drafts {
         let mut after: Option<String> = None;
         loop {
             let ids = self.synced_ids()?;
-            let messages = self.outgoing(&ids, states, &skip, after.as_deref())?;
+            let messages = self.outgoing(&ids, states, &mut skip, after.as_deref())?;
             if messages.is_empty() {
                 self.settle(states)?;
                 return Ok(());
@@ -251,10 +330,10 @@ impl Drafts {
         tokio::pin!(stop);
         loop {
             tokio::select! {
-                () = &mut stop => return Ok(report),
+                () = &mut stop => break,
                 pushed = session.next_push() => {
                     let Some(pushed) = pushed? else {
-                        return Ok(report);
+                        break;
                     };
                     let mut skip = HashSet::new();
                     self.incoming(&mut states, pushed, &mut report, &mut skip)?;
@@ -263,6 +342,24 @@ impl Drafts {
                 }
             }
         }
+        report.outcomes = self.outcomes()?;
+        Ok(report)
+    }
+}
+
+/// This device's refusal of what the server sent: the field inside the
+/// document the merge would have made invalid.
+fn local_refusal(error: &tradeport_sync::Error) -> StoredRefusal {
+    let field = match error {
+        tradeport_sync::Error::Malformed { field, .. } => field.clone(),
+        _ => String::new(),
+    };
+    StoredRefusal {
+        reason: "DOCUMENT_INVALID".into(),
+        field,
+        message: format!("the changes from other devices cannot be taken in: {error}"),
+        by_server: false,
+        heads: Vec::new(),
     }
 }
 
@@ -281,18 +378,23 @@ mod tests {
         let ids = drafts.synced_ids().unwrap();
         assert_eq!(ids.len(), count);
         let mut states = BTreeMap::new();
-        let skip = HashSet::new();
+        let mut skip = HashSet::new();
         let sent = |messages: &[pb::DocumentMessage]| -> Vec<String> {
             messages.iter().map(|m| m.document_id.clone()).collect()
         };
 
-        let first = sent(&drafts.outgoing(&ids, &mut states, &skip, None).unwrap());
+        let first = sent(&drafts.outgoing(&ids, &mut states, &mut skip, None).unwrap());
         assert_eq!(first, ids[..MAX_DOCUMENTS_PER_ROUND]);
         // Unanswered, the first ones still need to go whole; the ones left
         // out go first all the same, and the round fills up after them.
         let second = sent(
             &drafts
-                .outgoing(&ids, &mut states, &skip, first.last().map(String::as_str))
+                .outgoing(
+                    &ids,
+                    &mut states,
+                    &mut skip,
+                    first.last().map(String::as_str),
+                )
                 .unwrap(),
         );
         assert_eq!(second.len(), MAX_DOCUMENTS_PER_ROUND);

@@ -42,6 +42,7 @@ fn page_to(page: FeedPage) -> pb::PullReferenceDataResponse {
         next_cursor: page.next_cursor,
         up_to_date: page.up_to_date,
         reset: page.reset,
+        snapshot_pages: page.snapshot_pages,
     }
 }
 

@@ -49,6 +49,9 @@ pub struct FeedPage {
     pub next_cursor: String,
     pub up_to_date: bool,
     pub reset: bool,
+    /// On a snapshot's first page: the pages the whole snapshot takes at
+    /// this page size (an estimate); 0 on every other page.
+    pub snapshot_pages: u32,
 }
 
 /// The feed use case. Cheap to clone: every part is shared.
@@ -112,7 +115,9 @@ impl Feed {
         let prices = prices.as_ref();
         let page = match feed::resume(cursor, pull.reader.fingerprint, floor, watermark) {
             Resume::Start { reset } => {
-                pull.snapshot(prices, watermark, first_phase(), reset, size)?
+                let mut page = pull.snapshot(prices, watermark, first_phase(), reset, size)?;
+                page.snapshot_pages = pull.snapshot_pages(size)?;
+                page
             }
             Resume::Continue(at, phase) => pull.snapshot(prices, at, phase, false, size)?,
             Resume::Delta(after) => pull.delta(prices, after, watermark, size)?,
@@ -164,6 +169,52 @@ impl Pull<'_> {
             priced.price_breaks = prices.price_breaks(&product.sku);
         }
         priced
+    }
+
+    /// The pages a whole snapshot for this reader takes at `size` changes
+    /// a page: its products, stock levels and orders counted as the
+    /// snapshot reads them. Read once, on a snapshot's first page.
+    fn snapshot_pages(&self, size: usize) -> Result<u32> {
+        let index = &self.view.index;
+        let mut changes: u64 = 0;
+        let mut slot = 0;
+        while let Some(product) = index.at(slot) {
+            slot += 1;
+            changes += u64::from(index.may_see(product, &self.reader.visible));
+        }
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let batch = self
+                .feed
+                .inventory
+                .all_levels(after.as_deref(), READ_BATCH)?;
+            let exhausted = batch.len() < READ_BATCH;
+            for (key, level) in batch {
+                changes += u64::from(index.sku_visible(&level.sku, &self.reader.visible));
+                after = Some(key);
+            }
+            if exhausted {
+                break;
+            }
+        }
+        for account in &self.reader.order_accounts {
+            let mut after = String::new();
+            loop {
+                let orders = self
+                    .feed
+                    .orders
+                    .account_orders_after(account, &after, READ_BATCH)?;
+                changes += orders.len() as u64;
+                match orders.last() {
+                    Some((position, _)) if orders.len() == READ_BATCH => {
+                        after = position.clone();
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let pages = changes.div_ceil(size.max(1) as u64).max(1);
+        Ok(u32::try_from(pages).unwrap_or(u32::MAX))
     }
 
     /// A snapshot page from `phase`, pinned at log position `at`.
@@ -295,12 +346,14 @@ impl Pull<'_> {
                 next_cursor: self.cursor(Position::Snapshot { at, phase }),
                 up_to_date: false,
                 reset,
+                snapshot_pages: 0,
             },
             None => FeedPage {
                 changes,
                 next_cursor: self.cursor(Position::Delta { after: at }),
                 up_to_date: at >= self.feed.log.watermark(),
                 reset,
+                snapshot_pages: 0,
             },
         }
     }
@@ -347,6 +400,7 @@ impl Pull<'_> {
             next_cursor: self.cursor(Position::Delta { after: position }),
             up_to_date: position >= watermark,
             reset: false,
+            snapshot_pages: 0,
         })
     }
 

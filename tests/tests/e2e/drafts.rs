@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use tradeport_mobile::{Client, DraftEvent, Drafts};
+use tradeport_mobile::{Client, DeviceEvent, Drafts};
 use tradeport_proto::identity::SessionTokens;
 use tradeport_proto::sync as pb;
 use tradeport_tests::TestServer;
@@ -232,7 +232,7 @@ async fn a_watching_device_receives_a_change_within_a_second() {
     // The live session's first sync fetches the draft.
     let arrived = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
     assert!(
-        matches!(arrived, Ok(Ok(DraftEvent::Changed { .. }))),
+        matches!(arrived, Ok(Ok(DeviceEvent::DraftChanged { .. }))),
         "{arrived:?}"
     );
 
@@ -243,11 +243,9 @@ async fn a_watching_device_receives_a_change_within_a_second() {
         .await
         .expect("the change reaches the watching device within a second")
         .unwrap();
-    assert_eq!(
-        event,
-        DraftEvent::Changed {
-            document_id: id.clone()
-        }
+    assert!(
+        matches!(&event, DeviceEvent::DraftChanged { document_id } if *document_id == id),
+        "{event:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(lines(&office, &id), lines(&phone, &id));

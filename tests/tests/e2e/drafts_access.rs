@@ -31,21 +31,22 @@ async fn another_account_cannot_sync_or_even_learn_of_a_draft() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        known.replace(&id, "ID"),
-        unknown.replace("1@0123456789abcdef0123456789abcdef", "ID")
+        known.message.replace(&id, "ID"),
+        unknown
+            .message
+            .replace("1@0123456789abcdef0123456789abcdef", "ID")
     );
-    assert!(known.starts_with("DOCUMENT_NOT_FOUND"), "{known}");
+    assert_eq!(
+        (&known.reason, &known.field),
+        (&unknown.reason, &unknown.field)
+    );
+    assert_eq!(known.reason, "DOCUMENT_NOT_FOUND", "{known}");
+    assert!(known.by_server);
     // Nor can they put a draft into the account.
     let (intruder, _i) = device("intruder");
     let planted = intruder.create(&f.server.account(0)).unwrap();
     intruder.sync(&f.foreign).await.unwrap();
-    assert!(
-        intruder
-            .refusal(&planted)
-            .unwrap()
-            .unwrap()
-            .starts_with("DOCUMENT_NOT_FOUND")
-    );
+    assert!(intruder.refusal(&planted).unwrap().unwrap().reason == "DOCUMENT_NOT_FOUND");
     assert!(!server_lists(&f.buyer, &planted).await);
 }
 
