@@ -150,7 +150,9 @@ mod tests {
     async fn a_health_check_does_not_wait_for_a_flush_held_up_by_the_disk() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
-        store.apply(Commit::new().put(b"k".to_vec(), b"v".to_vec())).unwrap();
+        store
+            .apply(Commit::new().put(b"k".to_vec(), b"v".to_vec()))
+            .unwrap();
         assert!(store.unsettled(), "an applied commit waits for a flush");
         let answering = tower::service_fn(|_: Request<()>| async {
             Ok::<_, std::convert::Infallible>(Response::new(tonic::body::Body::empty()))
