@@ -59,6 +59,19 @@ pub struct ToSend {
     pub bytes: u64,
 }
 
+/// A draft holding changes the server does not have yet: what signing out
+/// now would lose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsyncedDraft {
+    pub draft_id: String,
+    /// Its purchase-order reference, for the person to recognise it.
+    pub po_reference: String,
+    /// How many lines it holds.
+    pub lines: usize,
+    /// Why the server refused it, when it did (it will not sync as is).
+    pub refused: Option<String>,
+}
+
 /// The device's documents in its local database.
 #[derive(Clone)]
 pub struct Drafts {
@@ -229,6 +242,32 @@ impl Drafts {
             }
         }
         Ok(to_send)
+    }
+
+    /// The drafts holding changes the server does not have yet, refused
+    /// ones included, in id order.
+    pub fn unsynced(&self) -> Result<Vec<UnsyncedDraft>, Error> {
+        let mut unsynced = Vec::new();
+        for entry in self.states.iter() {
+            let (id, value) = entry?;
+            let id = String::from_utf8_lossy(&id).into_owned();
+            let state = DocState::decode(&value)
+                .ok_or_else(|| corrupt(&format!("sync state of {id}"), "bad layout"))?;
+            if !state.dirty || !self.docs.contains_key(&id)? {
+                continue;
+            }
+            let draft = self.open(&id)?;
+            let header = draft
+                .header()
+                .map_err(|e| corrupt(&format!("draft {id}"), e))?;
+            unsynced.push(UnsyncedDraft {
+                draft_id: id.clone(),
+                po_reference: header.po_reference,
+                lines: draft.lines().map_or(0, |l| l.len()),
+                refused: state.refused,
+            });
+        }
+        Ok(unsynced)
     }
 
     /// Why the server refused a document, if it did.

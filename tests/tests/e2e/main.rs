@@ -36,6 +36,7 @@ mod replays;
 mod sessions;
 mod shutdown;
 mod sign_in_abuse;
+mod sign_out;
 mod stock;
 mod store;
 mod transport;
