@@ -42,7 +42,7 @@ pub use sync::{SyncReport, SyncStatus};
 
 use crate::client::AuthorizedChannel;
 use crate::drafts::Drafts;
-use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
+use crate::local_db::{DRAFT_CHANGES_TREE, DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
 use crate::outbox::{ActionFailure, Outbox};
 use crate::pricing::{Price, price_at};
 use crate::reference::ReferenceData;
@@ -143,6 +143,7 @@ impl Device {
         let meta = local.tree(META_TREE)?;
         let drafts = Drafts::new(
             local.tree(DRAFTS_TREE)?,
+            local.tree(DRAFT_CHANGES_TREE)?,
             local.tree(DRAFT_SYNC_TREE)?,
             peer_id(&meta)?,
         );

@@ -62,7 +62,7 @@ impl Drafts {
                 continue;
             }
             if !states.contains_key(id) {
-                let replica = match self.docs.get(id)? {
+                let replica = match self.stored(id)? {
                     Some(bytes) => {
                         Replica::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))?
                     }
@@ -147,14 +147,14 @@ impl Drafts {
             if changed {
                 // Edits made on this device while the round was out are
                 // in the stored bytes, not in `replica`: take them in.
-                if let Some(stored) = self.docs.get(&id)?
+                if let Some(stored) = self.stored(&id)?
                     && replica.info().is_some()
                 {
                     replica
                         .merge_document(&stored)
                         .map_err(|e| corrupt(&format!("draft {id}"), e))?;
                 }
-                self.docs.insert(id.as_str(), replica.save())?;
+                self.replace(&id, &replica.save())?;
             }
             let arrived = replica.info().is_some();
             self.store_state(&id, |s| {
