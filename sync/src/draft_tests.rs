@@ -717,3 +717,30 @@ fn merge_over_the_line_limit_is_refused() {
     );
     assert_eq!(heads(&mut a), before);
 }
+
+#[test]
+fn a_line_is_found_straight_from_its_id_after_merges_and_removals() {
+    let (_base, mut a, mut b, first) = base_and_two_devices();
+    let from_a = a.add_line("SKU-A", "1").unwrap();
+    let from_b = b.add_line("SKU-B", "2").unwrap();
+    a.remove_line(&first).unwrap();
+    merge_both_ways(&mut a, &mut b);
+    let list = LINES.obj(&a.doc).unwrap();
+    for line in [&from_a, &from_b] {
+        let (index, _) = LINES
+            .find_by_object(&a.doc, &list, line)
+            .expect("found from its id, without a scan");
+        assert_eq!(a.lines().unwrap()[index].id, *line);
+    }
+    b.set_quantity(&from_a, "7").unwrap();
+    assert_eq!(b.line(&from_a).unwrap().quantity, qty("7"));
+    assert_eq!(LINES.find_by_object(&a.doc, &list, &first), None, "removed");
+    assert!(matches!(
+        a.set_quantity(&first, "3"),
+        Err(Error::UnknownLine(_))
+    ));
+    for unknown in ["1@00ff", "x@00ff", "3@not-hex", "no-at-sign"] {
+        let line = LineId::from(unknown);
+        assert_eq!(LINES.find_by_object(&a.doc, &list, &line), None, "{unknown}");
+    }
+}
