@@ -58,6 +58,7 @@ pub use outbox::{Action, ActionFailure, ActionState, ChangedLine, OutboxEntry, V
 pub use passkey::{Authenticator, AuthenticatorError, SoftwarePasskey};
 pub use pricing::Price;
 pub use prost_types::Timestamp;
+pub use reference::LocalCategory;
 pub use retry::RetryPolicy;
 pub use rust_decimal::Decimal;
 pub use search::{MatchKind, SearchHit};

@@ -21,6 +21,7 @@ use std::marker::PhantomData;
 use automerge::{ActorId, AutoCommit, Automerge, ChangeHash, ROOT, ReadDoc};
 
 use crate::layout::{self, DocumentIds};
+use crate::lines::LineHints;
 use crate::{Error, draft, shopping_list, visit_note};
 
 /// The kinds of document Tradeport syncs, one per `schema` string.
@@ -188,6 +189,9 @@ impl Schema for VisitNoteSchema {
 /// and `merge` already refuse such documents.
 pub struct Document<S: Schema> {
     pub(crate) doc: AutoCommit,
+    /// Where the lines (or items) were last seen, so an edit of one does
+    /// not read them all; only ever a guess, checked before it is used.
+    pub(crate) line_hints: LineHints,
     schema: PhantomData<S>,
 }
 
@@ -205,6 +209,7 @@ impl<S: Schema> Document<S> {
     pub(crate) fn from_doc(doc: AutoCommit) -> Self {
         Document {
             doc,
+            line_hints: LineHints::default(),
             schema: PhantomData,
         }
     }

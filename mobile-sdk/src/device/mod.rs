@@ -45,7 +45,7 @@ use crate::drafts::Drafts;
 use crate::local_db::{DRAFT_CHANGES_TREE, DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
 use crate::outbox::{ActionFailure, Outbox};
 use crate::pricing::{Price, price_at};
-use crate::reference::ReferenceData;
+use crate::reference::{LocalCategory, ReferenceData};
 use crate::search::SearchHit;
 use crate::{Client, Error};
 use sync::Progress;
@@ -214,6 +214,26 @@ impl Device {
             quantity: quantity.normalize().to_string(),
             expected_unit_price: price.unit_price.normalize().to_string(),
         })
+    }
+
+    /// The categories under `parent` (the roots for `None`), as the server
+    /// last listed them, each with how many local products sit in it or
+    /// below it: browsing the catalog offline.
+    pub fn categories(&self, parent: Option<&str>) -> Result<Vec<LocalCategory>, Error> {
+        self.inner.reference.categories(parent)
+    }
+
+    /// The local products in category `category_id` or below it, by name,
+    /// `limit` of them from `offset`, with the caller's price breaks.
+    pub fn products_in_category(
+        &self,
+        category_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ProductEntry>, Error> {
+        self.inner
+            .reference
+            .products_in_category(category_id, offset, limit)
     }
 
     /// The SKU's stock in each warehouse, as last synced.

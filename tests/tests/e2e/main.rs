@@ -21,6 +21,7 @@ mod erasure;
 mod free_text;
 mod grpc_web;
 mod offline;
+mod offline_browse;
 mod one_price;
 mod open_streams;
 mod orders_approvals;
