@@ -28,6 +28,12 @@ DOMAIN_FIXTURES_ONLY = {"rand", "rand_chacha"}
 # nothing of the server's.
 SYNC_ALLOWED = {"tradeport-domain", "automerge", "rust_decimal", "thiserror", "time"}
 
+# Invariant: an app needs the mobile SDK alone; everything it names (drafts,
+# error codes, event receivers, wire messages, a runtime) is re-exported.
+# The example app crate is held to depending on nothing else.
+APP_EXAMPLE = "tradeport-mobile-example"
+APP_ALLOWED = {"tradeport-mobile"}
+
 # Invariant: nothing but the server (and the tests) depends on the server.
 SERVER_DEPENDENTS_ALLOWED = {"tradeport-tests"}
 
@@ -122,6 +128,10 @@ def crate_rules(packages, problems):
     for dep in packages["tradeport-sync"]["dependencies"]:
         if dep["kind"] is None and dep["name"] not in SYNC_ALLOWED:
             problems.append(f"tradeport-sync depends on {dep['name']}")
+    for dep in packages[APP_EXAMPLE]["dependencies"]:
+        if dep["name"] not in APP_ALLOWED:
+            problems.append(f"{APP_EXAMPLE} depends on {dep['name']}: an app needs "
+                            "tradeport-mobile alone (re-export what it lacks from the SDK)")
     for name, package in packages.items():
         for dep in package["dependencies"]:
             if dep["name"] == "tradeport-server" and name not in SERVER_DEPENDENTS_ALLOWED:

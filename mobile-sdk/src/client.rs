@@ -2,7 +2,7 @@
 //! and the typed service clients on it. Credentials are attached in one
 //! place, [`AuthInterceptor`], and never written to logs.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
@@ -14,8 +14,10 @@ use tradeport_proto::catalog::{self as pb, catalog_service_client::CatalogServic
 use tradeport_proto::identity::SessionTokens;
 
 use crate::RetryPolicy;
+use crate::credentials::{Credential, Credentials};
 pub use crate::error::Error;
 use crate::identity::IdentityClient;
+use crate::session_store::SessionStore;
 
 /// The metadata key a sales rep's calls name the customer account with.
 pub const ON_BEHALF_OF_METADATA: &str = "x-tradeport-on-behalf-of";
@@ -57,72 +59,6 @@ pub struct Client {
     pub(crate) config: ClientConfig,
     pub(crate) credentials: Arc<Credentials>,
     on_behalf_of: Option<String>,
-}
-
-/// What a client presents as `authorization`, shared by its clones.
-#[derive(Default)]
-pub(crate) struct Credentials {
-    current: Mutex<Credential>,
-    /// Held across RefreshSession: the refresh token is single-use, so two
-    /// concurrent refreshes must not both send the same one.
-    pub(crate) refresh: tokio::sync::Mutex<()>,
-}
-
-#[derive(Default)]
-enum Credential {
-    #[default]
-    None,
-    /// A signed-in session: the access token is sent, the refresh token is
-    /// kept for [`IdentityClient::refresh`].
-    Session(SessionTokens),
-    /// A static bearer such as a partner app's API key.
-    Bearer(String),
-}
-
-impl Credentials {
-    fn lock(&self) -> MutexGuard<'_, Credential> {
-        // A panic while holding the lock cannot leave a half-written
-        // credential: every write is a single assignment.
-        self.current.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn session(&self) -> Option<SessionTokens> {
-        match &*self.lock() {
-            Credential::Session(tokens) => Some(tokens.clone()),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn set_session(&self, tokens: SessionTokens) {
-        *self.lock() = Credential::Session(tokens);
-    }
-
-    pub(crate) fn clear(&self) {
-        *self.lock() = Credential::None;
-    }
-
-    fn bearer(&self) -> Option<String> {
-        match &*self.lock() {
-            Credential::None => None,
-            Credential::Session(tokens) => Some(tokens.access_token.clone()),
-            Credential::Bearer(token) => Some(token.clone()),
-        }
-    }
-}
-
-impl std::fmt::Debug for Credentials {
-    // Tokens are secrets: say what kind of credential is held, never its value.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &*self.lock() {
-            Credential::None => f.write_str("None"),
-            Credential::Session(tokens) => f
-                .debug_struct("Session")
-                .field("user_id", &tokens.user_id)
-                .field("device_id", &tokens.device_id)
-                .finish_non_exhaustive(),
-            Credential::Bearer(_) => f.write_str("Bearer(..)"),
-        }
-    }
 }
 
 /// Adds the client's credentials to each call, read afresh for every
@@ -267,7 +203,7 @@ impl Client {
         Self {
             credentials: Arc::new(Credentials {
                 current: Mutex::new(Credential::Bearer(token.into())),
-                refresh: tokio::sync::Mutex::new(()),
+                ..Credentials::default()
             }),
             ..self
         }
@@ -287,11 +223,42 @@ impl Client {
         self.on_behalf_of.as_deref()
     }
 
+    /// This client keeping its session in `store` (the platform keystore,
+    /// see [`SessionStore`]): the session saved there is restored now, and
+    /// from here on every sign-in and refresh saves the new tokens and
+    /// signing out clears them. The returned client has its own
+    /// credentials (those of `self` are not carried over); its clones
+    /// share them.
+    pub fn with_session_store(self, store: Arc<dyn SessionStore>) -> Result<Self, Error> {
+        Ok(Self {
+            credentials: Arc::new(Credentials::restored(store)?),
+            ..self
+        })
+    }
+
+    /// This client signed in with `tokens` alone, sharing nothing with
+    /// `self`'s credentials and saving nothing: for ending a session that
+    /// is no longer the client's own.
+    pub(crate) fn with_session_only(&self, tokens: SessionTokens) -> Self {
+        Self {
+            credentials: Arc::new(Credentials {
+                current: Mutex::new(Credential::Session(tokens)),
+                ..Credentials::default()
+            }),
+            ..self.clone()
+        }
+    }
+
     /// Signs this client (and its clones) in with a session's tokens, e.g.
-    /// ones the app kept in the platform keystore since its last run. The
-    /// identity flows call it themselves.
+    /// ones the app kept itself since its last run (with a
+    /// [`SessionStore`], the client restores them on its own). The identity
+    /// flows call it themselves. They are saved to the session store if
+    /// there is one; a failure to save is logged, and the session works
+    /// for this run all the same.
     pub fn set_tokens(&self, tokens: SessionTokens) {
-        self.credentials.set_session(tokens);
+        if let Err(error) = self.credentials.set_session(tokens) {
+            tracing::warn!(%error, "the session could not be saved");
+        }
     }
 
     /// The current session's tokens, for the app to keep in the platform
@@ -300,9 +267,18 @@ impl Client {
         self.credentials.session()
     }
 
-    /// Forgets the session or bearer locally; calls go out anonymous.
+    /// Forgets the session or bearer locally (and in the session store);
+    /// calls go out anonymous.
     pub fn clear_tokens(&self) {
-        self.credentials.clear();
+        if let Err(error) = self.credentials.clear() {
+            tracing::warn!(%error, "the saved session could not be cleared");
+        }
+    }
+
+    /// How many sign-outs the server has not confirmed yet (made offline):
+    /// they are sent again with the next sync or sign-in.
+    pub fn pending_logouts(&self) -> usize {
+        self.credentials.pending_logouts().len()
     }
 
     pub fn catalog(&self) -> CatalogClient {

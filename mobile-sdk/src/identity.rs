@@ -86,7 +86,9 @@ impl IdentityClient {
                 c.finish_enrolment(r).await
             })
             .await?;
-        self.store(finish.tokens, "FinishEnrolment")
+        let tokens = self.store(finish.tokens, "FinishEnrolment")?;
+        self.retry_logouts_quietly().await;
+        Ok(tokens)
     }
 
     /// Signs in with a passkey: for the named user (their email), or with
@@ -127,7 +129,19 @@ impl IdentityClient {
                 c.finish_login(r).await
             })
             .await?;
-        self.store(finish.tokens, "FinishLogin")
+        let tokens = self.store(finish.tokens, "FinishLogin")?;
+        self.retry_logouts_quietly().await;
+        Ok(tokens)
+    }
+
+    /// Online again (a sign-in just went through): an earlier offline
+    /// sign-out's Logout goes out now. Its failure is not the sign-in's.
+    async fn retry_logouts_quietly(&self) {
+        if self.client.pending_logouts() > 0
+            && let Err(error) = self.retry_logouts().await
+        {
+            tracing::warn!(%error, "pending sign-outs could not be sent");
+        }
     }
 
     /// Exchanges the stored refresh token for new tokens and stores them.
@@ -286,9 +300,78 @@ impl IdentityClient {
             rpc,
             field: "tokens",
         })?;
-        self.client.set_tokens(tokens.clone());
+        // Set for this run even when saving fails: the error says the
+        // session will not survive a restart.
+        self.client.credentials.set_session(tokens.clone())?;
         Ok(tokens)
     }
+
+    /// Sends again the sign-outs the server has not confirmed (a person
+    /// who signed out offline): each session is ended on the server with
+    /// its own tokens — refreshed first if its access token expired — and
+    /// forgotten once the server confirms it or refuses the tokens for
+    /// good. Runs with every [`Device::sync_now`](crate::Device::sync_now)
+    /// and after each sign-in; returns how many are still pending (offline,
+    /// all of them).
+    pub async fn retry_logouts(&self) -> Result<usize, Error> {
+        let credentials = &self.client.credentials;
+        let _one_at_a_time = credentials.retrying_logouts.lock().await;
+        for tokens in credentials.pending_logouts() {
+            let device_id = tokens.device_id.clone();
+            match self.end_session(tokens).await {
+                Ok(()) => credentials.update_pending_logout(&device_id, None)?,
+                Err(Error::Status(status)) => {
+                    tracing::info!(%status, "a sign-out is still not confirmed by the server");
+                    return Ok(credentials.pending_logouts().len());
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(credentials.pending_logouts().len())
+    }
+
+    /// Ends the session `tokens` belong to; `Ok` also when the server says
+    /// it is over already. Refreshed tokens replace the pending ones before
+    /// the Logout goes out, so a failure after the refresh keeps the new,
+    /// unused refresh token.
+    async fn end_session(&self, tokens: SessionTokens) -> Result<(), Error> {
+        let device_id = tokens.device_id.clone();
+        let alone = self.client.with_session_only(tokens).identity();
+        let logout = || {
+            alone.call(Retry::Never, pb::LogoutRequest {}, |mut c, r| async move {
+                c.logout(r).await
+            })
+        };
+        match logout().await {
+            Ok(_) => return Ok(()),
+            Err(status) if session_is_over(&status) => {}
+            Err(status) => return Err(status.into()),
+        }
+        // The access token expired, or the session is over: a refresh tells.
+        match alone.refresh().await {
+            Ok(fresh) => {
+                self.client
+                    .credentials
+                    .update_pending_logout(&device_id, Some(fresh))?;
+            }
+            Err(Error::Status(status)) if session_is_over(&status) => return Ok(()),
+            Err(other) => return Err(other),
+        }
+        match logout().await {
+            Ok(_) => Ok(()),
+            Err(status) if session_is_over(&status) => Ok(()),
+            Err(status) => Err(status.into()),
+        }
+    }
+}
+
+/// The server will never take these tokens again: they are unknown,
+/// revoked or expired, or the session ended already.
+fn session_is_over(status: &Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Unauthenticated | tonic::Code::NotFound | tonic::Code::PermissionDenied
+    )
 }
 
 /// Creates a passkey from the server's creation options, returning the

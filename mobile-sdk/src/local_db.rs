@@ -19,6 +19,8 @@ pub(crate) const OUTBOX_TREE: &str = "outbox";
 pub(crate) const META_TREE: &str = "meta";
 /// The device's documents (drafts), by id.
 pub(crate) const DRAFTS_TREE: &str = "drafts";
+/// The changes of each edit since a document's last full save.
+pub(crate) const DRAFT_CHANGES_TREE: &str = "draft_changes";
 /// What the device keeps about each document's sync with the server.
 pub(crate) const DRAFT_SYNC_TREE: &str = "draft_sync";
 

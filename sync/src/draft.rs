@@ -210,19 +210,19 @@ impl OrderDraft {
 
     /// Sets a line's quantity. Setting the value it already has writes nothing.
     pub fn set_quantity(&mut self, line: &LineId, quantity: &str) -> Result<(), Error> {
-        LINES.set_quantity(&mut self.doc, line, quantity)
+        LINES.set_quantity(&mut self.doc, &mut self.line_hints, line, quantity)
     }
 
     /// Sets a line's note (at most 4,000 characters). Setting the value it
     /// already has writes nothing.
     pub fn set_line_note(&mut self, line: &LineId, note: &str) -> Result<(), Error> {
-        LINES.set_note(&mut self.doc, line, note)
+        LINES.set_note(&mut self.doc, &mut self.line_hints, line, note)
     }
 
     /// Removes a line. A concurrent edit of it on another device will not
     /// bring it back (delete wins, see the module docs).
     pub fn remove_line(&mut self, line: &LineId) -> Result<(), Error> {
-        LINES.remove(&mut self.doc, line)
+        LINES.remove(&mut self.doc, &mut self.line_hints, line)
     }
 
     /// One line by id.

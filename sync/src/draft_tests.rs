@@ -717,3 +717,45 @@ fn merge_over_the_line_limit_is_refused() {
     );
     assert_eq!(heads(&mut a), before);
 }
+
+#[test]
+fn an_edit_finds_its_line_from_a_hint_and_a_wrong_hint_never_picks_another_line() {
+    let (_base, mut a, mut b, first) = base_and_two_devices();
+    let from_a = a.add_line("SKU-A", "1").unwrap();
+    let from_b = b.add_line("SKU-B", "2").unwrap();
+    a.set_quantity(&from_a, "3").unwrap();
+    // Placed by the scan that edit made: the next edit reads one line.
+    let list = LINES.obj(&a.doc).unwrap();
+    let index = a
+        .lines()
+        .unwrap()
+        .iter()
+        .position(|l| l.id == from_a)
+        .unwrap();
+    assert_eq!(
+        LINES
+            .find_hinted(&a.doc, &mut a.line_hints.clone(), &from_a)
+            .unwrap(),
+        (index, LINES.find(&a.doc, &from_a).unwrap().1)
+    );
+    // A merge moves lines under the hints; a removal shifts them.
+    merge_both_ways(&mut a, &mut b);
+    a.remove_line(&first).unwrap();
+    a.set_quantity(&from_b, "5").unwrap();
+    a.set_quantity(&from_a, "7").unwrap();
+    let lines = a.lines().unwrap();
+    let quantity = |id: &LineId| lines.iter().find(|l| l.id == *id).unwrap().quantity;
+    assert_eq!((quantity(&from_a), quantity(&from_b)), (qty("7"), qty("5")));
+    // Every hint pointing at the wrong place: still the right line.
+    let mut wrong = a.line_hints.clone();
+    for index in wrong.0.values_mut() {
+        *index = (*index + 1) % lines.len();
+    }
+    let (at, _) = LINES.find_hinted(&a.doc, &mut wrong, &from_a).unwrap();
+    assert_eq!(lines[at].id, from_a);
+    assert!(LINES.obj(&a.doc).unwrap() == list);
+    assert!(matches!(
+        a.set_quantity(&first, "3"),
+        Err(Error::UnknownLine(_))
+    ));
+}

@@ -18,6 +18,8 @@
 use std::fmt;
 
 use automerge::transaction::Transactable;
+use std::collections::HashMap;
+
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc};
 use rust_decimal::Decimal;
 
@@ -114,6 +116,11 @@ pub struct Line {
     pub note: String,
 }
 
+/// Where each line of a document was last seen, by id: guesses that
+/// spare an edit a scan of every line (see [`LineList::find_hinted`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LineHints(pub(crate) HashMap<String, usize>);
+
 /// A list of lines at `ROOT[key]`; `key` (`lines` or `items`) also names
 /// the fields in errors (`lines[3].quantity`).
 #[derive(Debug, Clone, Copy)]
@@ -207,6 +214,38 @@ impl LineList {
         Err(Error::UnknownLine(line.0.clone()))
     }
 
+    /// Index and object of the line with this id, for an edit: where
+    /// `hints` places it if the line there holds this id, or else from a
+    /// scan that places every line anew. An edit of a 1,000-line draft
+    /// then reads one line, not a thousand; a hint never decides, so one
+    /// gone stale (a merge moved the lines) costs a scan, never a wrong
+    /// line.
+    pub(crate) fn find_hinted(
+        &self,
+        doc: &AutoCommit,
+        hints: &mut LineHints,
+        line: &LineId,
+    ) -> Result<(usize, ObjId), Error> {
+        let list = self.obj(doc)?;
+        if let Some(&index) = hints.0.get(line.as_str())
+            && let Ok(at) = self.entry(doc, &list, index)
+            && layout::read_str(doc, &at, LINE_ID, LINE_ID).is_ok_and(|id| id == line.as_str())
+        {
+            return Ok((index, at));
+        }
+        hints.0.clear();
+        let mut found = None;
+        for index in 0..doc.length(&list) {
+            let obj = self.entry(doc, &list, index)?;
+            let id = layout::read_str(doc, &obj, LINE_ID, &self.field(index, LINE_ID))?;
+            if id == line.as_str() {
+                found = Some((index, obj));
+            }
+            hints.0.insert(id, index);
+        }
+        found.ok_or_else(|| Error::UnknownLine(line.0.clone()))
+    }
+
     /// Appends a line as one change and returns its id.
     pub(crate) fn add(
         &self,
@@ -240,39 +279,49 @@ impl LineList {
     pub(crate) fn set_quantity(
         &self,
         doc: &mut AutoCommit,
+        hints: &mut LineHints,
         line: &LineId,
         quantity: &str,
     ) -> Result<(), Error> {
         let quantity = parse_quantity(quantity)?.to_string();
-        self.set_field(doc, line, QUANTITY, &quantity)
+        self.set_field(doc, hints, line, QUANTITY, &quantity)
     }
 
     /// Sets a line's note; the same value writes nothing.
     pub(crate) fn set_note(
         &self,
         doc: &mut AutoCommit,
+        hints: &mut LineHints,
         line: &LineId,
         note: &str,
     ) -> Result<(), Error> {
         NOTE_RULE.input(NOTE, note)?;
-        self.set_field(doc, line, NOTE, note)
+        self.set_field(doc, hints, line, NOTE, note)
     }
 
     fn set_field(
         &self,
         doc: &mut AutoCommit,
+        hints: &mut LineHints,
         line: &LineId,
         key: &'static str,
         value: &str,
     ) -> Result<(), Error> {
-        let (index, obj) = self.find(doc, line)?;
+        let (index, obj) = self.find_hinted(doc, hints, line)?;
         layout::put_if_changed(doc, &obj, key, &self.field(index, key), value)
     }
 
     /// Removes a line as one change.
-    pub(crate) fn remove(&self, doc: &mut AutoCommit, line: &LineId) -> Result<(), Error> {
-        let (index, _) = self.find(doc, line)?;
+    pub(crate) fn remove(
+        &self,
+        doc: &mut AutoCommit,
+        hints: &mut LineHints,
+        line: &LineId,
+    ) -> Result<(), Error> {
+        let (index, _) = self.find_hinted(doc, hints, line)?;
         let list = self.obj(doc)?;
+        // The lines after it move up: every hint may be off now.
+        hints.0.clear();
         layout::change(doc, "remove line", |doc| {
             doc.delete(&list, index)?;
             Ok(())

@@ -130,17 +130,17 @@ impl ShoppingList {
 
     /// Sets an item's quantity; the same value writes nothing.
     pub fn set_quantity(&mut self, item: &LineId, quantity: &str) -> Result<(), Error> {
-        ITEMS.set_quantity(&mut self.doc, item, quantity)
+        ITEMS.set_quantity(&mut self.doc, &mut self.line_hints, item, quantity)
     }
 
     /// Sets an item's note (at most 4,000 characters).
     pub fn set_item_note(&mut self, item: &LineId, note: &str) -> Result<(), Error> {
-        ITEMS.set_note(&mut self.doc, item, note)
+        ITEMS.set_note(&mut self.doc, &mut self.line_hints, item, note)
     }
 
     /// Removes an item; a concurrent edit elsewhere does not bring it back.
     pub fn remove_item(&mut self, item: &LineId) -> Result<(), Error> {
-        ITEMS.remove(&mut self.doc, item)
+        ITEMS.remove(&mut self.doc, &mut self.line_hints, item)
     }
 
     /// One item by id.

@@ -7,6 +7,7 @@
 //!   own) run servers; [`people`] enrols people and makes API keys;
 //!   [`clients`] gives the generated service clients; [`orders`], [`stock`],
 //!   [`imports`] and [`money`] place and read what the API deals in;
+//!   [`network`] takes a device offline and back;
 //!   [`status`] reads refusals; [`grpc_web`] speaks to the server as a
 //!   browser does; [`catalog_csv`] writes import files.
 //! - [`bench`] holds what the load benchmarks share: settings, callers,
@@ -18,6 +19,7 @@ pub mod clients;
 pub mod grpc_web;
 pub mod imports;
 pub mod money;
+pub mod network;
 pub mod orders;
 pub mod people;
 mod process;

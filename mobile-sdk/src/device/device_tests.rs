@@ -174,13 +174,16 @@ async fn signing_out_deletes_the_local_database_and_forgets_the_tokens() {
     });
     let device = Device::open(&dir, client.clone()).unwrap();
     device.apply_reference_page(&catalog_page()).unwrap();
-    device.queue_approve_order("ord-1", "").unwrap();
+    let approval = device.queue_approve_order("ord-1", "").unwrap();
     let background = device.spawn_background(Duration::from_millis(5));
     assert!(std::fs::read_dir(&dir).unwrap().count() > 0);
 
     let report = device.sign_out().await.unwrap();
     assert!(!report.logged_out_on_server, "the server is unreachable");
-    assert_eq!(report.discarded_actions, 1);
+    assert!(report.logout_pending, "kept to be sent again");
+    assert_eq!(client.pending_logouts(), 1);
+    assert_eq!(report.discarded_actions.len(), 1);
+    assert_eq!(report.discarded_actions[0].request_id, approval);
     assert!(!dir.exists(), "the database directory is gone");
     assert_eq!(client.tokens(), None);
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -46,10 +46,10 @@ use crate::client::AuthorizedChannel;
 use crate::drafts::Drafts;
 pub(crate) use crate::events::EVENT_BUFFER;
 use crate::events::{DeviceEvent, DeviceEvents};
-use crate::local_db::{DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
+use crate::local_db::{DRAFT_CHANGES_TREE, DRAFT_SYNC_TREE, DRAFTS_TREE, LocalDb, META_TREE};
 use crate::outbox::Outbox;
 use crate::pricing::{Price, price_at};
-use crate::reference::ReferenceData;
+use crate::reference::{LocalCategory, ReferenceData};
 use crate::search::SearchHit;
 use crate::{Client, Error};
 use sync::Progress;
@@ -128,6 +128,7 @@ impl Device {
         let changes = Arc::new(tokio::sync::watch::Sender::new(0));
         let drafts = Drafts::new(
             local.tree(DRAFTS_TREE)?,
+            local.tree(DRAFT_CHANGES_TREE)?,
             local.tree(DRAFT_SYNC_TREE)?,
             peer_id(&meta)?,
             events.clone(),
@@ -201,6 +202,26 @@ impl Device {
             quantity: quantity.normalize().to_string(),
             expected_unit_price: price.unit_price.normalize().to_string(),
         })
+    }
+
+    /// The categories under `parent` (the roots for `None`), as the server
+    /// last listed them, each with how many local products sit in it or
+    /// below it: browsing the catalog offline.
+    pub fn categories(&self, parent: Option<&str>) -> Result<Vec<LocalCategory>, Error> {
+        self.inner.reference.categories(parent)
+    }
+
+    /// The local products in category `category_id` or below it, by name,
+    /// `limit` of them from `offset`, with the caller's price breaks.
+    pub fn products_in_category(
+        &self,
+        category_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ProductEntry>, Error> {
+        self.inner
+            .reference
+            .products_in_category(category_id, offset, limit)
     }
 
     /// The SKU's stock in each warehouse, as last synced.

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use prost::Message;
+use tradeport_proto::catalog::{Category, ListCategoriesRequest};
 use tradeport_proto::sync::{PullReferenceDataRequest, PullReferenceDataResponse};
 
 use super::watch::PullProgress;
@@ -146,6 +147,14 @@ impl Inner {
                 break;
             }
         }
+        let categories = self.fetch_categories().await?;
+        let me = Arc::clone(self);
+        joined(
+            tokio::task::spawn_blocking(move || {
+                me.reference.store_categories(&me.local, &categories)
+            })
+            .await,
+        )?;
         self.meta
             .insert(LAST_PULL, StoredPull::from(&report).encode_to_vec())?;
         Ok(report)
@@ -159,6 +168,28 @@ impl Inner {
             bytes: report.bytes,
         });
         self.bump();
+    }
+
+    /// The whole category tree, for browsing the local catalog offline: a
+    /// few hundred entries, listed afresh with each pull.
+    async fn fetch_categories(&self) -> Result<Vec<Category>, Error> {
+        let catalog = self.client.catalog();
+        let mut categories = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let request = ListCategoriesRequest {
+                page_size: 1_000,
+                page_token: page_token.clone(),
+            };
+            let page = self
+                .authorized(|| catalog.list_categories(request.clone()))
+                .await?;
+            categories.extend(page.categories);
+            if page.next_page_token.is_empty() || page.next_page_token == page_token {
+                return Ok(categories);
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     /// The last completed pull's figures, if a pull ever completed here.

@@ -1,6 +1,11 @@
 //! Signing out of a device: ending the session, stopping background sync
 //! and deleting the local database, so nothing of one person is left for
 //! the next user of the device.
+//!
+//! Offline, the session cannot be ended on the server at once: its Logout
+//! is kept with the client's credentials (in the app's `SessionStore` when
+//! there is one), outside the database this deletes, and sent again when
+//! the device is next online (see `IdentityClient::retry_logouts`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,16 +13,23 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{Device, joined, lock};
-use crate::Error;
+use crate::drafts::UnsyncedDraft;
+use crate::{Error, OutboxEntry};
 
-/// What signing out did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What signing out did, and what it deleted that the server never got.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SignOutReport {
-    /// The server ended the session; false when it could not be reached
-    /// (the tokens are forgotten locally all the same).
+    /// The server ended the session.
     pub logged_out_on_server: bool,
-    /// Outbox actions deleted before the server saw them.
-    pub discarded_actions: usize,
+    /// The server could not be reached: the session's Logout is kept and
+    /// sent again when the client is next online (next sync or sign-in, or
+    /// `client.identity().retry_logouts()`). The tokens are forgotten as
+    /// the current session all the same.
+    pub logout_pending: bool,
+    /// Outbox actions deleted before the server answered them.
+    pub discarded_actions: Vec<OutboxEntry>,
+    /// Drafts deleted with changes the server did not hold yet.
+    pub discarded_drafts: Vec<UnsyncedDraft>,
 }
 
 impl Device {
@@ -33,14 +45,33 @@ impl Device {
             task.abort();
         }
         let mut report = SignOutReport {
-            discarded_actions: inner.outbox.pending_count().unwrap_or(0),
+            // What cannot be read is deleted all the same: the person asked.
+            discarded_actions: inner
+                .outbox
+                .entries()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| matches!(e.state, crate::ActionState::Pending { .. }))
+                .collect(),
+            discarded_drafts: inner.drafts.unsynced().unwrap_or_default(),
             ..Default::default()
         };
-        if inner.client.tokens().is_some() {
-            match inner.client.identity().logout().await {
-                Ok(()) => report.logged_out_on_server = true,
-                Err(status) => tracing::info!(%status, "logout not confirmed by the server"),
+        let credentials = &inner.client.credentials;
+        // Kept before it is sent, so neither a failure nor the app dying
+        // meanwhile loses the revocation.
+        let queued = credentials.queue_logout().unwrap_or_else(|error| {
+            tracing::warn!(%error, "the pending sign-out could not be saved");
+            None
+        });
+        if let Some(tokens) = queued {
+            if let Err(error) = inner.client.identity().retry_logouts().await {
+                tracing::warn!(%error, "the sign-out could not be sent");
             }
+            report.logout_pending = credentials
+                .pending_logouts()
+                .iter()
+                .any(|t| t.device_id == tokens.device_id);
+            report.logged_out_on_server = !report.logout_pending;
         }
         inner.client.clear_tokens();
 

@@ -194,6 +194,12 @@ impl Inner {
         self.check_open()?;
         let running = Running::start(&self.progress);
         self.bump();
+        // An earlier offline sign-out on this client is sent first.
+        if self.client.pending_logouts() > 0
+            && let Err(error) = self.client.identity().retry_logouts().await
+        {
+            tracing::warn!(%error, "pending sign-outs could not be sent");
+        }
         let drafts = self.sync_drafts().await;
         let outbox = self.flush_outbox().await;
         let pull = self.pull().await;

@@ -79,7 +79,7 @@ impl Drafts {
             }
             let stored = self.state(id)?;
             if !states.contains_key(id) {
-                let replica = match self.docs.get(id)? {
+                let replica = match self.stored(id)? {
                     Some(bytes) => {
                         Replica::load(&bytes).map_err(|e| corrupt(&format!("draft {id}"), e))?
                     }
@@ -176,7 +176,7 @@ impl Drafts {
             if changed {
                 // Edits made on this device while the round was out are
                 // in the stored bytes, not in `replica`: take them in.
-                if let Some(stored) = self.docs.get(&id)?
+                if let Some(stored) = self.stored(&id)?
                     && replica.info().is_some()
                     && let Err(e) = replica.merge_document(&stored)
                 {
@@ -184,7 +184,7 @@ impl Drafts {
                     self.refuse(&id, local_refusal(&e), states, report, skip)?;
                     continue;
                 }
-                self.docs.insert(id.as_str(), replica.save())?;
+                self.replace(&id, &replica.save())?;
             }
             let arrived = replica.info().is_some();
             self.store_state(&id, |s| {

@@ -80,7 +80,7 @@ impl ErrorCode {
             Error::Authenticator(_) => ErrorCode::Passkey,
             Error::NotSignedIn => ErrorCode::NotSignedIn,
             Error::IncompleteAnswer { .. } => ErrorCode::ServerError,
-            Error::Local(_) | Error::Io(_) => ErrorCode::LocalStorage,
+            Error::Local(_) | Error::Io(_) | Error::SessionStore(_) => ErrorCode::LocalStorage,
             Error::Corrupt { .. } => ErrorCode::Corrupt,
             Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Error::LineRemoved { .. } => ErrorCode::LineRemoved,

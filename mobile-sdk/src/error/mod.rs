@@ -86,6 +86,10 @@ pub enum Error {
     /// are those still exchanging messages.
     #[error("the draft sync did not settle after {rounds} rounds; still exchanging {documents:?}")]
     SyncUnsettled { rounds: u64, documents: Vec<String> },
+    /// The app's [`SessionStore`](crate::SessionStore) failed to load, save
+    /// or clear the session.
+    #[error(transparent)]
+    SessionStore(#[from] crate::session_store::SessionStoreError),
 }
 
 impl From<Status> for Error {

@@ -4,18 +4,15 @@
 //! is unreachable (and restarted) are replayed in queue order once it is
 //! back.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
-use tokio::task::AbortHandle;
 use tonic::Code;
-use tradeport_mobile::{ActionState, Client, ClientConfig, Device, DeviceEvent, ErrorCode};
+use tradeport_mobile::{ActionState, Device, DeviceEvent, ErrorCode};
 use tradeport_proto::orders::{OrderLineInput, OrderStatus, SubmitOrderRequest};
 use tradeport_tests::TestServer;
 use tradeport_tests::clients::orders;
+use tradeport_tests::network::Network;
 use tradeport_tests::orders::{OrderReply, count, line};
 use tradeport_tests::people::enrol;
 
@@ -149,62 +146,6 @@ async fn a_price_that_moved_comes_back_as_a_final_failure_naming_the_line() {
     match &entries[0].state {
         ActionState::Failed(failure) => assert_eq!(failure.changed_lines[0].index, 1),
         other => panic!("expected a kept failure, got {other:?}"),
-    }
-}
-
-/// A TCP relay standing for the network between the device and the
-/// server: it can be cut (open connections dropped, new ones refused) and
-/// pointed at a restarted server.
-struct Network {
-    addr: SocketAddr,
-    target: Arc<Mutex<Option<SocketAddr>>>,
-    connections: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Network {
-    async fn to(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let target = Arc::new(Mutex::new(Some(target)));
-        let connections: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (t, c) = (target.clone(), connections.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let Some(to) = *t.lock().unwrap() else {
-                    drop(inbound);
-                    continue;
-                };
-                let relay = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(to).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                c.lock().unwrap().push(relay.abort_handle());
-            }
-        });
-        Self {
-            addr,
-            target,
-            connections,
-        }
-    }
-
-    fn cut(&self) {
-        *self.target.lock().unwrap() = None;
-        for relay in self.connections.lock().unwrap().drain(..) {
-            relay.abort();
-        }
-    }
-
-    fn restore(&self, target: SocketAddr) {
-        *self.target.lock().unwrap() = Some(target);
-    }
-
-    fn client(&self) -> Client {
-        let mut config = ClientConfig::new(format!("http://{}", self.addr));
-        config.connect_timeout = Duration::from_secs(1);
-        config.deadline = Duration::from_secs(5);
-        Client::connect_lazy(config).unwrap()
     }
 }
 

@@ -3,11 +3,14 @@
 //! back, see one merged draft, and one of them submits it as an order
 //! through its outbox.
 //!
+//! It is a crate of its own that depends on `tradeport-mobile` alone, as
+//! an app does: every name it uses comes from the SDK.
+//!
 //! Run it against the demo server (`cargo run -p tradeport-server -- --demo`
 //! on an empty data directory prints the enrolment codes):
 //!
 //! ```sh
-//! cargo run -p tradeport-mobile --example offline_draft -- \
+//! cargo run -p tradeport-mobile-example -- \
 //!   --server http://127.0.0.1:50051 --origin http://localhost \
 //!   --buyer-code tpi_... --approver-code tpi_...
 //! ```
@@ -16,8 +19,13 @@
 //! verification: a development stand-in for the platform's passkey API.
 
 use std::error::Error;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use tradeport_mobile::{Client, ClientConfig, Device, DeviceEvent, SoftwarePasskey, Url};
+use tradeport_mobile::{
+    Client, ClientConfig, Code, Device, DeviceEvent, EventReceiver, LineId, MemorySessionStore,
+    Runtime, SessionStore, SoftwarePasskey, TryRecvError, Url,
+};
 
 const USAGE: &str = "usage: offline_draft --server <URL> --origin <URL> --buyer-code <CODE> --approver-code <CODE> [--ca-cert <PATH>]";
 
@@ -57,23 +65,28 @@ fn args() -> Result<Args, Box<dyn Error>> {
 }
 
 /// Signs a person in on a new device: enrols a passkey with their code
-/// and opens the device's local database.
+/// and opens the device's local database. The session is kept in `store`
+/// (an app's would be the platform keystore).
 async fn sign_in(
     args: &Args,
     code: &str,
     name: &str,
-) -> Result<(Device, tempfile::TempDir), Box<dyn Error>> {
+    store: Arc<dyn SessionStore>,
+) -> Result<Device, Box<dyn Error>> {
     let mut config = ClientConfig::new(args.server.clone());
     config.ca_certificate_pem = args.ca_cert.clone();
-    let client = Client::connect_lazy(config)?;
+    let client = Client::connect_lazy(config)?.with_session_store(store)?;
     let mut passkey = SoftwarePasskey::new();
     client
         .identity()
         .enrol(&mut passkey, &args.origin, code, "walk-through key", name)
         .await?;
-    let dir = tempfile::tempdir()?;
-    let device = Device::open(dir.path(), client)?;
-    Ok((device, dir))
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "tradeport-walk-through-{}-{}",
+        std::process::id(),
+        name.replace(' ', "-").replace('\'', "")
+    ));
+    Ok(Device::open(dir, client)?)
 }
 
 fn show(device: &Device, who: &str, draft: &str) -> Result<Vec<String>, Box<dyn Error>> {
@@ -89,11 +102,21 @@ fn show(device: &Device, who: &str, draft: &str) -> Result<Vec<String>, Box<dyn 
     Ok(lines)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+fn main() -> Result<(), Box<dyn Error>> {
     let args = args()?;
-    let (phone, _phone_dir) = sign_in(&args, &args.buyer_code, "buyer's phone").await?;
-    let (tablet, _tablet_dir) = sign_in(&args, &args.approver_code, "office tablet").await?;
+    Runtime::new()?.block_on(walk_through(&args))
+}
+
+async fn walk_through(args: &Args) -> Result<(), Box<dyn Error>> {
+    let keystore = Arc::new(MemorySessionStore::default());
+    let phone = sign_in(args, &args.buyer_code, "buyer's phone", keystore.clone()).await?;
+    let tablet = sign_in(
+        args,
+        &args.approver_code,
+        "office tablet",
+        Arc::new(MemorySessionStore::default()),
+    )
+    .await?;
     let account = phone.client().identity().get_caller().await?.account_id;
     println!("1. Signed in on two devices of account {account}.");
 
@@ -111,7 +134,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     show(&tablet, "tablet", &draft)?;
 
     // No sync from here on: each device edits its own copy.
-    let first = phone.drafts().open(&draft)?.lines()?[0].id.clone();
+    let first: LineId = phone.drafts().open(&draft)?.lines()?[0].id.clone();
     phone
         .drafts()
         .edit(&draft, |d| d.set_quantity(&first, "10"))?;
@@ -136,10 +159,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
         return Err("the devices did not converge".into());
     }
 
-    let mut events = phone.events();
+    let mut events: EventReceiver<DeviceEvent> = phone.events();
     let request_id = phone.queue_submit_draft(&draft)?;
     phone.sync_now().await?;
-    while let Ok(event) = events.try_recv() {
+    loop {
+        let event = match events.try_recv() {
+            Ok(event) => event,
+            Err(TryRecvError::Lagged(_)) => continue,
+            Err(_) => break,
+        };
         match event {
             DeviceEvent::ActionSucceeded {
                 request_id: r,
@@ -156,10 +184,22 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 request_id: r,
                 failure,
             } if r == request_id => {
-                println!("5. The server refused the order: {failure:?}");
+                let why = match failure.code {
+                    Code::FailedPrecondition => "it changed since the draft was priced",
+                    _ => "it was refused",
+                };
+                println!("5. The server did not place the order ({why}): {failure:?}");
             }
             _ => {}
         }
     }
+
+    let report = phone.sign_out().await?;
+    let _ = tablet.sign_out().await?;
+    println!(
+        "6. Signed out: session ended on the server: {}, anything left in the keystore: {}.",
+        report.logged_out_on_server,
+        keystore.is_saved()
+    );
     Ok(())
 }

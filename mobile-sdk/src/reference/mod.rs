@@ -8,15 +8,22 @@
 //! old copy in that same batch. Changes carry whole items, so applying one
 //! again is harmless. A malformed page is refused whole: nothing of it is
 //! stored. This module never decides anything the server decides; what it
-//! holds is only ever replaced by what the server sends.
+//! holds is only ever replaced by what the server sends. `categories` is
+//! the category tree kept beside the products, and the local products by
+//! category.
+
+mod categories;
 
 use std::collections::BTreeMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use prost::Message;
-use tradeport_proto::catalog::StockLevel;
+use tradeport_proto::catalog::{Product, StockLevel};
 use tradeport_proto::orders::Order;
 use tradeport_proto::sync::{ProductEntry, PullReferenceDataResponse, reference_change};
+
+use categories::CategoryIndex;
+pub use categories::LocalCategory;
 
 use crate::Error;
 use crate::local_db::{LocalDb, REFERENCE_TREE};
@@ -71,13 +78,15 @@ pub(crate) struct Applied {
 }
 
 enum IndexOp {
-    Upsert(Indexed),
+    Upsert(Indexed, Box<Product>),
     Remove(String),
 }
 
 pub(crate) struct ReferenceData {
     tree: sled::Tree,
     index: RwLock<SearchIndex>,
+    /// Patched with `index`, under its lock's turn: never out of step.
+    categories: RwLock<CategoryIndex>,
 }
 
 impl std::fmt::Debug for ReferenceData {
@@ -93,6 +102,7 @@ impl ReferenceData {
     pub(crate) fn open(db: &LocalDb) -> Result<Self, Error> {
         let tree = db.tree(REFERENCE_TREE)?;
         let mut index = SearchIndex::default();
+        let mut categories = CategoryIndex::default();
         for entry in tree.scan_prefix(PRODUCT) {
             let (k, v) = entry?;
             let entry: ProductEntry = decode(&v, || {
@@ -101,10 +111,14 @@ impl ReferenceData {
             if let Some(item) = indexed(&entry) {
                 index.upsert(item);
             }
+            if let Some(product) = &entry.product {
+                categories.upsert(product);
+            }
         }
         Ok(Self {
             tree,
             index: RwLock::new(index),
+            categories: RwLock::new(categories),
         })
     }
 
@@ -170,7 +184,8 @@ impl ReferenceData {
                         return Err(bad("a product without an id"));
                     }
                     planned.insert(key(PRODUCT, &[&item.id]), Some(entry.encode_to_vec()));
-                    ops.push(IndexOp::Upsert(item));
+                    let product = entry.product.clone().unwrap_or_default();
+                    ops.push(IndexOp::Upsert(item, Box::new(product)));
                 }
                 Some(reference_change::Change::ProductRemoved(id)) => {
                     if id.is_empty() {
@@ -231,13 +246,21 @@ impl ReferenceData {
         db.apply_batch(&self.tree, batch)?;
 
         let mut index = self.index_mut();
+        let mut categories = self.categories_mut();
         if page.reset {
             index.clear();
+            categories.clear();
         }
         for op in ops {
             match op {
-                IndexOp::Upsert(item) => index.upsert(item),
-                IndexOp::Remove(id) => index.remove(&id),
+                IndexOp::Upsert(item, product) => {
+                    index.upsert(item);
+                    categories.upsert(&product);
+                }
+                IndexOp::Remove(id) => {
+                    index.remove(&id);
+                    categories.remove(&id);
+                }
             }
         }
         Ok(applied)
