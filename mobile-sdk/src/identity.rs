@@ -320,8 +320,13 @@ impl IdentityClient {
             let device_id = tokens.device_id.clone();
             match self.end_session(tokens).await {
                 Ok(()) => credentials.update_pending_logout(&device_id, None)?,
-                Err(Error::Status(status)) => {
-                    tracing::info!(%status, "a sign-out is still not confirmed by the server");
+                // Offline, or the server did not confirm: it stays pending.
+                Err(
+                    error @ (Error::Status(_)
+                    | Error::Offline { .. }
+                    | Error::ServerCertificate { .. }),
+                ) => {
+                    tracing::info!(%error, "a sign-out is still not confirmed by the server");
                     return Ok(credentials.pending_logouts().len());
                 }
                 Err(other) => return Err(other),
