@@ -20,6 +20,8 @@
 //! ids; sync status, a background sync loop, and a sign-out that deletes
 //! it all.
 
+#![deny(missing_docs)]
+
 mod client;
 mod clock;
 mod device;

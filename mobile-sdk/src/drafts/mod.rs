@@ -43,6 +43,8 @@ use state::DocState;
 /// What the next sync has to send up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ToSend {
+    /// Drafts holding changes the server has not confirmed (refused ones
+    /// not counted: they wait for the person).
     pub documents: usize,
     /// The documents' whole size: an upper bound of the bytes to go.
     pub bytes: u64,
