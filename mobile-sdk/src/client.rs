@@ -22,6 +22,9 @@ use crate::session_store::SessionStore;
 /// The metadata key a sales rep's calls name the customer account with.
 pub const ON_BEHALF_OF_METADATA: &str = "x-tradeport-on-behalf-of";
 
+/// How a [`Client`] reaches its server: the address, whom to trust, and
+/// how long to wait and retry. Start from [`ClientConfig::new`] and change
+/// the fields that differ.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `https://host:port`; `http://` only for a server on loopback.
@@ -29,13 +32,23 @@ pub struct ClientConfig {
     /// PEM CA certificate to trust instead of the web PKI roots (private
     /// deployments, the dev server's self-signed certificate).
     pub ca_certificate_pem: Option<Vec<u8>>,
-    /// Longest one attempt of a call may take.
+    /// Longest one attempt of a call may take; past it the call fails as
+    /// [`Error::Offline`] and is not retried. Each retry of an UNAVAILABLE
+    /// attempt gets the full deadline again.
     pub deadline: Duration,
+    /// Longest opening the connection (TCP and TLS) may take before the
+    /// server is taken as unreachable. Keep it short: a device out of
+    /// coverage should learn so quickly.
     pub connect_timeout: Duration,
+    /// How reads are retried while the server is UNAVAILABLE, and how the
+    /// background sync loop backs off after a failure.
     pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
+    /// The configuration for the server at `address` (`https://host:port`),
+    /// trusting the web PKI roots, with a 10 s deadline per attempt, a 5 s
+    /// connect timeout and the default [`RetryPolicy`].
     pub fn new(address: impl Into<String>) -> Self {
         Self {
             address: address.into(),
@@ -189,6 +202,9 @@ impl Client {
         InterceptedService::new(self.channel.clone(), self.interceptor())
     }
 
+    /// What adds this client's credentials to a call, for building a
+    /// channel of one's own (e.g. with other tower layers); most apps use
+    /// [`Client::authorized_channel`].
     pub fn interceptor(&self) -> AuthInterceptor {
         AuthInterceptor {
             credentials: self.credentials.clone(),
@@ -219,6 +235,9 @@ impl Client {
         }
     }
 
+    /// The customer account this client acts for (see
+    /// [`Client::with_on_behalf_of`]); `None` when it acts for the caller's
+    /// own account.
     pub fn on_behalf_of(&self) -> Option<&str> {
         self.on_behalf_of.as_deref()
     }
@@ -281,6 +300,9 @@ impl Client {
         self.credentials.pending_logouts().len()
     }
 
+    /// The online catalog (live search with filters and facets, the
+    /// category tree), called with this client's credentials. Offline
+    /// search is [`Device::search`](crate::Device::search).
     pub fn catalog(&self) -> CatalogClient {
         CatalogClient {
             inner: CatalogServiceClient::new(self.authorized_channel()),
@@ -288,6 +310,8 @@ impl Client {
         }
     }
 
+    /// Passkey enrolment and sign-in, session refresh, and the caller's
+    /// devices and passkeys; sessions it starts are stored in this client.
     pub fn identity(&self) -> IdentityClient {
         IdentityClient::new(self.clone())
     }
@@ -313,6 +337,8 @@ impl CatalogClient {
             .await
     }
 
+    /// The brand's category tree, depth first, each category with its
+    /// parent, for building a category browser.
     pub async fn list_categories(
         &self,
         message: pb::ListCategoriesRequest,
@@ -324,6 +350,9 @@ impl CatalogClient {
         .await
     }
 
+    /// Searches the catalog on the server: full text with category and
+    /// attribute filters, sorting, paging and facet counts. Needs the
+    /// network; the local copy's search is [`Device::search`](crate::Device::search).
     pub async fn search_products(
         &self,
         message: pb::SearchProductsRequest,
@@ -335,6 +364,8 @@ impl CatalogClient {
         .await
     }
 
+    /// One product by its id, with the other variants of its family;
+    /// NOT_FOUND when it does not exist or the caller may not see it.
     pub async fn get_product(&self, id: impl Into<String>) -> Result<pb::Product, Status> {
         let message = pb::GetProductRequest { id: id.into() };
         self.call(message, |mut c, r| async move { c.get_product(r).await })

@@ -25,23 +25,42 @@ pub type DeviceEvents = broadcast::Receiver<DeviceEvent>;
 pub enum DeviceEvent {
     /// The server accepted a queued action; `order` is its answer.
     ActionSucceeded {
+        /// The id the `queue_*` call returned, to match the action the app
+        /// showed as waiting.
         request_id: String,
+        /// The order as the server answered: for a submission, the new
+        /// order with its id, number and totals.
         order: Box<Order>,
     },
     /// The server refused a queued action for good; it left the queue.
     ActionFailed {
+        /// The id the `queue_*` call returned.
         request_id: String,
+        /// Why, to show the person (for a price that moved, the lines
+        /// affected): see [`ActionFailure`].
         failure: ActionFailure,
     },
     /// A page of reference data was applied (the catalog, prices, stock
     /// or orders shown may have changed).
-    ReferenceDataUpdated { changes: u64, reset: bool },
+    ReferenceDataUpdated {
+        /// Products, removals, stock levels and orders the page applied.
+        changes: u64,
+        /// The local copy was replaced by a new snapshot: redraw anything
+        /// shown from it, search results included.
+        reset: bool,
+    },
     /// Another device's changes arrived for this draft.
-    DraftChanged { document_id: String },
+    DraftChanged {
+        /// The draft to reload ([`Drafts::open`](crate::Drafts::open)) if
+        /// it is on screen.
+        document_id: String,
+    },
     /// This draft was refused; it stays on the device as it was, and the
     /// other drafts go on syncing (see [`Refusal`]).
     DraftRefused {
+        /// The draft refused.
         document_id: String,
+        /// Why, with the field at fault, to show beside the draft.
         refusal: Refusal,
     },
 }

@@ -214,6 +214,9 @@ impl IdentityClient {
         result.map(drop)
     }
 
+    /// Who the session is: user id, customer account (empty for brand
+    /// staff), roles, the account acted for and the display name. Call it
+    /// after sign-in to know which account to create drafts for.
     pub async fn get_caller(&self) -> Result<pb::GetCallerResponse, Status> {
         self.call(
             Retry::Safe,
@@ -223,6 +226,9 @@ impl IdentityClient {
         .await
     }
 
+    /// The devices the caller is signed in on, with when each signed in
+    /// and was last used; `current` marks this one. For a "signed-in
+    /// devices" screen.
     pub async fn list_devices(
         &self,
         request: pb::ListDevicesRequest,
@@ -233,6 +239,9 @@ impl IdentityClient {
         .await
     }
 
+    /// Ends the caller's session on one of their devices (a lost phone):
+    /// its tokens stop working, so it must sign in again before its next
+    /// call. `device_id` is from [`IdentityClient::list_devices`].
     pub async fn revoke_device(&self, device_id: impl Into<String>) -> Result<(), Status> {
         let request = pb::RevokeDeviceRequest {
             device_id: device_id.into(),
@@ -244,6 +253,8 @@ impl IdentityClient {
         .map(drop)
     }
 
+    /// The caller's passkeys, for a screen where the person removes one
+    /// they no longer use (see [`IdentityClient::remove_passkey`]).
     pub async fn list_passkeys(&self) -> Result<Vec<pb::Passkey>, Status> {
         let request = pb::ListPasskeysRequest {};
         self.call(Retry::Safe, request, |mut c, r| async move {

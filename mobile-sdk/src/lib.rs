@@ -29,6 +29,8 @@
 //! `tradeport-mobile-example` crate is one). A [`SessionStore`] the app
 //! implements keeps the session in the platform keystore.
 
+#![deny(missing_docs)]
+
 mod client;
 mod clock;
 mod credentials;

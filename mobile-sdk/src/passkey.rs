@@ -30,7 +30,10 @@ pub enum AuthenticatorError {
     Cancelled,
     /// Nothing on this device can sign in to this relying party.
     #[error("no passkey for {rp_id} on this device")]
-    NoCredential { rp_id: String },
+    NoCredential {
+        /// The relying party (the portal's domain) asked for.
+        rp_id: String,
+    },
     /// Anything else the platform reported: a bad origin, an unsupported
     /// algorithm, a hardware failure.
     #[error("the authenticator failed: {0}")]

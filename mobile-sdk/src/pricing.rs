@@ -23,9 +23,14 @@ use crate::Error;
 /// A product's price at a quantity, from the local copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Price {
+    /// The product priced.
     pub sku: String,
+    /// ISO 4217 currency of both amounts, e.g. `EUR`.
     pub currency_code: String,
+    /// The quantity priced, in the product's unit (pieces, metres, ...).
     pub quantity: Decimal,
+    /// The caller's price for one unit at this quantity, in
+    /// `currency_code`: send it as the line's expected unit price.
     pub unit_price: Decimal,
     /// `unit_price × quantity`, rounded to the currency's minor unit.
     pub line_total: Decimal,

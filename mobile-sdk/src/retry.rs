@@ -10,11 +10,18 @@ use tonic::{Code, Status};
 
 use crate::error::is_permanent;
 
+/// How calls are retried while the server is UNAVAILABLE (reads and the
+/// start of a passkey ceremony only), waiting a random time below a
+/// doubling ceiling between attempts. The default: 5 attempts, the
+/// ceiling from 100 ms up to 5 s.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 disables retries.
     pub max_attempts: u32,
+    /// The ceiling of the wait before the second attempt; it doubles for
+    /// each attempt after.
     pub initial_backoff: Duration,
+    /// The ceiling never grows past this, however many attempts.
     pub max_backoff: Duration,
 }
 

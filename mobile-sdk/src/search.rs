@@ -39,10 +39,16 @@ pub enum MatchKind {
 /// One search result. The full product is [`crate::Device::product`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
+    /// The product's id, for [`crate::Device::product`].
     pub id: String,
+    /// The product's SKU, for prices ([`crate::Device::price`]) and draft
+    /// lines.
     pub sku: String,
+    /// Its barcode (GTIN/EAN); empty when it has none.
     pub barcode: String,
+    /// Its name, to show.
     pub name: String,
+    /// Why it matched, e.g. to jump straight to an exact code scanned.
     pub matched: MatchKind,
 }
 

@@ -80,6 +80,8 @@ pub struct BackgroundSync {
 }
 
 impl BackgroundSync {
+    /// Whether the loop still runs: it stops by itself once the device is
+    /// signed out or dropped.
     pub fn is_running(&self) -> bool {
         !self.task.is_finished()
     }

@@ -79,6 +79,88 @@ struct Inner {
 
 /// The SDK's offline state for one signed-in person on one device. Not
 /// `Clone`: share it behind an `Arc`; signing out takes it back.
+///
+/// # Example
+///
+/// The offline flow: pull the reference data while online, then search,
+/// price and build a draft with no network, queue the order, and sync
+/// when the network is back.
+///
+/// ```no_run
+/// use std::path::Path;
+///
+/// use tradeport_mobile::proto::identity::SessionTokens;
+/// use tradeport_mobile::{
+///     ActionState, Client, ClientConfig, Decimal, Device, DraftOutcome, Error,
+/// };
+///
+/// async fn offline_order(
+///     data_dir: &Path,
+///     tokens: SessionTokens,
+///     account_id: &str,
+/// ) -> Result<(), Error> {
+///     // Connects lazily: opening works offline. The tokens are those kept
+///     // in the platform keystore since the last sign-in.
+///     let client = Client::connect_lazy(ClientConfig::new("https://portal.example.com"))?;
+///     client.set_tokens(tokens);
+///     // Blocking: with a large local catalog, open it in `spawn_blocking`.
+///     let device = Device::open(data_dir.join("tradeport"), client)?;
+///
+///     // Online: the catalog at this person's prices, stock and orders.
+///     let pulled = device.pull_reference_data().await?;
+///     println!("{} changes in {} pages", pulled.changes, pulled.pages);
+///
+///     // Offline from here: search and price from the local copy.
+///     let hits = device.search("cable 3m", 20);
+///     let Some(hit) = hits.first() else {
+///         return Ok(());
+///     };
+///     let quantity = Decimal::from(4);
+///     if let Some(price) = device.price(&hit.sku, quantity)? {
+///         println!(
+///             "{} x {} at {} = {} {}",
+///             price.quantity, hit.name, price.unit_price, price.line_total, price.currency_code
+///         );
+///     }
+///
+///     // A draft, saved on the device before each call returns.
+///     let draft_id = device.drafts().create(account_id)?;
+///     device
+///         .drafts()
+///         .edit(&draft_id, |draft| draft.add_line(&hit.sku, "4"))?;
+///     // The person confirms: the order waits in the outbox until online.
+///     let request_id = device.queue_submit_draft(&draft_id)?;
+///
+///     // Back online: drafts up, the outbox replayed, reference data down.
+///     match device.sync_now().await {
+///         Ok(report) => {
+///             for refused in report.refused() {
+///                 if let DraftOutcome::Refused(refusal) = &refused.outcome {
+///                     println!("draft {} refused: {refusal}", refused.document_id);
+///                 }
+///             }
+///             println!(
+///                 "{} actions done, {} refused; {} reference changes",
+///                 report.outbox.succeeded, report.outbox.failed, report.pull.changes
+///             );
+///             // The queued order's own outcome (also sent as a DeviceEvent).
+///             let outbox = device.outbox()?;
+///             if let Some(entry) = outbox.iter().find(|e| e.request_id == request_id) {
+///                 match &entry.state {
+///                     ActionState::Succeeded(order) => println!("ordered: {}", order.number),
+///                     ActionState::Failed(failure) => println!("refused: {}", failure.reason),
+///                     ActionState::Pending { .. } => println!("waiting for the server"),
+///                 }
+///             }
+///         }
+///         // Still offline: the draft and the queued order wait on the
+///         // device; the next sync carries on.
+///         Err(error) if error.is_offline() => {}
+///         Err(error) => return Err(error),
+///     }
+///     Ok(())
+/// }
+/// ```
 pub struct Device {
     inner: Arc<Inner>,
 }
@@ -155,6 +237,8 @@ impl Device {
         })
     }
 
+    /// The client this device calls the server with: its session is the
+    /// device's, so sign-in, refresh and sign-out go through it.
     pub fn client(&self) -> &Client {
         &self.inner.client
     }
@@ -234,6 +318,9 @@ impl Device {
         self.inner.reference.orders()
     }
 
+    /// One of the caller's orders by id, as last synced; `None` when the
+    /// local copy does not hold it (yet: an order made from the outbox
+    /// arrives with the next pull).
     pub fn order(&self, id: &str) -> Result<Option<Order>, Error> {
         self.inner.reference.order(id)
     }

@@ -20,11 +20,15 @@ const LAST_PULL: &[u8] = b"last_pull";
 /// What one pull of the reference-data feed brought.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PullReport {
+    /// Pages received, the last one (saying "up to date") included.
     pub pages: u32,
+    /// Products, removals, stock levels and orders applied to the local
+    /// copy; zero when nothing changed since the last pull.
     pub changes: u64,
     /// Changes of kinds this SDK does not know, skipped.
     pub skipped: u64,
-    /// Encoded size of the pages received.
+    /// Encoded size of the pages received, in bytes (what the pull cost
+    /// in data, before HTTP/2 and TLS framing).
     pub bytes: u64,
     /// The local copy was dropped and replaced by a new snapshot.
     pub reset: bool,

@@ -17,7 +17,10 @@ use crate::outbox::{OutboxEntry, StoredRequest, is_transient};
 /// What one replay of the outbox did. Outcomes also come as events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlushReport {
+    /// Actions the server carried out; they left the queue.
     pub succeeded: usize,
+    /// Actions the server refused for good; they left the queue too, and
+    /// [`Device::outbox`] keeps why, to show.
     pub failed: usize,
 }
 

@@ -37,7 +37,9 @@ impl Device {
     /// (best effort: offline, the tokens are forgotten all the same),
     /// forgets the tokens, stops background sync and deletes the local
     /// database directory with everything in it — pending outbox actions
-    /// included (see [`SyncStatus::pending_actions`] to warn first).
+    /// included (see
+    /// [`SyncStatus::pending_actions`](crate::SyncStatus::pending_actions)
+    /// to warn first).
     pub async fn sign_out(self) -> Result<SignOutReport, Error> {
         let inner = self.inner;
         inner.signed_out.store(true, Ordering::SeqCst);

@@ -22,7 +22,9 @@ const LAST_SYNCED: &[u8] = b"last_synced_ms";
 /// the person everything is up to date.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
+    /// What the reference-data pull brought.
     pub pull: PullReport,
+    /// What the outbox replay sent: actions done and actions refused.
     pub outbox: FlushReport,
     /// Every draft's outcome, in id order.
     pub drafts: Vec<DraftStatus>,

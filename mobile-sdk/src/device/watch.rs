@@ -21,15 +21,26 @@ pub enum BackgroundState {
     #[default]
     Stopped,
     /// Waiting for the next sync, due at `next_at`.
-    Idle { next_at: SystemTime },
+    Idle {
+        /// When the next sync starts, by this device's clock.
+        next_at: SystemTime,
+    },
     /// Syncing now.
     Syncing,
     /// The server could not be reached; the next try is at `retry_at`.
-    Offline { retry_at: SystemTime },
+    Offline {
+        /// When the next try starts, by this device's clock.
+        retry_at: SystemTime,
+    },
     /// The last sync failed otherwise (the server busy, a refused
     /// certificate, a session to renew — see `SyncStatus::last_error`);
     /// after `failures` failures in a row, the next try is at `until`.
-    BackingOff { until: SystemTime, failures: u32 },
+    BackingOff {
+        /// When the next try starts, by this device's clock.
+        until: SystemTime,
+        /// Syncs failed in a row; the wait grows with it.
+        failures: u32,
+    },
 }
 
 /// How far the running pull of reference data is: on a first pull (a
@@ -37,13 +48,14 @@ pub enum BackgroundState {
 /// an app can show a percentage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PullProgress {
+    /// Pages received and applied so far in this pull.
     pub pages_done: u32,
     /// The snapshot's pages in all, when the server told; `None` for a
     /// pull of changes since the last one.
     pub pages_total: Option<u32>,
     /// Changes applied so far.
     pub changes: u64,
-    /// Encoded size of the pages received so far.
+    /// Encoded size of the pages received so far, in bytes.
     pub bytes: u64,
 }
 

@@ -47,6 +47,8 @@ use stored::OpenDrafts;
 /// What the next sync has to send up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ToSend {
+    /// Drafts holding changes the server has not confirmed (refused ones
+    /// not counted: they wait for the person).
     pub documents: usize,
     /// The documents' whole size: an upper bound of the bytes to go.
     pub bytes: u64,
@@ -56,6 +58,7 @@ pub struct ToSend {
 /// now would lose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsyncedDraft {
+    /// The draft's document id.
     pub draft_id: String,
     /// Its purchase-order reference, for the person to recognise it.
     pub po_reference: String,

@@ -44,6 +44,9 @@ pub enum DraftOutcome {
 /// One draft's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftStatus {
+    /// The draft's id, as [`Drafts::create`](crate::Drafts::create)
+    /// returned it.
     pub document_id: String,
+    /// Synced, refused (with why), or still waiting.
     pub outcome: DraftOutcome,
 }

@@ -20,8 +20,12 @@ use crate::client::{Client, Error};
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DraftSyncReport {
+    /// Exchanges with the server (a batch of messages each way); several
+    /// when there are many drafts or other devices edit at the same time.
     pub rounds: u64,
+    /// Bytes of sync messages sent up.
     pub bytes_sent: u64,
+    /// Bytes of sync messages received.
     pub bytes_received: u64,
     /// Documents that took in changes from the server.
     pub changed: Vec<String>,

@@ -28,35 +28,74 @@ pub(crate) use transport::is_permanent;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// [`ClientConfig::address`](crate::ClientConfig::address) is not a
+    /// usable server address: not a URI, or a scheme other than `https`
+    /// (or `http`). A mistake in the app's configuration; nothing to retry.
     #[error("invalid server address {address:?}: {reason}")]
-    InvalidAddress { address: String, reason: String },
+    InvalidAddress {
+        /// The address as configured.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// TLS could not be set up for the connection, most often because
+    /// [`ClientConfig::ca_certificate_pem`](crate::ClientConfig::ca_certificate_pem)
+    /// is not a PEM certificate. A configuration mistake; the text says
+    /// what failed.
     #[error("TLS setup failed: {0}")]
     Tls(String),
     /// The server could not be reached, or the connection dropped before
     /// it answered: no network, the server down or unreachable, a call
     /// that timed out. Nothing was decided; try again when online.
     #[error("offline: {reason}")]
-    Offline { reason: String },
+    Offline {
+        /// How the call broke, for logs; not for matching on.
+        reason: String,
+    },
     /// This device refused the server's TLS certificate. Permanent: not
     /// retried. `clock_suspect` when the certificate is expired or not yet
     /// valid by this device's clock — usually the clock is wrong.
     #[error("the server's certificate is refused: {reason}")]
-    ServerCertificate { reason: String, clock_suspect: bool },
-    /// The server's answer.
+    ServerCertificate {
+        /// What is wrong with the certificate, for logs and support.
+        reason: String,
+        /// The certificate is expired or not yet valid by this device's
+        /// clock: ask the person to check the date and time.
+        clock_suspect: bool,
+    },
+    /// The server's answer: it received the call and refused or failed it.
+    /// Read it with [`Error::code`], [`Error::reason`] and
+    /// [`Error::field`] rather than the status itself.
     #[error("call failed: {0}")]
     Status(Status),
+    /// The app's [`Authenticator`](crate::Authenticator) produced no
+    /// passkey credential: the person cancelled the prompt (show nothing,
+    /// let them try again), or the platform has no passkey or failed.
     #[error("passkey: {0}")]
     Authenticator(#[from] AuthenticatorError),
+    /// A passkey ceremony's WebAuthn data, from the server or the
+    /// authenticator, could not be read or written as JSON: the two do not
+    /// speak the same WebAuthn. Not retried; report it.
     #[error("could not convert {what} to or from JSON: {source}")]
     Json {
+        /// Which data failed, e.g. `the passkey assertion`.
         what: &'static str,
+        /// The JSON error.
         source: Arc<serde_json::Error>,
     },
+    /// The call needs a session and this client holds none (never signed
+    /// in, or the tokens were cleared): sign in with
+    /// [`IdentityClient`](crate::IdentityClient) or restore kept tokens
+    /// with [`Client::set_tokens`](crate::Client::set_tokens).
     #[error("not signed in: this client holds no session tokens")]
     NotSignedIn,
+    /// The server's answer lacked something it always sends: a server
+    /// this SDK version does not match, or a server bug. Report it.
     #[error("the server answered {rpc} without {field}")]
     IncompleteAnswer {
+        /// The call, e.g. `FinishLogin`.
         rpc: &'static str,
+        /// What was missing from its answer, e.g. `tokens`.
         field: &'static str,
     },
     /// The device's local database failed (disk full, I/O error).
@@ -68,15 +107,28 @@ pub enum Error {
     /// Something stored on the device, or sent by the server to be stored,
     /// cannot be read; `what` names it.
     #[error("{what} is unreadable: {reason}")]
-    Corrupt { what: String, reason: String },
+    Corrupt {
+        /// What cannot be read, e.g. `the last pull's figures`.
+        what: String,
+        /// Why, for logs and support.
+        reason: String,
+    },
     /// An argument the app passed is not acceptable; `field` names it
     /// (`quantity`, `sku`, `comment`, ...).
     #[error("{field}: {reason}")]
-    InvalidArgument { field: &'static str, reason: String },
+    InvalidArgument {
+        /// The argument at fault, to put the message next to.
+        field: &'static str,
+        /// What is wrong with it, for a person to read.
+        reason: String,
+    },
     /// The draft line edited is not in the draft: removed, possibly on
     /// another device whose changes were merged in (or never added).
     #[error("line {line_id} is not in the draft (removed, possibly on another device)")]
-    LineRemoved { line_id: String },
+    LineRemoved {
+        /// The line the edit named.
+        line_id: String,
+    },
     /// The device was signed out and its local data deleted.
     #[error("this device is signed out; its local data is gone")]
     SignedOut,
@@ -85,7 +137,13 @@ pub enum Error {
     /// confirmed stays pending, so the next sync carries on; `documents`
     /// are those still exchanging messages.
     #[error("the draft sync did not settle after {rounds} rounds; still exchanging {documents:?}")]
-    SyncUnsettled { rounds: u64, documents: Vec<String> },
+    SyncUnsettled {
+        /// Rounds run before the sync stopped (one round: a message each
+        /// way per document).
+        rounds: u64,
+        /// Ids of the drafts still exchanging messages.
+        documents: Vec<String>,
+    },
     /// The app's [`SessionStore`](crate::SessionStore) failed to load, save
     /// or clear the session.
     #[error(transparent)]

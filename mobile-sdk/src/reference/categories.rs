@@ -28,9 +28,11 @@ const CATEGORY: &[u8] = b"c/";
 /// it or below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalCategory {
+    /// The category's id, as [`Device::products_in_category`](crate::Device::products_in_category) takes it.
     pub id: String,
     /// Empty for a root.
     pub parent_id: String,
+    /// Its name, to show.
     pub name: String,
     /// Roots are 0.
     pub depth: u32,
