@@ -14,6 +14,9 @@ use crate::outbox::ActionFailure;
 use crate::runtime;
 
 /// Something that happened on the device.
+// Serialised across the FFI and dropped at once: its size in Rust does
+// not matter, and UniFFI passes no `Box`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, uniffi::Enum)]
 pub enum Event {
     /// The server accepted a queued action; `order` is its answer.

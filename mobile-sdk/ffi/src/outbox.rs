@@ -87,6 +87,9 @@ impl From<tradeport_mobile::ActionFailure> for ActionFailure {
 }
 
 /// Where an action stands.
+// Serialised across the FFI and dropped at once: its size in Rust does
+// not matter, and UniFFI passes no `Box`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, uniffi::Enum)]
 pub enum ActionState {
     /// Not answered yet; `attempts` sends so far.
