@@ -143,3 +143,71 @@ pub(crate) fn quantity(text: &str) -> Result<tradeport_mobile::Decimal, Tradepor
             reason: format!("{text:?} is not a decimal number: {e}"),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tonic_types::{ErrorDetails, StatusExt as _};
+
+    use super::*;
+
+    #[test]
+    fn no_answer_from_the_server_is_offline() {
+        let unreachable = Status::unavailable("tcp connect error");
+        assert!(matches!(
+            classify(&unreachable),
+            TradeportError::Offline { .. }
+        ));
+        // A dropped connection is Unknown with its cause on this side.
+        let dropped = Status::from_error(Box::new(std::io::Error::other("connection reset")));
+        assert!(matches!(classify(&dropped), TradeportError::Offline { .. }));
+        // The same code decoded from the server's answer is its fault.
+        let answered = Status::unknown("the handler panicked");
+        assert!(matches!(
+            classify(&answered),
+            TradeportError::Internal { .. }
+        ));
+    }
+
+    #[test]
+    fn a_refusal_keeps_the_servers_reason_and_field() {
+        let mut details = ErrorDetails::with_error_info(
+            "QUANTITY_RULE",
+            "tradeport.example",
+            HashMap::<String, String>::new(),
+        );
+        details.add_bad_request_violation("lines[0].quantity", "must be a multiple of 5");
+        let status =
+            Status::with_error_details(Code::InvalidArgument, "lines[0].quantity: …", details);
+        match classify(&status) {
+            TradeportError::Refused {
+                code,
+                reason,
+                field,
+                ..
+            } => {
+                assert_eq!(code, "InvalidArgument");
+                assert_eq!(reason, "QUANTITY_RULE");
+                assert_eq!(field, "lines[0].quantity");
+            }
+            other => panic!("not a refusal: {other:?}"),
+        }
+        assert!(matches!(
+            classify(&Status::unauthenticated("expired")),
+            TradeportError::SignInNeeded { .. }
+        ));
+    }
+
+    #[test]
+    fn a_quantity_that_is_not_a_number_names_the_field() {
+        assert!(matches!(
+            quantity("two"),
+            Err(TradeportError::InvalidInput { field, .. }) if field == "quantity"
+        ));
+        assert_eq!(
+            quantity(" 2.50 ").ok().map(|q| q.to_string()),
+            Some("2.50".into())
+        );
+    }
+}
