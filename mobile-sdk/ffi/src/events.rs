@@ -11,7 +11,6 @@ use crate::device::Device;
 use crate::error::TradeportError;
 use crate::orders::Order;
 use crate::outbox::ActionFailure;
-use crate::runtime;
 
 /// Something that happened on the device.
 // Serialised across the FFI and dropped at once: its size in Rust does
@@ -45,7 +44,7 @@ pub enum Event {
 /// Events from the moment the stream was made, from [`Device::events`].
 #[derive(uniffi::Object)]
 pub struct EventStream {
-    receivers: std::sync::Arc<Mutex<Receivers>>,
+    receivers: Mutex<Receivers>,
 }
 
 struct Receivers {
@@ -59,10 +58,10 @@ impl Device {
     pub fn events(&self) -> Result<std::sync::Arc<EventStream>, TradeportError> {
         let device = self.sdk()?;
         Ok(std::sync::Arc::new(EventStream {
-            receivers: std::sync::Arc::new(Mutex::new(Receivers {
+            receivers: Mutex::new(Receivers {
                 device: Some(device.events()),
                 drafts: Some(device.drafts().events()),
-            })),
+            }),
         }))
     }
 }
@@ -71,13 +70,12 @@ impl Device {
 impl EventStream {
     /// The next event, waiting for one; `None` once the device is signed
     /// out and every event has been read.
-    pub async fn next(&self) -> Result<Option<Event>, TradeportError> {
-        let receivers = self.receivers.clone();
-        runtime::run(async move {
-            let mut receivers = receivers.lock().await;
-            Ok(receivers.next().await)
-        })
-        .await
+    ///
+    /// Cancelling the wait loses no event: it runs on the caller's
+    /// executor (Tokio's channels need no runtime), not as a task that
+    /// would go on to take the next event for nobody.
+    pub async fn next(&self) -> Option<Event> {
+        self.receivers.lock().await.next().await
     }
 }
 

@@ -1,6 +1,8 @@
 //! The one Tokio runtime every SDK call runs on. The foreign side awaits a
 //! task's handle, which needs no runtime of its own, so Kotlin coroutines
-//! and Swift tasks can call in from any thread.
+//! and Swift tasks can call in from any thread. A call the app cancels
+//! stops waiting, but its work runs to the end: a sync or a replay is
+//! never cut off between sending and saving.
 
 use std::future::Future;
 use std::sync::LazyLock;

@@ -15,6 +15,7 @@ import java.net.ServerSocket
 import kotlin.system.exitProcess
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
 
 const val ORIGIN = "http://localhost"
 const val BUYER = "buyer@"
@@ -97,6 +98,12 @@ suspend fun scenario(server: DemoServer, work: File) {
     device.syncNow()
     check("back online, the edits are synced", device.status().pendingDraftChanges == 0uL)
 
+    // Read what the syncs so far reported, until a wait times out: a
+    // cancelled wait must not take the next event with it.
+    var earlier = 0
+    while (withTimeoutOrNull(500) { events.next() } != null) earlier++
+    check("the syncs reported reference-data updates", earlier > 0)
+
     val requestId = device.queueSubmitDraft(draft)
     check("the submission is queued", device.status().pendingActions == 1uL)
     device.syncNow()
@@ -105,11 +112,9 @@ suspend fun scenario(server: DemoServer, work: File) {
     check("the server accepted the order", order != null && order.number.isNotEmpty()) { entry.state }
     order!!
     val accepted = withTimeout(10_000) {
-        while (true) {
-            val event = events.next() ?: error("the event stream ended")
-            if (event is Event.ActionSucceeded && event.requestId == requestId) return@withTimeout event
-        }
-        @Suppress("UNREACHABLE_CODE") null
+        var event = events.next()
+        while (event != null && !(event is Event.ActionSucceeded && event.requestId == requestId)) event = events.next()
+        event as? Event.ActionSucceeded
     }
     check("the event stream told the app", accepted?.order?.id == order.id)
 
