@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::catalog::{Assortment, AssortmentScope, Category, Product, ProductStatus};
 
-fn category(id: &str, parent: Option<&str>) -> Category {
+/// A category named for its id (the price-entry tests build theirs too).
+pub(super) fn category(id: &str, parent: Option<&str>) -> Category {
     Category {
         id: id.into(),
         parent_id: parent.map(Into::into),
@@ -14,7 +15,7 @@ fn category(id: &str, parent: Option<&str>) -> Category {
     }
 }
 
-fn product(id: &str, sku: &str, category: &str, status: ProductStatus) -> Product {
+pub(super) fn product(id: &str, sku: &str, category: &str, status: ProductStatus) -> Product {
     Product {
         status,
         ..Product::for_tests(id, sku, category, Decimal::TEN)

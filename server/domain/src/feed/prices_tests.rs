@@ -4,25 +4,10 @@ use rust_decimal::Decimal;
 use time::macros::date;
 
 use super::*;
-use crate::catalog::{Assortment, AssortmentScope, Category, ProductStatus};
+use crate::catalog::{Assortment, AssortmentScope, ProductStatus};
+use crate::feed::tests::{category, product};
 use crate::feed::{Reader, Wanted, fingerprint, wanted};
 use crate::pricing::{Discount, PriceBreak, PriceListScope};
-
-fn category(id: &str, parent: Option<&str>) -> Category {
-    Category {
-        id: id.into(),
-        parent_id: parent.map(Into::into),
-        name: id.into(),
-        position: 0,
-    }
-}
-
-fn product(id: &str, sku: &str, category: &str, status: ProductStatus) -> Product {
-    Product {
-        status,
-        ..Product::for_tests(id, sku, category, Decimal::TEN)
-    }
-}
 
 /// Lamps under lighting, cables under electrical; one hidden lamp.
 fn index() -> CatalogIndex {
